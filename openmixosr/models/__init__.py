@@ -1,0 +1,4 @@
+from .classifiers import *  # noqa: F401,F403
+from .utils import attach_predictions
+
+__all__ = ['attach_predictions']

@@ -1,0 +1,3 @@
+from .open_set import OpenSetEvaluator, OpenSetScoreDump
+
+__all__ = ['OpenSetEvaluator', 'OpenSetScoreDump']

@@ -1,0 +1,3 @@
+from .open_set_classifier import OpenSetClassifier
+
+__all__ = ['OpenSetClassifier']

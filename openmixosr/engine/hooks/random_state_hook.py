@@ -1,0 +1,68 @@
+"""Save and restore the random number generators so that a resumed run repeats the uninterrupted one."""
+import random
+
+import numpy as np
+import torch
+from mmengine.dist import all_gather_object, get_rank, get_world_size
+from mmengine.hooks import Hook
+
+from openmixosr.registry import HOOKS
+
+
+def get_random_state() -> dict:
+    """The states of Python's, numpy's and torch's global generators (and CUDA's when present)."""
+    name, keys, pos, has_gauss, cached_gaussian = np.random.get_state()
+    state = dict(
+        python=random.getstate(),
+        numpy=(name, keys, pos, has_gauss, cached_gaussian),
+        torch=torch.get_rng_state(),
+    )
+    if torch.cuda.is_available():
+        state['cuda'] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def set_random_state(state: dict) -> None:
+    """Inverse of :func:`get_random_state`."""
+    random.setstate(state['python'])
+    np.random.set_state(state['numpy'])
+    torch.set_rng_state(state['torch'])
+    if 'cuda' in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state['cuda'])
+
+
+@HOOKS.register_module()
+class RandomStateHook(Hook):
+    """Store every rank's generator states in the checkpoint, restore them on resume, and shield them from validation.
+
+    MMEngine re-seeds from the config seed when a run resumes, so random augmentations after the resume would differ
+    from those of the uninterrupted run. With this hook they do not: resuming from epoch N continues exactly as if the
+    run had never stopped (on the same number of processes). Validation draws random numbers too (every DataLoader
+    iterator draws a seed), and the uninterrupted run validates after the checkpoint is written; so the hook puts the
+    generators back after each validation, which also makes training independent of how often it is validated.
+    """
+
+    priority = 'VERY_LOW'
+
+    def __init__(self) -> None:
+        self._state_before_val = None
+
+    def before_val_epoch(self, runner) -> None:
+        self._state_before_val = get_random_state()
+
+    def after_val_epoch(self, runner, metrics=None) -> None:
+        set_random_state(self._state_before_val)
+
+    def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
+        checkpoint['random_state'] = all_gather_object(get_random_state())
+
+    def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
+        states = checkpoint.get('random_state')
+        if not states:
+            runner.logger.warning('The checkpoint holds no random state; the resumed run uses fresh generators.')
+            return
+        if len(states) != get_world_size():
+            runner.logger.warning(f'The checkpoint holds random states of {len(states)} processes but this run has '
+                                  f'{get_world_size()}; the resumed run uses fresh generators.')
+            return
+        set_random_state(states[get_rank()])

@@ -1,0 +1,24 @@
+"""Image classifier whose predictions carry the raw logits needed by open-set scores."""
+from typing import List, Optional
+
+import torch
+from mmpretrain.models import ImageClassifier
+from mmpretrain.structures import DataSample
+
+from openmixosr.registry import MODELS
+from ..utils import attach_predictions
+
+
+@MODELS.register_module()
+class OpenSetClassifier(ImageClassifier):
+    """mmpretrain's :class:`ImageClassifier` (backbone, neck, head, batch augmentations), predicting logits too.
+
+    Training is unchanged: plain cross-entropy, or CutMix / MixUp through the data preprocessor's ``batch_augments``.
+    At test time each sample gets ``pred_logits`` besides ``pred_score`` and ``pred_label``, so that the open-set
+    evaluator can use the maximum logit (MLS) or the energy score. The head must return logits from ``forward``
+    (all of mmpretrain's linear heads do).
+    """
+
+    def predict(self, inputs: torch.Tensor, data_samples: Optional[List[DataSample]] = None) -> List[DataSample]:
+        logits = self.head(self.extract_feat(inputs))
+        return attach_predictions(logits, data_samples)

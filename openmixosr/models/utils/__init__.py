@@ -1,0 +1,3 @@
+from .predictions import attach_predictions
+
+__all__ = ['attach_predictions']
