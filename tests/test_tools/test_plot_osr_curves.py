@@ -1,0 +1,49 @@
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+
+from openmixosr.evaluation.functional import energy_score, max_logit_score, max_softmax_score
+
+SCRIPT = Path(__file__).resolve().parents[2] / 'tools' / 'analysis' / 'plot_osr_curves.py'
+
+
+def load_script():
+    spec = importlib.util.spec_from_file_location('plot_osr_curves', SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def write_dump(path, seed):
+    """A synthetic dump with the layout OpenSetScoreDump writes."""
+    rng = np.random.default_rng(seed)
+    labels = np.r_[rng.integers(0, 4, 80), np.full(50, -1)].astype(np.int64)
+    logits = rng.normal(size=(130, 4)).astype(np.float32)
+    logits[np.arange(80), labels[:80]] += 2.0
+    np.savez(path, logits=logits, labels=labels, scores_mls=max_logit_score(logits),
+             scores_msp=max_softmax_score(logits), scores_energy=energy_score(logits))
+
+
+def test_plot_osr_curves_writes_pngs(tmp_path):
+    script = load_script()
+    dumps = [tmp_path / 'a.npz', tmp_path / 'b.npz']
+    for seed, dump in enumerate(dumps):
+        write_dump(dump, seed)
+    out_dir = tmp_path / 'curves'
+    paths = script.main([str(dumps[0]), str(dumps[1]), '--out-dir', str(out_dir), '--score', 'energy',
+                         '--labels', 'first', 'second', '--log-x'])
+    assert paths == [str(out_dir / 'roc.png'), str(out_dir / 'oscr.png')]
+    for path in paths:
+        assert Path(path).read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
+
+
+def test_load_dump_splits_known_and_unknown(tmp_path):
+    script = load_script()
+    write_dump(tmp_path / 'a.npz', 0)
+    dump = script.load_dump(str(tmp_path / 'a.npz'), 'mls')
+    with np.load(tmp_path / 'a.npz') as data:
+        known = data['labels'] >= 0
+        np.testing.assert_array_equal(dump.known_scores, data['scores_mls'][known])
+        np.testing.assert_array_equal(dump.unknown_scores, data['scores_mls'][~known])
+        np.testing.assert_array_equal(dump.known_correct, data['logits'][known].argmax(1) == data['labels'][known])
