@@ -18,8 +18,9 @@ env_cfg = dict(
     mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
     dist_cfg=dict(backend='nccl'),  # CPU-only runs switch to gloo (see tools/train.py)
 )
-# DeviceAwareDDP = MMDistributedDataParallel that also wraps CPU models.
-model_wrapper_cfg = dict(type='DeviceAwareDDP', broadcast_buffers=False, find_unused_parameters=False)
+# DeviceAwareDDP = MMDistributedDataParallel that also wraps CPU models. The scope prefix is needed because
+# MMEngine looks the wrapper class up with `MODEL_WRAPPERS.get`, which does not follow the default scope.
+model_wrapper_cfg = dict(type='openmixosr.DeviceAwareDDP', broadcast_buffers=False, find_unused_parameters=False)
 
 vis_backends = [dict(type='LocalVisBackend')]
 visualizer = dict(type='UniversalVisualizer', vis_backends=vis_backends)

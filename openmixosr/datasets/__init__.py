@@ -1,0 +1,16 @@
+"""Open-set datasets: the published class splits, the open-set wrapper and the closed-set sources it reads."""
+from .cifar import CIFAR10, CIFAR100
+from .digits import Digits
+from .layouts import DATA_LAYOUTS, missing_data_error
+from .mnist import MNIST, read_idx
+from .open_set import UNKNOWN_LABEL, OpenSetDataset, build_source
+from .partition import select_partition, stratified_partition
+from .splits import BENCHMARKS, get_open_set_split
+from .svhn import SVHN
+from .tiny_imagenet import TinyImageNet
+
+__all__ = [
+    'BENCHMARKS', 'CIFAR10', 'CIFAR100', 'DATA_LAYOUTS', 'Digits', 'MNIST', 'OpenSetDataset', 'SVHN', 'TinyImageNet',
+    'UNKNOWN_LABEL', 'build_source', 'get_open_set_split', 'missing_data_error', 'read_idx', 'select_partition',
+    'stratified_partition'
+]

@@ -4,6 +4,7 @@ OpenMixOSR never downloads data. When files are missing, the error must say whic
 what to put there, so that a user can fix it without reading the loader. The layouts live in this one table, keyed by
 the registered type name of the source dataset, and docs/datasets.md shows the same trees.
 """
+import os.path as osp
 from typing import Optional
 
 DATA_LAYOUTS = {
@@ -52,7 +53,8 @@ def missing_data_error(dataset: str, path: str, reason: Optional[str] = None) ->
         FileNotFoundError: Raise it with ``raise missing_data_error(...)``.
     """
     layout = DATA_LAYOUTS.get(dataset)
-    lines = [f'{dataset} data not found: tried {path!r}.']
+    where = f'{path!r}' if osp.isabs(path) else f'{path!r} (relative to the working directory: {osp.abspath(path)!r})'
+    lines = [f'{dataset} data not found: tried {where}.']
     if layout is None:
         lines.append('Put the files where the dataset class expects them (see its documentation).')
     else:

@@ -1,4 +1,5 @@
 from .classifiers import *  # noqa: F401,F403
+from .data_preprocessors import *  # noqa: F401,F403
 from .utils import attach_predictions
 
 __all__ = ['attach_predictions']

@@ -11,7 +11,8 @@ from tests.helpers.run_tool import REPO_ROOT, run_tool
 
 CUTMIX_DIGITS = REPO_ROOT / 'configs/baselines/cutmix_r18w16_digits.py'
 CE_DIGITS = REPO_ROOT / 'configs/baselines/ce_r18w16_digits.py'
-SHORT = ['train_cfg.val_interval=1', 'default_hooks.checkpoint.interval=1', 'default_hooks.logger.interval=1']
+SHORT = ['train_cfg.val_interval=1', 'default_hooks.checkpoint.interval=1', 'default_hooks.logger.interval=1',
+         'train_dataloader.dataset.indices=384']
 
 
 def _free_port():
@@ -26,11 +27,19 @@ def _state_dict(path):
 
 def test_resume_continues_identically(tmp_path):
     # CutMix draws random numbers every step and validation runs every epoch: both must not break the repeat.
+    # The interrupted run has the same config (so the same lr schedule) and stops like Ctrl-C after epoch 2.
+    interrupting = tmp_path / 'interrupting.py'
+    interrupting.write_text(f"_base_ = ['{CUTMIX_DIGITS}']\n"
+                            "custom_imports = dict(imports=['tests.helpers.interrupt_hook'], allow_failed_imports=False)\n"
+                            "custom_hooks = [dict(type='SafeCheckpointHook'), dict(type='RandomStateHook'), "
+                            "dict(type='InterruptHook', after_epoch=2)]\n")
+    options = ['--cfg-options', 'train_cfg.max_epochs=3', *SHORT]
     uninterrupted, interrupted = tmp_path / 'full', tmp_path / 'resumed'
-    run_tool('train.py', CUTMIX_DIGITS, '--work-dir', uninterrupted, '--cfg-options', 'train_cfg.max_epochs=3', *SHORT)
-    run_tool('train.py', CUTMIX_DIGITS, '--work-dir', interrupted, '--cfg-options', 'train_cfg.max_epochs=2', *SHORT)
-    run_tool('train.py', CUTMIX_DIGITS, '--work-dir', interrupted, '--resume', '--cfg-options',
-             'train_cfg.max_epochs=3', *SHORT)
+    run_tool('train.py', CUTMIX_DIGITS, '--work-dir', uninterrupted, *options)
+    stopped = run_tool('train.py', interrupting, '--work-dir', interrupted, *options, check=False)
+    assert stopped.returncode != 0 and 'interrupted after epoch 2' in stopped.stderr
+    assert not (interrupted / 'epoch_3.pth').exists()
+    run_tool('train.py', CUTMIX_DIGITS, '--work-dir', interrupted, '--resume', *options)
     expected, resumed = _state_dict(uninterrupted / 'epoch_3.pth'), _state_dict(interrupted / 'epoch_3.pth')
     epoch_2 = _state_dict(interrupted / 'epoch_2.pth')
     assert expected.keys() == resumed.keys()
@@ -41,9 +50,9 @@ def test_resume_continues_identically(tmp_path):
 
 def test_train_then_test_dumps_scores(tmp_path):
     work_dir = tmp_path / 'work'
-    run_tool('train.py', CE_DIGITS, '--work-dir', work_dir, '--cfg-options', 'train_cfg.max_epochs=1', *SHORT)
+    run_tool('train.py', CE_DIGITS, '--work-dir', work_dir, '--cfg-options', 'train_cfg.max_epochs=2', *SHORT)
     out = tmp_path / 'scores.npz'
-    result = run_tool('test.py', CE_DIGITS, work_dir / 'epoch_1.pth', '--work-dir', work_dir, '--out', out)
+    result = run_tool('test.py', CE_DIGITS, work_dir / 'epoch_2.pth', '--work-dir', work_dir, '--out', out)
     assert 'osr/auroc' in result.stdout + result.stderr
     dump = np.load(out, allow_pickle=False)
     assert dump['logits'].shape == (len(dump['labels']), 6)
@@ -73,7 +82,7 @@ def test_distributed_cpu_training_two_processes(tmp_path, monkeypatch):
                       "custom_hooks = [dict(type='SafeCheckpointHook'), dict(type='RandomStateHook'), "
                       "dict(type='RankReportHook')]\n")
     work_dir = tmp_path / 'work'
-    run_tool('dist_train.sh', config, 2, '--work-dir', work_dir, '--cfg-options', 'train_cfg.max_epochs=1', *SHORT,
+    run_tool('dist_train.sh', config, 2, '--work-dir', work_dir, '--cfg-options', 'train_cfg.max_epochs=2', *SHORT,
              'train_dataloader.batch_size=32')
     reports = [json.loads((work_dir / f'rank{rank}.json').read_text()) for rank in (0, 1)]
     assert reports[0]['metrics'] == reports[1]['metrics']

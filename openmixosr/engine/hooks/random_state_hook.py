@@ -5,6 +5,7 @@ import numpy as np
 import torch
 from mmengine.dist import all_gather_object, get_rank, get_world_size
 from mmengine.hooks import Hook
+from mmengine.runner import IterBasedTrainLoop
 
 from openmixosr.registry import HOOKS
 
@@ -40,12 +41,26 @@ class RandomStateHook(Hook):
     run had never stopped (on the same number of processes). Validation draws random numbers too (every DataLoader
     iterator draws a seed), and the uninterrupted run validates after the checkpoint is written; so the hook puts the
     generators back after each validation, which also makes training independent of how often it is validated.
+
+    Only rank 0 writes checkpoints, so the states of all ranks are gathered at the end of every epoch (every
+    iteration for iteration-based loops), where all ranks meet, just before ``CheckpointHook`` runs.
     """
 
-    priority = 'VERY_LOW'
+    priority = 'LOW'  # before CheckpointHook (VERY_LOW) in the after_train_* stages
 
     def __init__(self) -> None:
         self._state_before_val = None
+        self._gathered_states = None
+
+    def _gather(self) -> None:
+        self._gathered_states = all_gather_object(get_random_state())
+
+    def after_train_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
+        if isinstance(runner.train_loop, IterBasedTrainLoop):
+            self._gather()
+
+    def after_train_epoch(self, runner) -> None:
+        self._gather()
 
     def before_val_epoch(self, runner) -> None:
         self._state_before_val = get_random_state()
@@ -54,7 +69,7 @@ class RandomStateHook(Hook):
         set_random_state(self._state_before_val)
 
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
-        checkpoint['random_state'] = all_gather_object(get_random_state())
+        checkpoint['random_state'] = self._gathered_states or [get_random_state()]
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
         states = checkpoint.get('random_state')

@@ -1,0 +1,110 @@
+"""MNIST read from the official idx files, gzipped or not, with a test-files-only mode for offline machines."""
+import gzip
+import os.path as osp
+import struct
+from typing import Sequence
+
+import numpy as np
+from mmpretrain.datasets import BaseDataset
+
+from openmixosr.registry import DATASETS
+from .layouts import missing_data_error
+from .partition import select_partition
+from .utils import DIGIT_CLASSES, array_data_list, gray_to_rgb
+
+
+def read_idx(path: str) -> np.ndarray:
+    """Read an unsigned-byte idx file (the MNIST format), gzipped when the name ends with ``.gz``.
+
+    Args:
+        path (str): Path of the idx file.
+
+    Returns:
+        np.ndarray: uint8 array with the shape stored in the header, e.g. (N, 28, 28) for images, (N,) for labels.
+    """
+    opener = gzip.open if path.endswith('.gz') else open
+    with opener(path, 'rb') as f:
+        data = f.read()
+    if len(data) < 4 or data[:2] != b'\x00\x00' or data[2] != 0x08:
+        raise ValueError(f'{path} is not an unsigned-byte idx file (bad magic number)')
+    ndim = data[3]
+    header = 4 + 4 * ndim
+    shape = struct.unpack(f'>{ndim}I', data[4:header])
+    array = np.frombuffer(data, dtype=np.uint8, offset=header)
+    if array.size != int(np.prod(shape)):
+        raise ValueError(f'{path} holds {array.size} values but its header announces shape {shape}')
+    return array.reshape(shape)
+
+
+@DATASETS.register_module()
+class MNIST(BaseDataset):
+    """MNIST from the official idx files in ``data_root``, as 28x28x3 uint8 images.
+
+    Registered as ``MNIST`` in OpenMixOSR's registry on purpose: it shadows mmpretrain's ``MNIST``, which picks its
+    files by ``test_mode`` instead of ``split``, insists on all four unzipped files and may download. This one reads
+    ``train-*`` or ``t10k-*`` files, each either plain or ``.gz``, and never downloads. The gray digits are replicated
+    to 3 channels.
+
+    With ``test_files_only=True`` only the two ``t10k-*`` files are read and their 10,000 digits are cut by the
+    deterministic stratified 70 / 30 partition (:func:`openmixosr.datasets.partition.stratified_partition`, the same
+    as :class:`Digits`) into a train part (6,999 digits) and a test part (3,001). That is how the real MNIST test
+    set, the only MNIST files available offline, serves smoke runs and benchmarks.
+
+    Args:
+        data_root (str): Directory holding the idx files.
+        split (str): ``'train'`` or ``'test'``. Defaults to ``'train'``.
+        test_files_only (bool): Build both splits from the t10k files as described above. Defaults to False.
+        pipeline (Sequence): Processing pipeline. Defaults to ().
+        test_mode (bool): Raise instead of re-sampling when a sample fails in the pipeline. Defaults to False.
+        indices (int | Sequence[int], optional): Keep only these samples (or the first ``indices``). Defaults to None.
+        serialize_data (bool): Keep the data list pickled in one buffer shared by dataloader workers.
+            Defaults to True.
+    """
+
+    METAINFO = {'classes': DIGIT_CLASSES}
+
+    def __init__(self,
+                 data_root: str,
+                 split: str = 'train',
+                 test_files_only: bool = False,
+                 pipeline: Sequence = (),
+                 test_mode: bool = False,
+                 indices=None,
+                 serialize_data: bool = True):
+        if split not in ('train', 'test'):
+            raise ValueError(f"MNIST split must be 'train' or 'test', got {split!r}")
+        self.split = split
+        self.test_files_only = test_files_only
+        super().__init__(
+            ann_file='',
+            data_root=data_root,
+            pipeline=pipeline,
+            test_mode=test_mode,
+            indices=indices,
+            serialize_data=serialize_data)
+
+    def _find(self, name: str) -> str:
+        """Path of ``name`` or ``name.gz`` in the data root (plain file preferred)."""
+        for candidate in (name, name + '.gz'):
+            path = osp.join(self.data_root, candidate)
+            if osp.isfile(path):
+                return path
+        raise missing_data_error('MNIST', osp.join(self.data_root, name + '[.gz]'))
+
+    def load_data_list(self):
+        """Load the images and labels of ``self.split``."""
+        if not osp.isdir(self.data_root):
+            raise missing_data_error('MNIST', self.data_root)
+        prefix = 't10k' if self.test_files_only or self.split == 'test' else 'train'
+        images = read_idx(self._find(f'{prefix}-images-idx3-ubyte'))
+        labels = read_idx(self._find(f'{prefix}-labels-idx1-ubyte'))
+        if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
+            raise ValueError(f'MNIST {prefix} files disagree: images {images.shape}, labels {labels.shape}')
+        if self.test_files_only:
+            keep = select_partition(labels, self.split)
+            images, labels = images[keep], labels[keep]
+        return array_data_list(gray_to_rgb(images), labels)
+
+    def extra_repr(self):
+        """The extra repr information of the dataset."""
+        return [f'Data root: \t{self.data_root}', f'Split: \t{self.split} (test_files_only={self.test_files_only})']

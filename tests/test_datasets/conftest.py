@@ -1,0 +1,19 @@
+"""Session-wide fake datasets in the official formats (written once into a temporary directory)."""
+import os.path as osp
+
+import pytest
+from fake_data import write_cifar10, write_cifar100, write_mnist, write_svhn, write_tiny_imagenet
+
+
+@pytest.fixture(scope='session')
+def fake_root(tmp_path_factory):
+    """A ``data/``-like directory holding every fake dataset; returns (root, written arrays by dataset name)."""
+    root = str(tmp_path_factory.mktemp('data'))
+    written = dict(
+        cifar10=write_cifar10(osp.join(root, 'cifar10')),
+        cifar100=write_cifar100(osp.join(root, 'cifar100')),
+        svhn=write_svhn(osp.join(root, 'svhn')),
+        mnist=write_mnist(osp.join(root, 'mnist')),
+        tiny=write_tiny_imagenet(osp.join(root, 'tiny-imagenet-200')),
+    )
+    return root, written

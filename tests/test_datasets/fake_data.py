@@ -1,0 +1,180 @@
+"""Writers of tiny fake datasets in the official on-disk formats, for tests that must not read real data.
+
+Each writer puts files under ``root`` exactly where the loaders (and users) expect them and returns the arrays it
+wrote, so that tests compare loaded values with written ones. Pixel values are random but seeded. Other test folders
+can reuse these writers (``from fake_data import write_cifar10`` from this folder, or import this module by path).
+"""
+import gzip
+import os
+import os.path as osp
+import pickle
+import struct
+
+import numpy as np
+
+CIFAR10_CLASSES = ('airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck')
+
+
+def _images(rng, num, height, width, channels=3):
+    shape = (num, height, width) if channels is None else (num, height, width, channels)
+    return rng.integers(0, 256, size=shape, dtype=np.uint8)
+
+
+def _balanced_labels(num_classes, per_class, rng):
+    labels = np.repeat(np.arange(num_classes), per_class)
+    return rng.permutation(labels)
+
+
+def _dump_pickle(path, obj):
+    with open(path, 'wb') as f:
+        pickle.dump(obj, f, protocol=2)
+
+
+def _cifar_entry(images, labels, label_key):
+    """CIFAR pickle content: rows of 3072 bytes, the R, G, B planes of a 32x32 image one after another."""
+    data = images.transpose(0, 3, 1, 2).reshape(len(images), -1)
+    return {'data': data, label_key: [int(x) for x in labels], 'batch_label': 'fake batch'}
+
+
+def write_cifar10(root, train_per_class=5, test_per_class=3, seed=0):
+    """Write ``root/cifar-10-batches-py`` (5 data batches, test batch, batches.meta) with 10 balanced classes.
+
+    Returns:
+        dict: ``train_images`` / ``test_images`` (N x 32 x 32 x 3 uint8, in file order) and ``train_labels`` /
+        ``test_labels`` (int arrays).
+    """
+    rng = np.random.default_rng(seed)
+    folder = osp.join(root, 'cifar-10-batches-py')
+    os.makedirs(folder, exist_ok=True)
+    train_labels = _balanced_labels(10, train_per_class, rng)
+    train_images = _images(rng, len(train_labels), 32, 32)
+    test_labels = _balanced_labels(10, test_per_class, rng)
+    test_images = _images(rng, len(test_labels), 32, 32)
+    for batch, rows in enumerate(np.array_split(np.arange(len(train_labels)), 5), 1):
+        _dump_pickle(osp.join(folder, f'data_batch_{batch}'),
+                     _cifar_entry(train_images[rows], train_labels[rows], 'labels'))
+    _dump_pickle(osp.join(folder, 'test_batch'), _cifar_entry(test_images, test_labels, 'labels'))
+    _dump_pickle(osp.join(folder, 'batches.meta'),
+                 {'label_names': list(CIFAR10_CLASSES), 'num_cases_per_batch': len(train_labels) // 5,
+                  'num_vis': 3072})
+    return dict(train_images=train_images, train_labels=train_labels, test_images=test_images,
+                test_labels=test_labels)
+
+
+def write_cifar100(root, train_per_class=1, test_per_class=2, seed=1):
+    """Write ``root/cifar-100-python`` (train, test, meta) with 100 balanced fine classes.
+
+    Returns:
+        dict: ``train_images`` / ``test_images`` and ``train_labels`` / ``test_labels`` (fine labels).
+    """
+    rng = np.random.default_rng(seed)
+    folder = osp.join(root, 'cifar-100-python')
+    os.makedirs(folder, exist_ok=True)
+    written = {}
+    for split, per_class in (('train', train_per_class), ('test', test_per_class)):
+        labels = _balanced_labels(100, per_class, rng)
+        images = _images(rng, len(labels), 32, 32)
+        entry = _cifar_entry(images, labels, 'fine_labels')
+        entry['coarse_labels'] = [int(x) // 5 for x in labels]
+        _dump_pickle(osp.join(folder, split), entry)
+        written[f'{split}_images'], written[f'{split}_labels'] = images, labels
+    _dump_pickle(osp.join(folder, 'meta'), {'fine_label_names': [f'fine_{i}' for i in range(100)],
+                                            'coarse_label_names': [f'coarse_{i}' for i in range(20)]})
+    return written
+
+
+def write_svhn(root, per_class=3, seed=2):
+    """Write ``root/train_32x32.mat`` and ``root/test_32x32.mat``: X is 32x32x3xN, y (N x 1) in 1..10, 10 = digit 0.
+
+    Returns:
+        dict: ``{split}_images`` (N x 32 x 32 x 3) and ``{split}_digits`` (the digit, 0..9) for both splits.
+    """
+    from scipy.io import savemat
+
+    rng = np.random.default_rng(seed)
+    os.makedirs(root, exist_ok=True)
+    written = {}
+    for split in ('train', 'test'):
+        digits = _balanced_labels(10, per_class, rng)
+        images = _images(rng, len(digits), 32, 32)
+        mat_labels = np.where(digits == 0, 10, digits).astype(np.uint8).reshape(-1, 1)
+        savemat(osp.join(root, f'{split}_32x32.mat'), {'X': images.transpose(1, 2, 3, 0), 'y': mat_labels})
+        written[f'{split}_images'], written[f'{split}_digits'] = images, digits
+    return written
+
+
+def _idx_bytes(array):
+    header = struct.pack('>BBBB', 0, 0, 0x08, array.ndim) + struct.pack(f'>{array.ndim}I', *array.shape)
+    return header + np.ascontiguousarray(array, dtype=np.uint8).tobytes()
+
+
+def write_mnist(root, per_class=10, prefixes=('train', 't10k'), gz=True, seed=3):
+    """Write MNIST idx files ``{prefix}-images-idx3-ubyte`` / ``{prefix}-labels-idx1-ubyte`` (``.gz`` if ``gz``).
+
+    Returns:
+        dict: ``{prefix}_images`` (N x 28 x 28 uint8) and ``{prefix}_labels`` for each prefix.
+    """
+    rng = np.random.default_rng(seed)
+    os.makedirs(root, exist_ok=True)
+    written = {}
+    for prefix in prefixes:
+        labels = _balanced_labels(10, per_class, rng).astype(np.uint8)
+        images = _images(rng, len(labels), 28, 28, channels=None)
+        for kind, array in (('images-idx3', images), ('labels-idx1', labels)):
+            path = osp.join(root, f'{prefix}-{kind}-ubyte')
+            if gz:
+                with gzip.open(path + '.gz', 'wb') as f:
+                    f.write(_idx_bytes(array))
+            else:
+                with open(path, 'wb') as f:
+                    f.write(_idx_bytes(array))
+        written[f'{prefix}_images'], written[f'{prefix}_labels'] = images, labels
+    return written
+
+
+def tiny_wnid(index):
+    """A fake wnid; zero padded so that sorting the names sorts the indices."""
+    return f'n{index:08d}'
+
+
+def write_tiny_imagenet(root, num_classes=200, train_per_class=1, val_per_class=1, size=64, wnids_file=True, seed=4):
+    """Write the official Tiny-ImageNet tree: wnids.txt (shuffled), train/{wnid}/images, flat val/ + annotations.
+
+    The ``val`` images are named ``val_{k}.JPEG`` in shuffled class order, and every image is a flat colour that
+    encodes its class in the red channel, so tests can check labels against pixels too.
+
+    Returns:
+        dict: ``wnids`` (sorted), ``val_files`` (file name -> wnid) and ``train_count`` / ``val_count``.
+    """
+    from PIL import Image
+
+    rng = np.random.default_rng(seed)
+    wnids = [tiny_wnid(i) for i in range(num_classes)]
+    os.makedirs(osp.join(root, 'val', 'images'), exist_ok=True)
+    if wnids_file:
+        with open(osp.join(root, 'wnids.txt'), 'w') as f:
+            f.write('\n'.join(rng.permutation(wnids)) + '\n')
+
+    def save(path, label):
+        pixels = np.zeros((size, size, 3), dtype=np.uint8)
+        pixels[..., 0] = label % 256
+        Image.fromarray(pixels).save(path, format='JPEG', quality=95)
+
+    for label, wnid in enumerate(wnids):
+        image_dir = osp.join(root, 'train', wnid, 'images')
+        os.makedirs(image_dir, exist_ok=True)
+        with open(osp.join(root, 'train', wnid, f'{wnid}_boxes.txt'), 'w') as f:
+            for k in range(train_per_class):
+                save(osp.join(image_dir, f'{wnid}_{k}.JPEG'), label)
+                f.write(f'{wnid}_{k}.JPEG\t0\t0\t{size - 1}\t{size - 1}\n')
+
+    val_labels = rng.permutation(np.repeat(np.arange(num_classes), val_per_class))
+    val_files = {}
+    with open(osp.join(root, 'val', 'val_annotations.txt'), 'w') as f:
+        for k, label in enumerate(val_labels):
+            name = f'val_{k}.JPEG'
+            save(osp.join(root, 'val', 'images', name), int(label))
+            val_files[name] = wnids[label]
+            f.write(f'{name}\t{wnids[label]}\t0\t0\t{size - 1}\t{size - 1}\n')
+    return dict(wnids=wnids, val_files=val_files, train_count=num_classes * train_per_class,
+                val_count=len(val_labels))
