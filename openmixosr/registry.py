@@ -4,6 +4,7 @@ A config with ``default_scope = 'openmixosr'`` builds ``type='OpenSetDataset'`` 
 parent registries for ``type='ResNet_CIFAR'`` (mmpretrain) or ``type='SGD'`` (mmengine). The ``locations`` make a
 registry import the modules that fill it the first time something is built from it.
 """
+from mmpretrain.registry import BATCH_AUGMENTS as MMPRETRAIN_BATCH_AUGMENTS
 from mmpretrain.registry import DATA_SAMPLERS as MMPRETRAIN_DATA_SAMPLERS
 from mmpretrain.registry import DATASETS as MMPRETRAIN_DATASETS
 from mmpretrain.registry import EVALUATORS as MMPRETRAIN_EVALUATORS
@@ -45,6 +46,7 @@ DATA_SAMPLERS = Registry('data sampler', parent=MMPRETRAIN_DATA_SAMPLERS, locati
 TRANSFORMS = Registry('transform', parent=MMPRETRAIN_TRANSFORMS, locations=['openmixosr.datasets'])
 
 MODELS = Registry('model', parent=MMPRETRAIN_MODELS, locations=['openmixosr.models'])
+BATCH_AUGMENTS = Registry('batch augment', parent=MMPRETRAIN_BATCH_AUGMENTS, locations=['openmixosr.models'])
 WEIGHT_INITIALIZERS = Registry('weight initializer', parent=MMPRETRAIN_WEIGHT_INITIALIZERS)
 TASK_UTILS = Registry('task util', parent=MMPRETRAIN_TASK_UTILS)
 

@@ -7,7 +7,7 @@ from openmixosr.utils import register_all_modules
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
-register_all_modules(init_default_scope=False)
+register_all_modules(init_default_scope=True)  # as in a run: configs set default_scope
 
 
 @pytest.fixture(scope='session')
