@@ -1,4 +1,5 @@
+from .momentum_pipeline_hook import MomentumPipelineHook
 from .random_state_hook import RandomStateHook
 from .safe_checkpoint_hook import SafeCheckpointHook
 
-__all__ = ['RandomStateHook', 'SafeCheckpointHook']
+__all__ = ['MomentumPipelineHook', 'RandomStateHook', 'SafeCheckpointHook']

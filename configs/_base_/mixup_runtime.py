@@ -1,0 +1,8 @@
+# Runtime of the learned-mixup algorithms (AutoMix, AMix): the default runtime plus the Momentum Pipeline hook,
+# which updates the momentum encoder after every step and decays the Mix Block's mask-loss weight (0.1 -> 0).
+_base_ = ['./default_runtime.py']
+custom_hooks = [
+    dict(type='SafeCheckpointHook'),
+    dict(type='RandomStateHook'),
+    dict(type='MomentumPipelineHook', momentum=0.999, end_momentum=1.0, mask_loss_weight=0.1, end_mask_loss_weight=0.0),
+]

@@ -1,0 +1,6 @@
+# AMix (Mix Block+) on the quarter-width CIFAR ResNet-18 for CPU runs.
+_base_ = ['./amix_resnet18_cifar.py']
+model = dict(
+    backbone=dict(stem_channels=16, base_channels=16),
+    head=dict(in_channels=128),
+    mix_block=dict(in_channels=64))

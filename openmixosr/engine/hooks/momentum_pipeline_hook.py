@@ -1,0 +1,66 @@
+"""Schedules of AutoMix's Momentum Pipeline: the EMA momentum and the mask-loss weight."""
+import math
+
+from mmengine.hooks import Hook
+from mmengine.model import is_model_wrapper
+
+from openmixosr.registry import HOOKS
+
+
+def cosine_ramp(start: float, end: float, progress: float) -> float:
+    """``end - (end - start) * (1 + cos(pi * progress)) / 2``: ``start`` at progress 0, ``end`` at 1."""
+    progress = min(max(progress, 0.0), 1.0)
+    return end - (end - start) * (1.0 + math.cos(math.pi * progress)) / 2.0
+
+
+@HOOKS.register_module()
+class MomentumPipelineHook(Hook):
+    """Update AutoMix's momentum encoder after each optimizer step and decay the Mix Block's mask-loss weight.
+
+    At training iteration ``t`` of ``T`` (``progress = t / T``):
+
+    - before the step, ``mix_block.mask_loss_weight = cosine_ramp(mask_loss_weight, end_mask_loss_weight, progress)``
+      (0.1 -> 0 by default, SPEC section 2);
+    - after the step, ``model.momentum_update(m)`` with ``m = cosine_ramp(momentum, end_momentum, progress)``
+      (0.999 -> 1, SPEC section 4): ``theta_k <- m * theta_k + (1 - m) * theta_q``.
+
+    Both values follow from the iteration count, and ``k`` is part of the model's state dict, so a resumed run carries
+    on exactly. The model must provide ``momentum_update(m)`` and a ``mix_block`` with ``mask_loss_weight``.
+
+    Args:
+        momentum (float): ``m`` at the start of training. Defaults to 0.999.
+        end_momentum (float): ``m`` at the end. Defaults to 1.0.
+        mask_loss_weight (float): Mask-loss weight ``w`` at the start. Defaults to 0.1.
+        end_mask_loss_weight (float): ``w`` at the end. Defaults to 0.0.
+    """
+
+    priority = 'ABOVE_NORMAL'
+
+    def __init__(self,
+                 momentum: float = 0.999,
+                 end_momentum: float = 1.0,
+                 mask_loss_weight: float = 0.1,
+                 end_mask_loss_weight: float = 0.0):
+        for name, value in (('momentum', momentum), ('end_momentum', end_momentum)):
+            if not 0.0 <= value <= 1.0:
+                raise ValueError(f'{name} must be in [0, 1], got {value}')
+        self.momentum = momentum
+        self.end_momentum = end_momentum
+        self.mask_loss_weight = mask_loss_weight
+        self.end_mask_loss_weight = end_mask_loss_weight
+
+    @staticmethod
+    def _model(runner):
+        return runner.model.module if is_model_wrapper(runner.model) else runner.model
+
+    def momentum_at(self, iteration: int, max_iters: int) -> float:
+        return cosine_ramp(self.momentum, self.end_momentum, iteration / max_iters)
+
+    def mask_loss_weight_at(self, iteration: int, max_iters: int) -> float:
+        return cosine_ramp(self.mask_loss_weight, self.end_mask_loss_weight, iteration / max_iters)
+
+    def before_train_iter(self, runner, batch_idx: int, data_batch=None) -> None:
+        self._model(runner).mix_block.mask_loss_weight = self.mask_loss_weight_at(runner.iter, runner.max_iters)
+
+    def after_train_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
+        self._model(runner).momentum_update(self.momentum_at(runner.iter, runner.max_iters))

@@ -1,0 +1,3 @@
+from .automix import AutoMix
+
+__all__ = ['AutoMix']

@@ -1,0 +1,143 @@
+"""AutoMix: a learned mixup generator trained bi-level through a Momentum Pipeline (SPEC section 4)."""
+from typing import Dict, List, Optional
+
+import torch
+import torch.nn.functional as F
+from mmengine.model import BaseModel
+from mmpretrain.structures import DataSample
+from torch import nn
+
+from openmixosr.registry import MODELS
+from ..losses import mixup_cross_entropy
+from ..utils import attach_predictions, mask_mix, random_pairing, sample_lam
+from ..utils.momentum_encoder import MomentumEncoder
+from ..utils.truncated_forward import forward_until
+
+
+@MODELS.register_module()
+class AutoMix(BaseModel):
+    """AutoMix (and AMix with a ``MixBlockPlus``) for supervised classification.
+
+    Two copies of the classifier: ``q`` (``backbone -> neck -> head``, trained by the optimizer) and its momentum copy
+    ``k`` (no gradients of its own). One training step (SPEC section 4):
+
+    1. ``z = k.backbone`` up to ``mix_layer`` on the clean batch, without a graph and without the later stages;
+    2. two independent draws ``(lam_mb, j_mb)`` and ``(lam_bb, j_bb)``; the Mix Block turns ``z`` into the masks
+       ``s_mb`` and ``s_bb``; ``s_bb`` is made without a graph (detached);
+    3. generation loss ``mix_block_loss(k(x_mb), y, j_mb, lam_mb) + mask_loss``: its gradients flow through the frozen
+       ``k`` into the mask and reach only the Mix Block;
+    4. classification loss ``CE(q(x), y) + MCE(q(x_bb), y, j_bb, lam_bb)``: reaches only ``q``.
+
+    Both losses are summed and minimised by one optimizer, which is the bi-level update because their gradients
+    touch disjoint parameters. The momentum update of ``k`` and the decay of the mask-loss weight belong to
+    :class:`~openmixosr.engine.hooks.MomentumPipelineHook`, which every AutoMix config must include.
+
+    Passes per step, with F = a forward of the classifier on the batch: ``k`` runs the stages up to ``mix_layer``
+    (no graph) and one full forward whose backward computes input gradients only; ``q`` runs two forwards and two
+    full backwards (clean and mixed batch). Validation and test use ``k`` by default (``eval_network='momentum'``).
+    The head's own ``loss`` setting is not used: the losses are the cross-entropies above.
+
+    Args:
+        backbone (dict): Backbone config (any mmpretrain backbone with a submodule named ``mix_layer``).
+        head (dict): Classification head config; its ``forward`` must return logits.
+        mix_block (dict): ``MixBlock`` (AutoMix) or ``MixBlockPlus`` (AMix) config; ``in_channels`` must match the
+            channels of ``mix_layer``'s output.
+        neck (dict, optional): Neck config, e.g. ``GlobalAveragePooling``.
+        mix_layer (str): Backbone submodule whose output feeds the Mix Block. Defaults to ``'layer3'`` (stage 3 of 4,
+            l = 3 in the paper).
+        alpha (float): ``lam ~ Beta(alpha, alpha)``. Defaults to 2.0.
+        mix_block_loss (dict): Objective of the Mix Block on ``k(x_mb)``: ``MixupCrossEntropyLoss`` (default) or
+            ``PairwiseMixupBCELoss`` (AMix's parametric BCE).
+        eval_network (str): ``'momentum'`` (``k``, default) or ``'online'`` (``q``) for validation and test.
+        data_preprocessor (dict, optional): Defaults to ``OpenSetDataPreprocessor`` (normalisation only).
+        init_cfg (dict, optional): Initialisation config.
+    """
+
+    def __init__(self,
+                 backbone: dict,
+                 head: dict,
+                 mix_block: dict,
+                 neck: Optional[dict] = None,
+                 mix_layer: str = 'layer3',
+                 alpha: float = 2.0,
+                 mix_block_loss: dict = dict(type='MixupCrossEntropyLoss'),
+                 eval_network: str = 'momentum',
+                 data_preprocessor: Optional[dict] = None,
+                 init_cfg: Optional[dict] = None):
+        if eval_network not in ('momentum', 'online'):
+            raise ValueError(f"eval_network must be 'momentum' or 'online', got {eval_network!r}")
+        data_preprocessor = dict(type='OpenSetDataPreprocessor') if data_preprocessor is None else data_preprocessor
+        super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        self.backbone = MODELS.build(backbone)
+        self.neck = MODELS.build(neck) if neck is not None else None
+        self.head = MODELS.build(head)
+        self.mix_block = MODELS.build(mix_block)
+        self.mix_block_loss = MODELS.build(mix_block_loss)
+        self.mix_layer = mix_layer
+        self.alpha = alpha
+        self.eval_network = eval_network
+        self.momentum_encoder = MomentumEncoder(self.online_network())
+
+    def online_network(self) -> nn.Sequential:
+        """``q`` as one module: backbone -> neck -> head (built on the fly; the parts are this model's attributes)."""
+        return nn.Sequential(*[part for part in (self.backbone, self.neck, self.head) if part is not None])
+
+    def init_weights(self) -> None:
+        """Initialise ``q`` and the Mix Block, then start ``k`` as an exact copy of ``q``."""
+        super().init_weights()
+        self.momentum_encoder.copy_from(self.online_network())
+
+    @torch.no_grad()
+    def momentum_update(self, momentum: float) -> None:
+        """``theta_k <- m * theta_k + (1 - m) * theta_q`` (called by MomentumPipelineHook after each step)."""
+        self.momentum_encoder.update_parameters(self.online_network(), momentum)
+
+    def forward(self, inputs: torch.Tensor, data_samples: Optional[List[DataSample]] = None, mode: str = 'tensor'):
+        if mode == 'loss':
+            return self.loss(inputs, data_samples)
+        if mode == 'predict':
+            return self.predict(inputs, data_samples)
+        if mode == 'tensor':
+            return self.online_network()(inputs)
+        raise RuntimeError(f'Invalid mode "{mode}".')
+
+    def _masks(self, features: torch.Tensor, lam: float, index: torch.Tensor, out_size) -> Dict[str, torch.Tensor]:
+        """The Mix Block's output, with a clear error when the mask is not finite."""
+        output = self.mix_block(features, lam, index, out_size)
+        if not torch.isfinite(output['mask']).all():
+            raise FloatingPointError(
+                f'The Mix Block produced NaN/Inf mask values at training iteration '
+                f'{int(self.momentum_encoder.steps) + 1} (lam={lam:.3f}). Lower the learning rate of the Mix Block '
+                f'(paramwise_cfg) or check the momentum-encoder features for NaN.')
+        return output
+
+    def loss(self, inputs: torch.Tensor, data_samples: List[DataSample]) -> Dict[str, torch.Tensor]:
+        """The generation and classification losses of one Momentum Pipeline step."""
+        labels = torch.cat([sample.gt_label for sample in data_samples])
+        out_size = inputs.shape[-2:]
+        momentum_net = self.momentum_encoder.module
+        with torch.no_grad():
+            features = forward_until(momentum_net[0], inputs, self.mix_layer)
+
+        lam_mb, index_mb = sample_lam(self.alpha), random_pairing(inputs.size(0), inputs.device)
+        lam_bb, index_bb = sample_lam(self.alpha), random_pairing(inputs.size(0), inputs.device)
+        generated = self._masks(features, lam_mb, index_mb, out_size)
+        with torch.no_grad():
+            mask_bb = self._masks(features, lam_bb, index_bb, out_size)['mask']
+
+        # Generation: through the frozen k into the mask; only the Mix Block has parameters that receive gradients.
+        mixed_mb = mask_mix(inputs, generated['mask'], index_mb)
+        loss_generation = self.mix_block_loss(momentum_net(mixed_mb), labels, index_mb, lam_mb)
+        loss_mask = self.mix_block.mask_loss(generated['raw_mask'], lam_mb)
+
+        # Classification: q on the clean batch and on the batch mixed with the detached mask.
+        online = self.online_network()
+        loss_clean = F.cross_entropy(online(inputs), labels)
+        loss_mix = mixup_cross_entropy(online(mask_mix(inputs, mask_bb, index_bb)), labels, index_bb, lam_bb)
+        return dict(loss_generation=loss_generation, loss_mask=loss_mask, loss_clean=loss_clean, loss_mix=loss_mix)
+
+    @torch.no_grad()
+    def predict(self, inputs: torch.Tensor, data_samples: Optional[List[DataSample]] = None) -> List[DataSample]:
+        """Logits of ``k`` (or ``q``, see ``eval_network``) with ``pred_logits`` for open-set scores."""
+        network = self.momentum_encoder.module if self.eval_network == 'momentum' else self.online_network()
+        return attach_predictions(network(inputs), data_samples)

@@ -1,0 +1,119 @@
+"""Objectives on mixed samples: mixup cross-entropy and the parametric pairwise BCE (SPEC sections 1 and 3).
+
+Both take the logits of the mixed batch, the labels of the raw batch, the pairing ``index`` (``y_j = labels[index]``)
+and ``lam``, a float for the whole batch or a tensor [N] with one value per sample (e.g. after CutMix box
+correction). The registered wrappers let an algorithm choose the Mix Block objective from its config, e.g.
+``mix_block_loss=dict(type='MixupCrossEntropyLoss')``.
+"""
+from typing import Union
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from openmixosr.registry import MODELS
+
+
+def _lam_tensor(lam: Union[float, torch.Tensor], logits: torch.Tensor) -> torch.Tensor:
+    """``lam`` as a tensor that broadcasts over the batch: a scalar, or a vector [N]."""
+    lam = torch.as_tensor(lam, dtype=logits.dtype, device=logits.device)
+    if lam.dim() > 1 or (lam.dim() == 1 and lam.numel() != logits.size(0)):
+        raise ValueError(f'lam must be a float or a tensor [N={logits.size(0)}], got shape {tuple(lam.shape)}')
+    return lam
+
+
+def _partner_labels(logits: torch.Tensor, labels: torch.Tensor, index: torch.Tensor):
+    """Labels of the partners ``y_j = labels[index]`` after checking the shapes."""
+    if logits.dim() != 2 or labels.shape != (logits.size(0), ) or index.shape != (logits.size(0), ):
+        raise ValueError(f'expected logits [N, K], labels [N] and index [N], got {tuple(logits.shape)}, '
+                         f'{tuple(labels.shape)} and {tuple(index.shape)}')
+    return labels[index]
+
+
+def mixup_cross_entropy(logits: torch.Tensor, labels: torch.Tensor, index: torch.Tensor,
+                        lam: Union[float, torch.Tensor]) -> torch.Tensor:
+    """Mixup cross-entropy (SPEC section 1): ``MCE = lam * CE(p, y_i) + (1 - lam) * CE(p, y_j)``.
+
+    ``p = softmax(logits)`` on the mixed sample, ``y_j = labels[index]``; equal to the cross-entropy against the mixed
+    soft label ``lam * onehot(y_i) + (1 - lam) * onehot(y_j)``.
+
+    Args:
+        logits (Tensor): Logits of the mixed batch, [N, K].
+        labels (LongTensor): Labels of the raw batch, [N].
+        index (LongTensor): Pairing, [N].
+        lam (float | Tensor): Weight of ``y_i``: one float, or a tensor [N] (per sample).
+
+    Returns:
+        Tensor: The loss averaged over the batch (a scalar).
+    """
+    labels_j = _partner_labels(logits, labels, index)
+    log_prob = F.log_softmax(logits, dim=1)
+    ce_i = -log_prob.gather(1, labels[:, None]).squeeze(1)
+    ce_j = -log_prob.gather(1, labels_j[:, None]).squeeze(1)
+    lam = _lam_tensor(lam, logits)
+    return (lam * ce_i + (1 - lam) * ce_j).mean()
+
+
+def pairwise_mixup_bce(logits: torch.Tensor, labels: torch.Tensor, index: torch.Tensor,
+                       lam: Union[float, torch.Tensor]) -> torch.Tensor:
+    """Parametric binary cross-entropy over the two mixed classes only (AMix, SPEC section 3).
+
+    ``L = -lam * log(p_i / (p_i + p_j)) - (1 - lam) * log(p_j / (p_i + p_j))`` with ``p_i``, ``p_j`` the softmax
+    probabilities of classes ``y_i`` and ``y_j``. The softmax normaliser cancels, so it is computed stably from the two
+    logits: ``log(p_i / (p_i + p_j)) = z_i - logaddexp(z_i, z_j)``; the other classes play no part.
+
+    Pairs of the same class (``y_i == y_j``) contribute 0: both targets are the same class, there is nothing to
+    separate, and the formula would give the constant ``log 2`` with no gradient anyway. The mean is over the whole
+    batch (such pairs count as zeros), so the loss never divides by a count of valid pairs that may be 0.
+
+    Args:
+        logits (Tensor): Logits of the mixed batch, [N, K].
+        labels (LongTensor): Labels of the raw batch, [N].
+        index (LongTensor): Pairing, [N].
+        lam (float | Tensor): Weight of ``y_i``: one float, or a tensor [N] (per sample).
+
+    Returns:
+        Tensor: The loss averaged over the batch (a scalar).
+    """
+    labels_j = _partner_labels(logits, labels, index)
+    z_i = logits.gather(1, labels[:, None]).squeeze(1)
+    z_j = logits.gather(1, labels_j[:, None]).squeeze(1)
+    log_norm = torch.logaddexp(z_i, z_j)
+    lam = _lam_tensor(lam, logits)
+    loss = -lam * (z_i - log_norm) - (1 - lam) * (z_j - log_norm)
+    loss = torch.where(labels == labels_j, torch.zeros_like(loss), loss)
+    return loss.mean()
+
+
+@MODELS.register_module()
+class MixupCrossEntropyLoss(nn.Module):
+    """Module form of :func:`mixup_cross_entropy` (``lam * CE(p, y_i) + (1 - lam) * CE(p, y_j)``).
+
+    Args:
+        loss_weight (float): Factor applied to the loss. Defaults to 1.0.
+    """
+
+    def __init__(self, loss_weight: float = 1.0):
+        super().__init__()
+        self.loss_weight = loss_weight
+
+    def forward(self, logits: torch.Tensor, labels: torch.Tensor, index: torch.Tensor,
+                lam: Union[float, torch.Tensor]) -> torch.Tensor:
+        return self.loss_weight * mixup_cross_entropy(logits, labels, index, lam)
+
+
+@MODELS.register_module()
+class PairwiseMixupBCELoss(nn.Module):
+    """Module form of :func:`pairwise_mixup_bce` (AMix's parametric BCE over the two mixed classes).
+
+    Args:
+        loss_weight (float): Factor applied to the loss. Defaults to 1.0.
+    """
+
+    def __init__(self, loss_weight: float = 1.0):
+        super().__init__()
+        self.loss_weight = loss_weight
+
+    def forward(self, logits: torch.Tensor, labels: torch.Tensor, index: torch.Tensor,
+                lam: Union[float, torch.Tensor]) -> torch.Tensor:
+        return self.loss_weight * pairwise_mixup_bce(logits, labels, index, lam)

@@ -1,0 +1,72 @@
+"""Mixing helpers: Beta draws on numpy's global generator, permutation pairing, and non-destructive mask mixing."""
+import numpy as np
+import pytest
+import torch
+
+from openmixosr.models.utils import mask_mix, random_pairing, sample_lam
+
+
+def test_sample_lam_uses_numpys_global_generator():
+    np.random.seed(3)
+    draws = [sample_lam(0.5) for _ in range(5)]
+    np.random.seed(3)
+    expected = [float(np.random.beta(0.5, 0.5)) for _ in range(5)]
+    assert draws == expected
+    assert all(isinstance(lam, float) and 0.0 <= lam <= 1.0 for lam in draws)
+
+
+def test_sample_lam_distribution_mean_and_spread():
+    np.random.seed(0)
+    draws = np.array([sample_lam(2.0) for _ in range(4000)])
+    assert abs(draws.mean() - 0.5) < 0.02
+    # Beta(2, 2) has variance 1 / 20.
+    assert abs(draws.var() - 0.05) < 0.005
+
+
+@pytest.mark.parametrize('alpha', [0.0, -1.0])
+def test_sample_lam_rejects_non_positive_alpha(alpha):
+    with pytest.raises(ValueError, match='alpha'):
+        sample_lam(alpha)
+
+
+def test_random_pairing_is_a_permutation():
+    torch.manual_seed(0)
+    index = random_pairing(17, torch.device('cpu'))
+    assert index.dtype == torch.long
+    assert sorted(index.tolist()) == list(range(17))
+    torch.manual_seed(0)
+    assert torch.equal(random_pairing(17, 'cpu'), index)
+
+
+def test_mask_mix_with_a_hard_mask_pastes_the_partner():
+    torch.manual_seed(0)
+    inputs = torch.randn(3, 2, 6, 5)
+    index = torch.tensor([2, 0, 1])
+    s = torch.ones(3, 1, 6, 5)
+    s[:, :, 1:4, 2:5] = 0  # the box comes from the partner
+    mixed = mask_mix(inputs, torch.cat([s, 1 - s], dim=1), index)
+    expected = inputs.clone()
+    expected[:, :, 1:4, 2:5] = inputs[index][:, :, 1:4, 2:5]
+    assert torch.equal(mixed, expected)
+
+
+def test_mask_mix_soft_values_leave_inputs_unchanged_and_pass_gradients():
+    torch.manual_seed(0)
+    inputs = torch.randn(4, 3, 5, 5)
+    before = inputs.clone()
+    index = torch.tensor([1, 2, 3, 0])
+    s = torch.rand(4, 1, 5, 5, requires_grad=True)
+    mask = torch.cat([s, 1 - s], dim=1)
+    mixed = mask_mix(inputs, mask, index)
+    assert torch.equal(inputs, before)
+    torch.testing.assert_close(mixed, s * inputs + (1 - s) * inputs[index])
+    mixed.sum().backward()
+    # d mixed / d s = x_i - x_j, summed over the channels.
+    torch.testing.assert_close(s.grad, (inputs - inputs[index]).sum(dim=1, keepdim=True))
+
+
+def test_mask_mix_rejects_mismatched_shapes():
+    with pytest.raises(ValueError):
+        mask_mix(torch.zeros(2, 3, 4, 4), torch.zeros(2, 1, 4, 4), torch.tensor([1, 0]))
+    with pytest.raises(ValueError):
+        mask_mix(torch.zeros(2, 3, 4, 4), torch.zeros(2, 2, 8, 8), torch.tensor([1, 0]))
