@@ -11,6 +11,7 @@ from tests.helpers.run_tool import REPO_ROOT, run_tool
 
 CUTMIX_DIGITS = REPO_ROOT / 'configs/baselines/cutmix_r18w16_digits.py'
 CE_DIGITS = REPO_ROOT / 'configs/baselines/ce_r18w16_digits.py'
+AMIX_DIGITS = REPO_ROOT / 'configs/amix/amix_r18w16_digits.py'
 SHORT = ['train_cfg.val_interval=1', 'default_hooks.checkpoint.interval=1', 'default_hooks.logger.interval=1',
          'train_dataloader.dataset.indices=384']
 
@@ -25,21 +26,24 @@ def _state_dict(path):
     return load_weights_only(str(path))['state_dict']
 
 
-def test_resume_continues_identically(tmp_path):
-    # CutMix draws random numbers every step and validation runs every epoch: both must not break the repeat.
+@pytest.mark.parametrize('config', [CUTMIX_DIGITS, AMIX_DIGITS], ids=['cutmix', 'amix'])
+def test_resume_continues_identically(config, tmp_path):
+    # CutMix and AMix draw random numbers every step and validation runs every epoch: neither may break the repeat.
+    # AMix adds the momentum encoder, the Mix Block+ (learnable gamma, BN, dropout) and the hook's schedules.
     # The interrupted run has the same config (so the same lr schedule) and stops like Ctrl-C after epoch 2.
+    from mmengine.config import Config
+    hooks = Config.fromfile(config).custom_hooks + [dict(type='InterruptHook', after_epoch=2)]
     interrupting = tmp_path / 'interrupting.py'
-    interrupting.write_text(f"_base_ = ['{CUTMIX_DIGITS}']\n"
+    interrupting.write_text(f"_base_ = ['{config}']\n"
                             "custom_imports = dict(imports=['tests.helpers.interrupt_hook'], allow_failed_imports=False)\n"
-                            "custom_hooks = [dict(type='SafeCheckpointHook'), dict(type='RandomStateHook'), "
-                            "dict(type='InterruptHook', after_epoch=2)]\n")
+                            f"custom_hooks = {hooks!r}\n")
     options = ['--cfg-options', 'train_cfg.max_epochs=3', *SHORT]
     uninterrupted, interrupted = tmp_path / 'full', tmp_path / 'resumed'
-    run_tool('train.py', CUTMIX_DIGITS, '--work-dir', uninterrupted, *options)
+    run_tool('train.py', config, '--work-dir', uninterrupted, *options)
     stopped = run_tool('train.py', interrupting, '--work-dir', interrupted, *options, check=False)
     assert stopped.returncode != 0 and 'interrupted after epoch 2' in stopped.stderr
     assert not (interrupted / 'epoch_3.pth').exists()
-    run_tool('train.py', CUTMIX_DIGITS, '--work-dir', interrupted, '--resume', *options)
+    run_tool('train.py', config, '--work-dir', interrupted, '--resume', *options)
     expected, resumed = _state_dict(uninterrupted / 'epoch_3.pth'), _state_dict(interrupted / 'epoch_3.pth')
     epoch_2 = _state_dict(interrupted / 'epoch_2.pth')
     assert expected.keys() == resumed.keys()
