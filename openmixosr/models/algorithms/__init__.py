@@ -1,3 +1,4 @@
+from .asymmetric_distiller import AsymmetricDistiller, confusing_samples
 from .automix import AutoMix
 
-__all__ = ['AutoMix']
+__all__ = ['AsymmetricDistiller', 'AutoMix', 'confusing_samples']

@@ -1,3 +1,11 @@
+from .cross_mutual_information import (BaseCrossMutualInformationLoss, CrossMutualInformationLoss,
+                                       InfoNCECrossMutualInformationLoss, info_nce)
+from .dist_loss import DISTLoss, dist_from_probabilities, dist_loss, pearson_correlation
 from .mixup_losses import MixupCrossEntropyLoss, PairwiseMixupBCELoss, mixup_cross_entropy, pairwise_mixup_bce
+from .relabel_loss import RelabelLoss, relabel_target
 
-__all__ = ['MixupCrossEntropyLoss', 'PairwiseMixupBCELoss', 'mixup_cross_entropy', 'pairwise_mixup_bce']
+__all__ = [
+    'BaseCrossMutualInformationLoss', 'CrossMutualInformationLoss', 'DISTLoss', 'InfoNCECrossMutualInformationLoss',
+    'MixupCrossEntropyLoss', 'PairwiseMixupBCELoss', 'RelabelLoss', 'dist_from_probabilities', 'dist_loss',
+    'info_nce', 'mixup_cross_entropy', 'pairwise_mixup_bce', 'pearson_correlation', 'relabel_target'
+]

@@ -1,0 +1,9 @@
+# Asymmetric distillation with a MobileNetV2 student (paper Table 5), ResNet-50 teacher, CIFAR-10 split 0.
+_base_ = ['./r18_cifar10.py']
+model = dict(
+    student=dict(
+        _delete_=True,
+        type='OpenSetClassifier',
+        backbone=dict(type='MobileNetV2', widen_factor=1.0),
+        neck=dict(type='GlobalAveragePooling'),
+        head=dict(type='LinearClsHead', num_classes={{_base_.num_classes}}, in_channels=1280)))

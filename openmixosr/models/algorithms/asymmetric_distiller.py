@@ -1,0 +1,224 @@
+"""Asymmetric distillation for open-set recognition (SPEC section 5)."""
+import copy
+import warnings
+from typing import Dict, List, Optional
+
+import torch
+import torch.nn.functional as F
+from mmengine.model import BaseModel
+from mmengine.runner import load_checkpoint
+from mmpretrain.structures import DataSample
+
+from openmixosr.registry import BATCH_AUGMENTS, MODELS
+from ..utils import attach_predictions, mixed_soft_label
+
+KD_TARGETS = ('mixed', 'raw')
+
+
+def confusing_samples(teacher_mixed_logits: torch.Tensor, labels: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
+    """Relaxed verify: a mixed sample is confusing when the teacher's top class is neither ``y_i`` nor ``y_j``.
+
+    Args:
+        teacher_mixed_logits (Tensor): ``T(x_m)``, [N, C].
+        labels (Tensor): ``y``, [N].
+        index (Tensor): The pairing ``j``, [N].
+
+    Returns:
+        Tensor: Bool [N], True for the samples to relabel.
+    """
+    top = teacher_mixed_logits.argmax(dim=1)
+    return (top != labels) & (top != labels[index])
+
+
+@MODELS.register_module()
+class AsymmetricDistiller(BaseModel):
+    """A frozen teacher sees raw and mixed data; the student learns by DIST, cross mutual information and relabelling.
+
+    Each training step is a raw step or, with probability ``p_mix``, a mixed step (SPEC section 5):
+
+    - raw: ``CE(S(x), y) + KD(S(x), T(x))``;
+    - mixed (``x_m, j, lam`` from ``mixer``, CutMix by default): the teacher runs once on ``[x_m; x]`` (it is in eval
+      mode, so one batch of 2N equals two passes); ``T(x_j)`` is ``T(x)[j]``. Samples whose teacher top class is
+      neither ``y_i`` nor ``y_j`` are *confusing* (relaxed verify). Then
+      ``L_mixed = KD(S(x_m), T_target)`` over the other samples ``+ mu * L_CMI + eta * L_relabel`` over the confusing
+      ones ``[+ mixed_ce_weight * MCE(S(x_m))`` over the other samples, an option the paper's loss does not have].
+
+    Passes per step: raw, teacher 1 x N forward, student 1 x N forward + backward; mixed, teacher 1 x 2N forward,
+    student 1 x N forward + backward.
+
+    Options of the ablation (paper Table 6) and of the authors' released code:
+
+    - ``cmi_loss=None`` drops the cross mutual information; ``relabel_loss=None`` drops relabelling *and* the verify
+      (KD then covers every mixed sample: symmetric distillation on mixed data);
+    - ``kd_target='raw'`` distils the non-confusing mixed samples toward ``T(x_i)`` instead of ``T(x_m)`` (authors'
+      code); ``relabel_loss=dict(type='RelabelLoss', smoothing=False)`` uses the plain mixed label (authors' code).
+
+    Args:
+        student (dict): Classifier config, e.g. an ``OpenSetClassifier`` (backbone, neck, head returning logits).
+        teacher (dict): Classifier config of the teacher; its weights come from ``teacher_checkpoint``.
+        teacher_checkpoint (str, optional): Checkpoint of the teacher trained with plain CE on the known classes
+            (``tools/train.py`` of a baseline config). None keeps a random teacher, with a warning: only for tests.
+        mixer (dict): Batch mixer with bookkeeping (``PairedCutMix`` default, ``PairedMixUp``).
+        p_mix (float): Probability of a mixed step. Defaults to 0.5.
+        kd_loss (dict): Distillation loss ``KD``. Defaults to ``DISTLoss`` (beta = gamma = tau = 1).
+        cmi_loss (dict, optional): Cross mutual-information loss. Defaults to DIST-based
+            ``CrossMutualInformationLoss``; ``InfoNCECrossMutualInformationLoss`` is the contrastive option on
+            pooled features (its projections are trained with the student).
+        relabel_loss (dict, optional): Relabel loss on confusing samples. Defaults to ``RelabelLoss``.
+        mu (float): Weight of ``L_CMI``. Defaults to 1.0.
+        eta (float): Weight of ``L_relabel``. Defaults to 1.0.
+        kd_target (str): ``'mixed'`` (``T(x_m)``, the paper) or ``'raw'`` (``T(x_i)``, authors' code).
+        mixed_ce_weight (float): Weight of mixup CE on the non-confusing mixed samples (0 = the paper's loss).
+        eval_network (str): ``'student'`` (default) or ``'teacher'`` for validation and test.
+        data_preprocessor (dict, optional): Defaults to ``OpenSetDataPreprocessor``.
+        init_cfg (dict, optional): Initialisation config of the student.
+    """
+
+    def __init__(self,
+                 student: dict,
+                 teacher: dict,
+                 teacher_checkpoint: Optional[str],
+                 mixer: dict = dict(type='PairedCutMix', alpha=1.0),
+                 p_mix: float = 0.5,
+                 kd_loss: dict = dict(type='DISTLoss'),
+                 cmi_loss: Optional[dict] = dict(type='CrossMutualInformationLoss'),
+                 relabel_loss: Optional[dict] = dict(type='RelabelLoss'),
+                 mu: float = 1.0,
+                 eta: float = 1.0,
+                 kd_target: str = 'mixed',
+                 mixed_ce_weight: float = 0.0,
+                 eval_network: str = 'student',
+                 data_preprocessor: Optional[dict] = None,
+                 init_cfg: Optional[dict] = None):
+        if not 0.0 <= p_mix <= 1.0:
+            raise ValueError(f'p_mix must be in [0, 1], got {p_mix}')
+        if kd_target not in KD_TARGETS:
+            raise ValueError(f'kd_target must be one of {KD_TARGETS}, got {kd_target!r}')
+        if eval_network not in ('student', 'teacher'):
+            raise ValueError(f"eval_network must be 'student' or 'teacher', got {eval_network!r}")
+        data_preprocessor = dict(type='OpenSetDataPreprocessor') if data_preprocessor is None else data_preprocessor
+        super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        # The classifiers carry the same (unused) preprocessor so their state dicts match checkpoints of the
+        # baseline configs, which include the normalisation buffers.
+        self.student = MODELS.build(dict(copy.deepcopy(student), data_preprocessor=copy.deepcopy(data_preprocessor)))
+        self.teacher = MODELS.build(dict(copy.deepcopy(teacher), data_preprocessor=copy.deepcopy(data_preprocessor)))
+        self._load_teacher(teacher_checkpoint)
+        self.mixer = BATCH_AUGMENTS.build(mixer)
+        self.p_mix = p_mix
+        self.kd_loss = MODELS.build(kd_loss)
+        self.cmi_loss = MODELS.build(cmi_loss) if cmi_loss is not None else None
+        self.relabel_loss = MODELS.build(relabel_loss) if relabel_loss is not None else None
+        self.mu = mu
+        self.eta = eta
+        self.kd_target = kd_target
+        self.mixed_ce_weight = mixed_ce_weight
+        self.eval_network = eval_network
+
+    def _load_teacher(self, checkpoint: Optional[str]) -> None:
+        """Load, freeze and mark the teacher initialised (so ``init_weights`` leaves it alone)."""
+        if checkpoint is None:
+            warnings.warn('AsymmetricDistiller: no teacher_checkpoint, the teacher keeps random weights.')
+        else:
+            try:
+                load_checkpoint(self.teacher, checkpoint, map_location='cpu', strict=True, revise_keys=[])
+            except FileNotFoundError as error:
+                raise FileNotFoundError(
+                    f'Teacher checkpoint {checkpoint} not found. Train the teacher first, e.g. '
+                    f'`python tools/train.py configs/baselines/ce_r50_<benchmark>.py`, and pass its checkpoint with '
+                    f'`--cfg-options model.teacher_checkpoint=work_dirs/.../epoch_N.pth`.') from error
+            except RuntimeError as error:
+                raise RuntimeError(f'Teacher checkpoint {checkpoint} does not match the teacher config (same '
+                                   f'backbone, head and number of known classes?):\n{error}') from error
+            self.teacher._is_init = True
+        self.teacher.requires_grad_(False)
+        self.teacher.eval()
+
+    def train(self, mode: bool = True) -> 'AsymmetricDistiller':
+        """Switch the student's mode; the teacher always stays in eval mode (frozen BatchNorm statistics)."""
+        super().train(mode)
+        self.teacher.eval()
+        return self
+
+    def forward(self, inputs: torch.Tensor, data_samples: Optional[List[DataSample]] = None, mode: str = 'tensor'):
+        if mode == 'loss':
+            return self.loss(inputs, data_samples)
+        if mode == 'predict':
+            return self.predict(inputs, data_samples)
+        if mode == 'tensor':
+            return self._logits(self.student, inputs)
+        raise RuntimeError(f'Invalid mode "{mode}".')
+
+    @staticmethod
+    def _logits(classifier, inputs: torch.Tensor) -> torch.Tensor:
+        return classifier.head(classifier.extract_feat(inputs))
+
+    @staticmethod
+    def _features_and_logits(classifier, inputs: torch.Tensor):
+        """Pooled features (the neck's last output) and logits, from one forward pass."""
+        features = classifier.extract_feat(inputs)
+        return features[-1], classifier.head(features)
+
+    def loss(self, inputs: torch.Tensor, data_samples: List[DataSample]) -> Dict[str, torch.Tensor]:
+        labels = torch.cat([sample.gt_label for sample in data_samples])
+        if float(torch.rand(())) < self.p_mix:
+            return self.mixed_loss(inputs, labels)
+        return self.raw_loss(inputs, labels)
+
+    def raw_loss(self, inputs: torch.Tensor, labels: torch.Tensor) -> Dict[str, torch.Tensor]:
+        """``CE(S(x), y) + KD(S(x), T(x))``."""
+        with torch.no_grad():
+            teacher_logits = self._logits(self.teacher, inputs)
+        student_logits = self._logits(self.student, inputs)
+        return dict(loss_ce=F.cross_entropy(student_logits, labels),
+                    loss_kd=self.kd_loss(student_logits, teacher_logits))
+
+    def mixed_loss(self, inputs: torch.Tensor, labels: torch.Tensor) -> Dict[str, torch.Tensor]:
+        """``KD`` on the non-confusing mixed samples ``+ mu * L_CMI + eta * L_relabel`` on the confusing ones."""
+        mixed = self.mixer(inputs)
+        n = inputs.size(0)
+        with torch.no_grad():
+            teacher_features, teacher_logits = self._features_and_logits(self.teacher,
+                                                                         torch.cat([mixed.inputs, inputs]))
+        teacher_mixed, teacher_raw = teacher_logits[:n], teacher_logits[n:]
+        student_features, student_mixed = self._features_and_logits(self.student, mixed.inputs)
+
+        if self.relabel_loss is not None:
+            confusing = confusing_samples(teacher_mixed, labels, mixed.index)
+        else:
+            confusing = torch.zeros_like(labels, dtype=torch.bool)
+        kept = ~confusing
+        kd_teacher = teacher_mixed if self.kd_target == 'mixed' else teacher_raw
+        losses = dict(loss_kd=self._kd_on(student_mixed, kd_teacher, kept))
+        if self.cmi_loss is not None:
+            # DIST-based CMI relates logits; the contrastive estimator relates pooled features.
+            if self.cmi_loss.mode == 'infonce':
+                student_side, teacher_side = student_features, teacher_features[n:]
+            else:
+                student_side, teacher_side = student_mixed, teacher_raw
+            losses['loss_cmi'] = self.mu * self.cmi_loss(student_side, teacher_side, mixed.index, mixed.lam)
+        if self.relabel_loss is not None:
+            losses['loss_relabel'] = self.eta * self.relabel_loss(student_mixed, labels, mixed.index, mixed.lam,
+                                                                  confusing)
+            losses['relabel_fraction'] = confusing.float().mean()
+        if self.mixed_ce_weight > 0:
+            losses['loss_mixed_ce'] = self.mixed_ce_weight * self._mixed_ce_on(student_mixed, labels, mixed, kept)
+        return losses
+
+    def _kd_on(self, student_logits: torch.Tensor, teacher_logits: torch.Tensor, kept: torch.Tensor) -> torch.Tensor:
+        """KD over the kept rows; DIST relates samples to each other, so fewer than two rows give a graph-keeping 0."""
+        if int(kept.sum()) < 2:
+            return student_logits.sum() * 0.0
+        return self.kd_loss(student_logits[kept], teacher_logits[kept])
+
+    @staticmethod
+    def _mixed_ce_on(student_logits, labels, mixed, kept) -> torch.Tensor:
+        """Mixup CE (cross-entropy to the mixed soft label) averaged over the kept rows."""
+        if not bool(kept.any()):
+            return student_logits.sum() * 0.0
+        target = mixed_soft_label(labels, mixed.index, mixed.lam, student_logits.size(1))
+        return -(target[kept] * F.log_softmax(student_logits[kept], dim=1)).sum(dim=1).mean()
+
+    @torch.no_grad()
+    def predict(self, inputs: torch.Tensor, data_samples: Optional[List[DataSample]] = None) -> List[DataSample]:
+        network = self.student if self.eval_network == 'student' else self.teacher
+        return attach_predictions(self._logits(network, inputs), data_samples)

@@ -1,0 +1,172 @@
+"""Cross mutual information between a mixed sample and its two sources (SPEC section 5, ``L_CMI``).
+
+The student on the mixed image ``x_m`` is pulled toward the teacher on each of the two raw images it was made from,
+in proportion to their share of the mix:
+
+    L_CMI = lam * D(S(x_m), T(x_i)) + (1 - lam) * D(S(x_m), T(x_j)),    T(x_j) = T(x)[index]
+
+so one teacher pass on the raw batch serves both terms. Two estimators of ``D``, one class each:
+
+- :class:`CrossMutualInformationLoss` (``mode = 'dist'``, the default of the paper and the authors' code): ``D`` is
+  DIST on logits;
+- :class:`InfoNCECrossMutualInformationLoss` (``mode = 'infonce'``): a contrastive lower bound of the mutual
+  information on pooled features, through learnable projections.
+
+The two share :class:`BaseCrossMutualInformationLoss` (the lam weighting, the pairing, the detached teacher) and each
+takes only its own arguments, so no option sits unused in either mode. The class attribute ``mode`` tells an algorithm
+what to feed ``forward``: logits for ``'dist'``, pooled features for ``'infonce'``. The InfoNCE projections are
+parameters: build the loss as a submodule of the algorithm so that the optimizer sees them.
+"""
+from numbers import Real
+from typing import Union
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from openmixosr.registry import MODELS
+from .dist_loss import dist_loss
+
+
+def _check_lam(lam: Union[float, torch.Tensor]) -> float:
+    """One ``lam`` per batch (as CutMix/MixUp draw it), as a python float in [0, 1]."""
+    if isinstance(lam, torch.Tensor):
+        if lam.numel() != 1:
+            raise ValueError(f'lam must be one value for the batch, got a tensor of shape {tuple(lam.shape)}')
+        lam = lam.item()
+    if not isinstance(lam, Real) or not 0.0 <= lam <= 1.0:
+        raise ValueError(f'lam must be a float in [0, 1], got {lam!r}')
+    return float(lam)
+
+
+def info_nce(student: torch.Tensor, teacher: torch.Tensor, temperature: float) -> torch.Tensor:
+    """InfoNCE with the diagonal as positives: ``CE(student @ teacher.T / temperature, arange(N))``.
+
+    Row ``i`` scores student embedding ``i`` against every teacher embedding; the positive is teacher ``i``, the other
+    N - 1 are the negatives. ``log(N) - InfoNCE`` lower-bounds the mutual information of the two embeddings.
+
+    Args:
+        student (Tensor): Student embeddings, [N, D] (normally L2-normalised).
+        teacher (Tensor): Teacher embeddings, [N, D], row ``i`` the positive of student row ``i``.
+        temperature (float): Divides the similarities.
+
+    Returns:
+        Tensor: The loss averaged over the N rows (a scalar).
+    """
+    logits = student @ teacher.t() / temperature
+    targets = torch.arange(student.size(0), device=student.device)
+    return F.cross_entropy(logits, targets)
+
+
+class BaseCrossMutualInformationLoss(nn.Module):
+    """``L_CMI = lam * D(s, t) + (1 - lam) * D(s, t[index])`` with ``s``, ``t`` the embedded student and teacher.
+
+    A subclass gives ``embed_student`` / ``embed_teacher`` (identity by default) and the discrepancy ``D``. Each side
+    is embedded once; the teacher of the partner term is the embedded raw-batch teacher permuted by ``index``.
+
+    Args:
+        loss_weight (float): Factor applied to the loss. Defaults to 1.0.
+    """
+
+    mode: str = ''
+
+    def __init__(self, loss_weight: float = 1.0):
+        super().__init__()
+        self.loss_weight = loss_weight
+
+    def embed_student(self, student: torch.Tensor) -> torch.Tensor:
+        return student
+
+    def embed_teacher(self, teacher: torch.Tensor) -> torch.Tensor:
+        return teacher
+
+    def discrepancy(self, student: torch.Tensor, teacher: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def forward(self, student_mixed: torch.Tensor, teacher_raw: torch.Tensor, index: torch.Tensor,
+                lam: Union[float, torch.Tensor]) -> torch.Tensor:
+        """Eq. of the cross mutual information: ``lam * D(S(x_m), T(x_i)) + (1 - lam) * D(S(x_m), T(x_j))``.
+
+        Args:
+            student_mixed (Tensor): Student output on the mixed batch ``x_m``, [N, ...].
+            teacher_raw (Tensor): Teacher output on the raw batch ``x``, [N, ...]; detached here.
+            index (LongTensor): Pairing ``j`` of the mix, [N].
+            lam (float): Share of ``x_i`` in ``x_m`` (one value for the batch).
+
+        Returns:
+            Tensor: A scalar.
+        """
+        lam = _check_lam(lam)
+        n = student_mixed.size(0)
+        if teacher_raw.size(0) != n or index.shape != (n, ):
+            raise ValueError(f'expected student [N, ...], teacher [N, ...] and index [N], got '
+                             f'{tuple(student_mixed.shape)}, {tuple(teacher_raw.shape)} and {tuple(index.shape)}')
+        s = self.embed_student(student_mixed)
+        t = self.embed_teacher(teacher_raw.detach())
+        loss = lam * self.discrepancy(s, t) + (1 - lam) * self.discrepancy(s, t[index])
+        return self.loss_weight * loss
+
+
+@MODELS.register_module()
+class CrossMutualInformationLoss(BaseCrossMutualInformationLoss):
+    """Cross mutual information with ``D`` = DIST on logits (the default of SPEC section 5 and the authors' code).
+
+    ``forward(student_mixed_logits [N, K], teacher_raw_logits [N, K], index [N], lam)``.
+
+    Args:
+        tau (float): DIST temperature. Defaults to 1.0.
+        beta (float): DIST inter-class weight. Defaults to 1.0.
+        gamma (float): DIST intra-class weight. Defaults to 1.0.
+        loss_weight (float): Factor applied to the loss (``mu`` of the paper). Defaults to 1.0.
+    """
+
+    mode = 'dist'
+
+    def __init__(self, tau: float = 1.0, beta: float = 1.0, gamma: float = 1.0, loss_weight: float = 1.0):
+        super().__init__(loss_weight)
+        if not tau > 0:
+            raise ValueError(f'tau must be > 0, got {tau}')
+        self.tau = tau
+        self.beta = beta
+        self.gamma = gamma
+
+    def discrepancy(self, student: torch.Tensor, teacher: torch.Tensor) -> torch.Tensor:
+        return dist_loss(student, teacher, self.tau, self.beta, self.gamma)
+
+
+@MODELS.register_module()
+class InfoNCECrossMutualInformationLoss(BaseCrossMutualInformationLoss):
+    """Cross mutual information with ``D`` = InfoNCE on projected, L2-normalised pooled features (an option).
+
+    ``s = normalize(W_s f_s)``, ``t = normalize(W_t f_t)`` with learnable linear maps to ``proj_dim``; then
+    ``lam * InfoNCE(s, t) + (1 - lam) * InfoNCE(s, t[index])`` (:func:`info_nce`). The teacher features are detached,
+    its projection ``W_t`` is trained. ``forward(student_mixed_features [N, Ds], teacher_raw_features [N, Dt], index,
+    lam)``.
+
+    Args:
+        student_channels (int): ``Ds``, width of the student's pooled features (512 for ResNet-18).
+        teacher_channels (int): ``Dt``, width of the teacher's pooled features (2048 for ResNet-50).
+        proj_dim (int): Width of the shared embedding space. Defaults to 128.
+        nce_temperature (float): Temperature of the similarities. Defaults to 0.1.
+        loss_weight (float): Factor applied to the loss (``mu`` of the paper). Defaults to 1.0.
+    """
+
+    mode = 'infonce'
+
+    def __init__(self, student_channels: int, teacher_channels: int, proj_dim: int = 128,
+                 nce_temperature: float = 0.1, loss_weight: float = 1.0):
+        super().__init__(loss_weight)
+        if not nce_temperature > 0:
+            raise ValueError(f'nce_temperature must be > 0, got {nce_temperature}')
+        self.student_proj = nn.Linear(student_channels, proj_dim)
+        self.teacher_proj = nn.Linear(teacher_channels, proj_dim)
+        self.nce_temperature = nce_temperature
+
+    def embed_student(self, student: torch.Tensor) -> torch.Tensor:
+        return F.normalize(self.student_proj(student), dim=1)
+
+    def embed_teacher(self, teacher: torch.Tensor) -> torch.Tensor:
+        return F.normalize(self.teacher_proj(teacher), dim=1)
+
+    def discrepancy(self, student: torch.Tensor, teacher: torch.Tensor) -> torch.Tensor:
+        return info_nce(student, teacher, self.nce_temperature)

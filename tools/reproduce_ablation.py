@@ -1,0 +1,112 @@
+"""Reproduce the ablation of the asymmetric distillation paper (Table 6) in one command.
+
+    python tools/reproduce_ablation.py configs/asym/r18_digits.py [--seeds 0 1 2] [--work-dir DIR]
+
+The config names its teacher config (`teacher_config`) and the rows (`ablation_rows`, pairs of a name and a config
+path, both relative to the config). The tool trains the teacher once (seed 0), then every row for every seed, giving
+the distillation rows the teacher's checkpoint, and prints one table of closed-set accuracy, AUROC and OSCR (mean and
+standard deviation over the seeds, in %). Each run's log is in its work dir.
+"""
+import argparse
+import json
+import os
+import os.path as osp
+import subprocess
+import sys
+from glob import glob
+
+import numpy as np
+from mmengine.config import Config
+from mmengine.utils import ProgressBar
+
+METRICS = (('accuracy', 'osr/accuracy'), ('AUROC', 'osr/auroc'), ('OSCR', 'osr/oscr'))
+TRAIN = osp.join(osp.dirname(osp.abspath(__file__)), 'train.py')
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description='Train a teacher and every ablation row; print one table')
+    parser.add_argument('config', help='distillation config with `teacher_config` and `ablation_rows`')
+    parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1], help='seeds of the rows (default: 0 1)')
+    parser.add_argument('--work-dir', help='root of all work dirs (default: work_dirs/ablation_CONFIG_NAME)')
+    return parser.parse_args(argv)
+
+
+def last_metrics(work_dir: str) -> dict:
+    """The last validation metrics a run logged (MMEngine's ``vis_data/scalars.json``)."""
+    metrics = None
+    for path in sorted(glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json'))):
+        with open(path) as file:
+            for line in file:
+                record = json.loads(line)
+                if METRICS[0][1] in record:
+                    metrics = record
+    if metrics is None:
+        raise RuntimeError(f'No validation metrics found under {work_dir}; see the log there.')
+    return metrics
+
+
+def train(config: str, work_dir: str, seed: int, options=()) -> dict:
+    """Run ``tools/train.py`` in a fresh process (log in ``work_dir/train.log``); return its last metrics."""
+    os.makedirs(work_dir, exist_ok=True)
+    command = [sys.executable, TRAIN, config, '--work-dir', work_dir, '--cfg-options', f'randomness.seed={seed}',
+               *options]
+    with open(osp.join(work_dir, 'train.log'), 'w') as log:
+        result = subprocess.run(command, stdout=log, stderr=subprocess.STDOUT)
+    if result.returncode != 0:
+        raise RuntimeError(f'Training failed ({" ".join(command)}); see {work_dir}/train.log')
+    return last_metrics(work_dir)
+
+
+def last_checkpoint(work_dir: str) -> str:
+    with open(osp.join(work_dir, 'last_checkpoint')) as file:
+        return file.read().strip()
+
+
+def format_table(results: dict, seeds) -> str:
+    """One row per method: mean +- std over the seeds of each metric (in %)."""
+    header = ['method'] + [name for name, _ in METRICS]
+    rows = []
+    for method, runs in results.items():
+        cells = [method]
+        for _, key in METRICS:
+            values = np.array([run[key] for run in runs])
+            cells.append(f'{values.mean():.2f} ± {values.std():.2f}' if len(values) > 1 else f'{values[0]:.2f}')
+        rows.append(cells)
+    widths = [max(len(row[i]) for row in [header] + rows) for i in range(len(header))]
+    line = lambda cells: ' | '.join(c.ljust(w) for c, w in zip(cells, widths))  # noqa: E731
+    rule = '-+-'.join('-' * w for w in widths)
+    title = f'Ablation (mean ± std over seeds {list(seeds)}; teacher: seed 0; values in %)'
+    return '\n'.join([title, line(header), rule] + [line(row) for row in rows])
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    cfg = Config.fromfile(args.config)
+    if 'teacher_config' not in cfg or 'ablation_rows' not in cfg:
+        raise KeyError(f'{args.config} must define `teacher_config` and `ablation_rows` (see configs/asym/r18_digits.py)')
+    config_dir = osp.dirname(osp.abspath(args.config))
+    resolve = lambda path: osp.normpath(osp.join(config_dir, path))  # noqa: E731
+    work_root = args.work_dir or osp.join('work_dirs', 'ablation_' + osp.splitext(osp.basename(args.config))[0])
+    rows = [(name, resolve(path)) for name, path in cfg.ablation_rows]
+
+    progress = ProgressBar(1 + len(rows) * len(args.seeds))
+    teacher_dir = osp.join(work_root, 'teacher')
+    results = {'teacher': [train(resolve(cfg.teacher_config), teacher_dir, seed=0)]}
+    checkpoint = last_checkpoint(teacher_dir)
+    progress.update()
+    for name, config in rows:
+        distills = Config.fromfile(config).model.type == 'AsymmetricDistiller'
+        options = [f'model.teacher_checkpoint={checkpoint}'] if distills else []
+        slug = ''.join(c if c.isalnum() else '_' for c in name).strip('_')
+        results[name] = []
+        for seed in args.seeds:
+            results[name].append(train(config, osp.join(work_root, slug, f'seed{seed}'), seed, options))
+            progress.update()
+    table = format_table(results, args.seeds)
+    print('\n' + table)
+    with open(osp.join(work_root, 'ablation.txt'), 'w') as file:
+        file.write(table + '\n')
+
+
+if __name__ == '__main__':
+    main()
