@@ -151,3 +151,25 @@ def test_predict_uses_the_momentum_encoder_unless_told_otherwise():
         torch.testing.assert_close(torch.stack([s.pred_logits for s in samples]), network(inputs))
     with pytest.raises(ValueError, match='eval_network'):
         _model(eval_network='teacher')
+
+
+def test_sequential_backward_step_equals_one_backward_of_the_sum():
+    import numpy as np
+    from mmengine.model import BaseModel
+    from mmengine.optim import OptimWrapper
+    inputs, samples = _batch()
+    data = dict(inputs=list(inputs), data_samples=samples)
+    results = []
+    for step in (lambda m, d, w: m.train_step(d, w), lambda m, d, w: BaseModel.train_step(m, d, w)):
+        model = _model(data_preprocessor=dict(type='OpenSetDataPreprocessor'))
+        model.train()
+        wrapper = OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9))
+        torch.manual_seed(3)
+        np.random.seed(3)
+        log_vars = step(model, dict(data), wrapper)
+        results.append((model.state_dict(), log_vars))
+    (sequential, seq_log), (summed, sum_log) = results
+    for key in summed:
+        torch.testing.assert_close(sequential[key], summed[key], rtol=1e-5, atol=1e-6, msg=key)
+    torch.testing.assert_close(seq_log['loss'], sum_log['loss'])
+    assert set(seq_log) == set(sum_log)

@@ -7,6 +7,7 @@ from mmengine.model import BaseModel
 from mmpretrain.structures import DataSample
 from torch import nn
 
+from openmixosr.engine.optim_wrapper import backward_without_update
 from openmixosr.registry import MODELS
 from ..losses import mixup_cross_entropy
 from ..utils import attach_predictions, mask_mix, random_pairing, sample_lam
@@ -111,30 +112,71 @@ class AutoMix(BaseModel):
                 f'(paramwise_cfg) or check the momentum-encoder features for NaN.')
         return output
 
-    def loss(self, inputs: torch.Tensor, data_samples: List[DataSample]) -> Dict[str, torch.Tensor]:
-        """The generation and classification losses of one Momentum Pipeline step."""
-        labels = torch.cat([sample.gt_label for sample in data_samples])
+    def _draw_masks(self, inputs: torch.Tensor) -> Dict:
+        """Steps 1-2: momentum features (no graph), two (lam, pairing) draws, ``s_mb`` (graph) and ``s_bb`` (none)."""
         out_size = inputs.shape[-2:]
-        momentum_net = self.momentum_encoder.module
         with torch.no_grad():
-            features = forward_until(momentum_net[0], inputs, self.mix_layer)
-
+            features = forward_until(self.momentum_encoder.module[0], inputs, self.mix_layer)
         lam_mb, index_mb = sample_lam(self.alpha), random_pairing(inputs.size(0), inputs.device)
         lam_bb, index_bb = sample_lam(self.alpha), random_pairing(inputs.size(0), inputs.device)
         generated = self._masks(features, lam_mb, index_mb, out_size)
         with torch.no_grad():
             mask_bb = self._masks(features, lam_bb, index_bb, out_size)['mask']
+        return dict(lam_mb=lam_mb, index_mb=index_mb, generated=generated,
+                    lam_bb=lam_bb, index_bb=index_bb, mask_bb=mask_bb)
 
-        # Generation: through the frozen k into the mask; only the Mix Block has parameters that receive gradients.
-        mixed_mb = mask_mix(inputs, generated['mask'], index_mb)
-        loss_generation = self.mix_block_loss(momentum_net(mixed_mb), labels, index_mb, lam_mb)
-        loss_mask = self.mix_block.mask_loss(generated['raw_mask'], lam_mb)
+    def _generation_losses(self, inputs, labels, draws) -> Dict[str, torch.Tensor]:
+        """Step 3: through the frozen k into the mask; only the Mix Block has parameters that receive gradients."""
+        generated, lam, index = draws['generated'], draws['lam_mb'], draws['index_mb']
+        logits = self.momentum_encoder.module(mask_mix(inputs, generated['mask'], index))
+        return dict(loss_generation=self.mix_block_loss(logits, labels, index, lam),
+                    loss_mask=self.mix_block.mask_loss(generated['raw_mask'], lam))
 
-        # Classification: q on the clean batch and on the batch mixed with the detached mask.
-        online = self.online_network()
-        loss_clean = F.cross_entropy(online(inputs), labels)
-        loss_mix = mixup_cross_entropy(online(mask_mix(inputs, mask_bb, index_bb)), labels, index_bb, lam_bb)
-        return dict(loss_generation=loss_generation, loss_mask=loss_mask, loss_clean=loss_clean, loss_mix=loss_mix)
+    def _clean_loss(self, inputs, labels, draws) -> Dict[str, torch.Tensor]:
+        """Step 4, first term: ``CE(q(x), y)``."""
+        return dict(loss_clean=F.cross_entropy(self.online_network()(inputs), labels))
+
+    def _mix_loss(self, inputs, labels, draws) -> Dict[str, torch.Tensor]:
+        """Step 4, second term: ``MCE(q(x_bb), y, j_bb, lam_bb)`` with the detached mask."""
+        mixed = mask_mix(inputs, draws['mask_bb'], draws['index_bb'])
+        logits = self.online_network()(mixed)
+        return dict(loss_mix=mixup_cross_entropy(logits, labels, draws['index_bb'], draws['lam_bb']))
+
+    def loss(self, inputs: torch.Tensor, data_samples: List[DataSample]) -> Dict[str, torch.Tensor]:
+        """All losses of one Momentum Pipeline step (used as one sum under DDP; see :meth:`train_step`)."""
+        labels = torch.cat([sample.gt_label for sample in data_samples])
+        draws = self._draw_masks(inputs)
+        losses = {}
+        for part in (self._generation_losses, self._clean_loss, self._mix_loss):
+            losses.update(part(inputs, labels, draws))
+        return losses
+
+    def train_step(self, data, optim_wrapper) -> Dict[str, torch.Tensor]:
+        """One step with a backward pass per graph, so that only one graph is alive at a time.
+
+        The generation graph (through k), the clean and the mixed graph of q touch disjoint inputs; back-propagating
+        each as soon as its loss exists accumulates exactly the gradients of their sum, at about the peak memory of
+        one graph. One optimizer update follows the last backward. Under DDP the wrapper calls :meth:`loss` and
+        back-propagates the sum once instead (DDP's reducer expects one backward per step): same gradients, more
+        memory.
+        """
+        with optim_wrapper.optim_context(self):
+            data = self.data_preprocessor(data, True)
+            inputs, labels = data['inputs'], torch.cat([sample.gt_label for sample in data['data_samples']])
+            draws = self._draw_masks(inputs)
+        parts = (self._generation_losses, self._clean_loss, self._mix_loss)
+        log_vars = {}
+        total = 0.0
+        for position, part in enumerate(parts):
+            with optim_wrapper.optim_context(self):
+                loss, part_log = self.parse_losses(part(inputs, labels, draws))
+            if position < len(parts) - 1:
+                backward_without_update(optim_wrapper, loss)
+            else:
+                optim_wrapper.update_params(loss)
+            total = total + part_log.pop('loss')
+            log_vars.update(part_log)
+        return dict(loss=total, **log_vars)
 
     @torch.no_grad()
     def predict(self, inputs: torch.Tensor, data_samples: Optional[List[DataSample]] = None) -> List[DataSample]:

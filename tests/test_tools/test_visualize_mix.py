@@ -1,0 +1,91 @@
+"""tools/analysis/visualize_mix.py: a checkpoint of the digits AutoMix model drawn into a PNG grid."""
+import importlib.util
+from pathlib import Path
+
+import matplotlib.image as mpimg
+import pytest
+import torch
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SCRIPT = REPO_ROOT / 'tools' / 'analysis' / 'visualize_mix.py'
+AUTOMIX_CONFIG = REPO_ROOT / 'configs' / 'automix' / 'automix_r18w16_digits.py'
+AMIX_CONFIG = REPO_ROOT / 'configs' / 'amix' / 'amix_r18w16_digits.py'
+CE_CONFIG = REPO_ROOT / 'configs' / 'baselines' / 'ce_r18w16_digits.py'
+
+
+@pytest.fixture(scope='module')
+def script():
+    spec = importlib.util.spec_from_file_location('visualize_mix', SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def save_checkpoint(script, config, path, value_bias=None):
+    """Build the config's model, optionally set the Mix Block's value bias, save its weights like a run does."""
+    torch.manual_seed(0)
+    model = script.build_model(script.load_config(str(config)))
+    model.init_weights()
+    if value_bias is not None:
+        with torch.no_grad():
+            model.mix_block.value.bias.fill_(value_bias)
+    torch.save({'state_dict': model.state_dict(), 'meta': {}}, path)
+    return path
+
+
+def test_main_writes_a_grid_png(script, tmp_path):
+    checkpoint = save_checkpoint(script, AUTOMIX_CONFIG, tmp_path / 'automix.pth')
+    out = tmp_path / 'mix.png'
+    lams = ['0.3', '0.7']
+    path = script.main([str(AUTOMIX_CONFIG), str(checkpoint), '--out', str(out), '--lams', *lams,
+                        '--num-pairs', '2'])
+    assert path == str(out) and out.is_file()
+    image = mpimg.imread(str(out))
+    width, height = script.figure_size(2, len(lams))
+    assert image.shape[1] / image.shape[0] == pytest.approx(width / height, rel=0.02)
+    assert image.shape[1] == pytest.approx(width * script.DPI, abs=2)
+
+
+def test_checkpoint_weights_drive_the_masks(script, tmp_path):
+    # A large bias of the value conv W_Z makes s = sigmoid(P @ W_Z a_i) ~ 1 everywhere: only if it was loaded.
+    checkpoint = save_checkpoint(script, AUTOMIX_CONFIG, tmp_path / 'biased.pth', value_bias=20.0)
+    cfg = script.load_config(str(AUTOMIX_CONFIG))
+    model = script.build_model(cfg, str(checkpoint))
+    assert not model.training and model.mix_block.value.bias.item() == 20.0
+    inputs, _ = script.load_batch(cfg, model, 'test', 3)
+    index = script.pair_index(3)
+    mixes = script.mix_for_lams(model, inputs, index, [0.5])
+    assert mixes[0.5]['s'].min() > 0.99
+    torch.testing.assert_close(mixes[0.5]['mixed'], inputs, atol=1e-3 * inputs.abs().max().item(), rtol=0)
+
+
+def test_amix_masks_mix_the_pair_with_mean_lam(script):
+    # Mix Block+ rescales each mask to mean lam; the mixed image is s * x_i + (1 - s) * x_{i+1}.
+    cfg = script.load_config(str(AMIX_CONFIG))
+    torch.manual_seed(0)
+    model = script.build_model(cfg)
+    inputs, _ = script.load_batch(cfg, model, 'train', 4)
+    index = script.pair_index(4)
+    assert index.tolist() == [1, 2, 3, 0]
+    mixes = script.mix_for_lams(model, inputs, index, [0.2, 0.8])
+    for lam, mix in mixes.items():
+        s = mix['s']
+        assert s.flatten(1).mean(1) == pytest.approx([lam] * 4, abs=1e-4)
+        expected = s[:, None] * inputs + (1 - s[:, None]) * inputs[index]
+        torch.testing.assert_close(mix['mixed'], expected)
+
+
+def test_denormalize_inverts_the_preprocessor(script):
+    mean = torch.tensor([10.0, 20.0, 30.0]).view(3, 1, 1)
+    std = torch.tensor([2.0, 4.0, 8.0]).view(3, 1, 1)
+    raw = torch.tensor([0.0, 51.0, 255.0]).view(1, 3, 1, 1).expand(2, 3, 2, 2)
+    images = script.denormalize((raw - mean) / std, mean, std)
+    assert images.shape == (2, 2, 2, 3)
+    assert images[0, 0, 0] == pytest.approx([0.0, 0.2, 1.0])
+    gray = script.denormalize(torch.full((1, 1, 2, 2), 510.0), None, None)
+    assert gray.shape == (1, 2, 2) and gray.max() == 1.0  # no statistics: only scaled and clipped
+
+
+def test_models_without_a_mix_block_are_refused(script):
+    with pytest.raises(ValueError, match='mix_block'):
+        script.build_model(script.load_config(str(CE_CONFIG)))

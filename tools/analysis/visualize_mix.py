@@ -1,0 +1,223 @@
+"""Draw the masks of a trained AutoMix / AMix Mix Block and the images they mix (like Fig. 4 of the AutoMix paper).
+
+Example::
+
+    python tools/analysis/visualize_mix.py configs/automix/automix_r18w16_digits.py \\
+        work_dirs/automix_r18w16_digits/epoch_30.pth --out mix.png --lams 0.2 0.5 0.8 --num-pairs 4
+
+Takes ``--num-pairs + 1`` images spread evenly over the config's val (``--split test``, default) or train dataset,
+runs them through the dataset's pipeline and the model's data preprocessor, pairs image i with image i + 1 and, for
+every lam, computes the momentum encoder's features up to ``model.mix_layer`` and the Mix Block's mask ``s`` (the
+weight of ``x_i``; for AMix after its lam adjusting, i.e. the mask the classifier is trained on), everything in eval
+mode. One row per pair: ``x_i``, ``x_j``, then for each lam the mask (heatmap, titled with lam and mean(s)) and the
+mixed image ``s * x_i + (1 - s) * x_j``. Images are shown in the channel order the model sees, denormalised with the
+data preprocessor's mean and std.
+"""
+import argparse
+import os.path as osp
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import matplotlib
+
+matplotlib.use('Agg')
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+from mmengine.config import Config, DictAction  # noqa: E402
+from mmengine.dataset import pseudo_collate  # noqa: E402
+from mmengine.runner import load_checkpoint  # noqa: E402
+
+from openmixosr.models.utils import mask_mix  # noqa: E402
+from openmixosr.models.utils.truncated_forward import forward_until  # noqa: E402
+from openmixosr.utils import apply_osr_split, register_all_modules  # noqa: E402
+
+CELL_WIDTH = 1.6  # inches per column
+CELL_HEIGHT = 1.8  # inches per row (image + title)
+SUPTITLE_HEIGHT = 0.4  # inches
+DPI = 100
+
+
+def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description='Visualise the Mix Block masks of an AutoMix / AMix checkpoint.')
+    parser.add_argument('config', help='AutoMix or AMix config file')
+    parser.add_argument('checkpoint', help='checkpoint file (.pth)')
+    parser.add_argument('--out', default='mix.png', help='output PNG')
+    parser.add_argument('--lams', type=float, nargs='+', default=[0.2, 0.5, 0.8], help='mixing ratios to show')
+    parser.add_argument('--num-pairs', type=int, default=4, help='rows of the grid')
+    parser.add_argument('--split', choices=('test', 'train'), default='test',
+                        help="images of val_dataloader's (test) or train_dataloader's dataset")
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction, help='override config settings, key=value')
+    args = parser.parse_args(argv)
+    if args.num_pairs < 1:
+        parser.error('--num-pairs must be >= 1')
+    if any(not 0.0 <= lam <= 1.0 for lam in args.lams):
+        parser.error(f'--lams must lie in [0, 1], got {args.lams}')
+    return args
+
+
+def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
+    """The config with the command-line overrides merged and the open-set split applied."""
+    cfg = Config.fromfile(path)
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    return apply_osr_split(cfg)
+
+
+def build_model(cfg: Config, checkpoint: Optional[str] = None) -> torch.nn.Module:
+    """Build ``cfg.model`` (with the top-level ``data_preprocessor``, as the Runner does), load the checkpoint and
+    return it in eval mode on the CPU."""
+    from openmixosr.registry import MODELS
+    model_cfg = cfg.model.copy()
+    if cfg.get('data_preprocessor') is not None:
+        model_cfg.setdefault('data_preprocessor', cfg.data_preprocessor)
+    model = MODELS.build(model_cfg)
+    check_mix_model(model)
+    if checkpoint is not None:
+        load_checkpoint(model, checkpoint, map_location='cpu', strict=True)
+    return model.eval()
+
+
+def check_mix_model(model: torch.nn.Module) -> None:
+    """Raise a clear error unless the model has a Mix Block, a momentum encoder and a ``mix_layer`` (AutoMix/AMix)."""
+    missing = [name for name in ('mix_block', 'momentum_encoder', 'mix_layer') if not hasattr(model, name)]
+    if missing:
+        raise ValueError(f'{type(model).__name__} has no {", ".join(missing)}: visualize_mix.py needs an AutoMix or '
+                         f'AMix model (type=\'AutoMix\' with a MixBlock or MixBlockPlus).')
+
+
+def dataset_config(cfg: Config, split: str):
+    key = 'val_dataloader' if split == 'test' else 'train_dataloader'
+    if cfg.get(key) is None:
+        raise ValueError(f'The config has no {key} to take images from.')
+    return cfg[key].dataset
+
+
+def load_batch(cfg: Config, model: torch.nn.Module, split: str, num_images: int) -> Tuple[torch.Tensor, List[int]]:
+    """``num_images`` samples spread evenly over the dataset, through its pipeline and the data preprocessor.
+
+    Returns:
+        tuple[Tensor, list[int]]: Normalised inputs [n, C, H, W] and the labels (-1 = unknown).
+    """
+    from openmixosr.registry import DATASETS
+    dataset = DATASETS.build(dataset_config(cfg, split))
+    if len(dataset) < num_images:
+        raise ValueError(f'The {split} dataset has {len(dataset)} samples, fewer than the {num_images} needed.')
+    indices = np.linspace(0, len(dataset) - 1, num_images).round().astype(int)
+    batch = model.data_preprocessor(pseudo_collate([dataset[int(i)] for i in indices]), False)
+    labels = [int(sample.gt_label[0]) if 'gt_label' in sample else -1 for sample in batch['data_samples']]
+    return batch['inputs'], labels
+
+
+def denormalize(inputs: torch.Tensor, mean: Optional[torch.Tensor], std: Optional[torch.Tensor]) -> np.ndarray:
+    """Undo the data preprocessor's ``(x - mean) / std`` and scale 0..255 to 0..1 for display.
+
+    Args:
+        inputs (Tensor): Normalised images [N, C, H, W].
+        mean (Tensor, optional): Per-channel mean, shape [C, 1, 1] (None: the images were not normalised).
+        std (Tensor, optional): Per-channel std, shape [C, 1, 1].
+
+    Returns:
+        ndarray: [N, H, W, C] float images in [0, 1] (C = 1 squeezed to [N, H, W]).
+    """
+    images = inputs.detach().float().cpu()
+    if mean is not None and std is not None:
+        images = images * std.reshape(1, -1, 1, 1).float() + mean.reshape(1, -1, 1, 1).float()
+    images = (images / 255.0).clamp(0, 1).permute(0, 2, 3, 1).numpy()
+    return images[..., 0] if images.shape[-1] == 1 else images
+
+
+def preprocessor_stats(model: torch.nn.Module) -> Tuple[Optional[torch.Tensor], Optional[torch.Tensor]]:
+    """The data preprocessor's mean and std (None when it does not normalise)."""
+    preprocessor = model.data_preprocessor
+    if not getattr(preprocessor, '_enable_normalize', False):
+        return None, None
+    return preprocessor.mean, preprocessor.std
+
+
+def pair_index(num_images: int) -> torch.Tensor:
+    """The pairing ``j(i) = i + 1`` (the last image pairs with the first)."""
+    return torch.roll(torch.arange(num_images), -1)
+
+
+@torch.no_grad()
+def mix_for_lams(model: torch.nn.Module, inputs: torch.Tensor, index: torch.Tensor,
+                 lams: Sequence[float]) -> Dict[float, Dict[str, torch.Tensor]]:
+    """Masks and mixed images of the Mix Block for each lam (the model must be in eval mode).
+
+    The features come from the momentum encoder's backbone up to ``model.mix_layer``, as in training.
+
+    Returns:
+        dict: lam -> ``{'s': [N, H, W] weight of x_i, 'mixed': [N, C, H, W] normalised mixed images}``.
+    """
+    features = forward_until(model.momentum_encoder.module[0], inputs, model.mix_layer)
+    result = {}
+    for lam in lams:
+        mask = model.mix_block(features, lam, index, inputs.shape[-2:])['mask']
+        result[lam] = dict(s=mask[:, 0], mixed=mask_mix(inputs, mask, index))
+    return result
+
+
+def figure_size(num_pairs: int, num_lams: int) -> Tuple[float, float]:
+    """Size in inches of the grid: ``2 + 2 * num_lams`` columns, ``num_pairs`` rows, and the title."""
+    return CELL_WIDTH * (2 + 2 * num_lams), CELL_HEIGHT * num_pairs + SUPTITLE_HEIGHT
+
+
+def label_text(label: int) -> str:
+    return 'unknown' if label < 0 else f'y={label}'
+
+
+def _show(ax, image: np.ndarray, title: str, **kwargs) -> None:
+    ax.imshow(image, cmap=kwargs.pop('cmap', 'gray' if image.ndim == 2 else None), **kwargs)
+    ax.set_title(title, fontsize=8)
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+def plot_grid(images: np.ndarray, labels: Sequence[int], mixes: Dict[float, Dict[str, torch.Tensor]],
+              mixed_images: Dict[float, np.ndarray], index: torch.Tensor, num_pairs: int, out: str) -> str:
+    """Write the grid: per pair ``x_i``, ``x_j``, then per lam the mask ``s`` and the mixed image."""
+    lams = list(mixes)
+    fig, axes = plt.subplots(num_pairs, 2 + 2 * len(lams), figsize=figure_size(num_pairs, len(lams)), dpi=DPI,
+                             squeeze=False)
+    for row in range(num_pairs):
+        j = int(index[row])
+        _show(axes[row, 0], images[row], f'x_i (#{row}, {label_text(labels[row])})')
+        _show(axes[row, 1], images[j], f'x_j (#{j}, {label_text(labels[j])})')
+        for k, lam in enumerate(lams):
+            s = mixes[lam]['s'][row].float().cpu().numpy()
+            _show(axes[row, 2 + 2 * k], s, f's: lam={lam:.2f}, mean(s)={s.mean():.2f}', cmap='jet', vmin=0, vmax=1)
+            _show(axes[row, 3 + 2 * k], mixed_images[lam][row], f'mixed, lam={lam:.2f}')
+    fig.suptitle('Mix Block masks s (weight of x_i; jet: blue 0, red 1) and mixed images', fontsize=9)
+    fig.tight_layout()
+    fig.savefig(out, dpi=DPI)
+    plt.close(fig)
+    return out
+
+
+def visualize(cfg: Config, checkpoint: Optional[str], out: str, lams: Sequence[float], num_pairs: int,
+              split: str = 'test') -> str:
+    """Build, load, mix and plot; return the path of the PNG."""
+    model = build_model(cfg, checkpoint)
+    inputs, labels = load_batch(cfg, model, split, num_pairs + 1)
+    index = pair_index(inputs.size(0))
+    mixes = mix_for_lams(model, inputs, index, lams)
+    mean, std = preprocessor_stats(model)
+    images = denormalize(inputs, mean, std)
+    mixed_images = {lam: denormalize(mix['mixed'], mean, std) for lam, mix in mixes.items()}
+    return plot_grid(images, labels, mixes, mixed_images, index, num_pairs, out)
+
+
+def main(argv: Optional[List[str]] = None) -> str:
+    args = parse_args(argv)
+    register_all_modules(init_default_scope=True)
+    cfg = load_config(args.config, args.cfg_options)
+    out_dir = osp.dirname(osp.abspath(args.out))
+    if not osp.isdir(out_dir):
+        raise FileNotFoundError(f'The directory of --out does not exist: {out_dir}')
+    path = visualize(cfg, args.checkpoint, args.out, args.lams, args.num_pairs, args.split)
+    print(f'Saved {path}')
+    return path
+
+
+if __name__ == '__main__':
+    main()

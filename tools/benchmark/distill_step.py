@@ -1,0 +1,130 @@
+"""Time a training step of AsymmetricDistiller against symmetric CutMix + DIST distillation, with the floor.
+
+    python tools/benchmark/distill_step.py [--rounds 20] [--warmup 3] [--batch-size 32] [--threads 2] [--quick]
+
+Models: the configs' CIFAR ResNet-50 teacher (frozen, eval mode) and ResNet-18 student, 32x32 inputs, batch 32,
+6 classes, SGD through MMEngine's ``OptimWrapper``; the data are random (the cost of a step does not depend on them).
+Timed, interleaved round-robin in one process, median over the rounds:
+
+- ``symmetric``: CutMix + DIST on every step (``p_mix=1``, no CMI, no relabel, mixup CE): teacher 1 x N forward,
+  student 1 x N forward + backward.
+- ``asym raw`` / ``asym mixed``: the two kinds of step of the asymmetric method. Raw: teacher 1 x N, student 1 x N
+  forward + backward. Mixed: teacher 1 x 2N (``[x_m; x]`` in one pass), student 1 x N forward + backward.
+  ``asym (p_mix=0.5)`` is their mean, the expected step.
+
+Floor, from primitives measured in the same rounds: ``T(N)`` teacher forward on N under ``no_grad``, ``T(2N)`` on
+2N, ``S`` student forward + backward (cross-entropy) + optimizer step. ``floor(symmetric) = floor(raw) = T(N) + S``,
+``floor(mixed) = T(2N) + S``. The goal: measured / floor <= 1.1 for the asymmetric step.
+"""
+import argparse
+import copy
+import os.path as osp
+import statistics
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from mmengine.config import Config
+from mmengine.optim import OptimWrapper
+from mmpretrain.structures import DataSample
+
+from openmixosr.registry import MODELS
+from openmixosr.utils import register_all_modules
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--rounds', type=int, default=20)
+    parser.add_argument('--warmup', type=int, default=3)
+    parser.add_argument('--batch-size', type=int, default=32)
+    parser.add_argument('--threads', type=int, default=2)
+    parser.add_argument('--quick', action='store_true', help='tiny settings for a smoke run')
+    return parser.parse_args(argv)
+
+
+def build_distiller(quick: bool, **overrides):
+    """The distiller of configs/asym/r18_cifar10.py with a random teacher (and width 8 with --quick)."""
+    cfg = Config.fromfile(osp.join(REPO, 'configs/asym/r18_cifar10.py'))
+    model_cfg = copy.deepcopy(cfg.model)
+    model_cfg.update(teacher_checkpoint=None, data_preprocessor=dict(type='OpenSetDataPreprocessor'), **overrides)
+    if quick:
+        for part, depth_factor in (('student', 1), ('teacher', 4)):
+            model_cfg[part]['backbone'].update(stem_channels=8, base_channels=8)
+            model_cfg[part]['head']['in_channels'] = 64 * depth_factor
+    torch.manual_seed(0)
+    model = MODELS.build(model_cfg)
+    model.init_weights()
+    return model.train()
+
+
+def timed(function, *args):
+    start = time.perf_counter()
+    function(*args)
+    return time.perf_counter() - start
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    torch.set_num_threads(1 if args.quick else args.threads)
+    register_all_modules()
+    batch, size = (4, 16) if args.quick else (args.batch_size, 32)
+    rounds, warmup = (1, 1) if args.quick else (args.rounds, args.warmup)
+    inputs = torch.randn(batch, 3, size, size)
+    labels = torch.arange(batch) % 6
+    data = dict(inputs=inputs, data_samples=[DataSample().set_gt_label(int(y)) for y in labels])
+
+    symmetric = build_distiller(args.quick, p_mix=1.0, cmi_loss=None, relabel_loss=None, mixed_ce_weight=1.0)
+    asym = build_distiller(args.quick)
+    wrappers = {name: OptimWrapper(torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=0.01,
+                                                   momentum=0.9))
+                for name, model in (('symmetric', symmetric), ('asym', asym))}
+
+    def step(model, wrapper, mixed):
+        model.p_mix = 1.0 if mixed else 0.0
+        model.train_step(copy.copy(data), wrapper)
+
+    def student_step():
+        logits = asym._logits(asym.student, inputs)
+        wrappers['asym'].update_params(F.cross_entropy(logits, labels))
+
+    def teacher_forward(n_copies):
+        with torch.no_grad():
+            asym._logits(asym.teacher, torch.cat([inputs] * n_copies))
+
+    tasks = {
+        'symmetric': lambda: step(symmetric, wrappers['symmetric'], True),
+        'asym raw': lambda: step(asym, wrappers['asym'], False),
+        'asym mixed': lambda: step(asym, wrappers['asym'], True),
+        'T(N)': lambda: teacher_forward(1),
+        'T(2N)': lambda: teacher_forward(2),
+        'S': student_step,
+    }
+    times = {name: [] for name in tasks}
+    np.random.seed(0)
+    for round_index in range(warmup + rounds):
+        for name, task in tasks.items():
+            elapsed = timed(task)
+            if round_index >= warmup:
+                times[name].append(elapsed * 1000)
+    median = {name: statistics.median(values) for name, values in times.items()}
+    floors = {'symmetric': median['T(N)'] + median['S'], 'asym raw': median['T(N)'] + median['S'],
+              'asym mixed': median['T(2N)'] + median['S']}
+    median['asym (p_mix=0.5)'] = (median['asym raw'] + median['asym mixed']) / 2
+    floors['asym (p_mix=0.5)'] = (floors['asym raw'] + floors['asym mixed']) / 2
+
+    print(f'batch {batch}, {size}x{size}, {torch.get_num_threads()} threads, median of {rounds} interleaved rounds')
+    print(f'primitives: T(N) {median["T(N)"]:.1f} ms, T(2N) {median["T(2N)"]:.1f} ms, S {median["S"]:.1f} ms')
+    print(f'{"step":<18} {"ms":>8} {"floor ms":>9} {"measured/floor":>15} {"/ symmetric":>12}')
+    for name in ('symmetric', 'asym raw', 'asym mixed', 'asym (p_mix=0.5)'):
+        print(f'{name:<18} {median[name]:8.1f} {floors[name]:9.1f} {median[name] / floors[name]:15.3f} '
+              f'{median[name] / median["symmetric"]:12.3f}')
+    ratio = median['asym (p_mix=0.5)'] / floors['asym (p_mix=0.5)']
+    print(f'asymmetric measured/floor = {ratio:.3f} (goal <= 1.1: {"met" if ratio <= 1.1 else "NOT met"})')
+    return median, floors
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,647 @@
+"""Time one training step of plain CE, CutMix, AutoMix and AMix on the CIFAR ResNet-18, and its CPU fast paths.
+
+Usage::
+
+    python tools/benchmark/train_step.py [--rounds 20] [--warmup 3] [--batch-size 32] \\
+        [--methods ce cutmix automix amix] [--fast] [--quick]
+
+**What is timed.** One training step with the data preprocessor's input already on hand (a float batch, labels in
+``DataSample``\\ s): ``model.train_step(data, optim_wrapper)``, i.e. normalisation (+ the CutMix paste for CutMix),
+forward, backward and the SGD step of MMEngine's ``OptimWrapper``, and for AutoMix / AMix also the momentum update
+that ``MomentumPipelineHook`` runs after the step (``model.momentum_update(0.999)``). The models are built through the
+registry from the repository configs (``configs/baselines/{ce,cutmix}_r18_cifar10.py``,
+``configs/{automix,amix}/{automix,amix}_r18_cifar10_osr.py``), with 10 classes and lr lowered to 0.01 (the data are
+random; the cost of a step does not depend on the learning rate). All methods and the primitives below run
+interleaved in one process (round-robin, warm-up rounds first) and the median of the rounds is reported, so that a
+change of machine load hits all of them alike. ``torch.set_num_threads(--threads)`` (2 by default).
+``--quick`` (the smoke test) shrinks everything: batch 4, 16x16 inputs, width 8, one warm-up and one timed round,
+one thread, in-process memory; its numbers only show that the script runs.
+
+**Passes per step** (F = forward of the classifier on the batch, B = backward; k = momentum encoder, q = online
+network, MB = Mix Block):
+
+- CE: q 1F + 1B; one optimizer step.
+- CutMix: the same (the box paste is a slice copy).
+- AutoMix / AMix: k: stages 1-3 without graph (about 3/4 F), 1F on the mixed batch + 1B to the input only (no weight
+  gradients); q: 2F + 2B (clean and mixed batch); MB: 2 forwards (one without graph) + 1B; one optimizer step;
+  one EMA update of k. Counting B = 2F and a backward to the input only = 1F: CutMix 3F, AutoMix 8.75F, i.e. about
+  2.9x.
+
+**Floor.** Measured primitives, in the same run: (a) forward + backward of the classifier (CE loss),
+(b) forward of the backbone up to ``layer3`` under ``no_grad``, (c) forward + backward to the input only of a frozen
+copy of the classifier (``requires_grad=False``), (d) optimizer step + ``zero_grad``, (e) the EMA update of k,
+(f) the Mix Block's share (two masks, mixing, mask loss, backward into the block from the mixed images).
+``floor(CE) = floor(CutMix) = a + d``; ``floor(AutoMix) = b + c + 2a + d + e + f``. (e) is in the floor because the
+timed region contains the momentum update; the table also prints the floor ratio without it.
+
+**Peak memory.** Resident memory is the only allocator-independent measure on the CPU, so each method's step runs
+in a fresh subprocess (``--memory subprocess``, default) that (1) fixes glibc's mmap threshold at 64 KiB with
+``mallopt`` so that every tensor buffer is its own mapping, returned to the OS when freed (otherwise glibc keeps freed
+memory cached and RSS does not follow the live tensors), (2) runs warm-up steps, (3) reads ``VmRSS`` from
+``/proc/self/status``, resets the high-water mark (``echo 5 > /proc/self/clear_refs``), runs one step and reads
+``VmHWM``. ``step MB`` = ``VmHWM - VmRSS`` before the step (activations, gradients, temporaries); ``state MB`` = bytes
+of the tensors that live between steps (parameters, buffers, optimizer state, k), counted exactly; ``peak MB`` = the
+sum. Where ``clear_refs`` is not writable, ``ru_maxrss`` after the step replaces ``VmHWM`` (fine in a fresh process,
+whose earlier peaks are the same step during warm-up). ``--memory inprocess`` does the same in this process
+after the timing (used by ``--quick``), ``--memory off`` skips it.
+
+**Fast paths** (``--fast``): every method is also timed with bf16 autocast (``CPUAutocastOptimWrapper``, a config
+switch: ``optim_wrapper.type='CPUAutocastOptimWrapper'``), with channels_last (model and inputs) and with both; the
+table prints the speed-up over fp32 and the fastest variant. ``torch.compile`` is not offered: on this 2-core machine
+it took about a minute to compile the ResNet-18 forward + backward and was not faster than eager afterwards.
+
+**Goals** (judge them on a quiet machine with the full settings): AutoMix / CutMix <= 2.95x; that ratio within 1.05x
+of the floor ratio; AutoMix peak memory <= 1.4x CutMix's.
+"""
+import argparse
+import ctypes
+import ctypes.util
+import gc
+import json
+import logging
+import math
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Callable, Dict, List, Optional, Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from mmengine.config import Config
+from mmengine.logging import MMLogger
+from mmengine.optim import OptimWrapper, build_optim_wrapper
+from mmpretrain.structures import DataSample
+from torch import nn
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+CONFIGS = {
+    'ce': 'configs/baselines/ce_r18_cifar10.py',
+    'cutmix': 'configs/baselines/cutmix_r18_cifar10.py',
+    'automix': 'configs/automix/automix_r18_cifar10_osr.py',
+    'amix': 'configs/amix/amix_r18_cifar10_osr.py',
+}
+METHODS = tuple(CONFIGS)
+NAMES = {'ce': 'CE', 'cutmix': 'CutMix', 'automix': 'AutoMix', 'amix': 'AMix'}
+PASSES = {
+    'ce': 'q 1F+1B',
+    'cutmix': 'q 1F+1B',
+    'automix': 'k 3/4F(no grad)+1F+1B(input); q 2F+2B; MB 2F+1B; EMA',
+    'amix': 'k 3/4F(no grad)+1F+1B(input); q 2F+2B; MB+ 2F+1B; EMA',
+}
+VARIANTS = ('fp32', 'bf16', 'channels_last', 'bf16+channels_last')
+FULL_WIDTH = 64
+MOMENTUM = 0.999
+LR = 0.01
+GOALS = dict(ratio=2.95, over_floor=1.05, memory=1.4)
+
+
+@dataclass
+class Settings:
+    """Everything that defines the benchmarked step (passed on to the memory subprocesses)."""
+    batch_size: int = 32
+    image_size: int = 32
+    num_classes: int = 10
+    width: int = FULL_WIDTH
+    threads: int = 2
+    warmup: int = 3
+    seed: int = 0
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Building the models and the batch
+# ----------------------------------------------------------------------------------------------------------------
+def setup(threads: int) -> None:
+    """Register the modules (default scope ``openmixosr``) and fix the number of threads."""
+    from openmixosr.utils import register_all_modules
+    register_all_modules(init_default_scope=True)
+    torch.set_num_threads(threads)
+
+
+@contextmanager
+def quiet_logger():
+    """Silence MMEngine's INFO messages (``init_weights`` logs every parameter) while building models."""
+    logger = MMLogger.get_current_instance()
+    level = logger.level
+    logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def load_config(method: str, settings: Settings) -> Config:
+    """The method's repository config with 10 classes, the batch's width, and the data preprocessor in the model."""
+    cfg = Config.fromfile(str(REPO_ROOT / CONFIGS[method]))
+    model = cfg.model
+    model.head.num_classes = settings.num_classes
+    model.data_preprocessor = dict(cfg.data_preprocessor, num_classes=settings.num_classes)
+    if settings.width != FULL_WIDTH:  # 64-128-256-512 channels at full width
+        model.backbone.update(stem_channels=settings.width, base_channels=settings.width)
+        model.head.in_channels = 8 * settings.width
+        if 'mix_block' in model:
+            model.mix_block.in_channels = 4 * settings.width
+    cfg.optim_wrapper.optimizer.lr = LR
+    return cfg
+
+
+def build_model(method: str, settings: Settings, channels_last: bool = False):
+    """Build the method's model through the registry, initialised, in training mode."""
+    from openmixosr.registry import MODELS
+    torch.manual_seed(settings.seed)
+    with quiet_logger():
+        model = MODELS.build(load_config(method, settings).model)
+        model.init_weights()
+    if channels_last:
+        model = model.to(memory_format=torch.channels_last)
+    return model.train()
+
+
+def build_optim_wrappers(model: nn.Module, method: str, settings: Settings) -> Dict[str, OptimWrapper]:
+    """The config's SGD in an ``OptimWrapper`` (fp32) and a ``CPUAutocastOptimWrapper`` (bf16) sharing it."""
+    from openmixosr.engine import CPUAutocastOptimWrapper
+    fp32 = build_optim_wrapper(model, load_config(method, settings).optim_wrapper)
+    return dict(fp32=fp32, bf16=CPUAutocastOptimWrapper(optimizer=fp32.optimizer))
+
+
+def make_batch(settings: Settings, channels_last: bool = False):
+    """A random uint8-range float batch and its labels (the same for every method)."""
+    generator = torch.Generator().manual_seed(settings.seed)
+    size = settings.image_size
+    inputs = torch.randint(0, 256, (settings.batch_size, 3, size, size), generator=generator).float()
+    labels = torch.randint(0, settings.num_classes, (settings.batch_size, ), generator=generator)
+    if channels_last:
+        inputs = inputs.contiguous(memory_format=torch.channels_last)
+    return inputs, labels
+
+
+def make_data(inputs: torch.Tensor, labels: torch.Tensor) -> dict:
+    """Fresh data samples for one step (the data preprocessor writes ``gt_score`` into them)."""
+    return dict(inputs=inputs, data_samples=[DataSample().set_gt_label(int(label)) for label in labels])
+
+
+def is_automix(model) -> bool:
+    return hasattr(model, 'momentum_update')
+
+
+class StepBench:
+    """One method in one variant: ``step()`` runs one timed training step and returns its duration in seconds."""
+
+    def __init__(self, model, optim_wrapper: OptimWrapper, inputs: torch.Tensor, labels: torch.Tensor):
+        self.model = model
+        self.optim_wrapper = optim_wrapper
+        self.inputs = inputs
+        self.labels = labels
+
+    def run(self, data: dict) -> None:
+        self.model.train_step(data, self.optim_wrapper)
+        if is_automix(self.model):
+            self.model.momentum_update(MOMENTUM)
+
+    def step(self) -> Dict[str, float]:
+        data = make_data(self.inputs, self.labels)
+        start = time.perf_counter()
+        self.run(data)
+        return dict(step=time.perf_counter() - start)
+
+
+def build_step_benches(methods: Sequence[str], variants: Sequence[str], settings: Settings) -> Dict[tuple, StepBench]:
+    """One model per method and memory format; fp32 and bf16 share it (they differ only in the optim wrapper)."""
+    benches = {}
+    for method in methods:
+        for channels_last in (False, True):
+            names = [v for v in variants if ('channels_last' in v) == channels_last]
+            if not names:
+                continue
+            model = build_model(method, settings, channels_last)
+            wrappers = build_optim_wrappers(model, method, settings)
+            inputs, labels = make_batch(settings, channels_last)
+            for variant in names:
+                wrapper = wrappers['bf16' if variant.startswith('bf16') else 'fp32']
+                benches[(method, variant)] = StepBench(model, wrapper, inputs, labels)
+    return benches
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# The primitives of the floor
+# ----------------------------------------------------------------------------------------------------------------
+class Primitives:
+    """The pieces AutoMix's step is made of, each timed on its own (fp32, default memory format).
+
+    Args:
+        settings (Settings): Batch and model size.
+        mix_methods (Sequence[str]): ``'automix'`` and/or ``'amix'``: whose Mix Block to time (empty: only (a), (d)).
+    """
+
+    def __init__(self, settings: Settings, mix_methods: Sequence[str]):
+        from openmixosr.models.utils.momentum_encoder import MomentumEncoder
+        classifier = build_model('ce', settings)
+        self.network = nn.Sequential(classifier.backbone, classifier.neck, classifier.head)
+        self.optim_wrapper = build_optim_wrapper(classifier, load_config('ce', settings).optim_wrapper)
+        self.frozen = MomentumEncoder(self.network).module.train()  # deep copy, requires_grad False, like k
+        self.momentum_encoder = MomentumEncoder(self.network)
+        inputs, self.labels = make_batch(settings)
+        self.inputs = classifier.data_preprocessor(make_data(inputs, self.labels), True)['inputs']
+        self.image_grad = torch.randn_like(self.inputs)
+        self.mix_blocks = {}
+        for method in mix_methods:
+            automix = build_model(method, settings)
+            with torch.no_grad():
+                features = forward_until_layer(automix, self.inputs)
+            self.mix_blocks[method] = (automix.mix_block, features)
+
+    def forward_backward_and_step(self) -> Dict[str, float]:
+        """(a) forward + backward of the classifier, then (d) the optimizer step and ``zero_grad``."""
+        start = time.perf_counter()
+        F.cross_entropy(self.network(self.inputs), self.labels).backward()
+        middle = time.perf_counter()
+        self.optim_wrapper.step()
+        self.optim_wrapper.zero_grad()
+        return dict(a=middle - start, d=time.perf_counter() - middle)
+
+    def partial_forward(self) -> Dict[str, float]:
+        """(b) the backbone up to ``layer3`` without graph (train mode, as k runs in the step)."""
+        from openmixosr.models.utils.truncated_forward import forward_until
+        start = time.perf_counter()
+        with torch.no_grad():
+            forward_until(self.frozen[0], self.inputs, 'layer3')
+        return dict(b=time.perf_counter() - start)
+
+    def input_gradient(self) -> Dict[str, float]:
+        """(c) forward + backward of the frozen classifier, gradients for the input only."""
+        inputs = self.inputs.detach().requires_grad_(True)
+        start = time.perf_counter()
+        F.cross_entropy(self.frozen(inputs), self.labels).backward()
+        return dict(c=time.perf_counter() - start)
+
+    def momentum_update(self) -> Dict[str, float]:
+        """(e) ``theta_k <- m theta_k + (1 - m) theta_q`` and the buffer copy."""
+        start = time.perf_counter()
+        self.momentum_encoder.update_parameters(self.network, MOMENTUM)
+        return dict(e=time.perf_counter() - start)
+
+    def mix_block(self, method: str) -> Dict[str, float]:
+        """(f) the Mix Block's share of the step: two masks (one without graph), the two mixings, the mask loss and
+        the backward from the mixed images into the block."""
+        from openmixosr.models.utils import mask_mix
+        block, features = self.mix_blocks[method]
+        size, n = self.inputs.shape[-2:], self.inputs.size(0)
+        index_mb, index_bb = torch.randperm(n), torch.randperm(n)
+        start = time.perf_counter()
+        out = block(features, 0.3, index_mb, size)
+        mixed = mask_mix(self.inputs, out['mask'], index_mb)
+        with torch.no_grad():
+            mask_mix(self.inputs, block(features, 0.6, index_bb, size)['mask'], index_bb)
+        ((mixed * self.image_grad).sum() + block.mask_loss(out['raw_mask'], 0.3)).backward()
+        seconds = time.perf_counter() - start
+        block.zero_grad(set_to_none=True)
+        return {f'f_{method}': seconds}
+
+    def tasks(self) -> Dict[str, Callable[[], Dict[str, float]]]:
+        tasks = dict(primitive_ad=self.forward_backward_and_step)
+        if self.mix_blocks:
+            tasks.update(primitive_b=self.partial_forward, primitive_c=self.input_gradient,
+                         primitive_e=self.momentum_update)
+        for method in self.mix_blocks:
+            tasks[f'primitive_f_{method}'] = lambda method=method: self.mix_block(method)
+        return tasks
+
+
+def forward_until_layer(automix, inputs: torch.Tensor) -> torch.Tensor:
+    """The momentum encoder's features at the Mix Block's layer, as AutoMix computes them."""
+    from openmixosr.models.utils.truncated_forward import forward_until
+    return forward_until(automix.momentum_encoder.module[0], inputs, automix.mix_layer)
+
+
+def floors(primitives: Dict[str, float], methods: Sequence[str], with_ema: bool = True) -> Dict[str, float]:
+    """Lower bounds of each method's step from the primitives (seconds)."""
+    result = {}
+    for method in methods:
+        if method in ('ce', 'cutmix'):
+            result[method] = primitives['a'] + primitives['d']
+        else:
+            result[method] = (primitives['b'] + primitives['c'] + 2 * primitives['a'] + primitives['d'] +
+                              primitives[f'f_{method}'] + (primitives['e'] if with_ema else 0.0))
+    return result
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Timing
+# ----------------------------------------------------------------------------------------------------------------
+def time_interleaved(tasks: Dict[str, Callable[[], Dict[str, float]]], rounds: int,
+                     warmup: int) -> Dict[str, float]:
+    """Run every task once per round, in turn; return the median of every timing the tasks report.
+
+    Each task returns a dict of durations in seconds (a primitive may report two). The ``warmup`` rounds are not
+    recorded. The garbage collector runs before each task and is off while it runs.
+
+    Returns:
+        dict: ``'{task}/{key}'`` -> median seconds.
+    """
+    records: Dict[str, List[float]] = {}
+    for round_index in range(warmup + rounds):
+        for name, task in tasks.items():
+            gc.collect()
+            gc.disable()
+            try:
+                timings = task()
+            finally:
+                gc.enable()
+            if round_index >= warmup:
+                for key, seconds in timings.items():
+                    records.setdefault(f'{name}/{key}', []).append(seconds)
+    return {key: statistics.median(values) for key, values in records.items()}
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Memory
+# ----------------------------------------------------------------------------------------------------------------
+def _libc():
+    name = ctypes.util.find_library('c')
+    return ctypes.CDLL(name) if name else None
+
+
+def pin_malloc_to_mmap(threshold: int = 64 * 1024) -> bool:
+    """Make glibc serve every allocation >= ``threshold`` with its own mmap, released at ``free`` (no caching)."""
+    libc = _libc()
+    if libc is None or not hasattr(libc, 'mallopt'):
+        return False
+    m_trim_threshold, m_mmap_threshold = -1, -3
+    return bool(libc.mallopt(m_mmap_threshold, threshold)) and bool(libc.mallopt(m_trim_threshold, threshold))
+
+
+def unpin_malloc() -> None:
+    """Undo :func:`pin_malloc_to_mmap` as far as possible: glibc's largest dynamic thresholds (32 / 64 MiB)."""
+    libc = _libc()
+    if libc is not None and hasattr(libc, 'mallopt'):
+        libc.mallopt(-3, 32 * 2**20)
+        libc.mallopt(-1, 64 * 2**20)
+
+
+def trim_malloc() -> None:
+    libc = _libc()
+    if libc is not None and hasattr(libc, 'malloc_trim'):
+        libc.malloc_trim(0)
+
+
+def proc_status_kb(field: str) -> Optional[int]:
+    """``VmRSS`` / ``VmHWM`` of this process in KiB (None where /proc is missing)."""
+    try:
+        with open('/proc/self/status') as status:
+            for line in status:
+                if line.startswith(field + ':'):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+def reset_peak_rss() -> bool:
+    """Reset ``VmHWM`` to the current RSS (Linux >= 4.0); False where not permitted."""
+    try:
+        with open('/proc/self/clear_refs', 'w') as clear_refs:
+            clear_refs.write('5')
+        return True
+    except OSError:
+        return False
+
+
+def state_bytes(model: nn.Module, optim_wrapper: OptimWrapper) -> int:
+    """Bytes of the tensors that live between steps: parameters, buffers and optimizer state (each counted once)."""
+    tensors = {}
+    for tensor in list(model.parameters()) + list(model.buffers()):
+        tensors[tensor.data_ptr()] = tensor.untyped_storage().nbytes()
+    for state in optim_wrapper.optimizer.state.values():
+        for value in state.values():
+            if torch.is_tensor(value):
+                tensors[value.data_ptr()] = value.untyped_storage().nbytes()
+    return sum(tensors.values())
+
+
+def measure_memory(bench: StepBench, warmup: int) -> Dict[str, float]:
+    """State, step and peak memory of one step in MB (see the module docstring); step and peak are NaN without
+    ``/proc`` (not Linux)."""
+    for _ in range(max(warmup, 1)):
+        bench.run(make_data(bench.inputs, bench.labels))
+    data = make_data(bench.inputs, bench.labels)
+    gc.collect()
+    trim_malloc()
+    before_kb = proc_status_kb('VmRSS')
+    if before_kb is None:
+        step_kb = math.nan
+    elif reset_peak_rss():
+        bench.run(data)
+        step_kb = proc_status_kb('VmHWM') - before_kb
+    else:  # peak over the life of the process: in a fresh process that is this step's (or a warm-up step's) peak
+        bench.run(data)
+        step_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before_kb
+    state_mb = state_bytes(bench.model, bench.optim_wrapper) / 2**20
+    step_mb = max(step_kb, 0) / 1024 if not math.isnan(step_kb) else math.nan
+    return dict(state=state_mb, step=step_mb, peak=state_mb + step_mb)
+
+
+def memory_worker(method: str, settings: Settings) -> Dict[str, float]:
+    """Fresh-process body of ``--memory subprocess``: build one method and measure its step."""
+    pin_malloc_to_mmap()
+    setup(settings.threads)
+    bench = build_step_benches([method], ['fp32'], settings)[(method, 'fp32')]
+    return measure_memory(bench, settings.warmup)
+
+
+def memory_in_subprocess(method: str, settings: Settings) -> Dict[str, float]:
+    command = [sys.executable, __file__, '--memory-worker', method, '--settings-json', json.dumps(asdict(settings))]
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    lines = [line for line in result.stdout.splitlines() if line.startswith('MEMORY ')]
+    if result.returncode != 0 or not lines:
+        raise RuntimeError(f'memory worker for {method} failed ({result.returncode}):\n{result.stderr[-3000:]}')
+    return json.loads(lines[-1][len('MEMORY '):])
+
+
+def measure_all_memory(methods: Sequence[str], settings: Settings, mode: str,
+                       benches: Dict[tuple, StepBench]) -> Dict[str, Dict[str, float]]:
+    if mode == 'off':
+        return {}
+    if mode == 'subprocess':
+        return {method: memory_in_subprocess(method, settings) for method in methods}
+    pin_malloc_to_mmap()  # after the timing, so it does not change the timed steps
+    try:
+        return {method: measure_memory(benches[(method, 'fp32')], settings.warmup) for method in methods}
+    finally:
+        unpin_malloc()
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Report
+# ----------------------------------------------------------------------------------------------------------------
+def _fmt(value: Optional[float], spec: str = '.2f', width: int = 8) -> str:
+    return f'{"-":>{width}}' if value is None or (isinstance(value, float) and math.isnan(value)) else \
+        f'{value:{width}{spec}}'
+
+
+def verdict(value: Optional[float], goal: float) -> str:
+    if value is None or math.isnan(value):
+        return 'n/a'
+    return 'met' if value <= goal else 'MISSED'
+
+
+def report(methods: Sequence[str], medians: Dict[str, float], memory: Dict[str, Dict[str, float]],
+           settings: Settings, rounds: int, quick: bool) -> Dict[str, dict]:
+    """Print the primitives, the main table and the goals; return the rows (for tests and scripts)."""
+    primitives = {}
+    for key, seconds in medians.items():
+        if key.startswith('primitive_'):
+            primitives[key.split('/')[1]] = seconds
+    floor = floors(primitives, methods)
+    floor_no_ema = floors(primitives, methods, with_ema=False) if 'e' in primitives else floor
+    step = {method: medians[f'{method}/fp32/step'] for method in methods}
+    cutmix = 'cutmix' if 'cutmix' in methods else None
+
+    print(f'\nTraining step: CIFAR ResNet-18 (width {settings.width}), batch {settings.batch_size}, '
+          f'{settings.image_size}x{settings.image_size}, {settings.num_classes} classes, SGD, '
+          f'{settings.threads} threads; median of {rounds} interleaved rounds after {settings.warmup} warm-up.')
+    print('\nPrimitives (fp32)                                              median ms')
+    labels = dict(a='(a) classifier forward + backward', b='(b) backbone up to layer3, no_grad',
+                  c='(c) frozen classifier forward + backward to input', d='(d) optimizer step + zero_grad',
+                  e='(e) momentum update of k (EMA + buffer copy)')
+    for key in ('a', 'b', 'c', 'd', 'e'):
+        if key in primitives:
+            print(f'{labels[key]:<60} {1e3 * primitives[key]:9.2f}')
+    for method in methods:
+        if f'f_{method}' in primitives:
+            label = f'(f) {NAMES[method]} Mix Block: 2 masks + mixing + backward'
+            print(f'{label:<60} {1e3 * primitives[f"f_{method}"]:9.2f}')
+
+    rows = {}
+    header = (f'{"method":<8} {"passes per step":<54} {"median ms":>9} {"state MB":>8} {"step MB":>8} '
+              f'{"peak MB":>8} {"/CutMix":>8} {"floor ms":>8} {"floor /CutMix":>13} {"meas/floor":>10}')
+    print('\n' + header + '\n' + '-' * len(header))
+    for method in methods:
+        mem = memory.get(method, {})
+        ratio = step[method] / step[cutmix] if cutmix else None
+        floor_ratio = floor[method] / floor[cutmix] if cutmix else None
+        rows[method] = dict(ms=1e3 * step[method], floor_ms=1e3 * floor[method], ratio=ratio, floor_ratio=floor_ratio,
+                            over_floor=step[method] / floor[method], memory=mem,
+                            memory_ratio=(mem['peak'] / memory[cutmix]['peak']) if mem and cutmix else None)
+        print(f'{NAMES[method]:<8} {PASSES[method]:<54} {1e3 * step[method]:9.1f} {_fmt(mem.get("state"), ".1f")} '
+              f'{_fmt(mem.get("step"), ".1f")} {_fmt(mem.get("peak"), ".1f")} {_fmt(ratio, ".3f")} '
+              f'{1e3 * floor[method]:8.1f} {_fmt(floor_ratio, ".3f", 13)} {step[method] / floor[method]:10.3f}')
+    print('F = forward of the classifier, B = backward; floor(CE, CutMix) = a + d; '
+          'floor(AutoMix, AMix) = b + c + 2a + d + e + f.')
+
+    if quick:
+        print('\nQuick settings: the goals below are only meaningful with the full settings on a quiet machine.')
+    print('\nGoals')
+    for method in ('automix', 'amix'):
+        if method not in methods or cutmix is None:
+            continue
+        row = rows[method]
+        within = row['ratio'] / row['floor_ratio']
+        no_ema = floor_no_ema[method] / floor_no_ema[cutmix]
+        print(f'{NAMES[method]:<8} / CutMix time   = {row["ratio"]:.3f} (goal <= {GOALS["ratio"]}: '
+              f'{verdict(row["ratio"], GOALS["ratio"])})')
+        print(f'{NAMES[method]:<8} ratio / floor ratio = {within:.3f} (goal <= {GOALS["over_floor"]}: '
+              f'{verdict(within, GOALS["over_floor"])}; floor ratio {row["floor_ratio"]:.3f}, '
+              f'{no_ema:.3f} without the EMA update)')
+        mem_ratio = row['memory_ratio']
+        print(f'{NAMES[method]:<8} / CutMix peak memory = {_fmt(mem_ratio, ".3f", 0)} (goal <= {GOALS["memory"]}: '
+              f'{verdict(mem_ratio, GOALS["memory"])})')
+    return rows
+
+
+def report_fast(methods: Sequence[str], medians: Dict[str, float]) -> str:
+    """Print every variant's median and speed-up over fp32; return the variant with the best geometric-mean
+    speed-up over the methods."""
+    header = f'{"method":<8}' + ''.join(f' {variant:>26}' for variant in VARIANTS)
+    print('\nFast paths: median ms (speed-up over fp32)\n' + header + '\n' + '-' * len(header))
+    speedups: Dict[str, List[float]] = {variant: [] for variant in VARIANTS}
+    for method in methods:
+        fp32 = medians[f'{method}/fp32/step']
+        cells = []
+        for variant in VARIANTS:
+            seconds = medians[f'{method}/{variant}/step']
+            speedups[variant].append(fp32 / seconds)
+            cells.append(f'{1e3 * seconds:.1f} ({fp32 / seconds:.2f}x)')
+        best = max(VARIANTS, key=lambda variant: fp32 / medians[f'{method}/{variant}/step'])
+        print(f'{NAMES[method]:<8}' + ''.join(f' {cell:>26}' for cell in cells) + f'   fastest: {best}')
+    geomean = {variant: math.exp(statistics.fmean(math.log(s) for s in values)) for variant, values in
+               speedups.items()}
+    fastest = max(geomean, key=geomean.get)
+    print('geometric-mean speed-up: ' + ', '.join(f'{variant} {value:.2f}x' for variant, value in geomean.items()))
+    print(f'Fastest overall: {fastest}')
+    return fastest
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Entry point
+# ----------------------------------------------------------------------------------------------------------------
+def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description='Benchmark one training step of CE, CutMix, AutoMix and AMix.')
+    parser.add_argument('--rounds', type=int, help='interleaved timed rounds (default 20; quick 1)')
+    parser.add_argument('--warmup', type=int, help='untimed rounds first (default 3; quick 1)')
+    parser.add_argument('--batch-size', type=int, help='default 32 (quick 4)')
+    parser.add_argument('--image-size', type=int, help='default 32 (quick 16)')
+    parser.add_argument('--width', type=int, help=f'base channels of the ResNet-18, default {FULL_WIDTH} (quick 8)')
+    parser.add_argument('--threads', type=int, help='torch.set_num_threads (default 2; quick 1)')
+    parser.add_argument('--methods', nargs='+', choices=METHODS, default=list(METHODS))
+    parser.add_argument('--fast', action='store_true', help='also time bf16 autocast, channels_last and both')
+    parser.add_argument('--memory', choices=('subprocess', 'inprocess', 'off'),
+                        help='how to measure peak memory (default subprocess; quick inprocess)')
+    parser.add_argument('--quick', action='store_true', help='tiny settings for a smoke run')
+    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--memory-worker', choices=METHODS, help=argparse.SUPPRESS)
+    parser.add_argument('--settings-json', help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    defaults = dict(rounds=(1, 20), warmup=(1, 3), batch_size=(4, 32), image_size=(16, 32), width=(8, FULL_WIDTH),
+                    threads=(1, 2), memory=('inprocess', 'subprocess'))
+    for name, (quick, full) in defaults.items():
+        if getattr(args, name) is None:
+            setattr(args, name, quick if args.quick else full)
+    if args.rounds < 1 or args.warmup < 0:
+        parser.error('--rounds must be >= 1 and --warmup >= 0')
+    return args
+
+
+def run_benchmark(args: argparse.Namespace, settings: Settings) -> Dict[str, object]:
+    setup(settings.threads)
+    np.random.seed(settings.seed)
+    methods = [method for method in METHODS if method in args.methods]  # fixed order
+    variants = VARIANTS if args.fast else ('fp32', )
+    benches = build_step_benches(methods, variants, settings)
+    primitives = Primitives(settings, [method for method in methods if method in ('automix', 'amix')])
+
+    tasks: Dict[str, Callable[[], Dict[str, float]]] = {
+        f'{method}/{variant}': bench.step for (method, variant), bench in benches.items()}
+    tasks.update(primitives.tasks())
+    print(f'Timing {len(tasks)} tasks: {args.warmup} warm-up + {args.rounds} rounds ...', flush=True)
+    medians = time_interleaved(tasks, args.rounds, args.warmup)
+
+    memory = measure_all_memory(methods, settings, args.memory, benches)
+    rows = report(methods, medians, memory, settings, args.rounds, args.quick)
+    fastest = report_fast(methods, medians) if args.fast else None
+    return dict(rows=rows, medians=medians, fastest=fastest)
+
+
+def main(argv: Optional[List[str]] = None) -> Dict[str, object]:
+    args = parse_args(argv)
+    if args.memory_worker:
+        settings = Settings(**json.loads(args.settings_json))
+        result = memory_worker(args.memory_worker, settings)
+        print('MEMORY ' + json.dumps(result), flush=True)
+        return dict(memory=result)
+
+    settings = Settings(batch_size=args.batch_size, image_size=args.image_size, width=args.width,
+                        threads=args.threads, warmup=args.warmup, seed=args.seed)
+    threads = torch.get_num_threads()
+    try:
+        return run_benchmark(args, settings)
+    finally:
+        torch.set_num_threads(threads)
+
+
+if __name__ == '__main__':
+    main()
