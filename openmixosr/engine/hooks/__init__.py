@@ -1,5 +1,6 @@
+from .channels_last_hook import ChannelsLastHook
 from .momentum_pipeline_hook import MomentumPipelineHook
 from .random_state_hook import RandomStateHook
 from .safe_checkpoint_hook import SafeCheckpointHook
 
-__all__ = ['MomentumPipelineHook', 'RandomStateHook', 'SafeCheckpointHook']
+__all__ = ['ChannelsLastHook', 'MomentumPipelineHook', 'RandomStateHook', 'SafeCheckpointHook']

