@@ -1,51 +1,5 @@
-# CIFAR+50 open-set benchmark: 4 known CIFAR-10 classes per published split; the unknowns are the 50 listed CIFAR-100
-# classes of the CIFAR-100 test set, and never the other CIFAR-10 classes. Select a split with `--cfg-options split=3`.
-split = 0
-num_classes = 4
-dataset_type = 'OpenSetDataset'
-data_root = 'data/cifar10'
-unknown_data_root = 'data/cifar100'
-
-data_preprocessor = dict(
-    type='OpenSetDataPreprocessor',
-    num_classes=num_classes,
-    mean=[125.307, 122.961, 113.8575],  # CIFAR-10 train statistics (the training data), RGB
-    std=[51.5865, 50.847, 51.255],
-    to_rgb=False)
-
-train_pipeline = [
-    dict(type='RandomCrop', crop_size=32, padding=4),
-    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
-    dict(type='PackInputs'),
-]
-test_pipeline = [dict(type='PackInputs')]
-
-train_dataloader = dict(
-    batch_size=32,
-    num_workers=2,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    dataset=dict(
-        type=dataset_type,
-        source=dict(type='CIFAR10', data_root=data_root, split='train'),
-        benchmark='cifar+50',
-        osr_split=split,
-        pipeline=train_pipeline))
-
-val_dataloader = dict(
-    batch_size=64,
-    num_workers=2,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(
-        type=dataset_type,
-        source=dict(type='CIFAR10', data_root=data_root, split='test'),
-        benchmark='cifar+50',  # also selects the 50 CIFAR-100 classes of unknown_source
-        osr_split=split,
-        unknown_source=dict(type='CIFAR100', data_root=unknown_data_root, split='test'),
-        pipeline=test_pipeline,
-        test_mode=True))
+# CIFAR+50 open-set benchmark: CIFAR+10 with the 50 listed CIFAR-100 test classes as unknowns (5,000 images).
+_base_ = ['./cifar_plus10_osr.py']
+train_dataloader = dict(dataset=dict(benchmark='cifar+50'))
+val_dataloader = dict(dataset=dict(benchmark='cifar+50'))  # also selects the 50 CIFAR-100 classes of unknown_source
 test_dataloader = val_dataloader
-
-val_evaluator = dict(type='OpenSetEvaluator')
-test_evaluator = val_evaluator
