@@ -28,6 +28,8 @@ def parse_args(argv=None):
     parser.add_argument('config', help='distillation config with `teacher_config` and `ablation_rows`')
     parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1], help='seeds of the rows (default: 0 1)')
     parser.add_argument('--work-dir', help='root of all work dirs (default: work_dirs/ablation_CONFIG_NAME)')
+    parser.add_argument('--cfg-options', nargs='+', default=[],
+                        help='options passed to every run, e.g. `train_cfg.max_epochs=5` for a shorter smoke run')
     return parser.parse_args(argv)
 
 
@@ -91,12 +93,12 @@ def main(argv=None):
 
     progress = ProgressBar(1 + len(rows) * len(args.seeds))
     teacher_dir = osp.join(work_root, 'teacher')
-    results = {'teacher': [train(resolve(cfg.teacher_config), teacher_dir, seed=0)]}
+    results = {'teacher': [train(resolve(cfg.teacher_config), teacher_dir, seed=0, options=args.cfg_options)]}
     checkpoint = last_checkpoint(teacher_dir)
     progress.update()
     for name, config in rows:
         distills = Config.fromfile(config).model.type == 'AsymmetricDistiller'
-        options = [f'model.teacher_checkpoint={checkpoint}'] if distills else []
+        options = [*args.cfg_options, *([f'model.teacher_checkpoint={checkpoint}'] if distills else [])]
         slug = ''.join(c if c.isalnum() else '_' for c in name).strip('_')
         results[name] = []
         for seed in args.seeds:
