@@ -12,6 +12,7 @@ from tests.helpers.run_tool import REPO_ROOT, run_tool
 CUTMIX_DIGITS = REPO_ROOT / 'configs/baselines/cutmix_r18w16_digits.py'
 CE_DIGITS = REPO_ROOT / 'configs/baselines/ce_r18w16_digits.py'
 AMIX_DIGITS = REPO_ROOT / 'configs/amix/amix_r18w16_digits.py'
+ASYM_DIGITS = REPO_ROOT / 'configs/asym/r18_digits.py'
 SHORT = ['train_cfg.val_interval=1', 'default_hooks.checkpoint.interval=1', 'default_hooks.logger.interval=1',
          'train_dataloader.dataset.indices=384']
 
@@ -26,10 +27,13 @@ def _state_dict(path):
     return load_weights_only(str(path))['state_dict']
 
 
-@pytest.mark.parametrize('config', [CUTMIX_DIGITS, AMIX_DIGITS], ids=['cutmix', 'amix'])
-def test_resume_continues_identically(config, tmp_path):
+@pytest.mark.parametrize('config, extra', [(CUTMIX_DIGITS, []), (AMIX_DIGITS, []),
+                                           (ASYM_DIGITS, ['model.teacher_checkpoint=None'])],
+                         ids=['cutmix', 'amix', 'asym'])
+def test_resume_continues_identically(config, extra, tmp_path):
     # CutMix and AMix draw random numbers every step and validation runs every epoch: neither may break the repeat.
     # AMix adds the momentum encoder, the Mix Block+ (learnable gamma, BN, dropout) and the hook's schedules.
+    # The distiller (random teacher here) draws raw/mixed steps and CutMix boxes.
     # The interrupted run has the same config (so the same lr schedule) and stops like Ctrl-C after epoch 2.
     from mmengine.config import Config
     hooks = Config.fromfile(config).custom_hooks + [dict(type='InterruptHook', after_epoch=2)]
@@ -37,7 +41,7 @@ def test_resume_continues_identically(config, tmp_path):
     interrupting.write_text(f"_base_ = ['{config}']\n"
                             "custom_imports = dict(imports=['tests.helpers.interrupt_hook'], allow_failed_imports=False)\n"
                             f"custom_hooks = {hooks!r}\n")
-    options = ['--cfg-options', 'train_cfg.max_epochs=3', *SHORT]
+    options = ['--cfg-options', 'train_cfg.max_epochs=3', *SHORT, *extra]
     uninterrupted, interrupted = tmp_path / 'full', tmp_path / 'resumed'
     run_tool('train.py', config, '--work-dir', uninterrupted, *options)
     stopped = run_tool('train.py', interrupting, '--work-dir', interrupted, *options, check=False)
