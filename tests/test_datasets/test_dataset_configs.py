@@ -29,8 +29,27 @@ CONFIGS = {
 }
 
 
+# closed-set classification configs (AutoMix / AMix benchmarks) -> number of classes
+CLOSED_SET_CONFIGS = {'cifar100.py': 100, 'tiny_imagenet.py': 200}
+
+
 def test_every_dataset_config_is_covered():
-    assert sorted(osp.basename(p) for p in glob.glob(osp.join(CONFIG_DIR, '*.py'))) == sorted(CONFIGS)
+    assert sorted(osp.basename(p) for p in glob.glob(osp.join(CONFIG_DIR, '*.py'))) == sorted(
+        [*CONFIGS, *CLOSED_SET_CONFIGS])
+
+
+@pytest.mark.parametrize('name', sorted(CLOSED_SET_CONFIGS))
+def test_closed_set_config_builds_on_fake_data(name, fake_root):
+    root, _ = fake_root
+    cfg = Config.fromfile(osp.join(CONFIG_DIR, name))
+    assert cfg.num_classes == cfg.data_preprocessor.num_classes == CLOSED_SET_CONFIGS[name]
+    for loader in ('train_dataloader', 'val_dataloader'):
+        point_to_fake_data(cfg[loader], root)
+        dataset = DATASETS.build(cfg[loader].dataset)
+        assert len(dataset.metainfo['classes']) == cfg.num_classes
+        labels = dataset.get_gt_labels()
+        assert len(labels) > 0 and labels.min() >= 0 and labels.max() < cfg.num_classes
+    assert cfg.val_evaluator.type == 'Accuracy'
 
 
 def open_set_datasets(node):
