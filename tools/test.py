@@ -5,14 +5,12 @@
 """
 import argparse
 import os
-import os.path as osp
 
-import torch
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
 from openmixosr.engine import init_cpu_distributed
-from openmixosr.utils import apply_osr_split, register_all_modules
+from openmixosr.utils import merge_tool_args, register_all_modules
 
 
 def parse_args(argv=None):
@@ -36,14 +34,7 @@ def parse_args(argv=None):
 
 def merge_args(cfg: Config, args) -> Config:
     """Fold the command-line options into the config."""
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
-    apply_osr_split(cfg)
-    cfg.launcher = args.launcher
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir') is None:
-        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
+    merge_tool_args(cfg, args.config, args.cfg_options, args.launcher, args.work_dir)
     cfg.load_from = args.checkpoint
 
     if args.out is not None:
@@ -52,8 +43,6 @@ def merge_args(cfg: Config, args) -> Config:
         evaluators = cfg.test_evaluator if isinstance(cfg.test_evaluator, list) else [cfg.test_evaluator]
         cfg.test_evaluator = [*evaluators, dict(type='OpenSetScoreDump', out_file=args.out)]
 
-    if args.launcher != 'none' and not torch.cuda.is_available():
-        cfg.env_cfg.dist_cfg = dict(backend='gloo')
     return cfg
 
 

@@ -1,4 +1,8 @@
 """Config helpers shared by the tools."""
+import os.path as osp
+from typing import Optional
+
+import torch
 from mmengine.config import Config, ConfigDict
 
 
@@ -34,4 +38,27 @@ def apply_osr_split(cfg: Config) -> Config:
     for key, value in cfg.items():
         if key != 'split':
             visit(value)
+    return cfg
+
+
+def merge_tool_args(cfg: Config, config_path: str, cfg_options: Optional[dict], launcher: str,
+                    work_dir: Optional[str]) -> Config:
+    """What ``tools/train.py`` and ``tools/test.py`` both do to a config before building the runner.
+
+    Merges ``--cfg-options`` and propagates the split (:func:`apply_osr_split`), records the launcher, sets the work
+    dir (``work_dirs/CONFIG_NAME`` by default) and, for a distributed run without GPUs, the gloo backend.
+
+    Returns:
+        Config: ``cfg``, modified in place.
+    """
+    if cfg_options is not None:
+        cfg.merge_from_dict(cfg_options)
+    apply_osr_split(cfg)
+    cfg.launcher = launcher
+    if work_dir is not None:
+        cfg.work_dir = work_dir
+    elif cfg.get('work_dir') is None:
+        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(config_path))[0])
+    if launcher != 'none' and not torch.cuda.is_available():
+        cfg.env_cfg.dist_cfg = dict(backend='gloo')
     return cfg
