@@ -6,11 +6,13 @@ from .mnist import MNIST, read_idx
 from .open_set import UNKNOWN_LABEL, OpenSetDataset, build_source
 from .partition import select_partition, stratified_partition
 from .splits import BENCHMARKS, get_open_set_split
+from .stl10 import STL10
 from .svhn import SVHN
 from .tiny_imagenet import TinyImageNet
+from .transforms import ColorJitter, adjust_hue
 
 __all__ = [
-    'BENCHMARKS', 'CIFAR10', 'CIFAR100', 'DATA_LAYOUTS', 'Digits', 'MNIST', 'OpenSetDataset', 'SVHN', 'TinyImageNet',
-    'UNKNOWN_LABEL', 'build_source', 'get_open_set_split', 'missing_data_error', 'read_idx', 'select_partition',
-    'stratified_partition'
+    'BENCHMARKS', 'CIFAR10', 'CIFAR100', 'ColorJitter', 'DATA_LAYOUTS', 'Digits', 'MNIST', 'OpenSetDataset', 'STL10',
+    'SVHN', 'TinyImageNet', 'UNKNOWN_LABEL', 'adjust_hue', 'build_source', 'get_open_set_split', 'missing_data_error',
+    'read_idx', 'select_partition', 'stratified_partition'
 ]

@@ -30,6 +30,15 @@ data/mnist/                        <- data_root
 data/svhn/                         <- data_root
 ├── train_32x32.mat                (cropped-digits format: X is 32x32x3xN, y in 1..10)
 └── test_32x32.mat""",
+    'STL10': """\
+data/stl10/
+└── stl10_binary/                  <- data_root (the extracted official binary archive)
+    ├── train_X.bin                (split='train': 5,000 images, 3x96x96 uint8, planes column-major)
+    ├── train_y.bin                (one byte per image, labels 1..10)
+    ├── test_X.bin                 (split='test': 8,000 images)
+    ├── test_y.bin
+    ├── unlabeled_X.bin            (split='unlabeled': 100,000 images, 2.7 GB, memory-mapped)
+    └── class_names.txt            (optional, not read; fold_indices.txt is not used either)""",
     'TinyImageNet': """\
 data/tiny-imagenet-200/            <- data_root (the extracted official archive, unchanged)
 ├── wnids.txt                      (optional: else the sorted folder names of train/)

@@ -2,7 +2,7 @@
 import os.path as osp
 
 import pytest
-from fake_data import write_cifar10, write_cifar100, write_mnist, write_svhn, write_tiny_imagenet
+from fake_data import write_cifar10, write_cifar100, write_mnist, write_stl10, write_svhn, write_tiny_imagenet
 
 
 @pytest.fixture(scope='session')
@@ -15,5 +15,6 @@ def fake_root(tmp_path_factory):
         svhn=write_svhn(osp.join(root, 'svhn')),
         mnist=write_mnist(osp.join(root, 'mnist')),
         tiny=write_tiny_imagenet(osp.join(root, 'tiny-imagenet-200')),
+        stl10=write_stl10(osp.join(root, 'stl10', 'stl10_binary')),
     )
     return root, written

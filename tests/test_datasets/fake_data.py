@@ -178,3 +178,40 @@ def write_tiny_imagenet(root, num_classes=200, train_per_class=1, val_per_class=
             f.write(f'{name}\t{wnids[label]}\t0\t0\t{size - 1}\t{size - 1}\n')
     return dict(wnids=wnids, val_files=val_files, train_count=num_classes * train_per_class,
                 val_count=len(val_labels))
+
+
+def stl10_image_bytes(image):
+    """One H x W x 3 image in the STL-10 X-file layout: the R, G, B planes one after another, each column-major."""
+    return b''.join(np.asarray(image[:, :, c], dtype=np.uint8).tobytes(order='F') for c in range(3))
+
+
+def write_stl10_images(path, images):
+    """Write N x 96 x 96 x 3 uint8 images to an STL-10 X file."""
+    with open(path, 'wb') as f:
+        for image in images:
+            f.write(stl10_image_bytes(image))
+
+
+def write_stl10(root, train_per_class=1, test_per_class=1, num_unlabeled=3, seed=5):
+    """Write the official ``stl10_binary`` files into ``root``: ``{train,test}_{X,y}.bin``, ``unlabeled_X.bin``.
+
+    Labels in the y files are 1..10 (one byte per image); ``class_names.txt`` is written too (the loader ignores it).
+
+    Returns:
+        dict: ``{split}_images`` (N x 96 x 96 x 3 uint8, upright) for train, test and unlabeled, and ``{split}_labels``
+        (0..9, as the loader should give them) for train and test.
+    """
+    rng = np.random.default_rng(seed)
+    os.makedirs(root, exist_ok=True)
+    written = {}
+    for split, per_class in (('train', train_per_class), ('test', test_per_class)):
+        labels = _balanced_labels(10, per_class, rng)
+        images = _images(rng, len(labels), 96, 96)
+        write_stl10_images(osp.join(root, f'{split}_X.bin'), images)
+        (labels + 1).astype(np.uint8).tofile(osp.join(root, f'{split}_y.bin'))
+        written[f'{split}_images'], written[f'{split}_labels'] = images, labels
+    written['unlabeled_images'] = _images(rng, num_unlabeled, 96, 96)
+    write_stl10_images(osp.join(root, 'unlabeled_X.bin'), written['unlabeled_images'])
+    with open(osp.join(root, 'class_names.txt'), 'w') as f:
+        f.write('\n'.join(('airplane', 'bird', 'car', 'cat', 'deer', 'dog', 'horse', 'monkey', 'ship', 'truck')) + '\n')
+    return written

@@ -30,12 +30,32 @@ CONFIGS = {
 
 
 # closed-set classification configs (AutoMix / AMix benchmarks) -> number of classes
-CLOSED_SET_CONFIGS = {'cifar100.py': 100, 'tiny_imagenet.py': 200}
+CLOSED_SET_CONFIGS = {'cifar100.py': 100, 'tiny_imagenet.py': 200, 'stl10.py': 10}
+
+# self-supervised pre-training configs (two views per image, no labels used) -> crop size
+SELF_SUPERVISED_CONFIGS = {'digits_ssl.py': 16, 'stl10_ssl.py': 96, 'tiny_imagenet_ssl.py': 64}
 
 
 def test_every_dataset_config_is_covered():
     assert sorted(osp.basename(p) for p in glob.glob(osp.join(CONFIG_DIR, '*.py'))) == sorted(
-        [*CONFIGS, *CLOSED_SET_CONFIGS])
+        [*CONFIGS, *CLOSED_SET_CONFIGS, *SELF_SUPERVISED_CONFIGS])
+
+
+@pytest.mark.parametrize('name', sorted(SELF_SUPERVISED_CONFIGS))
+def test_self_supervised_config_gives_two_views(name, fake_root):
+    root, _ = fake_root
+    cfg = Config.fromfile(osp.join(CONFIG_DIR, name))
+    loader_cfg = cfg.train_dataloader
+    assert loader_cfg.drop_last, "MoCo's queue length must be a multiple of the batch size"
+    assert loader_cfg.collate_fn.type == 'default_collate' and cfg.data_preprocessor.type == 'SelfSupDataPreprocessor'
+    point_to_fake_data(loader_cfg, root)
+    loader_cfg.update(num_workers=0, persistent_workers=False, batch_size=2)
+    batch = next(iter(build_loader(loader_cfg)))
+    size = SELF_SUPERVISED_CONFIGS[name]
+    views = batch['inputs']
+    assert len(views) == 2 and all(view.shape == (2, 3, size, size) for view in views)
+    assert not torch.equal(views[0], views[1])  # two independent augmentations
+    assert all(isinstance(sample.sample_idx, int) for sample in batch['data_samples'])  # AMix-C's memory rows
 
 
 @pytest.mark.parametrize('name', sorted(CLOSED_SET_CONFIGS))
