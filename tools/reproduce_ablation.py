@@ -47,8 +47,8 @@ def last_metrics(work_dir: str) -> dict:
     return metrics
 
 
-def train(config: str, work_dir: str, seed: int, options=()) -> dict:
-    """Run ``tools/train.py`` in a fresh process (log in ``work_dir/train.log``); return its last metrics."""
+def run_training(config: str, work_dir: str, seed: int, options=()) -> None:
+    """Run ``tools/train.py`` in a fresh process (log in ``work_dir/train.log``)."""
     os.makedirs(work_dir, exist_ok=True)
     command = [sys.executable, TRAIN, config, '--work-dir', work_dir, '--cfg-options', f'randomness.seed={seed}',
                *options]
@@ -56,6 +56,11 @@ def train(config: str, work_dir: str, seed: int, options=()) -> dict:
         result = subprocess.run(command, stdout=log, stderr=subprocess.STDOUT)
     if result.returncode != 0:
         raise RuntimeError(f'Training failed ({" ".join(command)}); see {work_dir}/train.log')
+
+
+def train(config: str, work_dir: str, seed: int, options=()) -> dict:
+    """:func:`run_training`, then the last validation metrics of the run."""
+    run_training(config, work_dir, seed, options)
     return last_metrics(work_dir)
 
 
@@ -64,7 +69,7 @@ def last_checkpoint(work_dir: str) -> str:
         return file.read().strip()
 
 
-def format_table(results: dict, seeds) -> str:
+def format_table(results: dict, seeds, title: str) -> str:
     """One row per method: mean +- std over the seeds of each metric (in %)."""
     header = ['method'] + [name for name, _ in METRICS]
     rows = []
@@ -77,7 +82,6 @@ def format_table(results: dict, seeds) -> str:
     widths = [max(len(row[i]) for row in [header] + rows) for i in range(len(header))]
     line = lambda cells: ' | '.join(c.ljust(w) for c, w in zip(cells, widths))  # noqa: E731
     rule = '-+-'.join('-' * w for w in widths)
-    title = f'Ablation (mean ± std over seeds {list(seeds)}; teacher: seed 0; values in %)'
     return '\n'.join([title, line(header), rule] + [line(row) for row in rows])
 
 
@@ -104,7 +108,8 @@ def main(argv=None):
         for seed in args.seeds:
             results[name].append(train(config, osp.join(work_root, slug, f'seed{seed}'), seed, options))
             progress.update()
-    table = format_table(results, args.seeds)
+    table = format_table(results, args.seeds,
+                         f'Ablation (mean ± std over seeds {list(args.seeds)}; teacher: seed 0; values in %)')
     print('\n' + table)
     with open(osp.join(work_root, 'ablation.txt'), 'w') as file:
         file.write(table + '\n')

@@ -11,7 +11,7 @@ from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
 from openmixosr.engine import init_cpu_distributed
-from openmixosr.utils import merge_tool_args, register_all_modules
+from openmixosr.utils import apply_pretrained, merge_tool_args, register_all_modules
 
 
 def parse_args(argv=None):
@@ -44,6 +44,7 @@ def parse_args(argv=None):
 def merge_args(cfg: Config, args) -> Config:
     """Fold the command-line options into the config."""
     merge_tool_args(cfg, args.config, args.cfg_options, args.launcher, args.work_dir)
+    apply_pretrained(cfg)  # linear evaluation: the backbone comes from the self-supervised checkpoint
 
     if args.amp:
         if torch.cuda.is_available():

@@ -41,6 +41,31 @@ def apply_osr_split(cfg: Config) -> Config:
     return cfg
 
 
+def apply_pretrained(cfg: Config) -> Config:
+    """Load the backbone of a linear-evaluation config from the top-level ``pretrained`` checkpoint.
+
+    Linear-evaluation configs declare ``pretrained = 'work_dirs/.../epoch_N.pth'`` (a self-supervised checkpoint) so
+    that ``--cfg-options pretrained=PATH`` picks another one; this sets
+    ``model.backbone.init_cfg = dict(type='Pretrained', checkpoint=pretrained, prefix='backbone.')`` and fails early,
+    naming the pre-training command, when the file does not exist.
+
+    Args:
+        cfg (Config): The merged config. Left unchanged when it has no top-level ``pretrained``.
+
+    Returns:
+        Config: ``cfg``, modified in place.
+    """
+    if cfg.get('pretrained') is None:
+        return cfg
+    if not osp.isfile(cfg.pretrained):
+        raise FileNotFoundError(
+            f'The self-supervised checkpoint {cfg.pretrained!r} does not exist. Pre-train first, e.g. '
+            f'`python tools/train.py configs/selfsup/amix_i_r18w16_digits.py`, or pass another one with '
+            f'`--cfg-options pretrained=work_dirs/<pretrain config>/epoch_<N>.pth`.')
+    cfg.model.backbone.init_cfg = dict(type='Pretrained', checkpoint=cfg.pretrained, prefix='backbone.')
+    return cfg
+
+
 def merge_tool_args(cfg: Config, config_path: str, cfg_options: Optional[dict], launcher: str,
                     work_dir: Optional[str]) -> Config:
     """What ``tools/train.py`` and ``tools/test.py`` both do to a config before building the runner.

@@ -28,7 +28,7 @@ def test_last_metrics_reads_the_last_validation_record(tmp_path):
 def test_table_has_mean_and_std_over_seeds():
     runs = [{'osr/accuracy': 90.0, 'osr/auroc': 80.0, 'osr/oscr': 70.0},
             {'osr/accuracy': 92.0, 'osr/auroc': 84.0, 'osr/oscr': 74.0}]
-    table = _tool().format_table({'teacher': runs[:1], 'full': runs}, seeds=[0, 1])
+    table = _tool().format_table({'teacher': runs[:1], 'full': runs}, seeds=[0, 1], title='Ablation')
     assert '91.00 ± 1.00' in table and '82.00 ± 2.00' in table and '72.00 ± 2.00' in table
     assert 'teacher' in table and '90.00' in table
 

@@ -10,7 +10,8 @@ from torch import nn
 from openmixosr.engine.optim_wrapper import backward_without_update
 from openmixosr.registry import MODELS
 from ..losses import mixup_cross_entropy
-from ..utils import attach_predictions, mask_mix, random_pairing, sample_lam
+from ..utils import attach_predictions, mask_mix
+from ..utils.mask_draws import draw_mask_pair
 from ..utils.momentum_encoder import MomentumEncoder
 from ..utils.truncated_forward import forward_until
 
@@ -102,28 +103,12 @@ class AutoMix(BaseModel):
             return self.online_network()(inputs)
         raise RuntimeError(f'Invalid mode "{mode}".')
 
-    def _masks(self, features: torch.Tensor, lam: float, index: torch.Tensor, out_size) -> Dict[str, torch.Tensor]:
-        """The Mix Block's output, with a clear error when the mask is not finite."""
-        output = self.mix_block(features, lam, index, out_size)
-        if not torch.isfinite(output['mask']).all():
-            raise FloatingPointError(
-                f'The Mix Block produced NaN/Inf mask values at training iteration '
-                f'{int(self.momentum_encoder.steps) + 1} (lam={lam:.3f}). Lower the learning rate of the Mix Block '
-                f'(paramwise_cfg) or check the momentum-encoder features for NaN.')
-        return output
-
     def _draw_masks(self, inputs: torch.Tensor) -> Dict:
         """Steps 1-2: momentum features (no graph), two (lam, pairing) draws, ``s_mb`` (graph) and ``s_bb`` (none)."""
-        out_size = inputs.shape[-2:]
         with torch.no_grad():
             features = forward_until(self.momentum_encoder.module[0], inputs, self.mix_layer)
-        lam_mb, index_mb = sample_lam(self.alpha), random_pairing(inputs.size(0), inputs.device)
-        lam_bb, index_bb = sample_lam(self.alpha), random_pairing(inputs.size(0), inputs.device)
-        generated = self._masks(features, lam_mb, index_mb, out_size)
-        with torch.no_grad():
-            mask_bb = self._masks(features, lam_bb, index_bb, out_size)['mask']
-        return dict(lam_mb=lam_mb, index_mb=index_mb, generated=generated,
-                    lam_bb=lam_bb, index_bb=index_bb, mask_bb=mask_bb)
+        return draw_mask_pair(self.mix_block, features, self.alpha, inputs.shape[-2:],
+                              int(self.momentum_encoder.steps) + 1)
 
     def _generation_losses(self, inputs, labels, draws) -> Dict[str, torch.Tensor]:
         """Step 3: through the frozen k into the mask; only the Mix Block has parameters that receive gradients."""

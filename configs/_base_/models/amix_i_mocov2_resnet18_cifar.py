@@ -1,0 +1,27 @@
+# AMix-I on MoCo v2: cross-view mixup with Mix Block+ (features of stage 3 of the momentum encoder), the Mix Block
+# trained with the mixup infoNCE + the non-parametric BCE; the momentum update belongs to MomentumPipelineHook.
+_base_ = ['./mocov2_resnet18_cifar.py']
+model = dict(
+    type='MoCoAMix',
+    _delete_=True,
+    queue_len=65536,
+    feat_dim=128,
+    backbone={{_base_.model.backbone}},
+    neck={{_base_.model.neck}},
+    head={{_base_.model.head}},
+    mix_layer='layer3',
+    alpha=2.0,
+    mix_block=dict(
+        type='MixBlockPlus',
+        in_channels=256,
+        reduction=2,
+        upsample='bilinear',
+        lam_margin=0.1,
+        lam_encoding='adaptive',
+        nonlinear_value=True,
+        global_attention=True,
+        lam_adjust=True,
+        variance_loss=True),
+    mix_loss=dict(type='MixupInfoNCELoss', temperature=0.2),
+    mix_block_bce=dict(type='NonParametricMixupBCELoss', temperature=0.2),
+)

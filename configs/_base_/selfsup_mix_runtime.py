@@ -1,0 +1,8 @@
+# Runtime of self-supervised AMix: the self-supervised runtime plus the Momentum Pipeline hook. The momentum stays at
+# MoCo v2's constant 0.999 (so that the baseline and AMix share it); the mask-loss weight decays 0.1 -> 0.
+_base_ = ['./selfsup_runtime.py']
+custom_hooks = [
+    dict(type='SafeCheckpointHook'),
+    dict(type='RandomStateHook'),
+    dict(type='MomentumPipelineHook', momentum=0.999, end_momentum=0.999, mask_loss_weight=0.1, end_mask_loss_weight=0.0),
+]

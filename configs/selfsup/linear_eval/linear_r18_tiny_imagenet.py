@@ -1,0 +1,10 @@
+# Linear evaluation on Tiny-ImageNet (200 classes, validation set as test set): frozen ResNet-18 from
+# amix_i_r18_tiny_imagenet.py (or another pre-training, via --cfg-options pretrained=...); top-1 / top-5.
+_base_ = [
+    '../../_base_/models/linear_resnet18_cifar.py',
+    '../../_base_/datasets/tiny_imagenet.py',
+    '../../_base_/schedules/linear_sgd_steplr_100e.py',
+    '../../_base_/default_runtime.py',
+]
+pretrained = 'work_dirs/amix_i_r18_tiny_imagenet/epoch_800.pth'
+model = dict(head=dict(num_classes={{_base_.num_classes}}))

@@ -1,0 +1,259 @@
+"""Self-supervised AMix on MoCo v2: cross-view mixup with a learned Mix Block+ (AMix-I) and pseudo labels (AMix-C)."""
+from typing import Dict, List, Optional
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from mmengine import dist
+from mmpretrain.models.selfsup import MoCo
+from mmpretrain.models.utils import batch_shuffle_ddp, batch_unshuffle_ddp
+from mmpretrain.structures import DataSample
+from torch import nn
+
+from openmixosr.registry import MODELS
+from ..utils import mask_mix
+from ..utils.clustering import gather_rows, kmeans_assign
+from ..utils.mask_draws import draw_mask_pair
+from ..utils.momentum_encoder import MomentumEncoder
+from ..utils.truncated_forward import forward_until
+
+
+@MODELS.register_module()
+class MoCoAMix(MoCo):
+    """AMix-I: MoCo v2 with the cross-view pipeline of AMix and a Mix Block+ trained by the Momentum Pipeline.
+
+    Every instance ``i`` comes in two augmented views ``x1_i`` (query view) and ``x2_i`` (key view). ``k`` is MoCo's
+    momentum encoder (backbone + neck), ``q`` the online one. One training step:
+
+    1. keys ``k2 = normalize(k(x2))`` (shuffled BN under DDP, no graph);
+    2. ``z = k.backbone`` up to ``mix_layer`` on ``x1``; two ``(lam, j)`` draws; the Mix Block makes ``s_mb`` (graph)
+       and ``s_bb`` (detached) -- the Momentum Pipeline of SPEC section 4;
+    3. cross-view mixing: ``x_mix = s * x1_i + (1 - s) * x1_j``, whose positives are the *other* views ``k2_i``
+       (weight lam) and ``k2_j`` (weight 1 - lam); the negatives are MoCo's queue;
+    4. Mix Block objective through the frozen ``k``: ``mixup_infoNCE(k(x_mix_mb)) + BCE_np(k(x_mix_mb)) + L_mask``
+       (reaches only the Mix Block);
+    5. online objective: MoCo's ``infoNCE(q(x1), k2; queue) + mixup_infoNCE(q(x_mix_bb))`` (reaches only ``q``);
+    6. ``k2`` enters the queue.
+
+    The momentum update of ``k`` and the decay of the mask-loss weight belong to
+    :class:`~openmixosr.engine.hooks.MomentumPipelineHook` (``k`` starts as an exact copy of ``q``).
+
+    Passes per step, with F = a forward of the encoder on the batch: ``k`` runs the stages up to ``mix_layer`` on
+    ``x1`` and one forward on ``x2`` (no graph), and one forward on ``x_mix_mb`` whose backward reaches the mask only;
+    ``q`` runs two forwards and two backwards (``x1`` and ``x_mix_bb``); the Mix Block runs twice (one with a graph).
+    The baseline MoCo v2 step is ``k`` 1F + ``q`` 1F + 1B.
+
+    Args:
+        backbone (dict): Backbone config (an mmpretrain ResNet: ``mix_layer`` must be one of its submodules).
+        neck (dict): Projection neck, e.g. ``MoCoV2Neck`` (its output is L2-normalised here).
+        head (dict): ``ContrastiveHead`` (MoCo's infoNCE with its temperature).
+        mix_block (dict): ``MixBlockPlus`` config; ``in_channels`` must match ``mix_layer``'s output.
+        mix_layer (str): Backbone submodule feeding the Mix Block. Defaults to ``'layer3'``.
+        alpha (float): ``lam ~ Beta(alpha, alpha)``. Defaults to 2.0.
+        mix_loss (dict): Objective of a mixed sample against its two positives, used for the Mix Block (through
+            ``k``) and for ``q``. Defaults to ``MixupInfoNCELoss`` with MoCo v2's temperature 0.2.
+        mix_block_bce (dict): Extra term of the Mix Block objective. Defaults to ``NonParametricMixupBCELoss``.
+        queue_len (int): Number of negatives in the queue. Defaults to 65536.
+        feat_dim (int): Dimension of the neck output. Defaults to 128.
+        data_preprocessor (dict, optional): Defaults to mmpretrain's ``SelfSupDataPreprocessor``.
+        init_cfg (dict, optional): Initialisation config.
+    """
+
+    def __init__(self,
+                 backbone: dict,
+                 neck: dict,
+                 head: dict,
+                 mix_block: dict,
+                 mix_layer: str = 'layer3',
+                 alpha: float = 2.0,
+                 mix_loss: dict = dict(type='MixupInfoNCELoss', temperature=0.2),
+                 mix_block_bce: dict = dict(type='NonParametricMixupBCELoss', temperature=0.2),
+                 queue_len: int = 65536,
+                 feat_dim: int = 128,
+                 data_preprocessor: Optional[dict] = None,
+                 init_cfg: Optional[dict] = None):
+        super().__init__(backbone=backbone, neck=neck, head=head, queue_len=queue_len, feat_dim=feat_dim,
+                         data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        # MoCo's own EMA (updated inside its loss) is replaced: the Momentum Pipeline hook owns the update.
+        self.encoder_k = MomentumEncoder(self.online_network())
+        self.mix_block = MODELS.build(mix_block)
+        self.mix_loss = MODELS.build(mix_loss)
+        self.mix_block_bce = MODELS.build(mix_block_bce)
+        self.mix_layer = mix_layer
+        self.alpha = alpha
+
+    def online_network(self) -> nn.Sequential:
+        """``q``: backbone -> neck (the parts are this model's attributes)."""
+        return nn.Sequential(self.backbone, self.neck)
+
+    def init_weights(self) -> None:
+        """Initialise ``q`` and the Mix Block, then start ``k`` as an exact copy of ``q``."""
+        super().init_weights()
+        self.encoder_k.copy_from(self.online_network())
+
+    @torch.no_grad()
+    def momentum_update(self, momentum: float) -> None:
+        """``theta_k <- m * theta_k + (1 - m) * theta_q`` (called by MomentumPipelineHook after each step)."""
+        self.encoder_k.update_parameters(self.online_network(), momentum)
+
+    @staticmethod
+    def _views(inputs: List[torch.Tensor]):
+        if not isinstance(inputs, (list, tuple)) or len(inputs) != 2:
+            raise ValueError('MoCoAMix needs two views of every image: use MultiView(num_views=2) in the pipeline '
+                             f'and SelfSupDataPreprocessor; got {type(inputs).__name__} of length {len(inputs)}.')
+        return inputs[0], inputs[1]
+
+    @staticmethod
+    def _embed(network: nn.Module, images: torch.Tensor) -> torch.Tensor:
+        """``normalize(neck(backbone(x)))``: one L2-normalised embedding per image."""
+        return F.normalize(network(images)[0], dim=1)
+
+    @torch.no_grad()
+    def momentum_keys(self, images: torch.Tensor) -> torch.Tensor:
+        """Keys ``normalize(k(x2))``, with MoCo's batch shuffle so that BN cannot leak across the pair."""
+        shuffled, unshuffle = batch_shuffle_ddp(images)
+        return batch_unshuffle_ddp(self._embed(self.encoder_k, shuffled), unshuffle)
+
+    def _draw_masks(self, view_q: torch.Tensor) -> Dict:
+        with torch.no_grad():
+            features = forward_until(self.encoder_k.module[0], view_q, self.mix_layer)
+        return draw_mask_pair(self.mix_block, features, self.alpha, view_q.shape[-2:], int(self.encoder_k.steps) + 1)
+
+    def _mix_block_losses(self, view_q, keys, queue, draws, data_samples) -> Dict[str, torch.Tensor]:
+        """Step 4 (AMix-I): mixup infoNCE + non-parametric BCE of ``k(x_mix_mb)``, plus the mask loss."""
+        generated, lam, index = draws['generated'], draws['lam_mb'], draws['index_mb']
+        query = self._embed(self.encoder_k, mask_mix(view_q, generated['mask'], index))
+        return dict(loss_generation=self.mix_loss(query, keys, index, lam, queue),
+                    loss_generation_bce=self.mix_block_bce(query, keys, index, lam),
+                    loss_mask=self.mix_block.mask_loss(generated['raw_mask'], lam))
+
+    def _online_losses(self, view_q, keys, queue, draws) -> Dict[str, torch.Tensor]:
+        """Step 5: MoCo's infoNCE on the query view and the mixup infoNCE on ``x_mix_bb`` (detached mask)."""
+        online = self.online_network()
+        query = self._embed(online, view_q)
+        positive = (query * keys).sum(dim=1, keepdim=True)
+        loss_moco = self.head.loss(positive, query @ queue)
+        mixed = mask_mix(view_q, draws['mask_bb'], draws['index_bb'])
+        loss_mix = self.mix_loss(self._embed(online, mixed), keys, draws['index_bb'], draws['lam_bb'], queue)
+        return dict(loss_moco=loss_moco, loss_mix=loss_mix)
+
+    def _after_keys(self, keys: torch.Tensor, data_samples: List[DataSample]) -> Dict[str, torch.Tensor]:
+        """Hook for subclasses that use the keys of the step (AMix-C stores them); returns extra losses."""
+        return {}
+
+    def loss(self, inputs: List[torch.Tensor], data_samples: List[DataSample], **kwargs) -> Dict[str, torch.Tensor]:
+        """All losses of one step; the queue is updated with this batch's keys after they are computed."""
+        view_q, view_k = self._views(inputs)
+        keys = self.momentum_keys(view_k)
+        queue = self.queue.clone().detach()
+        draws = self._draw_masks(view_q)
+        losses = self._after_keys(keys, data_samples)
+        losses.update(self._mix_block_losses(view_q, keys, queue, draws, data_samples))
+        losses.update(self._online_losses(view_q, keys, queue, draws))
+        self._dequeue_and_enqueue(keys)
+        return losses
+
+
+@MODELS.register_module()
+class MoCoAMixCluster(MoCoAMix):
+    """AMix-C: :class:`MoCoAMix` whose Mix Block learns from pseudo labels of online k-means clustering.
+
+    A memory holds the momentum embedding (the key ``k2``) of every training sample, refreshed by each step; the
+    :class:`~openmixosr.engine.hooks.ClusterAssignmentHook` sizes it, fills it once before training and re-assigns
+    the pseudo labels by k-means on it every ``interval`` epochs. A linear ``cluster_head`` (feat_dim -> K) learns to
+    predict the pseudo label from the detached keys (``CE(head(k2), y_pseudo)``), so the pseudo labels shape the
+    mixing policy but not the representation. The Mix Block objective (replacing AMix-I's) is
+    ``MCE(head(k(x_mix_mb)), y_pseudo, j, lam) + BCE(head(k(x_mix_mb)), ...) + L_mask`` with the head's weights
+    detached, so it reaches only the Mix Block. The online objective of ``q`` is AMix-I's.
+
+    Passes per step: those of :class:`MoCoAMix`, plus the cluster head (a linear layer) on the keys and on
+    ``k(x_mix_mb)``; the memory refresh reuses the keys.
+
+    Args:
+        backbone, neck, head, mix_block, mix_layer, alpha, mix_loss, queue_len, feat_dim, data_preprocessor,
+            init_cfg: As in :class:`MoCoAMix`.
+        num_clusters (int): K of k-means. Defaults to 10.
+        mix_block_ce (dict): Mixup CE on pseudo labels. Defaults to ``MixupCrossEntropyLoss``.
+        mix_block_bce (dict): Pairwise BCE on pseudo labels. Defaults to ``PairwiseMixupBCELoss``.
+    """
+
+    def __init__(self,
+                 backbone: dict,
+                 neck: dict,
+                 head: dict,
+                 mix_block: dict,
+                 mix_layer: str = 'layer3',
+                 alpha: float = 2.0,
+                 mix_loss: dict = dict(type='MixupInfoNCELoss', temperature=0.2),
+                 num_clusters: int = 10,
+                 mix_block_ce: dict = dict(type='MixupCrossEntropyLoss'),
+                 mix_block_bce: dict = dict(type='PairwiseMixupBCELoss'),
+                 queue_len: int = 65536,
+                 feat_dim: int = 128,
+                 data_preprocessor: Optional[dict] = None,
+                 init_cfg: Optional[dict] = None):
+        super().__init__(backbone=backbone, neck=neck, head=head, mix_block=mix_block, mix_layer=mix_layer,
+                         alpha=alpha, mix_loss=mix_loss, mix_block_bce=mix_block_bce, queue_len=queue_len,
+                         feat_dim=feat_dim, data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        if num_clusters < 2:
+            raise ValueError(f'num_clusters must be >= 2, got {num_clusters}')
+        self.num_clusters = num_clusters
+        self.mix_block_ce = MODELS.build(mix_block_ce)
+        self.cluster_head = nn.Linear(self.queue.size(0), num_clusters)
+        # Sized to the training set by ClusterAssignmentHook before a checkpoint is loaded.
+        self.register_buffer('memory', torch.zeros(0, self.queue.size(0)))
+        self.register_buffer('pseudo_labels', torch.zeros(0, dtype=torch.long))
+
+    def init_memory(self, num_samples: int) -> None:
+        """Allocate the memory for ``num_samples`` training samples (pseudo labels -1 = not assigned yet)."""
+        device = self.queue.device
+        self.memory = torch.zeros(num_samples, self.queue.size(0), device=device)
+        self.pseudo_labels = torch.full((num_samples, ), -1, dtype=torch.long, device=device)
+
+    @property
+    def has_assignment(self) -> bool:
+        return self.pseudo_labels.numel() > 0 and bool((self.pseudo_labels >= 0).all())
+
+    @staticmethod
+    def _sample_indices(data_samples: List[DataSample], device) -> torch.Tensor:
+        return torch.tensor([sample.sample_idx for sample in data_samples], dtype=torch.long, device=device)
+
+    @torch.no_grad()
+    def store(self, sample_indices: torch.Tensor, keys: torch.Tensor) -> None:
+        """Write the keys of every rank's batch into the memory rows of their samples."""
+        if self.memory.numel() == 0:
+            raise RuntimeError('The AMix-C memory is empty: add ClusterAssignmentHook to custom_hooks.')
+        sample_indices, keys = gather_rows(sample_indices, keys)
+        self.memory[sample_indices] = keys.to(self.memory.dtype)
+
+    @torch.no_grad()
+    def assign_clusters(self, seed: int) -> np.ndarray:
+        """k-means on the memory (on rank 0, broadcast to all) -> new pseudo labels; returns the cluster sizes."""
+        labels = torch.empty_like(self.pseudo_labels)
+        if dist.get_rank() == 0:
+            assigned = kmeans_assign(self.memory.cpu().numpy(), self.num_clusters, seed)
+            labels.copy_(torch.from_numpy(assigned))
+        dist.broadcast(labels, src=0)
+        self.pseudo_labels = labels
+        return np.bincount(labels.cpu().numpy(), minlength=self.num_clusters)
+
+    def _pseudo_labels(self, data_samples: List[DataSample]) -> torch.Tensor:
+        if not self.has_assignment:
+            raise RuntimeError('AMix-C has no pseudo labels yet: add ClusterAssignmentHook to custom_hooks.')
+        return self.pseudo_labels[self._sample_indices(data_samples, self.pseudo_labels.device)]
+
+    def _after_keys(self, keys: torch.Tensor, data_samples: List[DataSample]) -> Dict[str, torch.Tensor]:
+        """Store the keys and train the cluster head on them (detached) with the current pseudo labels."""
+        labels = self._pseudo_labels(data_samples)
+        self.store(self._sample_indices(data_samples, keys.device), keys)
+        return dict(loss_cluster_head=F.cross_entropy(self.cluster_head(keys), labels))
+
+    def _mix_block_losses(self, view_q, keys, queue, draws, data_samples) -> Dict[str, torch.Tensor]:
+        """Step 4 (AMix-C): mixup CE + pairwise BCE of the frozen head on ``k(x_mix_mb)``, plus the mask loss."""
+        generated, lam, index = draws['generated'], draws['lam_mb'], draws['index_mb']
+        labels = self._pseudo_labels(data_samples)
+        query = self._embed(self.encoder_k, mask_mix(view_q, generated['mask'], index))
+        logits = F.linear(query, self.cluster_head.weight.detach(), self.cluster_head.bias.detach())
+        return dict(loss_generation=self.mix_block_ce(logits, labels, index, lam),
+                    loss_generation_bce=self.mix_block_bce(logits, labels, index, lam),
+                    loss_mask=self.mix_block.mask_loss(generated['raw_mask'], lam))

@@ -1,0 +1,231 @@
+"""Self-supervised AMix (MoCoAMix = AMix-I, MoCoAMixCluster = AMix-C): queue, cross-view pairing, gradient routing."""
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from mmpretrain.structures import DataSample
+from sklearn.metrics import adjusted_rand_score
+
+from openmixosr.models.losses import mixup_info_nce, queue_info_nce
+from openmixosr.models.utils.clustering import gather_rows, kmeans_assign
+from openmixosr.registry import MODELS
+
+FEAT_DIM = 16
+QUEUE_LEN = 32
+
+
+def _model_cfg(cluster=False):
+    cfg = dict(
+        type='MoCoAMixCluster' if cluster else 'MoCoAMix',
+        queue_len=QUEUE_LEN,
+        feat_dim=FEAT_DIM,
+        backbone=dict(type='ResNet_CIFAR', depth=18, stem_channels=8, base_channels=8, out_indices=(3, )),
+        neck=dict(type='MoCoV2Neck', in_channels=64, hid_channels=32, out_channels=FEAT_DIM, with_avg_pool=True),
+        head=dict(type='ContrastiveHead', loss=dict(type='CrossEntropyLoss'), temperature=0.2),
+        mix_block=dict(type='MixBlockPlus', in_channels=32, reduction=2, upsample='bilinear', lam_margin=0.1,
+                       lam_encoding='adaptive', nonlinear_value=True, global_attention=True, lam_adjust=True,
+                       variance_loss=True),
+        data_preprocessor=dict(type='SelfSupDataPreprocessor', mean=[0, 0, 0], std=[1, 1, 1]))
+    if cluster:
+        cfg['num_clusters'] = 3
+    return cfg
+
+
+def _build(cluster=False, seed=0):
+    torch.manual_seed(seed)
+    model = MODELS.build(_model_cfg(cluster))
+    model.init_weights()
+    return model
+
+
+def _views(n=8, size=16, seed=1):
+    generator = torch.Generator().manual_seed(seed)
+    return [torch.randn(n, 3, size, size, generator=generator), torch.randn(n, 3, size, size, generator=generator)]
+
+
+def _samples(n=8):
+    return [DataSample(metainfo=dict(sample_idx=i)) for i in range(n)]
+
+
+def test_momentum_encoder_starts_as_copy_and_follows_q():
+    model = _build()
+    online = dict(model.online_network().named_parameters())
+    for name, param in model.encoder_k.module.named_parameters():
+        assert torch.equal(param, online[name])
+        assert not param.requires_grad
+    with torch.no_grad():
+        for param in model.backbone.parameters():
+            param.add_(1.0)
+    before = [p.clone() for p in model.encoder_k.module.parameters()]
+    model.momentum_update(0.75)
+    for old, new, target in zip(before, model.encoder_k.module.parameters(), model.online_network().parameters()):
+        torch.testing.assert_close(new, 0.75 * old + 0.25 * target)
+
+
+def test_queue_receives_this_steps_keys_after_the_losses():
+    model = _build()
+    inputs = _views()
+    queue_before = model.queue.clone()
+    generator_state = torch.get_rng_state()
+    model.train()
+    model.loss(inputs, _samples())
+    # the keys are momentum_keys(view 2); replay the same shuffle by restoring the generator state
+    torch.set_rng_state(generator_state)
+    keys = model.momentum_keys(inputs[1])
+    torch.testing.assert_close(model.queue[:, :8], keys.t())
+    assert torch.equal(model.queue[:, 8:], queue_before[:, 8:])
+    assert int(model.queue_ptr) == 8
+    assert torch.allclose(model.queue.norm(dim=0), torch.ones(QUEUE_LEN))
+
+
+def test_keys_do_not_depend_on_batch_shuffle():
+    """Shuffled BN must not change a key beyond BN's batch statistics: with eval BN the shuffle is invisible."""
+    model = _build().eval()
+    images = _views()[1]
+    plain = F.normalize(model.encoder_k(images)[0], dim=1)
+    torch.testing.assert_close(model.momentum_keys(images), plain)
+
+
+def _fixed_draws(model, mask_value, lam, index):
+    """Replace the Mix Block's draws by a constant mask (``s = mask_value``) for both mixed batches."""
+    n, size = 8, 16
+    mask = torch.cat([torch.full((n, 1, size, size), mask_value), torch.full((n, 1, size, size), 1 - mask_value)], 1)
+    generated = dict(mask=mask.requires_grad_(), raw_mask=mask[:, :1])
+    return lambda view_q: dict(lam_mb=lam, index_mb=index, generated=generated, lam_bb=lam, index_bb=index,
+                               mask_bb=mask.detach())
+
+
+@pytest.mark.parametrize('mask_value, lam', [(1.0, 1.0), (0.0, 0.0)])
+def test_cross_view_pairing(monkeypatch, mask_value, lam):
+    """s = 1: x_mix_i = x1_i, positive k2_i; s = 0: x_mix_i = x1_j(i), positive k2_j(i) (the other view)."""
+    model = _build().eval()  # eval BN: embeddings do not depend on the batch they are computed in
+    inputs = _views()
+    index = torch.tensor([3, 5, 0, 7, 1, 6, 2, 4])
+    monkeypatch.setattr(model, '_draw_masks', _fixed_draws(model, mask_value, lam, index))
+    queue = model.queue.clone()
+    with torch.no_grad():
+        keys = model.momentum_keys(inputs[1])
+        losses = model.loss(inputs, _samples())
+        source = inputs[0] if mask_value == 1.0 else inputs[0][index]
+        positives = keys if mask_value == 1.0 else keys[index]
+        query = F.normalize(model.neck(model.backbone(source))[0], dim=1)
+        expected = queue_info_nce(query, positives, queue, 0.2).mean()
+        moco = queue_info_nce(F.normalize(model.neck(model.backbone(inputs[0]))[0], dim=1), keys, queue, 0.2).mean()
+    torch.testing.assert_close(losses['loss_mix'], expected)
+    torch.testing.assert_close(losses['loss_moco'], moco)
+    # the Mix Block's copy of the objective runs through k (= q at initialisation)
+    torch.testing.assert_close(losses['loss_generation'], expected)
+
+
+def _grads(module):
+    return [p.grad for p in module.parameters() if p.requires_grad]
+
+
+def _backward(model, losses, names):
+    model.zero_grad(set_to_none=True)
+    sum(losses[name] for name in names).backward(retain_graph=True)
+
+
+@pytest.mark.parametrize('cluster', [False, True])
+def test_each_objective_reaches_only_its_parameters(cluster):
+    model = _build(cluster)
+    model.train()
+    if cluster:
+        model.init_memory(8)
+        model.pseudo_labels = torch.tensor([0, 1, 2, 0, 1, 2, 0, 1])
+    losses = model.loss(_views(), _samples())
+    generation = ['loss_generation', 'loss_generation_bce', 'loss_mask']
+    online = ['loss_moco', 'loss_mix']
+
+    _backward(model, losses, generation)
+    assert all(g is not None and g.abs().sum() > 0 for g in _grads(model.mix_block.query_key))
+    assert all(g is None for g in _grads(model.backbone) + _grads(model.neck))
+    if cluster:
+        assert all(g is None for g in _grads(model.cluster_head))
+
+    _backward(model, losses, online)
+    assert all(g is None for g in _grads(model.mix_block))
+    assert any(g is not None and g.abs().sum() > 0 for g in _grads(model.backbone))
+    if cluster:
+        assert all(g is None for g in _grads(model.cluster_head))
+        _backward(model, losses, ['loss_cluster_head'])
+        assert all(g is not None for g in _grads(model.cluster_head))
+        assert all(g is None for g in _grads(model.backbone) + _grads(model.mix_block))
+
+
+def test_all_losses_finite_and_views_checked():
+    model = _build()
+    losses = model.loss(_views(), _samples())
+    assert set(losses) == {'loss_generation', 'loss_generation_bce', 'loss_mask', 'loss_moco', 'loss_mix'}
+    assert all(torch.isfinite(value) for value in losses.values())
+    with pytest.raises(ValueError, match='two views'):
+        model.loss([_views()[0]], _samples())
+
+
+def test_cluster_losses_use_the_pseudo_labels(monkeypatch):
+    model = _build(cluster=True).eval()
+    model.init_memory(8)
+    labels = torch.tensor([0, 1, 2, 0, 1, 2, 0, 1])
+    model.pseudo_labels = labels.clone()
+    index = torch.tensor([1, 2, 3, 4, 5, 6, 7, 0])
+    monkeypatch.setattr(model, '_draw_masks', _fixed_draws(model, 0.5, 0.5, index))
+    inputs = _views()
+    with torch.no_grad():
+        keys = model.momentum_keys(inputs[1])
+        losses = model.loss(inputs, _samples())
+        mixed = 0.5 * inputs[0] + 0.5 * inputs[0][index]
+        logits = model.cluster_head(F.normalize(model.encoder_k(mixed)[0], dim=1))
+        log_p = F.log_softmax(logits, 1)
+        mce = -(0.5 * log_p.gather(1, labels[:, None]) + 0.5 * log_p.gather(1, labels[index][:, None])).mean()
+    torch.testing.assert_close(losses['loss_generation'], mce)
+    torch.testing.assert_close(losses['loss_cluster_head'], F.cross_entropy(model.cluster_head(keys), labels))
+    # the step wrote its keys into the memory rows of its samples
+    torch.testing.assert_close(model.memory, keys)
+
+
+def test_cluster_model_needs_the_hook():
+    model = _build(cluster=True)
+    with pytest.raises(RuntimeError, match='ClusterAssignmentHook'):
+        model.loss(_views(), _samples())
+    model.init_memory(8)
+    with pytest.raises(RuntimeError, match='no pseudo labels'):
+        model.loss(_views(), _samples())
+    with pytest.raises(ValueError, match='num_clusters'):
+        MODELS.build(dict(_model_cfg(cluster=True), num_clusters=1))
+
+
+def test_assign_clusters_recovers_separated_groups():
+    model = _build(cluster=True)
+    model.init_memory(30)
+    centres = F.normalize(torch.eye(FEAT_DIM)[:3], dim=1)
+    truth = torch.arange(30) % 3
+    model.memory = F.normalize(centres[truth] + 0.01 * torch.randn(30, FEAT_DIM), dim=1)
+    sizes = model.assign_clusters(seed=0)
+    assert sizes.tolist() == [10, 10, 10]
+    assert adjusted_rand_score(truth.numpy(), model.pseudo_labels.numpy()) == 1.0
+    assert model.has_assignment
+
+
+def test_kmeans_assign_is_seeded_and_validates():
+    features = np.random.RandomState(0).randn(50, 4)
+    assert np.array_equal(kmeans_assign(features, 5, seed=1), kmeans_assign(features, 5, seed=1))
+    with pytest.raises(ValueError, match='num_clusters'):
+        kmeans_assign(features, 51, seed=0)
+    features[3, 2] = np.nan
+    with pytest.raises(ValueError, match='NaN'):
+        kmeans_assign(features, 5, seed=0)
+
+
+def test_gather_rows_is_identity_on_one_process():
+    indices, rows = torch.tensor([4, 1]), torch.randn(2, 3)
+    gathered_indices, gathered_rows = gather_rows(indices, rows)
+    assert torch.equal(gathered_indices, indices) and torch.equal(gathered_rows, rows)
+
+
+def test_mixup_info_nce_matches_reference_on_model_embeddings():
+    """The registered loss the model uses is the functional mixup infoNCE."""
+    model = _build()
+    query, keys = F.normalize(torch.randn(4, FEAT_DIM), dim=1), F.normalize(torch.randn(4, FEAT_DIM), dim=1)
+    index, queue = torch.tensor([1, 0, 3, 2]), model.queue
+    torch.testing.assert_close(model.mix_loss(query, keys, index, 0.3, queue),
+                               mixup_info_nce(query, keys, index, 0.3, queue, 0.2))

@@ -1,0 +1,53 @@
+"""Pre-train several self-supervised configs, linear-evaluate each, print one table.
+
+    python tools/linear_eval_table.py configs/selfsup/linear_eval/linear_r18w16_digits.py \\
+        --pretrain configs/selfsup/mocov2_r18w16_digits.py configs/selfsup/amix_i_r18w16_digits.py \\
+        [--seeds 0 1] [--work-dir DIR] [--cfg-options ...] [--linear-cfg-options ...]
+
+Every pre-training config runs for every seed (``tools/train.py``, its own process and work dir); the linear
+evaluation config then trains a linear head on the frozen backbone of the last checkpoint (same seed) and the tool
+prints closed-set top-1, AUROC and OSCR of the linear classifier (mean and std over the seeds, in %). The linear config
+must use the open-set evaluator (e.g. ``linear_r18w16_digits.py``). Each run's log is in its work dir.
+"""
+import argparse
+import os.path as osp
+
+from mmengine.utils import ProgressBar
+from reproduce_ablation import format_table, last_checkpoint, run_training, train
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description='Pre-train, linear-evaluate, print one table')
+    parser.add_argument('linear_config', help='linear-evaluation config (with a top-level `pretrained`)')
+    parser.add_argument('--pretrain', nargs='+', required=True, help='self-supervised pre-training configs')
+    parser.add_argument('--seeds', type=int, nargs='+', default=[0], help='seeds (default: 0)')
+    parser.add_argument('--work-dir', help='root of all work dirs (default: work_dirs/linear_LINEAR_CONFIG_NAME)')
+    parser.add_argument('--cfg-options', nargs='+', default=[], help='options of every pre-training run')
+    parser.add_argument('--linear-cfg-options', nargs='+', default=[], help='options of every linear evaluation')
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    work_root = args.work_dir or osp.join('work_dirs', 'linear_' + osp.splitext(osp.basename(args.linear_config))[0])
+    progress = ProgressBar(2 * len(args.pretrain) * len(args.seeds))
+    results = {}
+    for config in args.pretrain:
+        name = osp.splitext(osp.basename(config))[0]
+        results[name] = []
+        for seed in args.seeds:
+            pretrain_dir = osp.join(work_root, name, f'seed{seed}')
+            run_training(config, pretrain_dir, seed, args.cfg_options)
+            progress.update()
+            options = [f'pretrained={last_checkpoint(pretrain_dir)}', *args.linear_cfg_options]
+            results[name].append(train(args.linear_config, osp.join(pretrain_dir, 'linear'), seed, options))
+            progress.update()
+    table = format_table(results, args.seeds, f'Linear evaluation of {osp.basename(args.linear_config)} '
+                         f'(mean ± std over seeds {list(args.seeds)}; values in %)')
+    print('\n' + table)
+    with open(osp.join(work_root, 'linear_eval.txt'), 'w') as file:
+        file.write(table + '\n')
+
+
+if __name__ == '__main__':
+    main()
