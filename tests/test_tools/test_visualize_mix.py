@@ -89,3 +89,15 @@ def test_denormalize_inverts_the_preprocessor(script):
 def test_models_without_a_mix_block_are_refused(script):
     with pytest.raises(ValueError, match='mix_block'):
         script.build_model(script.load_config(str(CE_CONFIG)))
+
+
+def test_self_supervised_amix_masks_from_the_query_view(script, tmp_path):
+    """MoCoAMix: images from the train set (two views; the first is mixed), masks from its momentum encoder."""
+    config = REPO_ROOT / 'configs' / 'selfsup' / 'amix_i_r18w16_digits.py'
+    checkpoint = save_checkpoint(script, config, tmp_path / 'amix_i.pth')
+    cfg = script.load_config(str(config))
+    with pytest.raises(ValueError, match='--split train'):
+        script.load_batch(cfg, script.build_model(cfg, str(checkpoint)), 'test', 3)
+    out = tmp_path / 'ssl_mix.png'
+    script.main([str(config), str(checkpoint), '--out', str(out), '--split', 'train', '--num-pairs', '2'])
+    assert out.is_file()

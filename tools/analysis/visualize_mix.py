@@ -24,7 +24,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from mmengine.config import Config, DictAction  # noqa: E402
-from mmengine.dataset import pseudo_collate  # noqa: E402
+from mmengine.dataset import default_collate, pseudo_collate  # noqa: E402
 from mmengine.runner import load_checkpoint  # noqa: E402
 
 from openmixosr.models.utils import mask_mix  # noqa: E402
@@ -82,13 +82,14 @@ def check_mix_model(model: torch.nn.Module) -> None:
     missing = [name for name in ('mix_block', 'momentum_encoder', 'mix_layer') if not hasattr(model, name)]
     if missing:
         raise ValueError(f'{type(model).__name__} has no {", ".join(missing)}: visualize_mix.py needs an AutoMix or '
-                         f'AMix model (type=\'AutoMix\' with a MixBlock or MixBlockPlus).')
+                         f'AMix model (AutoMix with a MixBlock or MixBlockPlus, MoCoAMix or MoCoAMixCluster).')
 
 
 def dataset_config(cfg: Config, split: str):
     key = 'val_dataloader' if split == 'test' else 'train_dataloader'
     if cfg.get(key) is None:
-        raise ValueError(f'The config has no {key} to take images from.')
+        hint = ' (self-supervised configs: use --split train)' if split == 'test' else ''
+        raise ValueError(f'The config has no {key} to take images from{hint}.')
     return cfg[key].dataset
 
 
@@ -103,9 +104,14 @@ def load_batch(cfg: Config, model: torch.nn.Module, split: str, num_images: int)
     if len(dataset) < num_images:
         raise ValueError(f'The {split} dataset has {len(dataset)} samples, fewer than the {num_images} needed.')
     indices = np.linspace(0, len(dataset) - 1, num_images).round().astype(int)
-    batch = model.data_preprocessor(pseudo_collate([dataset[int(i)] for i in indices]), False)
+    loader_cfg = cfg['val_dataloader' if split == 'test' else 'train_dataloader']
+    collate = default_collate if loader_cfg.get('collate_fn', {}).get('type') == 'default_collate' else pseudo_collate
+    batch = model.data_preprocessor(collate([dataset[int(i)] for i in indices]), False)
     labels = [int(sample.gt_label[0]) if 'gt_label' in sample else -1 for sample in batch['data_samples']]
-    return batch['inputs'], labels
+    inputs = batch['inputs']
+    if isinstance(inputs, (list, tuple)):  # self-supervised AMix: the query view is the one that is mixed
+        inputs = inputs[0]
+    return inputs, labels
 
 
 def denormalize(inputs: torch.Tensor, mean: Optional[torch.Tensor], std: Optional[torch.Tensor]) -> np.ndarray:

@@ -82,6 +82,11 @@ class MoCoAMix(MoCo):
         self.mix_layer = mix_layer
         self.alpha = alpha
 
+    @property
+    def momentum_encoder(self) -> MomentumEncoder:
+        """``k`` under the name the supervised AutoMix uses (MoCo calls it ``encoder_k``), for tools that draw masks."""
+        return self.encoder_k
+
     def online_network(self) -> nn.Sequential:
         """``q``: backbone -> neck (the parts are this model's attributes)."""
         return nn.Sequential(self.backbone, self.neck)
