@@ -2,14 +2,17 @@
 
     python tools/linear_eval_table.py configs/selfsup/linear_eval/linear_r18w16_digits.py \\
         --pretrain configs/selfsup/mocov2_r18w16_digits.py configs/selfsup/amix_i_r18w16_digits.py \\
-        [--seeds 0 1] [--work-dir DIR] [--cfg-options ...] [--linear-cfg-options ...]
+        [--seeds 0 1] [--work-dir DIR] [--cfg-options ...] [--linear-cfg-options ...] [--reuse]
 
 Every pre-training config runs for every seed (``tools/train.py``, its own process and work dir); the linear
 evaluation config then trains a linear head on the frozen backbone of the last checkpoint (same seed) and the tool
 prints closed-set top-1, AUROC and OSCR of the linear classifier (mean and std over the seeds, in %). The linear config
-must use the open-set evaluator (e.g. ``linear_r18w16_digits.py``). Each run's log is in its work dir.
+must use the open-set evaluator (e.g. ``linear_r18w16_digits.py``). Each run's log is in its work dir; a finished
+pair (pre-training + linear evaluation) leaves ``linear/metrics.json``, which ``--reuse`` takes instead of running the
+pair again (to extend a table with more seeds or methods, or to carry on after an interruption).
 """
 import argparse
+import json
 import os.path as osp
 
 from mmengine.utils import ProgressBar
@@ -24,7 +27,22 @@ def parse_args(argv=None):
     parser.add_argument('--work-dir', help='root of all work dirs (default: work_dirs/linear_LINEAR_CONFIG_NAME)')
     parser.add_argument('--cfg-options', nargs='+', default=[], help='options of every pre-training run')
     parser.add_argument('--linear-cfg-options', nargs='+', default=[], help='options of every linear evaluation')
+    parser.add_argument('--reuse', action='store_true', help='take the metrics of pairs that already finished')
     return parser.parse_args(argv)
+
+
+def pretrain_and_evaluate(config: str, args, pretrain_dir: str, seed: int) -> dict:
+    """Pre-train ``config``, linear-evaluate its last checkpoint; the linear run's last metrics (also saved)."""
+    saved = osp.join(pretrain_dir, 'linear', 'metrics.json')
+    if args.reuse and osp.isfile(saved):
+        with open(saved) as file:
+            return json.load(file)
+    run_training(config, pretrain_dir, seed, args.cfg_options)
+    options = [f'pretrained={last_checkpoint(pretrain_dir)}', *args.linear_cfg_options]
+    metrics = train(args.linear_config, osp.join(pretrain_dir, 'linear'), seed, options)
+    with open(saved, 'w') as file:
+        json.dump(metrics, file)
+    return metrics
 
 
 def main(argv=None):
@@ -36,12 +54,8 @@ def main(argv=None):
         name = osp.splitext(osp.basename(config))[0]
         results[name] = []
         for seed in args.seeds:
-            pretrain_dir = osp.join(work_root, name, f'seed{seed}')
-            run_training(config, pretrain_dir, seed, args.cfg_options)
-            progress.update()
-            options = [f'pretrained={last_checkpoint(pretrain_dir)}', *args.linear_cfg_options]
-            results[name].append(train(args.linear_config, osp.join(pretrain_dir, 'linear'), seed, options))
-            progress.update()
+            results[name].append(pretrain_and_evaluate(config, args, osp.join(work_root, name, f'seed{seed}'), seed))
+            progress.update(2)
     table = format_table(results, args.seeds, f'Linear evaluation of {osp.basename(args.linear_config)} '
                          f'(mean ± std over seeds {list(args.seeds)}; values in %)')
     print('\n' + table)

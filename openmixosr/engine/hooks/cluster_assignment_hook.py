@@ -19,7 +19,7 @@ class ClusterAssignmentHook(Hook):
       unshuffled and without dropping the last batch, fills the memory; k-means gives the first pseudo labels;
     - every ``interval`` epochs: k-means on the memory, which every training step refreshes with its keys.
 
-    The memory and the pseudo labels are buffers of the model, so checkpoints carry them and a resumed run goes on
+    The memory, the pseudo labels and the centroids are buffers of the model, so checkpoints carry them and a resumed run goes on
     with the same assignment. k-means is seeded with ``seed + epoch``.
 
     Args:

@@ -165,19 +165,20 @@ class MoCoAMixCluster(MoCoAMix):
 
     A memory holds the momentum embedding (the key ``k2``) of every training sample, refreshed by each step; the
     :class:`~openmixosr.engine.hooks.ClusterAssignmentHook` sizes it, fills it once before training and re-assigns
-    the pseudo labels by k-means on it every ``interval`` epochs. A linear ``cluster_head`` (feat_dim -> K) learns to
-    predict the pseudo label from the detached keys (``CE(head(k2), y_pseudo)``), so the pseudo labels shape the
-    mixing policy but not the representation. The Mix Block objective (replacing AMix-I's) is
-    ``MCE(head(k(x_mix_mb)), y_pseudo, j, lam) + BCE(head(k(x_mix_mb)), ...) + L_mask`` with the head's weights
-    detached, so it reaches only the Mix Block. The online objective of ``q`` is AMix-I's.
+    the pseudo labels by k-means on it every ``interval`` epochs. The classifier over the K pseudo classes is the
+    k-means one itself: ``logits_c = (k(x) . mu_c) / t`` with ``mu_c`` the L2-normalised centroid of cluster ``c``
+    (kept with the labels), so it is exactly as fresh as the pseudo labels and has no parameters to learn. The Mix
+    Block objective (replacing AMix-I's) is ``MCE(logits(k(x_mix_mb)), y_pseudo, j, lam) + BCE(...) + L_mask``, through
+    the frozen ``k``: it reaches only the Mix Block. The pseudo labels shape the mixing policy, not the representation:
+    the online objective of ``q`` is AMix-I's.
 
-    Passes per step: those of :class:`MoCoAMix`, plus the cluster head (a linear layer) on the keys and on
-    ``k(x_mix_mb)``; the memory refresh reuses the keys.
+    Passes per step: those of :class:`MoCoAMix` plus one [N, D] x [D, K] product; the memory refresh reuses the keys.
 
     Args:
         backbone, neck, head, mix_block, mix_layer, alpha, mix_loss, queue_len, feat_dim, data_preprocessor,
             init_cfg: As in :class:`MoCoAMix`.
         num_clusters (int): K of k-means. Defaults to 10.
+        temperature (float): ``t`` of the centroid logits. Defaults to 0.2 (MoCo v2's).
         mix_block_ce (dict): Mixup CE on pseudo labels. Defaults to ``MixupCrossEntropyLoss``.
         mix_block_bce (dict): Pairwise BCE on pseudo labels. Defaults to ``PairwiseMixupBCELoss``.
     """
@@ -191,6 +192,7 @@ class MoCoAMixCluster(MoCoAMix):
                  alpha: float = 2.0,
                  mix_loss: dict = dict(type='MixupInfoNCELoss', temperature=0.2),
                  num_clusters: int = 10,
+                 temperature: float = 0.2,
                  mix_block_ce: dict = dict(type='MixupCrossEntropyLoss'),
                  mix_block_bce: dict = dict(type='PairwiseMixupBCELoss'),
                  queue_len: int = 65536,
@@ -202,11 +204,14 @@ class MoCoAMixCluster(MoCoAMix):
                          feat_dim=feat_dim, data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         if num_clusters < 2:
             raise ValueError(f'num_clusters must be >= 2, got {num_clusters}')
+        if not temperature > 0:
+            raise ValueError(f'temperature must be > 0, got {temperature}')
         self.num_clusters = num_clusters
+        self.temperature = temperature
         self.mix_block_ce = MODELS.build(mix_block_ce)
-        self.cluster_head = nn.Linear(self.queue.size(0), num_clusters)
+        self.register_buffer('centroids', torch.zeros(num_clusters, feat_dim))
         # Sized to the training set by ClusterAssignmentHook before a checkpoint is loaded.
-        self.register_buffer('memory', torch.zeros(0, self.queue.size(0)))
+        self.register_buffer('memory', torch.zeros(0, feat_dim))
         self.register_buffer('pseudo_labels', torch.zeros(0, dtype=torch.long))
 
     def init_memory(self, num_samples: int) -> None:
@@ -233,32 +238,40 @@ class MoCoAMixCluster(MoCoAMix):
 
     @torch.no_grad()
     def assign_clusters(self, seed: int) -> np.ndarray:
-        """k-means on the memory (on rank 0, broadcast to all) -> new pseudo labels; returns the cluster sizes."""
-        labels = torch.empty_like(self.pseudo_labels)
+        """k-means on the memory (rank 0, broadcast) -> pseudo labels and centroids; returns the cluster sizes."""
+        labels, centroids = torch.empty_like(self.pseudo_labels), torch.empty_like(self.centroids)
         if dist.get_rank() == 0:
-            assigned = kmeans_assign(self.memory.cpu().numpy(), self.num_clusters, seed)
+            assigned, centres = kmeans_assign(self.memory.cpu().numpy(), self.num_clusters, seed)
             labels.copy_(torch.from_numpy(assigned))
+            centroids.copy_(F.normalize(torch.from_numpy(centres), dim=1))
         dist.broadcast(labels, src=0)
-        self.pseudo_labels = labels
+        dist.broadcast(centroids, src=0)
+        self.pseudo_labels, self.centroids = labels, centroids
         return np.bincount(labels.cpu().numpy(), minlength=self.num_clusters)
 
-    def _pseudo_labels(self, data_samples: List[DataSample]) -> torch.Tensor:
+    def cluster_logits(self, embeddings: torch.Tensor) -> torch.Tensor:
+        """``(z . mu_c) / t`` for every cluster ``c``: the k-means classifier of L2-normalised embeddings ``z``."""
+        return embeddings @ self.centroids.t() / self.temperature
+
+    def _check_assignment(self) -> None:
         if not self.has_assignment:
             raise RuntimeError('AMix-C has no pseudo labels yet: add ClusterAssignmentHook to custom_hooks.')
+
+    def _pseudo_labels(self, data_samples: List[DataSample]) -> torch.Tensor:
+        self._check_assignment()
         return self.pseudo_labels[self._sample_indices(data_samples, self.pseudo_labels.device)]
 
     def _after_keys(self, keys: torch.Tensor, data_samples: List[DataSample]) -> Dict[str, torch.Tensor]:
-        """Store the keys and train the cluster head on them (detached) with the current pseudo labels."""
-        labels = self._pseudo_labels(data_samples)
+        """Refresh the memory rows of this batch with its keys (the step needs an assignment: checked first)."""
+        self._check_assignment()
         self.store(self._sample_indices(data_samples, keys.device), keys)
-        return dict(loss_cluster_head=F.cross_entropy(self.cluster_head(keys), labels))
+        return {}
 
     def _mix_block_losses(self, view_q, keys, queue, draws, data_samples) -> Dict[str, torch.Tensor]:
-        """Step 4 (AMix-C): mixup CE + pairwise BCE of the frozen head on ``k(x_mix_mb)``, plus the mask loss."""
+        """Step 4 (AMix-C): mixup CE + pairwise BCE of the centroid classifier on ``k(x_mix_mb)``, plus the mask loss."""
         generated, lam, index = draws['generated'], draws['lam_mb'], draws['index_mb']
         labels = self._pseudo_labels(data_samples)
-        query = self._embed(self.encoder_k, mask_mix(view_q, generated['mask'], index))
-        logits = F.linear(query, self.cluster_head.weight.detach(), self.cluster_head.bias.detach())
+        logits = self.cluster_logits(self._embed(self.encoder_k, mask_mix(view_q, generated['mask'], index)))
         return dict(loss_generation=self.mix_block_ce(logits, labels, index, lam),
                     loss_generation_bce=self.mix_block_bce(logits, labels, index, lam),
                     loss_mask=self.mix_block.mask_loss(generated['raw_mask'], lam))

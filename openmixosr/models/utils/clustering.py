@@ -6,7 +6,8 @@ import torch
 from mmengine import dist
 
 
-def kmeans_assign(features: np.ndarray, num_clusters: int, seed: int, n_init: int = 3) -> np.ndarray:
+def kmeans_assign(features: np.ndarray, num_clusters: int, seed: int,
+                  n_init: int = 3) -> Tuple[np.ndarray, np.ndarray]:
     """Cluster rows of ``features`` into ``num_clusters`` groups with scikit-learn's k-means.
 
     Args:
@@ -16,7 +17,7 @@ def kmeans_assign(features: np.ndarray, num_clusters: int, seed: int, n_init: in
         n_init (int): Number of k-means restarts (the best inertia wins). Defaults to 3.
 
     Returns:
-        ndarray: [M] int64 cluster ids in ``0..K-1``.
+        tuple[ndarray, ndarray]: [M] int64 cluster ids in ``0..K-1`` and the [K, D] float32 centroids.
     """
     from sklearn.cluster import KMeans  # local: only AMix-C needs it
 
@@ -28,7 +29,8 @@ def kmeans_assign(features: np.ndarray, num_clusters: int, seed: int, n_init: in
     if not np.isfinite(features).all():
         raise ValueError('k-means got NaN/Inf features: the momentum encoder diverged.')
     kmeans = KMeans(n_clusters=num_clusters, n_init=n_init, random_state=seed)
-    return kmeans.fit_predict(features).astype(np.int64)
+    labels = kmeans.fit_predict(features).astype(np.int64)
+    return labels, kmeans.cluster_centers_.astype(np.float32)
 
 
 def gather_rows(indices: torch.Tensor, rows: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
