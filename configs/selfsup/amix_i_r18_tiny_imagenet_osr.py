@@ -1,12 +1,8 @@
-# AMix-I pre-training for the Tiny-ImageNet open-set benchmark: only the training images of the 20 known classes of
-# the split (labels unused), so that the unknown classes stay unseen; linear_eval/linear_r18_tiny_imagenet_osr.py.
-_base_ = ['./amix_i_r18_tiny_imagenet.py']
-split = 0
-train_dataloader = dict(
-    dataset=dict(
-        _delete_=True,
-        type='OpenSetDataset',
-        source=dict(type='TinyImageNet', data_root={{_base_.data_root}}, split='train'),
-        benchmark='tiny_imagenet',
-        osr_split=split,
-        pipeline={{_base_.train_pipeline}}))
+# AMix-I pre-training for the Tiny-ImageNet open-set benchmark (known classes of the split only);
+# linear_eval/linear_r18_tiny_imagenet_osr.py evaluates it.
+_base_ = [
+    '../_base_/models/amix_i_mocov2_resnet18_cifar.py',
+    '../_base_/datasets/tiny_imagenet_osr_ssl.py',
+    '../_base_/schedules/ssl_sgd_cosine_800e.py',
+    '../_base_/selfsup_mix_runtime.py',
+]

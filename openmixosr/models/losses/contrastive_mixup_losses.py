@@ -96,8 +96,19 @@ def non_parametric_mixup_bce(query: torch.Tensor, keys: torch.Tensor, index: tor
     return torch.where(self_paired, torch.zeros_like(loss), loss).mean()
 
 
+class _TemperatureScaledLoss(nn.Module):
+    """A loss on temperature-scaled similarities: checks the temperature, holds the loss weight."""
+
+    def __init__(self, temperature: float, loss_weight: float):
+        super().__init__()
+        if not temperature > 0:
+            raise ValueError(f'temperature must be > 0, got {temperature}')
+        self.temperature = temperature
+        self.loss_weight = loss_weight
+
+
 @MODELS.register_module()
-class MixupInfoNCELoss(nn.Module):
+class MixupInfoNCELoss(_TemperatureScaledLoss):
     """Module form of :func:`mixup_info_nce`.
 
     Args:
@@ -106,11 +117,7 @@ class MixupInfoNCELoss(nn.Module):
     """
 
     def __init__(self, temperature: float = 0.2, loss_weight: float = 1.0):
-        super().__init__()
-        if not temperature > 0:
-            raise ValueError(f'temperature must be > 0, got {temperature}')
-        self.temperature = temperature
-        self.loss_weight = loss_weight
+        super().__init__(temperature, loss_weight)
 
     def forward(self, query: torch.Tensor, keys: torch.Tensor, index: torch.Tensor, lam: Union[float, torch.Tensor],
                 queue: torch.Tensor) -> torch.Tensor:
@@ -118,7 +125,7 @@ class MixupInfoNCELoss(nn.Module):
 
 
 @MODELS.register_module()
-class NonParametricMixupBCELoss(nn.Module):
+class NonParametricMixupBCELoss(_TemperatureScaledLoss):
     """Module form of :func:`non_parametric_mixup_bce`.
 
     Args:
@@ -127,11 +134,7 @@ class NonParametricMixupBCELoss(nn.Module):
     """
 
     def __init__(self, temperature: float = 0.2, loss_weight: float = 1.0):
-        super().__init__()
-        if not temperature > 0:
-            raise ValueError(f'temperature must be > 0, got {temperature}')
-        self.temperature = temperature
-        self.loss_weight = loss_weight
+        super().__init__(temperature, loss_weight)
 
     def forward(self, query: torch.Tensor, keys: torch.Tensor, index: torch.Tensor,
                 lam: Union[float, torch.Tensor]) -> torch.Tensor:
