@@ -1,20 +1,111 @@
-"""Every config in the repository builds; the CPU-sized ones train a few iterations."""
+"""Every config in the repository builds; the CPU-sized ones train a few iterations.
+
+Three kinds of config: supervised classifiers (open-set heads), self-supervised pre-training (MoCo v2 and AMix-I /
+AMix-C on it: no head with classes, no validation) and linear evaluation (a classifier on a frozen backbone that comes
+from a pre-training checkpoint named by the top-level ``pretrained``).
+"""
+import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from mmengine.config import Config
+from mmengine.hooks import Hook
 from mmengine.runner import Runner
+from torch.nn.modules.batchnorm import _BatchNorm
 
 from openmixosr.registry import MODELS
 
 CONFIG_ROOT = Path(__file__).resolve().parents[1] / 'configs'
 CONFIGS = sorted(path for path in CONFIG_ROOT.rglob('*.py') if '_base_' not in path.parts)
 DIGITS_CONFIGS = [path for path in CONFIGS if path.stem.endswith('_digits')]
+SELFSUP_TYPES = ('MoCo', 'MoCoAMix', 'MoCoAMixCluster')
+AMIX_SELFSUP_TYPES = ('MoCoAMix', 'MoCoAMixCluster')
 
 
 def _config_id(path: Path) -> str:
     return str(path.relative_to(CONFIG_ROOT))
+
+
+def _is_selfsup(cfg) -> bool:
+    return cfg.model.type in SELFSUP_TYPES
+
+
+def _is_linear_eval(config_path: Path) -> bool:
+    return 'linear_eval' in config_path.parts
+
+
+def _input_size(config_path: Path) -> int:
+    return 16 if 'digits' in config_path.stem else 64 if 'tiny' in config_path.stem else 32
+
+
+def _hook_types(cfg):
+    return [hook['type'] for hook in cfg.get('custom_hooks', [])]
+
+
+def _check_selfsup_config(cfg, config_path):
+    """Pre-training: two views, no labels, no validation; the queue takes whole batches; the hooks AMix needs."""
+    assert cfg.data_preprocessor.type == 'SelfSupDataPreprocessor'
+    assert 'num_classes' not in cfg.data_preprocessor
+    assert cfg.get('val_dataloader') is None and cfg.get('val_cfg') is None, 'pre-training has no validation loop'
+    loader = cfg.train_dataloader
+    assert loader.drop_last, "MoCo's queue takes whole batches only"
+    assert cfg.model.queue_len % loader.batch_size == 0, (cfg.model.queue_len, loader.batch_size)
+    views = [t for t in loader.dataset.pipeline if t['type'] == 'MultiView']
+    assert len(views) == 1 and views[0]['num_views'] == 2
+    hooks = _hook_types(cfg)
+    if cfg.model.type in AMIX_SELFSUP_TYPES:
+        # The momentum encoder of AMix is updated by this hook only: without it k would never move.
+        assert hooks.count('MomentumPipelineHook') == 1
+    else:
+        assert 'MomentumPipelineHook' not in hooks  # MoCo updates its momentum encoder itself
+    assert hooks.count('ClusterAssignmentHook') == (cfg.model.type == 'MoCoAMixCluster')
+
+
+def _check_selfsup_model(model, cfg, config_path):
+    with torch.no_grad():
+        model.eval()
+        size = _input_size(config_path)
+        feats = model(torch.randn(2, 3, size, size), mode='tensor')
+    # mode='tensor' gives the backbone features (what linear evaluation builds on), not logits.
+    assert isinstance(feats, tuple) and len(feats) == len(cfg.model.backbone.out_indices)
+    assert feats[-1].dim() == 4 and feats[-1].shape[:2] == (2, cfg.model.neck.in_channels)
+
+
+def _pretraining_config(cfg) -> Path:
+    """``work_dirs/<pre-training config>/epoch_<N>.pth`` -> the pre-training config, which ends at epoch N."""
+    match = re.fullmatch(r'work_dirs/(\w+)/epoch_(\d+)\.pth', cfg.pretrained)
+    assert match, f'`pretrained` should name the last checkpoint of a selfsup config, got {cfg.pretrained!r}'
+    path = CONFIG_ROOT / 'selfsup' / f'{match.group(1)}.py'
+    assert path.is_file(), path
+    assert Config.fromfile(path).train_cfg.max_epochs == int(match.group(2)), 'not the last epoch of the pre-training'
+    return path
+
+
+def _check_linear_eval(model, cfg, config_path):
+    """The backbone stays frozen in training mode (weights and BN statistics); only the head learns.
+
+    mmpretrain's ResNet freezes ``frozen_stages`` in ``__init__`` and again in ``train()``; ``norm_eval`` puts the BN
+    layers back in eval mode in ``train()``. ``frozen_stages=4`` covers the stem and all four stages.
+    """
+    model.train()
+    backbone_params = dict(model.backbone.named_parameters())
+    assert backbone_params and not [name for name, p in backbone_params.items() if p.requires_grad]
+    norms = [m for m in model.backbone.modules() if isinstance(m, _BatchNorm)]
+    assert norms and not any(m.training for m in norms), 'BN statistics of a frozen backbone must not move'
+    assert model.head.training and all(p.requires_grad for p in model.head.parameters())
+    trainable = {name for name, p in model.named_parameters() if p.requires_grad}
+    assert trainable and all(name.startswith('head.') for name in trainable), trainable
+
+    # The pretrained checkpoint fits: same backbone (names and shapes) and the same input normalisation.
+    pretrain_cfg = Config.fromfile(_pretraining_config(cfg))
+    assert pretrain_cfg.model.type in SELFSUP_TYPES
+    pretrain_backbone = MODELS.build(pretrain_cfg.model.backbone).state_dict()
+    linear_backbone = model.backbone.state_dict()
+    assert {k: v.shape for k, v in pretrain_backbone.items()} == {k: v.shape for k, v in linear_backbone.items()}
+    for key in ('mean', 'std', 'to_rgb'):
+        assert pretrain_cfg.data_preprocessor[key] == cfg.data_preprocessor[key], key
 
 
 @pytest.mark.parametrize('config_path', CONFIGS, ids=_config_id)
@@ -23,6 +114,12 @@ def test_config_builds_model(config_path):
     assert cfg.default_scope == 'openmixosr'
     if 'osr_split' in str(cfg.train_dataloader):
         assert isinstance(cfg.split, int), 'every open-set benchmark config exposes the split as `split`'
+    if _is_selfsup(cfg):
+        assert 'selfsup' in config_path.parts and not _is_linear_eval(config_path)
+        _check_selfsup_config(cfg, config_path)
+        _check_selfsup_model(MODELS.build(cfg.model), cfg, config_path)
+        return
+    assert _is_linear_eval(config_path) == ('pretrained' in cfg), 'only linear evaluation names a `pretrained`'
     if cfg.model.type == 'AsymmetricDistiller':
         assert cfg.model.teacher_checkpoint, 'a distillation config names its teacher checkpoint'
         cfg.model.teacher_checkpoint = None  # no trained teacher here: build with a random one
@@ -32,9 +129,47 @@ def test_config_builds_model(config_path):
     assert all(head.num_classes == num_classes for head in heads)
     with torch.no_grad():
         model.eval()
-        size = 16 if 'digits' in config_path.stem else 64 if 'tiny' in config_path.stem else 32
+        size = _input_size(config_path)
         logits = model(torch.randn(2, 3, size, size), mode='tensor')
     assert logits.shape == (2, num_classes)
+    if _is_linear_eval(config_path):
+        _check_linear_eval(model, cfg, config_path)
+
+
+class _BackboneSnapshot(Hook):
+    """Keeps a copy of the backbone state after initialisation, just before the first step."""
+
+    def before_train(self, runner):
+        self.state = {k: v.clone() for k, v in runner.model.backbone.state_dict().items()}
+
+
+def _train_selfsup_one_epoch(cfg, tmp_path):
+    """1 epoch on 96 samples, batch 32 (512-entry queue: a multiple of 32; drop_last keeps batches whole)."""
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+    assert runner.epoch == 1 and runner.iter == 3
+    losses = {key[len('train/'):]: buffer.data[0] for key, buffer in runner.message_hub.log_scalars.items()
+              if key.startswith('train/loss')}
+    # AMix-C has AMix-I's losses: its Mix Block terms classify pseudo labels with the k-means centroids instead.
+    expected = {'loss'} if cfg.model.type == 'MoCo' else {
+        'loss', 'loss_moco', 'loss_mix', 'loss_generation', 'loss_generation_bce', 'loss_mask'}
+    assert set(losses) == expected
+    for name, values in losses.items():
+        assert len(values) == 3 and np.isfinite(values).all(), (name, values)
+    model = runner.model
+    if cfg.model.type in AMIX_SELFSUP_TYPES:
+        assert int(model.encoder_k.steps) == 3, 'MomentumPipelineHook updates k once per step'
+    if cfg.model.type == 'MoCoAMixCluster':
+        # The hook sized the memory to the training set and filled every row with an L2-normalised key; k-means
+        # re-assigned all samples after the epoch and left its L2-normalised centroids.
+        assert model.memory.shape == (96, cfg.model.feat_dim)
+        assert torch.allclose(model.memory.norm(dim=1), torch.ones(96), atol=1e-4)
+        assert model.pseudo_labels.shape == (96, )
+        assert model.has_assignment and int(model.pseudo_labels.max()) < cfg.model.num_clusters
+        assert model.centroids.shape == (cfg.model.num_clusters, cfg.model.feat_dim)
+        assert torch.allclose(model.centroids.norm(dim=1), torch.ones(cfg.model.num_clusters), atol=1e-4)
+        log = next(tmp_path.glob('*/*.log')).read_text()
+        assert 'AMix-C pseudo labels after 0 epoch(s)' in log and 'AMix-C pseudo labels after 1 epoch(s)' in log
 
 
 @pytest.mark.parametrize('config_path', DIGITS_CONFIGS, ids=_config_id)
@@ -46,11 +181,23 @@ def test_digits_config_trains_a_few_iterations(config_path, tmp_path):
     cfg.experiment_name = f'test_{config_path.stem}'
     cfg.train_dataloader.dataset.indices = 96
     cfg.train_dataloader.batch_size = 32
-    cfg.train_cfg = dict(by_epoch=True, max_epochs=1, val_interval=1)
     cfg.param_scheduler = None
     cfg.default_hooks.checkpoint = None
+    if _is_selfsup(cfg):
+        cfg.train_cfg = dict(by_epoch=True, max_epochs=1)
+        _train_selfsup_one_epoch(cfg, tmp_path)
+        return
+    # Linear evaluation: apply_pretrained is not called, so the (frozen) backbone keeps its random initialisation.
+    cfg.train_cfg = dict(by_epoch=True, max_epochs=1, val_interval=1)
     runner = Runner.from_cfg(cfg)
+    snapshot = _BackboneSnapshot()
+    if _is_linear_eval(config_path):
+        runner.register_hook(snapshot)
     runner.train()
     metrics = runner.val_loop.run()
     for name in ('osr/accuracy', 'osr/auroc', 'osr/oscr'):
         assert 0.0 <= metrics[name] <= 100.0
+    if _is_linear_eval(config_path):
+        after = runner.model.backbone.state_dict()
+        for key, value in snapshot.state.items():  # weights and BN running statistics alike
+            assert torch.equal(value, after[key]), f'frozen backbone changed: {key}'

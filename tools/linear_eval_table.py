@@ -9,7 +9,8 @@ evaluation config then trains a linear head on the frozen backbone of the last c
 prints closed-set top-1, AUROC and OSCR of the linear classifier (mean and std over the seeds, in %). The linear config
 must use the open-set evaluator (e.g. ``linear_r18w16_digits.py``). Each run's log is in its work dir; a finished
 pair (pre-training + linear evaluation) leaves ``linear/metrics.json``, which ``--reuse`` takes instead of running the
-pair again (to extend a table with more seeds or methods, or to carry on after an interruption).
+pair again (to extend a table with more seeds or methods, or to carry on after an interruption). ``--reuse`` does not
+compare options: after changing ``--cfg-options``, use another ``--work-dir``.
 """
 import argparse
 import json

@@ -1,4 +1,5 @@
 """End to end on the embedded digits: train, resume to the same weights, test with a dump, distributed on CPU."""
+import hashlib
 import json
 import socket
 
@@ -13,8 +14,13 @@ CUTMIX_DIGITS = REPO_ROOT / 'configs/baselines/cutmix_r18w16_digits.py'
 CE_DIGITS = REPO_ROOT / 'configs/baselines/ce_r18w16_digits.py'
 AMIX_DIGITS = REPO_ROOT / 'configs/amix/amix_r18w16_digits.py'
 ASYM_DIGITS = REPO_ROOT / 'configs/asym/r18_digits.py'
+AMIX_C_SELFSUP_DIGITS = REPO_ROOT / 'configs/selfsup/amix_c_r18w16_digits.py'
+AMIX_I_SELFSUP_DIGITS = REPO_ROOT / 'configs/selfsup/amix_i_r18w16_digits.py'
 SHORT = ['train_cfg.val_interval=1', 'default_hooks.checkpoint.interval=1', 'default_hooks.logger.interval=1',
          'train_dataloader.dataset.indices=384']
+# Pre-training: batches of 32 (the 512-entry queue takes whole batches), no validation.
+SELFSUP_SHORT = ['default_hooks.checkpoint.interval=1', 'default_hooks.logger.interval=1',
+                 'train_dataloader.batch_size=32']
 
 
 def _free_port():
@@ -27,6 +33,34 @@ def _state_dict(path):
     return load_weights_only(str(path))['state_dict']
 
 
+def _interrupt_then_resume(config, options, tmp_path):
+    """Train ``config`` for 3 epochs uninterrupted, and interrupted after epoch 2 then resumed (same options).
+
+    Returns the epoch-3 state dicts (uninterrupted, resumed), the resumed run's epoch-2 state dict and the output of the
+    resumed run.
+    """
+    from mmengine.config import Config
+    hooks = Config.fromfile(config).custom_hooks + [dict(type='InterruptHook', after_epoch=2)]
+    interrupting = tmp_path / 'interrupting.py'
+    interrupting.write_text(f"_base_ = ['{config}']\n"
+                            "custom_imports = dict(imports=['tests.helpers.interrupt_hook'], allow_failed_imports=False)\n"
+                            f"custom_hooks = {hooks!r}\n")
+    options = ['--cfg-options', 'train_cfg.max_epochs=3', *options]
+    uninterrupted, interrupted = tmp_path / 'full', tmp_path / 'resumed'
+    run_tool('train.py', config, '--work-dir', uninterrupted, *options)
+    stopped = run_tool('train.py', interrupting, '--work-dir', interrupted, *options, check=False)
+    assert stopped.returncode != 0 and 'interrupted after epoch 2' in stopped.stderr
+    assert not (interrupted / 'epoch_3.pth').exists()
+    resumed_run = run_tool('train.py', config, '--work-dir', interrupted, '--resume', *options)
+    expected, resumed = _state_dict(uninterrupted / 'epoch_3.pth'), _state_dict(interrupted / 'epoch_3.pth')
+    epoch_2 = _state_dict(interrupted / 'epoch_2.pth')
+    assert expected.keys() == resumed.keys()
+    for key in expected:
+        assert torch.equal(expected[key], resumed[key]), key
+    assert any(not torch.equal(expected[key], epoch_2[key]) for key in expected)  # epoch 3 did train
+    return expected, resumed, epoch_2, resumed_run.stdout + resumed_run.stderr
+
+
 @pytest.mark.parametrize('config, extra', [(CUTMIX_DIGITS, []), (AMIX_DIGITS, []),
                                            (ASYM_DIGITS, ['model.teacher_checkpoint=None'])],
                          ids=['cutmix', 'amix', 'asym'])
@@ -35,25 +69,25 @@ def test_resume_continues_identically(config, extra, tmp_path):
     # AMix adds the momentum encoder, the Mix Block+ (learnable gamma, BN, dropout) and the hook's schedules.
     # The distiller (random teacher here) draws raw/mixed steps and CutMix boxes.
     # The interrupted run has the same config (so the same lr schedule) and stops like Ctrl-C after epoch 2.
-    from mmengine.config import Config
-    hooks = Config.fromfile(config).custom_hooks + [dict(type='InterruptHook', after_epoch=2)]
-    interrupting = tmp_path / 'interrupting.py'
-    interrupting.write_text(f"_base_ = ['{config}']\n"
-                            "custom_imports = dict(imports=['tests.helpers.interrupt_hook'], allow_failed_imports=False)\n"
-                            f"custom_hooks = {hooks!r}\n")
-    options = ['--cfg-options', 'train_cfg.max_epochs=3', *SHORT, *extra]
-    uninterrupted, interrupted = tmp_path / 'full', tmp_path / 'resumed'
-    run_tool('train.py', config, '--work-dir', uninterrupted, *options)
-    stopped = run_tool('train.py', interrupting, '--work-dir', interrupted, *options, check=False)
-    assert stopped.returncode != 0 and 'interrupted after epoch 2' in stopped.stderr
-    assert not (interrupted / 'epoch_3.pth').exists()
-    run_tool('train.py', config, '--work-dir', interrupted, '--resume', *options)
-    expected, resumed = _state_dict(uninterrupted / 'epoch_3.pth'), _state_dict(interrupted / 'epoch_3.pth')
-    epoch_2 = _state_dict(interrupted / 'epoch_2.pth')
-    assert expected.keys() == resumed.keys()
-    for key in expected:
-        assert torch.equal(expected[key], resumed[key]), key
-    assert any(not torch.equal(expected[key], epoch_2[key]) for key in expected)  # epoch 3 did train
+    _interrupt_then_resume(config, [*SHORT, *extra], tmp_path)
+
+
+@pytest.mark.parametrize('config, samples', [(AMIX_C_SELFSUP_DIGITS, 128), (AMIX_I_SELFSUP_DIGITS, 64)],
+                         ids=['amix_c', 'amix_i'])
+def test_selfsup_resume_continues_identically(config, samples, tmp_path):
+    # Self-supervised AMix: no validation; the MoCo queue (a buffer), the momentum encoder and the Mix Block+ must
+    # repeat. AMix-C adds the memory of keys, the k-means pseudo labels and centroids (buffers as well): the resumed
+    # run must take them from the checkpoint, not fill the memory and cluster again before its first step. (AMix-I on
+    # 2 batches per epoch only, to keep it cheap: AMix-C covers everything it has.)
+    options = [*SELFSUP_SHORT, f'train_dataloader.dataset.indices={samples}']
+    expected, resumed, epoch_2, output = _interrupt_then_resume(config, options, tmp_path)
+    assert 'queue' in expected
+    if config == AMIX_C_SELFSUP_DIGITS:
+        assert expected['memory'].shape == (128, 128) and expected['pseudo_labels'].shape == (128, )
+        assert bool((expected['pseudo_labels'] >= 0).all()) and expected['centroids'].shape == (10, 128)
+        assert not torch.equal(epoch_2['memory'], expected['memory'])  # epoch 3 refreshed the memory
+        assert 'AMix-C pseudo labels after 0 epoch(s)' not in output, 'the resumed run re-did the initial clustering'
+        assert 'AMix-C pseudo labels after 3 epoch(s)' in output
 
 
 def test_train_then_test_dumps_scores(tmp_path):
@@ -97,3 +131,36 @@ def test_distributed_cpu_training_two_processes(tmp_path, monkeypatch):
     assert 'osr/auroc' in reports[0]['metrics']
     # DDP averaged the gradients: both replicas hold the same weights after training.
     assert reports[0]['checksum'] == pytest.approx(reports[1]['checksum'], rel=0, abs=1e-9)
+
+
+def test_distributed_cpu_amix_c_two_processes(tmp_path, monkeypatch):
+    # AMix-C under DDP: every rank stores the keys of all ranks' batches (gather_rows) and k-means runs on rank 0 and
+    # is broadcast, so both ranks must end with the same memory, pseudo labels and centroids, besides the same weights
+    # and queue.
+    # 128 digits -> 64 per rank, 2 steps of 32 per rank (global batch 64 divides the 512-entry queue).
+    from mmengine.config import Config
+    monkeypatch.setenv('PORT', str(_free_port()))
+    hooks = Config.fromfile(AMIX_C_SELFSUP_DIGITS).custom_hooks + [
+        dict(type='RankReportHook', buffers=['memory', 'pseudo_labels', 'centroids', 'queue'])]
+    config = tmp_path / 'ddp_amix_c.py'
+    config.write_text(f"_base_ = ['{AMIX_C_SELFSUP_DIGITS}']\n"
+                      "custom_imports = dict(imports=['tests.helpers.rank_report_hook'], allow_failed_imports=False)\n"
+                      f"custom_hooks = {hooks!r}\n")
+    work_dir = tmp_path / 'work'
+    run_tool('dist_train.sh', config, 2, '--work-dir', work_dir, '--cfg-options', 'train_cfg.max_epochs=1',
+             *SELFSUP_SHORT, 'train_dataloader.dataset.indices=128')
+    reports = [json.loads((work_dir / f'rank{rank}.json').read_text()) for rank in (0, 1)]
+    assert reports[0]['param_digest'] == reports[1]['param_digest']  # bit-identical replicas
+    assert reports[0]['buffers'] == reports[1]['buffers']
+    memory, labels = reports[0]['buffers']['memory'], reports[0]['buffers']['pseudo_labels']
+    assert memory['shape'] == [128, 128] and labels['shape'] == [128]
+    assert memory['min_row_norm'] == pytest.approx(1.0, abs=1e-4)  # every sample's row holds a normalised key
+    assert 0 <= labels['min'] and labels['max'] < 10
+    assert reports[0]['buffers']['centroids']['min_row_norm'] == pytest.approx(1.0, abs=1e-4)
+    log = next(work_dir.glob('*/*.log')).read_text()
+    assert 'AMix-C pseudo labels after 0 epoch(s)' in log and 'AMix-C pseudo labels after 1 epoch(s)' in log
+    # The checkpoint (written by rank 0) holds the same memory, pseudo labels and centroids as both ranks.
+    state = _state_dict(work_dir / 'epoch_1.pth')
+    for name in ('memory', 'pseudo_labels', 'centroids'):
+        assert hashlib.sha256(state[name].contiguous().numpy().tobytes()).hexdigest() == reports[1]['buffers'][name][
+            'digest'], name

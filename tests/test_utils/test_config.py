@@ -1,8 +1,11 @@
-"""apply_osr_split: the top-level split reaches every dataset, and only integers are accepted."""
+"""apply_osr_split: the top-level split reaches every dataset, and only integers are accepted.
+
+apply_pretrained: a linear-evaluation config loads its backbone from the top-level `pretrained` checkpoint.
+"""
 import pytest
 from mmengine.config import Config
 
-from openmixosr.utils import apply_osr_split
+from openmixosr.utils import apply_osr_split, apply_pretrained
 
 
 def _config(split):
@@ -24,3 +27,54 @@ def test_split_reaches_nested_datasets_and_leaves_source_split_alone():
 def test_non_integer_split_is_refused(bad):
     with pytest.raises(TypeError, match='split'):
         apply_osr_split(_config(bad))
+
+
+def _linear_config(pretrained):
+    cfg = Config(dict(model=dict(type='OpenSetClassifier', backbone=dict(type='ResNet_CIFAR', depth=18))))
+    if pretrained is not None:
+        cfg.pretrained = str(pretrained)
+    return cfg
+
+
+def test_pretrained_checkpoint_becomes_the_backbone_init_cfg(tmp_path):
+    checkpoint = tmp_path / 'epoch_1.pth'
+    checkpoint.write_bytes(b'')  # only its existence is checked here; loading is tested end to end
+    cfg = _linear_config(checkpoint)
+    assert apply_pretrained(cfg) is cfg
+    # prefix: the self-supervised checkpoint holds the whole MoCo model, the linear backbone takes `backbone.*` only.
+    assert cfg.model.backbone.init_cfg == dict(type='Pretrained', checkpoint=str(checkpoint), prefix='backbone.')
+    assert cfg.model.backbone.type == 'ResNet_CIFAR' and cfg.model.backbone.depth == 18
+
+
+def test_missing_pretrained_checkpoint_names_the_path_and_the_pretraining_command(tmp_path):
+    missing = tmp_path / 'work_dirs' / 'amix_i_r18w16_digits' / 'epoch_100.pth'
+    cfg = _linear_config(missing)
+    with pytest.raises(FileNotFoundError) as error:
+        apply_pretrained(cfg)
+    assert str(missing) in str(error.value) and 'tools/train.py' in str(error.value)
+    assert 'init_cfg' not in cfg.model.backbone
+
+
+def test_pretrained_directory_is_not_a_checkpoint(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        apply_pretrained(_linear_config(tmp_path))
+
+
+@pytest.mark.parametrize('set_to_none', [False, True], ids=['no key', 'pretrained=None'])
+def test_config_without_pretrained_is_unchanged(set_to_none):
+    cfg = _linear_config(None)
+    if set_to_none:
+        cfg.pretrained = None  # e.g. --cfg-options pretrained=None: train the backbone from scratch
+    before = cfg.to_dict()
+    assert apply_pretrained(cfg) is cfg
+    assert cfg.to_dict() == before
+
+
+def test_cfg_options_pick_another_checkpoint(tmp_path):
+    # linear_eval_table.py passes `--cfg-options pretrained=...`: the override, not the config's default, is loaded.
+    default, other = tmp_path / 'default.pth', tmp_path / 'other.pth'
+    other.write_bytes(b'')
+    cfg = _linear_config(default)
+    cfg.merge_from_dict({'pretrained': str(other)})
+    apply_pretrained(cfg)
+    assert cfg.model.backbone.init_cfg.checkpoint == str(other)

@@ -110,7 +110,8 @@ def main(argv: Optional[List[str]] = None) -> str:
     medians = time_interleaved(tasks, args.rounds, args.warmup)
     base = medians['mocov2/step']
     lines = [f'Pre-training step, CIFAR ResNet-18 width {args.width}, batch {args.batch_size}, '
-             f'{args.image_size}x{args.image_size}, {args.threads} threads, median of {args.rounds} interleaved rounds',
+             f'{args.image_size}x{args.image_size}, {args.threads} threads, '
+             f'median of {args.rounds} interleaved rounds',
              '| method | ms / step | / MoCo v2 | pass ratio | measured / pass ratio |', '| --- | --- | --- | --- | --- |']
     for method in CONFIGS:
         ms, ratio = 1000 * medians[f'{method}/step'], medians[f'{method}/step'] / base
