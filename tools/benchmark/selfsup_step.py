@@ -112,7 +112,8 @@ def main(argv: Optional[List[str]] = None) -> str:
     lines = [f'Pre-training step, CIFAR ResNet-18 width {args.width}, batch {args.batch_size}, '
              f'{args.image_size}x{args.image_size}, {args.threads} threads, '
              f'median of {args.rounds} interleaved rounds',
-             '| method | ms / step | / MoCo v2 | pass ratio | measured / pass ratio |', '| --- | --- | --- | --- | --- |']
+             '| method | ms / step | / MoCo v2 | pass ratio | measured / pass ratio |',
+             '| --- | --- | --- | --- | --- |']
     for method in CONFIGS:
         ms, ratio = 1000 * medians[f'{method}/step'], medians[f'{method}/step'] / base
         lines.append(f'| {NAMES[method]} | {ms:.0f} | {ratio:.2f} | {PASS_RATIO[method]:.2f} | '
