@@ -6,6 +6,7 @@ import torch.nn.functional as F
 from mmpretrain.structures import DataSample
 from sklearn.metrics import adjusted_rand_score
 
+from openmixosr.models.algorithms.moco_amix import embedding_spread
 from openmixosr.models.losses import mixup_info_nce, queue_info_nce
 from openmixosr.models.utils.clustering import gather_rows, kmeans_assign
 from openmixosr.registry import MODELS
@@ -145,14 +146,16 @@ def test_each_objective_reaches_only_its_parameters(cluster):
     _backward(model, losses, online)
     assert all(g is None for g in _grads(model.mix_block))
     assert any(g is not None and g.abs().sum() > 0 for g in _grads(model.backbone))
-    assert set(losses) == set(generation + online)
+    assert set(losses) == set(generation + online + ['embedding_spread'])
 
 
 def test_all_losses_finite_and_views_checked():
     model = _build()
     losses = model.loss(_views(), _samples())
-    assert set(losses) == {'loss_generation', 'loss_generation_bce', 'loss_mask', 'loss_moco', 'loss_mix'}
+    assert set(losses) == {'loss_generation', 'loss_generation_bce', 'loss_mask', 'loss_moco', 'loss_mix',
+                           'embedding_spread'}
     assert all(torch.isfinite(value) for value in losses.values())
+    assert 0.0 < losses['embedding_spread'] < 1.5 and not losses['embedding_spread'].requires_grad
     with pytest.raises(ValueError, match='two views'):
         model.loss([_views()[0]], _samples())
 
@@ -232,3 +235,11 @@ def test_mixup_info_nce_matches_reference_on_model_embeddings():
     index, queue = torch.tensor([1, 0, 3, 2]), model.queue
     torch.testing.assert_close(model.mix_loss(query, keys, index, 0.3, queue),
                                mixup_info_nce(query, keys, index, 0.3, queue, 0.2))
+
+
+def test_embedding_spread_detects_collapse():
+    generator = torch.Generator().manual_seed(0)
+    spread = F.normalize(torch.randn(4096, 64, generator=generator), dim=1)
+    assert embedding_spread(spread).item() == pytest.approx(1.0, abs=0.02)
+    collapsed = F.normalize(torch.ones(32, 64) + 1e-4 * torch.randn(32, 64, generator=generator), dim=1)
+    assert embedding_spread(collapsed).item() < 1e-3

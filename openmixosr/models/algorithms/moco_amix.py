@@ -18,6 +18,16 @@ from ..utils.momentum_encoder import MomentumEncoder
 from ..utils.truncated_forward import forward_until
 
 
+def embedding_spread(embeddings: torch.Tensor) -> torch.Tensor:
+    """``sqrt(D) * mean_d std_n(z[n, d])`` of L2-normalised embeddings ``z`` [N, D]: a collapse monitor.
+
+    About 1 for embeddings spread uniformly over the sphere, 0 when they all coincide (the collapse in which the
+    infoNCE loss sits at ``log(queue_len + 1)``). The model logs it with the losses (its name has no "loss", so
+    MMEngine logs it without adding it to the objective).
+    """
+    return embeddings.std(dim=0).mean() * embeddings.size(1) ** 0.5
+
+
 @MODELS.register_module()
 class MoCoAMix(MoCo):
     """AMix-I: MoCo v2 with the cross-view pipeline of AMix and a Mix Block+ trained by the Momentum Pipeline.
@@ -133,14 +143,17 @@ class MoCoAMix(MoCo):
                     loss_mask=self.mix_block.mask_loss(generated['raw_mask'], lam))
 
     def _online_losses(self, view_q, keys, queue, draws) -> Dict[str, torch.Tensor]:
-        """Step 5: MoCo's infoNCE on the query view and the mixup infoNCE on ``x_mix_bb`` (detached mask)."""
+        """Step 5: MoCo's infoNCE on the query view and the mixup infoNCE on ``x_mix_bb`` (detached mask).
+
+        Also returns ``embedding_spread`` (logged, not a loss): see :func:`embedding_spread`.
+        """
         online = self.online_network()
         query = self._embed(online, view_q)
         positive = (query * keys).sum(dim=1, keepdim=True)
         loss_moco = self.head.loss(positive, query @ queue)
         mixed = mask_mix(view_q, draws['mask_bb'], draws['index_bb'])
         loss_mix = self.mix_loss(self._embed(online, mixed), keys, draws['index_bb'], draws['lam_bb'], queue)
-        return dict(loss_moco=loss_moco, loss_mix=loss_mix)
+        return dict(loss_moco=loss_moco, loss_mix=loss_mix, embedding_spread=embedding_spread(query.detach()))
 
     def _after_keys(self, keys: torch.Tensor, data_samples: List[DataSample]) -> Dict[str, torch.Tensor]:
         """Hook for subclasses that use the keys of the step (AMix-C stores them); returns extra losses."""
