@@ -4,12 +4,6 @@ _base_ = [
     '../_base_/models/amix_c_mocov2_resnet18_cifar.py',
     '../_base_/datasets/tiny_imagenet_ssl.py',
     '../_base_/schedules/ssl_sgd_cosine_800e.py',
-    '../_base_/selfsup_mix_runtime.py',
+    '../_base_/selfsup_cluster_runtime.py',
 ]
 model = dict(num_clusters=200)
-custom_hooks = [
-    dict(type='SafeCheckpointHook'),
-    dict(type='RandomStateHook'),
-    dict(type='MomentumPipelineHook', momentum=0.999, end_momentum=0.999, mask_loss_weight=0.1, end_mask_loss_weight=0.0),
-    dict(type='ClusterAssignmentHook', interval=1),
-]
