@@ -1,13 +1,19 @@
-"""CutMix / MixUp with bookkeeping: untouched raw batch, exact box-corrected lam, registered reproducible mixers."""
-import math
-
+"""CutMix / MixUp with bookkeeping: untouched raw batch, exact box-corrected lam, the very draws of mmpretrain's."""
 import numpy as np
 import pytest
 import torch
+from mmpretrain.models.utils.batch_augments import CutMix, Mixup
 
-from openmixosr.models.utils import (MixedBatch, PairedCutMix, PairedMixUp, cutmix, cutmix_box, cutmix_box_size,
-                                     mixup)
+from openmixosr.models.utils import MixedBatch, PairedCutMix, PairedMixUp
 from openmixosr.registry import BATCH_AUGMENTS
+
+
+def cutmix(x, alpha):
+    return PairedCutMix(alpha)(x)
+
+
+def mixup(x, alpha):
+    return PairedMixUp(alpha)(x)
 
 
 def _constant_images(n=8, c=3, h=12, w=10):
@@ -52,32 +58,61 @@ def test_cutmix_pasted_region_is_one_box_of_the_partner():
         assert mixed.lam == pytest.approx(1.0 - len(taken) / 256)
 
 
-def test_cutmix_box_area_before_clipping():
-    assert cutmix_box_size(0.75, 32, 32) == (16, 16)  # (1 - 0.75) * 32 * 32 = 256 exactly
-    assert cutmix_box_size(0.0, 12, 10) == (12, 10)
-    assert cutmix_box_size(1.0, 12, 10) == (0, 0)
-    rng = np.random.default_rng(0)
-    for lam in rng.uniform(size=50):
-        for h, w in [(32, 32), (64, 48), (7, 9)]:
-            cut_h, cut_w = cutmix_box_size(lam, h, w)
-            ratio = math.sqrt(1 - lam)
-            assert abs(cut_h - h * ratio) <= 0.5 and abs(cut_w - w * ratio) <= 0.5
-            # area (1 - lam) * H * W up to the rounding of each side
-            assert abs(cut_h * cut_w - (1 - lam) * h * w) <= 0.5 * (cut_h + cut_w) + 0.25 + 1e-9
+@pytest.mark.parametrize('seed', range(8))
+@pytest.mark.parametrize('shape', [(32, 32), (28, 28), (7, 9), (64, 48)])
+def test_paired_cutmix_draws_exactly_as_mmpretrain_cutmix(seed, shape):
+    """Same generator states -> the same pairing, the same box and the same corrected lam as mmpretrain's CutMix.
+
+    Catches any difference in the box (rounding of the sides, where the box ends, clipping), in the lam correction or
+    in the order of the random calls, i.e. a '+CutMix' baseline and a distiller that would not see the same mixes.
+    """
+    x = torch.rand(6, 3, *shape)
+    scores = torch.eye(6)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    reference_inputs, reference_scores = CutMix(alpha=1.0).mix(x.clone(), scores)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    mixed = PairedCutMix(alpha=1.0)(x)
+    assert torch.equal(mixed.inputs, reference_inputs)
+    # mmpretrain mixes one-hot scores of sample i as lam * e_i + (1 - lam) * e_j: read lam and j back from them.
+    torch.testing.assert_close(reference_scores, mixed.lam * scores + (1 - mixed.lam) * scores[mixed.index],
+                               rtol=0, atol=1e-12)
 
 
-def test_cutmix_box_is_clipped_and_never_larger_than_drawn():
-    np.random.seed(1)
-    for lam in np.linspace(0.0, 1.0, 21):
-        y1, y2, x1, x2 = cutmix_box(float(lam), 20, 30)
-        cut_h, cut_w = cutmix_box_size(float(lam), 20, 30)
-        assert 0 <= y1 <= y2 <= 20 and 0 <= x1 <= x2 <= 30
-        assert y2 - y1 <= cut_h and x2 - x1 <= cut_w
-    # centred far from the borders, nothing is clipped
-    np.random.seed(0)
-    boxes = [cutmix_box(0.75, 64, 64) for _ in range(200)]
-    inner = [b for b in boxes if 8 <= b[0] and b[1] <= 64 - 8 and 8 <= b[2] and b[3] <= 64 - 8]
-    assert inner and all((b[1] - b[0]) * (b[3] - b[2]) == 32 * 32 for b in inner)
+@pytest.mark.parametrize('seed', range(4))
+def test_paired_mixup_draws_exactly_as_mmpretrain_mixup(seed):
+    x = torch.rand(5, 3, 8, 8)
+    scores = torch.eye(5)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    reference_inputs, reference_scores = Mixup(alpha=0.4).mix(x.clone(), scores)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    mixed = PairedMixUp(alpha=0.4)(x)
+    torch.testing.assert_close(mixed.inputs, reference_inputs, rtol=0, atol=0)
+    torch.testing.assert_close(reference_scores, mixed.lam * scores + (1 - mixed.lam) * scores[mixed.index],
+                               rtol=0, atol=1e-12)
+
+
+def test_cutmix_box_is_clipped_at_the_border():
+    """A centre near a corner clips the box: the pasted area is smaller than drawn and lam says so."""
+    x = _constant_images(n=4, h=20, w=30)
+    clipped = 0
+    for seed in range(40):
+        np.random.seed(seed)
+        torch.manual_seed(seed)
+        mixed = cutmix(x, alpha=1.0)
+        np.random.seed(seed)
+        drawn = float(np.random.beta(1.0, 1.0))
+        side_h, side_w = int(20 * np.sqrt(1 - drawn)), int(30 * np.sqrt(1 - drawn))
+        i = int((mixed.index != torch.arange(4)).nonzero()[0]) if bool((mixed.index != torch.arange(4)).any()) else 0
+        taken = int((mixed.inputs[i, 0] != x[i, 0]).sum()) if mixed.index[i] != i else None
+        if taken is not None:
+            assert taken == round((1 - mixed.lam) * 600)
+            assert taken <= (side_h // 2 * 2) * (side_w // 2 * 2)
+            clipped += taken < (side_h // 2 * 2) * (side_w // 2 * 2)
+    assert clipped > 0
 
 
 def test_mixup_is_the_convex_combination():

@@ -1,10 +1,10 @@
-"""Mixed-sample bookkeeping of SPEC section 1, shared by every mixing method.
+"""Mixed-sample bookkeeping shared by every mixing method (docs/automix.md, Method reference).
 
-Draw ``lam``, draw the pairing ``j``, mix a batch with a two-channel mask (AutoMix, AMix) or with CutMix / MixUp, and
-build the mixed soft label; every mix returns a new tensor and leaves the raw images untouched.
+Draw ``lam``, draw the pairing ``j``, mix a batch with a two-channel mask (AutoMix, AMix) and build the mixed soft
+label; every mix returns a new tensor and leaves the raw images untouched. CutMix and MixUp with the same bookkeeping
+are :class:`~openmixosr.models.utils.PairedCutMix` and :class:`~openmixosr.models.utils.PairedMixUp`.
 """
-import math
-from typing import NamedTuple, Tuple, Union
+from typing import NamedTuple, Union
 
 import numpy as np
 import torch
@@ -66,7 +66,9 @@ def mask_mix(inputs: torch.Tensor, mask: torch.Tensor, index: torch.Tensor) -> t
 
 def mixed_soft_label(labels: torch.Tensor, index: torch.Tensor, lam: Union[float, torch.Tensor],
                      num_classes: int) -> torch.Tensor:
-    """Mixed soft label (SPEC section 1): ``y_m = lam * onehot(y_i) + (1 - lam) * onehot(y_j)``, ``y_j = labels[index]``.
+    """Mixed soft label ``y_m = lam * onehot(y_i) + (1 - lam) * onehot(y_j)``, ``y_j = labels[index]``.
+
+    The label mixup ``g(y_i, y_j, lam)`` of AMix Eq. 3 (and the ``y_m`` of the asymmetric distillation paper, Sec. 3).
 
     Args:
         labels (LongTensor): Labels of the raw batch, [N].
@@ -91,7 +93,7 @@ def mixed_soft_label(labels: torch.Tensor, index: torch.Tensor, lam: Union[float
 
 
 class MixedBatch(NamedTuple):
-    """What a mix with bookkeeping returns (SPEC section 1).
+    """What a mix with bookkeeping returns.
 
     Attributes:
         inputs (Tensor): The mixed images ``x_m`` [N, C, H, W], a new tensor (the raw batch is untouched).
@@ -101,83 +103,3 @@ class MixedBatch(NamedTuple):
     inputs: torch.Tensor
     index: torch.Tensor
     lam: float
-
-
-def _check_images(inputs: torch.Tensor) -> None:
-    if inputs.dim() != 4:
-        raise ValueError(f'expected images [N, C, H, W], got {tuple(inputs.shape)}')
-
-
-def cutmix_box_size(lam: float, height: int, width: int) -> Tuple[int, int]:
-    """Side lengths of the CutMix box before clipping: ``round(H * sqrt(1 - lam))`` by ``round(W * sqrt(1 - lam))``.
-
-    Their product is the area ``(1 - lam) * H * W`` up to the rounding of each side (exact when ``H * sqrt(1 - lam)``
-    and ``W * sqrt(1 - lam)`` are integers), and the box keeps the image's aspect ratio.
-    """
-    ratio = math.sqrt(1.0 - lam)
-    return int(round(height * ratio)), int(round(width * ratio))
-
-
-def cutmix_box(lam: float, height: int, width: int) -> Tuple[int, int, int, int]:
-    """Draw the CutMix box ``(y1, y2, x1, x2)`` (SPEC section 1): area ``(1 - lam) * H * W``, clipped to the image.
-
-    The centre is a pixel drawn uniformly from the image with numpy's global generator (``np.random.randint``, the
-    generator of :func:`sample_lam`); the box ``[cy - h // 2, cy - h // 2 + h)`` (same along x) is then clipped, so
-    near a border it covers less than ``(1 - lam) * H * W``.
-
-    Args:
-        lam (float): The drawn mixing ratio.
-        height (int): H.
-        width (int): W.
-
-    Returns:
-        tuple[int]: ``(y1, y2, x1, x2)``; the box is ``[y1:y2, x1:x2]``, possibly empty.
-    """
-    cut_h, cut_w = cutmix_box_size(lam, height, width)
-    cy = np.random.randint(height)
-    cx = np.random.randint(width)
-    y1, x1 = cy - cut_h // 2, cx - cut_w // 2
-    y1, y2 = max(y1, 0), min(y1 + cut_h, height)
-    x1, x2 = max(x1, 0), min(x1 + cut_w, width)
-    return y1, y2, x1, x2
-
-
-def cutmix(inputs: torch.Tensor, alpha: float) -> MixedBatch:
-    """CutMix with bookkeeping (SPEC section 1): paste a box of ``x[index]`` into a copy of ``x``.
-
-    ``lam ~ Beta(alpha, alpha)`` (:func:`sample_lam`), ``index = perm(N)`` (:func:`random_pairing`), one box for the
-    whole batch (:func:`cutmix_box`); ``lam`` is then corrected to ``1 - box_area / (H * W)``, the exact share of
-    ``x_i`` in every mixed image whose partner is another image.
-
-    Args:
-        inputs (Tensor): Raw images [N, C, H, W]; not modified.
-        alpha (float): Beta parameter, > 0.
-
-    Returns:
-        MixedBatch: ``(inputs, index, lam)`` with the mixed images and the corrected ``lam``.
-    """
-    _check_images(inputs)
-    lam = sample_lam(alpha)
-    index = random_pairing(inputs.size(0), inputs.device)
-    height, width = inputs.shape[-2:]
-    y1, y2, x1, x2 = cutmix_box(lam, height, width)
-    mixed = inputs.clone()
-    mixed[:, :, y1:y2, x1:x2] = inputs[index, :, y1:y2, x1:x2]
-    lam = 1.0 - (y2 - y1) * (x2 - x1) / (height * width)
-    return MixedBatch(mixed, index, lam)
-
-
-def mixup(inputs: torch.Tensor, alpha: float) -> MixedBatch:
-    """MixUp with bookkeeping (SPEC section 1): ``x_m = lam * x + (1 - lam) * x[index]``.
-
-    Args:
-        inputs (Tensor): Raw images [N, C, H, W]; not modified.
-        alpha (float): Beta parameter, > 0.
-
-    Returns:
-        MixedBatch: ``(inputs, index, lam)`` with the mixed images.
-    """
-    _check_images(inputs)
-    lam = sample_lam(alpha)
-    index = random_pairing(inputs.size(0), inputs.device)
-    return MixedBatch(lam * inputs + (1 - lam) * inputs[index], index, lam)
