@@ -13,16 +13,28 @@ def cosine_ramp(start: float, end: float, progress: float) -> float:
     return end - (end - start) * (1.0 + math.cos(math.pi * progress)) / 2.0
 
 
+def linear_ramp(start: float, end: float, progress: float) -> float:
+    """``start + (end - start) * progress``: ``start`` at progress 0, ``end`` at 1."""
+    progress = min(max(progress, 0.0), 1.0)
+    return start + (end - start) * progress
+
+
+MASK_LOSS_SCHEDULES = dict(linear=linear_ramp, cosine=cosine_ramp)
+
+
 @HOOKS.register_module()
 class MomentumPipelineHook(Hook):
     """Update AutoMix's momentum encoder after each optimizer step and decay the Mix Block's mask-loss weight.
 
     At training iteration ``t`` of ``T`` (``progress = t / T``):
 
-    - before the step, ``mix_block.mask_loss_weight = cosine_ramp(mask_loss_weight, end_mask_loss_weight, progress)``
-      (0.1 -> 0 by default, SPEC section 2);
+    - before the step, the mask-loss weight ``mix_block.mask_loss_weight`` goes from ``mask_loss_weight`` to
+      ``end_mask_loss_weight`` (0.1 -> 0 by default): linearly by default, as AutoMix Eq. 7 says ("gamma is a loss
+      weight linearly decreased to 0 during training"), or by a cosine (``mask_loss_schedule='cosine'``, the authors'
+      released code);
     - after the step, ``model.momentum_update(m)`` with ``m = cosine_ramp(momentum, end_momentum, progress)``
-      (0.999 -> 1, SPEC section 4): ``theta_k <- m * theta_k + (1 - m) * theta_q``.
+      (0.999 -> 1 "in a cosine curve", AutoMix Sec. 4.1): AutoMix Eq. 12, ``theta_k <- m * theta_k + (1 - m) *
+      theta_q``. Docs: docs/automix.md, Method reference.
 
     Both values follow from the iteration count, and ``k`` is part of the model's state dict, so a resumed run carries
     on exactly. The model must provide ``momentum_update(m)`` and a ``mix_block`` with ``mask_loss_weight``.
@@ -32,6 +44,7 @@ class MomentumPipelineHook(Hook):
         end_momentum (float): ``m`` at the end. Defaults to 1.0.
         mask_loss_weight (float): Mask-loss weight ``w`` at the start. Defaults to 0.1.
         end_mask_loss_weight (float): ``w`` at the end. Defaults to 0.0.
+        mask_loss_schedule (str): ``'linear'`` (AutoMix Eq. 7, default) or ``'cosine'`` (authors' code).
     """
 
     priority = 'ABOVE_NORMAL'
@@ -40,14 +53,19 @@ class MomentumPipelineHook(Hook):
                  momentum: float = 0.999,
                  end_momentum: float = 1.0,
                  mask_loss_weight: float = 0.1,
-                 end_mask_loss_weight: float = 0.0):
+                 end_mask_loss_weight: float = 0.0,
+                 mask_loss_schedule: str = 'linear'):
         for name, value in (('momentum', momentum), ('end_momentum', end_momentum)):
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f'{name} must be in [0, 1], got {value}')
+        if mask_loss_schedule not in MASK_LOSS_SCHEDULES:
+            raise ValueError(f'mask_loss_schedule must be one of {sorted(MASK_LOSS_SCHEDULES)}, '
+                             f'got {mask_loss_schedule!r}')
         self.momentum = momentum
         self.end_momentum = end_momentum
         self.mask_loss_weight = mask_loss_weight
         self.end_mask_loss_weight = end_mask_loss_weight
+        self.mask_loss_schedule = mask_loss_schedule
 
     @staticmethod
     def _model(runner):
@@ -57,7 +75,8 @@ class MomentumPipelineHook(Hook):
         return cosine_ramp(self.momentum, self.end_momentum, iteration / max_iters)
 
     def mask_loss_weight_at(self, iteration: int, max_iters: int) -> float:
-        return cosine_ramp(self.mask_loss_weight, self.end_mask_loss_weight, iteration / max_iters)
+        ramp = MASK_LOSS_SCHEDULES[self.mask_loss_schedule]
+        return ramp(self.mask_loss_weight, self.end_mask_loss_weight, iteration / max_iters)
 
     def before_train_iter(self, runner, batch_idx: int, data_batch=None) -> None:
         self._model(runner).mix_block.mask_loss_weight = self.mask_loss_weight_at(runner.iter, runner.max_iters)

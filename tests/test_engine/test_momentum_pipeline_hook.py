@@ -1,0 +1,31 @@
+"""MomentumPipelineHook schedules: linear mask-loss weight (AutoMix Eq. 7) by default, cosine as the option."""
+import math
+
+import pytest
+
+from openmixosr.engine.hooks import MomentumPipelineHook
+
+
+def test_mask_loss_weight_is_linear_by_default_at_a_quarter_of_training():
+    """At 25 % a linear decay gives 0.075 and the cosine one 0.0854: a cosine default would fail here."""
+    hook = MomentumPipelineHook()
+    assert hook.mask_loss_weight_at(25, 100) == pytest.approx(0.075)
+    assert hook.mask_loss_weight_at(75, 100) == pytest.approx(0.025)
+    assert hook.mask_loss_weight_at(0, 100) == pytest.approx(0.1)
+    assert hook.mask_loss_weight_at(100, 100) == pytest.approx(0.0)
+
+
+def test_cosine_mask_loss_schedule_is_the_option():
+    hook = MomentumPipelineHook(mask_loss_schedule='cosine')
+    assert hook.mask_loss_weight_at(25, 100) == pytest.approx(0.1 * (1 + math.cos(math.pi / 4)) / 2)
+    assert hook.mask_loss_weight_at(50, 100) == pytest.approx(0.05)
+
+
+def test_momentum_stays_a_cosine_from_0999_to_1():
+    hook = MomentumPipelineHook(mask_loss_schedule='linear')
+    assert hook.momentum_at(25, 100) == pytest.approx(1 - 0.001 * (1 + math.cos(math.pi / 4)) / 2)
+
+
+def test_unknown_schedule_is_refused():
+    with pytest.raises(ValueError, match='mask_loss_schedule'):
+        MomentumPipelineHook(mask_loss_schedule='step')
