@@ -150,9 +150,9 @@ def _train_selfsup_one_epoch(cfg, tmp_path):
     assert runner.epoch == 1 and runner.iter == 3
     losses = {key[len('train/'):]: buffer.data[0] for key, buffer in runner.message_hub.log_scalars.items()
               if key.startswith('train/loss')}
-    # AMix-C has AMix-I's losses: its Mix Block terms classify pseudo labels with the k-means centroids instead.
+    # One logged loss per term of the Mix Block objective (its names come from the config's mix_block_losses).
     expected = {'loss'} if cfg.model.type == 'MoCo' else {
-        'loss', 'loss_moco', 'loss_mix', 'loss_generation', 'loss_generation_bce', 'loss_mask'}
+        'loss', 'loss_moco', 'loss_mix', 'loss_mask', *(f'loss_generation_{name}' for name in cfg.model.mix_block_losses)}
     assert set(losses) == expected
     for name, values in losses.items():
         assert len(values) == 3 and np.isfinite(values).all(), (name, values)

@@ -115,7 +115,7 @@ def test_cross_view_pairing(monkeypatch, mask_value, lam):
     torch.testing.assert_close(losses['loss_mix'], expected)
     torch.testing.assert_close(losses['loss_moco'], moco)
     # the Mix Block's copy of the objective runs through k (= q at initialisation)
-    torch.testing.assert_close(losses['loss_generation'], expected)
+    torch.testing.assert_close(losses['loss_generation_infonce'], expected)
 
 
 def _grads(module):
@@ -136,7 +136,7 @@ def test_each_objective_reaches_only_its_parameters(cluster):
         model.pseudo_labels = torch.tensor([0, 1, 2, 0, 1, 2, 0, 1])
         model.centroids = F.normalize(torch.randn(3, FEAT_DIM), dim=1)
     losses = model.loss(_views(), _samples())
-    generation = ['loss_generation', 'loss_generation_bce', 'loss_mask']
+    generation = ['loss_generation_ce' if cluster else 'loss_generation_infonce', 'loss_generation_bce', 'loss_mask']
     online = ['loss_moco', 'loss_mix']
 
     _backward(model, losses, generation)
@@ -152,12 +152,82 @@ def test_each_objective_reaches_only_its_parameters(cluster):
 def test_all_losses_finite_and_views_checked():
     model = _build()
     losses = model.loss(_views(), _samples())
-    assert set(losses) == {'loss_generation', 'loss_generation_bce', 'loss_mask', 'loss_moco', 'loss_mix',
+    assert set(losses) == {'loss_generation_infonce', 'loss_generation_bce', 'loss_mask', 'loss_moco', 'loss_mix',
                            'embedding_spread'}
     assert all(torch.isfinite(value) for value in losses.values())
     assert 0.0 < losses['embedding_spread'] < 1.5 and not losses['embedding_spread'].requires_grad
     with pytest.raises(ValueError, match='two views'):
         model.loss([_views()[0]], _samples())
+
+
+def _hand_bce(query, keys, index, lam, t=0.2):
+    """AMix Eq. 6 written out per sample with numpy: -lam log p_i/(p_i+p_j) - (1-lam) log p_j/(p_i+p_j)."""
+    q, k = query.double().numpy(), keys.double().numpy()
+    total = 0.0
+    for i, j in enumerate(index.tolist()):
+        if i == j:
+            continue  # a sample paired with itself contributes 0
+        e_i, e_j = np.exp(q[i] @ k[i] / t), np.exp(q[i] @ k[j] / t)
+        total += -lam * np.log(e_i / (e_i + e_j)) - (1 - lam) * np.log(e_j / (e_i + e_j))
+    return total / len(index)
+
+
+def test_amix_i_objective_is_infonce_plus_non_parametric_bce_by_hand(monkeypatch):
+    """AMix-I: both Mix Block terms against a numpy computation on a tiny batch (lam = 0.3, s = 0.3 everywhere)."""
+    model = _build().eval()
+    index = torch.tensor([1, 0, 3, 2, 5, 4, 7, 6])
+    monkeypatch.setattr(model, '_draw_masks', _fixed_draws(model, 0.3, 0.3, index))
+    inputs = _views()
+    queue = model.queue.clone()
+    with torch.no_grad():
+        keys = model.momentum_keys(inputs[1])
+        losses = model.loss(inputs, _samples())
+        query = F.normalize(model.encoder_k(0.3 * inputs[0] + 0.7 * inputs[0][index])[0], dim=1)
+    q, k, negatives = query.double().numpy(), keys.double().numpy(), queue.double().numpy()
+    nce = 0.0
+    for i, j in enumerate(index.tolist()):
+        denominator_i = np.exp(q[i] @ k[i] / 0.2) + np.exp(q[i] @ negatives / 0.2).sum()
+        denominator_j = np.exp(q[i] @ k[j] / 0.2) + np.exp(q[i] @ negatives / 0.2).sum()
+        nce += -0.3 * np.log(np.exp(q[i] @ k[i] / 0.2) / denominator_i)
+        nce += -0.7 * np.log(np.exp(q[i] @ k[j] / 0.2) / denominator_j)
+    assert float(losses['loss_generation_infonce']) == pytest.approx(nce / 8, rel=1e-5)
+    assert float(losses['loss_generation_bce']) == pytest.approx(_hand_bce(query, keys, index, 0.3), rel=1e-5)
+
+
+def test_amix_c_objective_is_pseudo_label_ce_plus_non_parametric_bce(monkeypatch):
+    """AMix-C (AMix Sec. 3.3, Table 7 'CE (C)+BCE'): its BCE is the non-parametric one on the instance keys, not
+    the parametric pairwise BCE on cluster logits (Table 7's separate 'pBCE (C)' row)."""
+    model = _build(cluster=True).eval()
+    model.init_memory(8)
+    labels = torch.tensor([0, 1, 2, 0, 1, 2, 0, 1])
+    model.pseudo_labels = labels.clone()
+    model.centroids = F.normalize(torch.randn(3, FEAT_DIM), dim=1)
+    index = torch.tensor([1, 2, 3, 4, 5, 6, 7, 0])
+    monkeypatch.setattr(model, '_draw_masks', _fixed_draws(model, 0.4, 0.4, index))
+    inputs = _views()
+    with torch.no_grad():
+        keys = model.momentum_keys(inputs[1])
+        losses = model.loss(inputs, _samples())
+        query = F.normalize(model.encoder_k(0.4 * inputs[0] + 0.6 * inputs[0][index])[0], dim=1)
+    assert set(name for name in losses if name.startswith('loss_generation')) == {'loss_generation_ce',
+                                                                               'loss_generation_bce'}
+    assert float(losses['loss_generation_bce']) == pytest.approx(_hand_bce(query, keys, index, 0.4), rel=1e-5)
+    logits = (query @ model.centroids.t() / 0.2).double().numpy()
+    log_p = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
+    ce = -(0.4 * log_p[np.arange(8), labels.numpy()] + 0.6 * log_p[np.arange(8), labels[index].numpy()]).mean()
+    assert float(losses['loss_generation_ce']) == pytest.approx(ce, rel=1e-5)
+
+
+def test_table7_pbce_row_uses_cluster_logits_and_amix_i_cannot_ask_for_them():
+    model = MODELS.build(dict(_model_cfg(cluster=True),
+                              mix_block_losses=dict(pbce=dict(type='PairwiseMixupBCELoss'))))
+    assert list(model.mix_block_losses) == ['pbce']
+    with pytest.raises(ValueError, match='MoCoAMixCluster'):
+        MODELS.build(dict(_model_cfg(), mix_block_losses=dict(ce=dict(type='MixupCrossEntropyLoss'))))
+    with pytest.raises(ValueError, match='at least one term'):
+        MODELS.build(dict(_model_cfg(), mix_block_losses=dict()))
+    with pytest.raises(TypeError, match='mixup_inputs'):
+        MODELS.build(dict(_model_cfg(), mix_block_losses=dict(x=dict(type='CrossEntropyLoss'))))
 
 
 def test_cluster_losses_use_the_pseudo_labels(monkeypatch):
@@ -176,7 +246,7 @@ def test_cluster_losses_use_the_pseudo_labels(monkeypatch):
         logits = F.normalize(model.encoder_k(mixed)[0], dim=1) @ model.centroids.t() / 0.2
         log_p = F.log_softmax(logits, 1)
         mce = -(0.5 * log_p.gather(1, labels[:, None]) + 0.5 * log_p.gather(1, labels[index][:, None])).mean()
-    torch.testing.assert_close(losses['loss_generation'], mce)
+    torch.testing.assert_close(losses['loss_generation_ce'], mce)
     # the step wrote its keys into the memory rows of its samples
     torch.testing.assert_close(model.memory, keys)
 

@@ -1,5 +1,6 @@
 # AMix-I on MoCo v2: cross-view mixup with Mix Block+ (features of stage 3 of the momentum encoder), the Mix Block
-# trained with the mixup infoNCE + the non-parametric BCE; the momentum update belongs to MomentumPipelineHook.
+# trained with the mixup infoNCE (AMix Eq. 4) + the non-parametric BCE (AMix Eq. 6), AMix Table 7 "infoNCE+BCE";
+# the momentum update belongs to MomentumPipelineHook. Mix Block+ with lam adjusting: the self-supervised setting.
 _base_ = ['./mocov2_resnet18_cifar.py']
 model = dict(
     type='MoCoAMix',
@@ -23,5 +24,7 @@ model = dict(
         lam_adjust=True,
         variance_loss=True),
     mix_loss=dict(type='MixupInfoNCELoss', temperature=0.2),
-    mix_block_bce=dict(type='NonParametricMixupBCELoss', temperature=0.2),
+    mix_block_losses=dict(
+        infonce=dict(type='MixupInfoNCELoss', temperature=0.2),
+        bce=dict(type='NonParametricMixupBCELoss', temperature=0.2)),
 )

@@ -1,5 +1,8 @@
-"""Self-supervised AMix on MoCo v2: cross-view mixup with a learned Mix Block+ (AMix-I) and pseudo labels (AMix-C)."""
-from typing import Dict, List, Optional
+"""Self-supervised AMix on MoCo v2: cross-view mixup with a learned Mix Block+ (AMix-I) and pseudo labels (AMix-C).
+
+Docs: docs/selfsup.md (Method reference: AMix Eqs. 4-6, Sec. 3.1 and 3.3).
+"""
+from typing import Dict, List, Mapping, Optional
 
 import numpy as np
 import torch
@@ -16,6 +19,47 @@ from ..utils.clustering import gather_rows, kmeans_assign
 from ..utils.mask_draws import draw_mask_pair
 from ..utils.momentum_encoder import MomentumEncoder
 from ..utils.truncated_forward import forward_until
+
+
+AMIX_I_OBJECTIVE = dict(infonce=dict(type='MixupInfoNCELoss', temperature=0.2),
+                        bce=dict(type='NonParametricMixupBCELoss', temperature=0.2))
+AMIX_C_OBJECTIVE = dict(ce=dict(type='MixupCrossEntropyLoss'),
+                        bce=dict(type='NonParametricMixupBCELoss', temperature=0.2))
+
+
+def call_with_declared_inputs(loss: nn.Module, available: Mapping[str, object]) -> torch.Tensor:
+    """Call ``loss`` with the inputs it declares in ``loss.mixup_inputs``, taken by name from ``available``."""
+    return loss(**{name: available[name] for name in loss.mixup_inputs})
+
+
+def build_objective(terms: Mapping[str, dict], available: tuple, owner: str) -> nn.ModuleDict:
+    """Build the named terms of a Mix Block objective and check that ``owner`` can feed each one its inputs.
+
+    Args:
+        terms (dict[str, dict]): Term name -> loss config; each loss declares its inputs in ``mixup_inputs``.
+        available (tuple[str]): The inputs ``owner`` provides.
+        owner (str): Class name for the error message.
+
+    Returns:
+        nn.ModuleDict: The built losses, in the order given.
+    """
+    if not terms:
+        raise ValueError(f'{owner}: the Mix Block objective needs at least one term (mix_block_losses is empty).')
+    built = nn.ModuleDict()
+    for name, cfg in terms.items():
+        loss = MODELS.build(cfg)
+        needs = getattr(loss, 'mixup_inputs', None)
+        if needs is None:
+            raise TypeError(f'{owner}: mix_block_losses[{name!r}] ({type(loss).__name__}) does not declare its '
+                            f'inputs (a `mixup_inputs` tuple of argument names).')
+        missing = [needed for needed in needs if needed not in available]
+        if missing:
+            hint = ' (class logits and labels exist only with pseudo labels: use MoCoAMixCluster)' if (
+                'logits' in missing or 'labels' in missing) else ''
+            raise ValueError(f'{owner}: mix_block_losses[{name!r}] ({type(loss).__name__}) needs {missing}, which '
+                             f'this model does not provide{hint}; it provides {list(available)}.')
+        built[name] = loss
+    return built
 
 
 def embedding_spread(embeddings: torch.Tensor) -> torch.Tensor:
@@ -40,8 +84,11 @@ class MoCoAMix(MoCo):
        and ``s_bb`` (detached) -- the Momentum Pipeline of SPEC section 4;
     3. cross-view mixing: ``x_mix = s * x1_i + (1 - s) * x1_j``, whose positives are the *other* views ``k2_i``
        (weight lam) and ``k2_j`` (weight 1 - lam); the negatives are MoCo's queue;
-    4. Mix Block objective through the frozen ``k``: ``mixup_infoNCE(k(x_mix_mb)) + BCE_np(k(x_mix_mb)) + L_mask``
-       (reaches only the Mix Block);
+    4. Mix Block objective through the frozen ``k`` (reaches only the Mix Block): the sum of the named terms of
+       ``mix_block_losses`` on ``q_m = k(x_mix_mb)``, plus ``L_mask``. AMix-I (AMix Sec. 3.3): the mixup infoNCE (AMix
+       Eq. 4) ``+`` the non-parametric BCE (AMix Eq. 6), logged as ``loss_generation_infonce`` and
+       ``loss_generation_bce``. Each term is any loss whose ``mixup_inputs`` this model provides (``query``, ``keys``,
+       ``index``, ``lam``, ``queue``), so the single-term rows of AMix Table 7 are configs;
     5. online objective: MoCo's ``infoNCE(q(x1), k2; queue) + mixup_infoNCE(q(x_mix_bb))`` (reaches only ``q``);
     6. ``k2`` enters the queue.
 
@@ -60,9 +107,10 @@ class MoCoAMix(MoCo):
         mix_block (dict): ``MixBlockPlus`` config; ``in_channels`` must match ``mix_layer``'s output.
         mix_layer (str): Backbone submodule feeding the Mix Block. Defaults to ``'layer3'``.
         alpha (float): ``lam ~ Beta(alpha, alpha)``. Defaults to 2.0.
-        mix_loss (dict): Objective of a mixed sample against its two positives, used for the Mix Block (through
-            ``k``) and for ``q``. Defaults to ``MixupInfoNCELoss`` with MoCo v2's temperature 0.2.
-        mix_block_bce (dict): Extra term of the Mix Block objective. Defaults to ``NonParametricMixupBCELoss``.
+        mix_loss (dict): Objective of ``q``'s mixed sample against its two positives. Defaults to
+            ``MixupInfoNCELoss`` with MoCo v2's temperature 0.2.
+        mix_block_losses (dict[str, dict], optional): The Mix Block objective, term name -> loss config. None means
+            AMix-I's ``infonce`` (``MixupInfoNCELoss``) + ``bce`` (``NonParametricMixupBCELoss``), temperature 0.2.
         queue_len (int): Number of negatives in the queue. Defaults to 65536.
         feat_dim (int): Dimension of the neck output. Defaults to 128.
         data_preprocessor (dict, optional): Defaults to mmpretrain's ``SelfSupDataPreprocessor``.
@@ -77,18 +125,20 @@ class MoCoAMix(MoCo):
                  mix_layer: str = 'layer3',
                  alpha: float = 2.0,
                  mix_loss: dict = dict(type='MixupInfoNCELoss', temperature=0.2),
-                 mix_block_bce: dict = dict(type='NonParametricMixupBCELoss', temperature=0.2),
+                 mix_block_losses: Optional[Dict[str, dict]] = None,
                  queue_len: int = 65536,
                  feat_dim: int = 128,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None):
         super().__init__(backbone=backbone, neck=neck, head=head, queue_len=queue_len, feat_dim=feat_dim,
                          data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        if mix_block_losses is None:
+            mix_block_losses = AMIX_C_OBJECTIVE if self.provides_pseudo_labels else AMIX_I_OBJECTIVE
         # MoCo's own EMA (updated inside its loss) is replaced: the Momentum Pipeline hook owns the update.
         self.encoder_k = MomentumEncoder(self.online_network())
         self.mix_block = MODELS.build(mix_block)
         self.mix_loss = MODELS.build(mix_loss)
-        self.mix_block_bce = MODELS.build(mix_block_bce)
+        self.mix_block_losses = build_objective(mix_block_losses, self.generation_inputs, type(self).__name__)
         self.mix_layer = mix_layer
         self.alpha = alpha
 
@@ -134,13 +184,22 @@ class MoCoAMix(MoCo):
             features = forward_until(self.encoder_k.module[0], view_q, self.mix_layer)
         return draw_mask_pair(self.mix_block, features, self.alpha, view_q.shape[-2:], int(self.encoder_k.steps) + 1)
 
+    provides_pseudo_labels = False
+    generation_inputs = ('query', 'keys', 'index', 'lam', 'queue')
+
+    def _generation_inputs(self, query, keys, queue, index, lam, data_samples) -> Dict[str, object]:
+        """What the Mix Block objective's terms may ask for (``mixup_inputs`` names)."""
+        return dict(query=query, keys=keys, index=index, lam=lam, queue=queue)
+
     def _mix_block_losses(self, view_q, keys, queue, draws, data_samples) -> Dict[str, torch.Tensor]:
-        """Step 4 (AMix-I): mixup infoNCE + non-parametric BCE of ``k(x_mix_mb)``, plus the mask loss."""
+        """Step 4: every term of the Mix Block objective on ``q_m = k(x_mix_mb)``, plus the mask loss."""
         generated, lam, index = draws['generated'], draws['lam_mb'], draws['index_mb']
         query = self._embed(self.encoder_k, mask_mix(view_q, generated['mask'], index))
-        return dict(loss_generation=self.mix_loss(query, keys, index, lam, queue),
-                    loss_generation_bce=self.mix_block_bce(query, keys, index, lam),
-                    loss_mask=self.mix_block.mask_loss(generated['raw_mask'], lam))
+        available = self._generation_inputs(query, keys, queue, index, lam, data_samples)
+        losses = {f'loss_generation_{name}': call_with_declared_inputs(loss, available)
+                  for name, loss in self.mix_block_losses.items()}
+        losses['loss_mask'] = self.mix_block.mask_loss(generated['raw_mask'], lam)
+        return losses
 
     def _online_losses(self, view_q, keys, queue, draws) -> Dict[str, torch.Tensor]:
         """Step 5: MoCo's infoNCE on the query view and the mixup infoNCE on ``x_mix_bb`` (detached mask).
@@ -181,19 +240,22 @@ class MoCoAMixCluster(MoCoAMix):
     the pseudo labels by k-means on it every ``interval`` epochs. The classifier over the K pseudo classes is the
     k-means one itself: ``logits_c = (k(x) . mu_c) / t`` with ``mu_c`` the L2-normalised centroid of cluster ``c``
     (kept with the labels), so it is exactly as fresh as the pseudo labels and has no parameters to learn. The Mix
-    Block objective (replacing AMix-I's) is ``MCE(logits(k(x_mix_mb)), y_pseudo, j, lam) + BCE(...) + L_mask``, through
-    the frozen ``k``: it reaches only the Mix Block. The pseudo labels shape the mixing policy, not the representation:
-    the online objective of ``q`` is AMix-I's.
+    Block objective of AMix-C (AMix Sec. 3.3, "L_CE + L_BCE as the clustering version"; Table 7 "CE (C)+BCE") is the
+    mixup CE of the centroid logits on the pseudo labels (``ce``: ``MCE(logits(q_m), y_pseudo, j, lam)``, AMix Eq. 3)
+    plus the non-parametric BCE on the instance keys (``bce``, AMix Eq. 6), plus ``L_mask``, through the frozen ``k``:
+    it reaches only the Mix Block. Besides AMix-I's inputs, a term may ask for the centroid ``logits`` and the pseudo
+    ``labels`` (Table 7's "pBCE (C)" row is ``PairwiseMixupBCELoss`` on them). The pseudo labels shape the mixing
+    policy, not the representation: the online objective of ``q`` is AMix-I's.
 
     Passes per step: those of :class:`MoCoAMix` plus one [N, D] x [D, K] product; the memory refresh reuses the keys.
 
     Args:
         backbone, neck, head, mix_block, mix_layer, alpha, mix_loss, queue_len, feat_dim, data_preprocessor,
             init_cfg: As in :class:`MoCoAMix`.
+        mix_block_losses (dict[str, dict], optional): The Mix Block objective. None means AMix-C's ``ce``
+            (``MixupCrossEntropyLoss`` on the pseudo labels) + ``bce`` (``NonParametricMixupBCELoss``, temperature 0.2).
         num_clusters (int): K of k-means. Defaults to 10.
         temperature (float): ``t`` of the centroid logits. Defaults to 0.2 (MoCo v2's).
-        mix_block_ce (dict): Mixup CE on pseudo labels. Defaults to ``MixupCrossEntropyLoss``.
-        mix_block_bce (dict): Pairwise BCE on pseudo labels. Defaults to ``PairwiseMixupBCELoss``.
     """
 
     def __init__(self,
@@ -204,16 +266,15 @@ class MoCoAMixCluster(MoCoAMix):
                  mix_layer: str = 'layer3',
                  alpha: float = 2.0,
                  mix_loss: dict = dict(type='MixupInfoNCELoss', temperature=0.2),
+                 mix_block_losses: Optional[Dict[str, dict]] = None,
                  num_clusters: int = 10,
                  temperature: float = 0.2,
-                 mix_block_ce: dict = dict(type='MixupCrossEntropyLoss'),
-                 mix_block_bce: dict = dict(type='PairwiseMixupBCELoss'),
                  queue_len: int = 65536,
                  feat_dim: int = 128,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None):
         super().__init__(backbone=backbone, neck=neck, head=head, mix_block=mix_block, mix_layer=mix_layer,
-                         alpha=alpha, mix_loss=mix_loss, mix_block_bce=mix_block_bce, queue_len=queue_len,
+                         alpha=alpha, mix_loss=mix_loss, mix_block_losses=mix_block_losses, queue_len=queue_len,
                          feat_dim=feat_dim, data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         if num_clusters < 2:
             raise ValueError(f'num_clusters must be >= 2, got {num_clusters}')
@@ -221,7 +282,6 @@ class MoCoAMixCluster(MoCoAMix):
             raise ValueError(f'temperature must be > 0, got {temperature}')
         self.num_clusters = num_clusters
         self.temperature = temperature
-        self.mix_block_ce = MODELS.build(mix_block_ce)
         self.register_buffer('centroids', torch.zeros(num_clusters, feat_dim))
         # Sized to the training set by ClusterAssignmentHook before a checkpoint is loaded.
         self.register_buffer('memory', torch.zeros(0, feat_dim))
@@ -280,11 +340,11 @@ class MoCoAMixCluster(MoCoAMix):
         self.store(self._sample_indices(data_samples, keys.device), keys)
         return {}
 
-    def _mix_block_losses(self, view_q, keys, queue, draws, data_samples) -> Dict[str, torch.Tensor]:
-        """Step 4 (AMix-C): mixup CE + pairwise BCE of the centroid classifier on ``k(x_mix_mb)``, plus the mask loss."""
-        generated, lam, index = draws['generated'], draws['lam_mb'], draws['index_mb']
-        labels = self._pseudo_labels(data_samples)
-        logits = self.cluster_logits(self._embed(self.encoder_k, mask_mix(view_q, generated['mask'], index)))
-        return dict(loss_generation=self.mix_block_ce(logits, labels, index, lam),
-                    loss_generation_bce=self.mix_block_bce(logits, labels, index, lam),
-                    loss_mask=self.mix_block.mask_loss(generated['raw_mask'], lam))
+    provides_pseudo_labels = True
+    generation_inputs = MoCoAMix.generation_inputs + ('logits', 'labels')
+
+    def _generation_inputs(self, query, keys, queue, index, lam, data_samples) -> Dict[str, object]:
+        """AMix-I's inputs plus the centroid logits of ``q_m`` and the batch's pseudo labels."""
+        available = super()._generation_inputs(query, keys, queue, index, lam, data_samples)
+        available.update(logits=self.cluster_logits(query), labels=self._pseudo_labels(data_samples))
+        return available

@@ -1,10 +1,14 @@
-"""Objectives on cross-view mixed samples for self-supervised AMix (SPEC section 3): mixup infoNCE, non-parametric BCE.
+"""Objectives on cross-view mixed samples for self-supervised AMix: mixup infoNCE (AMix Eq. 4), non-parametric BCE
+(AMix Eq. 6). Docs: docs/selfsup.md, Method reference.
 
 Notation: a batch of N instances, each seen in two augmented views. ``query`` [N, D] are the L2-normalised embeddings
 of the mixed samples ``x_mix_i = s * x1_i + (1 - s) * x1_{j(i)}`` (made from the first view of each instance),
 ``keys`` [N, D] the L2-normalised momentum-encoder embeddings of the *other* view ``x2`` of every instance, ``index``
 the pairing ``j`` and ``lam`` the weight of instance ``i``. The positives of ``x_mix_i`` are ``keys[i]`` (weight lam)
 and ``keys[j(i)]`` (weight 1 - lam); the MoCo queue ``queue`` [D, K] holds the negatives.
+
+Each registered loss names the arguments it takes in ``mixup_inputs``; a model calls it with those, by name, so any
+loss can be a term of a Mix Block objective (see ``MoCoAMix(mix_block_losses=...)``).
 """
 from typing import Union
 
@@ -116,6 +120,8 @@ class MixupInfoNCELoss(_TemperatureScaledLoss):
         loss_weight (float): Factor applied to the loss. Defaults to 1.0.
     """
 
+    mixup_inputs = ('query', 'keys', 'index', 'lam', 'queue')
+
     def __init__(self, temperature: float = 0.2, loss_weight: float = 1.0):
         super().__init__(temperature, loss_weight)
 
@@ -132,6 +138,8 @@ class NonParametricMixupBCELoss(_TemperatureScaledLoss):
         temperature (float): Temperature of the similarities. Defaults to 0.2.
         loss_weight (float): Factor applied to the loss. Defaults to 1.0.
     """
+
+    mixup_inputs = ('query', 'keys', 'index', 'lam')
 
     def __init__(self, temperature: float = 0.2, loss_weight: float = 1.0):
         super().__init__(temperature, loss_weight)

@@ -1,9 +1,10 @@
-"""Objectives on mixed samples: mixup cross-entropy and the parametric pairwise BCE (SPEC sections 1 and 3).
+"""Objectives on mixed samples: mixup cross-entropy (AMix Eq. 3) and the parametric pairwise BCE (AMix Sec. 3.3).
 
 Both take the logits of the mixed batch, the labels of the raw batch, the pairing ``index`` (``y_j = labels[index]``)
 and ``lam``, a float for the whole batch or a tensor [N] with one value per sample (e.g. after CutMix box
 correction). The registered wrappers let an algorithm choose the Mix Block objective from its config, e.g.
-``mix_block_loss=dict(type='MixupCrossEntropyLoss')``.
+``mix_block_loss=dict(type='MixupCrossEntropyLoss')``; they name their arguments in ``mixup_inputs`` (see
+:mod:`~openmixosr.models.losses.contrastive_mixup_losses`). Docs: docs/automix.md and docs/selfsup.md, Method reference.
 """
 from typing import Union
 
@@ -32,7 +33,7 @@ def _partner_labels(logits: torch.Tensor, labels: torch.Tensor, index: torch.Ten
 
 def mixup_cross_entropy(logits: torch.Tensor, labels: torch.Tensor, index: torch.Tensor,
                         lam: Union[float, torch.Tensor]) -> torch.Tensor:
-    """Mixup cross-entropy (SPEC section 1): ``MCE = lam * CE(p, y_i) + (1 - lam) * CE(p, y_j)``.
+    """Mixup cross-entropy (AMix Eq. 3 with the linear label mixup): ``MCE = lam * CE(p, y_i) + (1 - lam) * CE(p, y_j)``.
 
     ``p = softmax(logits)`` on the mixed sample, ``y_j = labels[index]``; equal to the cross-entropy against the mixed
     soft label ``lam * onehot(y_i) + (1 - lam) * onehot(y_j)``.
@@ -56,7 +57,7 @@ def mixup_cross_entropy(logits: torch.Tensor, labels: torch.Tensor, index: torch
 
 def pairwise_mixup_bce(logits: torch.Tensor, labels: torch.Tensor, index: torch.Tensor,
                        lam: Union[float, torch.Tensor]) -> torch.Tensor:
-    """Parametric binary cross-entropy over the two mixed classes only (AMix, SPEC section 3).
+    """Parametric binary cross-entropy over the two mixed classes only ("pBCE", AMix Sec. 3.3, unnumbered).
 
     ``L = -lam * log(p_i / (p_i + p_j)) - (1 - lam) * log(p_j / (p_i + p_j))`` with ``p_i``, ``p_j`` the softmax
     probabilities of classes ``y_i`` and ``y_j``. The softmax normaliser cancels, so it is computed stably from the two
@@ -93,6 +94,8 @@ class MixupCrossEntropyLoss(nn.Module):
         loss_weight (float): Factor applied to the loss. Defaults to 1.0.
     """
 
+    mixup_inputs = ('logits', 'labels', 'index', 'lam')
+
     def __init__(self, loss_weight: float = 1.0):
         super().__init__()
         self.loss_weight = loss_weight
@@ -109,6 +112,8 @@ class PairwiseMixupBCELoss(nn.Module):
     Args:
         loss_weight (float): Factor applied to the loss. Defaults to 1.0.
     """
+
+    mixup_inputs = ('logits', 'labels', 'index', 'lam')
 
     def __init__(self, loss_weight: float = 1.0):
         super().__init__()
