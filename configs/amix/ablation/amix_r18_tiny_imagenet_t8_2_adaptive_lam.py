@@ -1,0 +1,8 @@
+# AMix Table 8 (ablation of the Mix Block+ modules on Tiny-ImageNet), SL column, row 2: +Adaptive lam: (1 + g lam)
+# z_i, learnable g in [0, 1] initialised to 0.
+# Supervised CIFAR ResNet-18, the paper's Tiny-ImageNet recipe; rows add one module at a time in the paper's order.
+_base_ = ['../amix_r18_tiny_imagenet.py']
+model = dict(
+    mix_block=dict(
+        lam_encoding='adaptive', nonlinear_value=False, global_attention=False,
+        variance_loss=False, upsample='nearest', lam_adjust=False))

@@ -1,5 +1,0 @@
-# Paper Table 6 row 4: + cross mutual information (DIST to T(x_i), T(x_j) weighted by lam).
-# Rows 1-2 are configs/baselines/ce_r18_*.py and cutmix_r18_*.py; the full method is r18_digits.py
-# (the paper's mixed-step loss has no hard-label term: compare with row 5 to see what mixup CE adds).
-_base_ = ['../r18_digits.py']
-model = dict(relabel_loss=None, mixed_ce_weight=1.0)

@@ -1,0 +1,4 @@
+# AMix Table 7 (ablation of the Mix Block objective, self-supervised), Tiny-ImageNet column, row "infoNCE":
+# the mixup infoNCE (AMix Eq. 4) alone; Mix Block+ with every module (the self-supervised setting).
+_base_ = ['../amix_i_r18_tiny_imagenet.py']
+model = dict(mix_block_losses=dict(_delete_=True, infonce=dict(type='MixupInfoNCELoss', temperature=0.2)))

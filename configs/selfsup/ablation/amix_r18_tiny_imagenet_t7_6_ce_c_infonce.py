@@ -1,0 +1,6 @@
+# AMix Table 7 (ablation of the Mix Block objective, self-supervised), Tiny-ImageNet column, row "CE (C)+infoNCE":
+# mixup CE on the pseudo labels + mixup infoNCE; Mix Block+ with every module (the self-supervised setting).
+_base_ = ['../amix_c_r18_tiny_imagenet.py']
+model = dict(
+    mix_block_losses=dict(
+        _delete_=True, ce=dict(type='MixupCrossEntropyLoss'), infonce=dict(type='MixupInfoNCELoss', temperature=0.2)))
