@@ -1,11 +1,13 @@
 """Reproduce the ablation of the asymmetric distillation paper (Table 6) in one command.
 
-    python tools/reproduce_ablation.py configs/asym/r18_digits.py [--seeds 0 1 2] [--work-dir DIR]
+    python tools/reproduce_ablation.py configs/asym/r18_digits.py [--seeds 0 1 2] [--variants] [--work-dir DIR]
 
-The config names its teacher config (`teacher_config`) and the rows (`ablation_rows`, pairs of a name and a config
-path, both relative to the config). The tool trains the teacher once (seed 0), then every row for every seed, giving
-the distillation rows the teacher's checkpoint, and prints one table of closed-set accuracy, AUROC and OSCR (mean and
-standard deviation over the seeds, in %). Each run's log is in its work dir.
+The config names its teacher config (`teacher_config`) and the paper's rows (`ablation_rows`: a name, a config path
+relative to the config, and the id of the paper row in `openmixosr.paper_results`). `ablation_variant_rows` lists
+rows of ours that vary a paper row (e.g. mixup CE on the mixed samples); they run only with `--variants`. The tool
+trains the teacher once (seed 0), then every row for every seed, giving the distillation rows the teacher's
+checkpoint, and prints one table of closed-set accuracy, AUROC and OSCR (mean and standard deviation over the seeds,
+in %) with the paper's published numbers beside them. Each run's log is in its work dir.
 """
 import argparse
 import json
@@ -19,7 +21,10 @@ import numpy as np
 from mmengine.config import Config
 from mmengine.utils import ProgressBar
 
+from openmixosr.paper_results import row_by_id
+
 METRICS = (('accuracy', 'osr/accuracy'), ('AUROC', 'osr/auroc'), ('OSCR', 'osr/oscr'))
+PAPER_METRICS = (('paper acc.', 'accuracy'), ('paper AUROC', 'auroc'), ('paper OSCR', 'oscr'))
 TRAIN = osp.join(osp.dirname(osp.abspath(__file__)), 'train.py')
 
 
@@ -27,6 +32,8 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description='Train a teacher and every ablation row; print one table')
     parser.add_argument('config', help='distillation config with `teacher_config` and `ablation_rows`')
     parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1], help='seeds of the rows (default: 0 1)')
+    parser.add_argument('--variants', action='store_true',
+                        help='also run `ablation_variant_rows` (ours, not the paper\'s rows)')
     parser.add_argument('--work-dir', help='root of all work dirs (default: work_dirs/ablation_CONFIG_NAME)')
     parser.add_argument('--cfg-options', nargs='+', default=[],
                         help='options passed to every run, e.g. `train_cfg.max_epochs=5` for a shorter smoke run')
@@ -69,15 +76,32 @@ def last_checkpoint(work_dir: str) -> str:
         return file.read().strip()
 
 
-def format_table(results: dict, seeds, title: str) -> str:
-    """One row per method: mean +- std over the seeds of each metric (in %)."""
-    header = ['method'] + [name for name, _ in METRICS]
+def paper_numbers(row_id) -> dict:
+    """The published numbers of a paper row (``{}`` for rows of ours)."""
+    return dict(row_by_id(row_id).results) if row_id else {}
+
+
+def format_table(results: dict, seeds, title: str, paper: dict = None) -> str:
+    """One row per method: mean +- std over the seeds of each metric (in %), then the paper's numbers if given.
+
+    Args:
+        results (dict): Method -> list of metric records (one per seed).
+        seeds (list[int]): The seeds (for the title only).
+        title (str): First line.
+        paper (dict, optional): Method -> the paper's published numbers (``accuracy``, ``auroc``, ``oscr``); a paper
+            column is shown when any method has that number.
+    """
+    paper = paper or {}
+    paper_columns = [(name, key) for name, key in PAPER_METRICS if any(key in numbers for numbers in paper.values())]
+    header = ['method'] + [name for name, _ in METRICS] + [name for name, _ in paper_columns]
     rows = []
     for method, runs in results.items():
         cells = [method]
         for _, key in METRICS:
             values = np.array([run[key] for run in runs])
             cells.append(f'{values.mean():.2f} ± {values.std():.2f}' if len(values) > 1 else f'{values[0]:.2f}')
+        numbers = paper.get(method, {})
+        cells += [f'{numbers[key]:.2f}' if key in numbers else '' for _, key in paper_columns]
         rows.append(cells)
     widths = [max(len(row[i]) for row in [header] + rows) for i in range(len(header))]
     line = lambda cells: ' | '.join(c.ljust(w) for c, w in zip(cells, widths))  # noqa: E731
@@ -93,14 +117,17 @@ def main(argv=None):
     config_dir = osp.dirname(osp.abspath(args.config))
     resolve = lambda path: osp.normpath(osp.join(config_dir, path))  # noqa: E731
     work_root = args.work_dir or osp.join('work_dirs', 'ablation_' + osp.splitext(osp.basename(args.config))[0])
-    rows = [(name, resolve(path)) for name, path in cfg.ablation_rows]
+    rows = [(name, resolve(path), paper_id) for name, path, paper_id in cfg.ablation_rows]
+    if args.variants:
+        rows += [(name, resolve(path), None) for name, path in cfg.get('ablation_variant_rows', [])]
 
     progress = ProgressBar(1 + len(rows) * len(args.seeds))
     teacher_dir = osp.join(work_root, 'teacher')
     results = {'teacher': [train(resolve(cfg.teacher_config), teacher_dir, seed=0, options=args.cfg_options)]}
     checkpoint = last_checkpoint(teacher_dir)
     progress.update()
-    for name, config in rows:
+    paper = {name: paper_numbers(paper_id) for name, _, paper_id in rows}
+    for name, config, _ in rows:
         distills = Config.fromfile(config).model.type == 'AsymmetricDistiller'
         options = [*args.cfg_options, *([f'model.teacher_checkpoint={checkpoint}'] if distills else [])]
         slug = ''.join(c if c.isalnum() else '_' for c in name).strip('_')
@@ -109,7 +136,8 @@ def main(argv=None):
             results[name].append(train(config, osp.join(work_root, slug, f'seed{seed}'), seed, options))
             progress.update()
     table = format_table(results, args.seeds,
-                         f'Ablation (mean ± std over seeds {list(args.seeds)}; teacher: seed 0; values in %)')
+                         f'Ablation (mean ± std over seeds {list(args.seeds)}; teacher: seed 0; values in %; '
+                         f'paper: asymmetric distillation Table 6, Tiny-ImageNet)', paper)
     print('\n' + table)
     with open(osp.join(work_root, 'ablation.txt'), 'w') as file:
         file.write(table + '\n')

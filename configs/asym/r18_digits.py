@@ -14,11 +14,16 @@ default_hooks = dict(logger=dict(interval=5), checkpoint=dict(interval=10))
 
 # Paper Table 6 on this data, for tools/reproduce_ablation.py (paths relative to this file).
 teacher_config = '../baselines/ce_r50w16_digits.py'
-ablation_rows = [
-    ('vanilla CE', '../baselines/ce_r18w16_digits.py'),
-    ('+ CutMix', '../baselines/cutmix_r18w16_digits.py'),
-    ('+ CutMix + KD', './ablation/r18_digits_t6_3_cutmix_kd.py'),
-    ('+ CMI', './ablation/r18_digits_t6_4_cmi.py'),
-    ('+ relabel', './ablation/r18_digits_t6_5_relabel.py'),
-    ('full method (paper loss)', './r18_digits.py'),
+ablation_rows = [  # (name, config, paper row in openmixosr/paper_results.py)
+    ('ResNet-18 (vanilla CE)', '../baselines/ce_r18w16_digits.py', 'asym.t6.resnet18'),
+    ('(a) CutMix', '../baselines/cutmix_r18w16_digits.py', 'asym.t6.a'),
+    ('(b) CutMix + KD', './ablation/r18_digits_t6_b_cutmix_kd.py', 'asym.t6.b'),
+    ('(c) + CMI', './ablation/r18_digits_t6_c_cmi.py', 'asym.t6.c'),
+    ('(d) + relabel (full method)', './r18_digits.py', 'asym.t6.d'),
+]
+# Ours, not the paper's: the same rows plus mixup CE on the non-confusing mixed samples (`--variants`).
+ablation_variant_rows = [
+    ('(b) + mixup CE (ours)', './ablation/r18_digits_t6_b_cutmix_kd_mixup_ce.py'),
+    ('(c) + mixup CE (ours)', './ablation/r18_digits_t6_c_cmi_mixup_ce.py'),
+    ('(d) + mixup CE (ours)', './ablation/r18_digits_t6_d_relabel_mixup_ce.py'),
 ]

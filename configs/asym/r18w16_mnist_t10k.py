@@ -15,11 +15,16 @@ train_dataloader = dict(batch_size=64)
 default_hooks = dict(logger=dict(interval=20), checkpoint=dict(interval=5))
 
 teacher_config = '../baselines/ce_r50w16_mnist_t10k.py'
-ablation_rows = [
-    ('vanilla CE', '../baselines/ce_r18w16_mnist_t10k.py'),
-    ('+ CutMix', '../baselines/cutmix_r18w16_mnist_t10k.py'),
-    ('+ CutMix + KD', './ablation/r18w16_mnist_t10k_t6_3_cutmix_kd.py'),
-    ('+ CMI', './ablation/r18w16_mnist_t10k_t6_4_cmi.py'),
-    ('+ relabel', './ablation/r18w16_mnist_t10k_t6_5_relabel.py'),
-    ('full method (paper loss)', './r18w16_mnist_t10k.py'),
+ablation_rows = [  # (name, config, paper row in openmixosr/paper_results.py)
+    ('ResNet-18 (vanilla CE)', '../baselines/ce_r18w16_mnist_t10k.py', 'asym.t6.resnet18'),
+    ('(a) CutMix', '../baselines/cutmix_r18w16_mnist_t10k.py', 'asym.t6.a'),
+    ('(b) CutMix + KD', './ablation/r18w16_mnist_t10k_t6_b_cutmix_kd.py', 'asym.t6.b'),
+    ('(c) + CMI', './ablation/r18w16_mnist_t10k_t6_c_cmi.py', 'asym.t6.c'),
+    ('(d) + relabel (full method)', './r18w16_mnist_t10k.py', 'asym.t6.d'),
+]
+# Ours, not the paper's: the same rows plus mixup CE on the non-confusing mixed samples (`--variants`).
+ablation_variant_rows = [
+    ('(b) + mixup CE (ours)', './ablation/r18w16_mnist_t10k_t6_b_cutmix_kd_mixup_ce.py'),
+    ('(c) + mixup CE (ours)', './ablation/r18w16_mnist_t10k_t6_c_cmi_mixup_ce.py'),
+    ('(d) + mixup CE (ours)', './ablation/r18w16_mnist_t10k_t6_d_relabel_mixup_ce.py'),
 ]

@@ -40,11 +40,34 @@ def test_config_without_rows_is_refused(tmp_path):
         _tool().main([str(config)])
 
 
-def test_digits_config_rows_exist():
+@pytest.mark.parametrize('config', ['r18_digits.py', 'r18w16_mnist_t10k.py', 'r18_tiny.py'])
+def test_ablation_rows_are_the_papers_rows(config):
+    """Default rows = Table 6 in the paper's order, each pinned to its transcribed paper row; variants run apart."""
     from mmengine.config import Config
-    cfg = Config.fromfile(REPO_ROOT / 'configs/asym/r18_digits.py')
+
+    from openmixosr.paper_results import CPU_COUNTERPARTS, row_by_id
+    cfg = Config.fromfile(REPO_ROOT / 'configs/asym' / config)
     base = REPO_ROOT / 'configs/asym'
     assert (base / cfg.teacher_config).resolve().is_file()
-    assert [name for name, _ in cfg.ablation_rows][:2] == ['vanilla CE', '+ CutMix']
-    for _, path in cfg.ablation_rows:
-        assert (base / path).resolve().is_file(), path
+    assert [paper_id for _, _, paper_id in cfg.ablation_rows] == [
+        'asym.t6.resnet18', 'asym.t6.a', 'asym.t6.b', 'asym.t6.c', 'asym.t6.d']
+    for _, path, paper_id in cfg.ablation_rows:
+        resolved = (base / path).resolve()
+        assert resolved.is_file(), path
+        row = row_by_id(paper_id)
+        relative = str(resolved.relative_to(REPO_ROOT))
+        # the row's config is the paper row itself (Tiny) or its declared CPU counterpart (digits, MNIST)
+        assert relative == row.config or CPU_COUNTERPARTS.get(relative) == paper_id, (relative, paper_id)
+    for name, path in cfg.ablation_variant_rows:
+        assert '(ours)' in name and 'mixup_ce' in path and (base / path).resolve().is_file()
+
+
+def test_table_prints_the_papers_numbers_beside():
+    runs = [{'osr/accuracy': 90.0, 'osr/auroc': 80.0, 'osr/oscr': 70.0}]
+    tool = _tool()
+    paper = {'(d) full': tool.paper_numbers('asym.t6.d'), 'ours': tool.paper_numbers(None)}
+    table = tool.format_table({'teacher': runs, '(d) full': runs, 'ours': runs}, seeds=[0], title='T', paper=paper)
+    header, _, teacher, full, ours = table.splitlines()[1:]
+    assert 'paper acc.' in header and 'paper AUROC' in header and 'paper OSCR' not in header  # Table 6: no OSCR
+    assert [cell.strip() for cell in full.split('|')[-2:]] == ['87.30', '85.30']
+    assert '87.30' not in teacher and '87.30' not in ours
