@@ -81,7 +81,7 @@ class MoCoAMix(MoCo):
 
     1. keys ``k2 = normalize(k(x2))`` (shuffled BN under DDP, no graph);
     2. ``z = k.backbone`` up to ``mix_layer`` on ``x1``; two ``(lam, j)`` draws; the Mix Block makes ``s_mb`` (graph)
-       and ``s_bb`` (detached) -- the Momentum Pipeline of SPEC section 4;
+       and ``s_bb`` (detached) -- AutoMix's Momentum Pipeline (AutoMix Sec. 3.2; docs/automix.md, Method reference);
     3. cross-view mixing: ``x_mix = s * x1_i + (1 - s) * x1_j``, whose positives are the *other* views ``k2_i``
        (weight lam) and ``k2_j`` (weight 1 - lam); the negatives are MoCo's queue;
     4. Mix Block objective through the frozen ``k`` (reaches only the Mix Block): the sum of the named terms of

@@ -1,0 +1,459 @@
+"""Transcription of the papers' result tables that OpenMixOSR's configs reproduce.
+
+One :class:`PaperRow` per table row (and per column group where a table's columns are separate experiments, such as
+AMix Table 8's SL and CL columns): the published numbers as the table prints them, the config that reproduces the row
+and the component switches that *define* it. ``tests/test_paper_results.py`` builds every config named here and checks
+each switch on the built model (or the config), checks that every row of a table marked complete is transcribed, and
+that every config whose header names a paper table is either a row here or a declared variant of one.
+``tools/analysis/paper_rows.py`` prints the transcription (``docs/paper_results.md`` is its output) and
+``tools/reproduce_ablation.py`` prints the paper's numbers beside the measured ones from here.
+
+Switch paths: ``model.a.b`` is read from the model built from the config, ``cfg.a.b`` from the config itself. A path
+part reads an attribute, a key of a dict / ``ModuleDict``, or, in a list of dicts (``custom_hooks``), the dict whose
+``type`` it names; ``type`` gives the class name of a built object and ``keys`` the sorted keys of a mapping.
+
+The papers:
+
+- ``automix``: Liu et al., "AutoMix: Unveiling the Power of Mixup for Stronger Classifiers", ECCV 2022.
+- ``amix``: Liu et al., "Improving Discriminative Visual Representation Learning via Automatic Mixup" (AMix).
+- ``asym``: Jia et al., "Revealing the Two Sides of Data Augmentation: An Asymmetric Distillation-based Win-Win
+  Solution for Open-Set Recognition", IJCAI 2024.
+"""
+from typing import Any, Dict, NamedTuple, Optional, Tuple
+
+CONFIG = 'config'
+PENDING = 'pending'
+NOT_REPRODUCIBLE = 'not reproducible'
+STATUSES = (CONFIG, PENDING, NOT_REPRODUCIBLE)
+
+PAPERS = dict(
+    automix='AutoMix (Liu et al., ECCV 2022)',
+    amix='AMix (Liu et al., Automatic Mixup)',
+    asym='Asymmetric distillation for OSR (Jia et al., IJCAI 2024)',
+)
+
+
+class PaperTable(NamedTuple):
+    """A table of a paper: what it reports and whether every one of its rows is transcribed."""
+    paper: str
+    table: str
+    caption: str
+    metrics: Tuple[str, ...]
+    complete: bool
+    num_rows: Optional[int] = None  # rows x column groups as transcribed, for complete tables
+
+
+class PaperRow(NamedTuple):
+    """One row (or one column group of a row) of a paper table.
+
+    Attributes:
+        id (str): ``paper.table.row[.column]``, unique.
+        paper (str): Key of :data:`PAPERS`.
+        table (str): Table number as printed.
+        row (str): Row name as printed.
+        column (str): Column group ('' when the row is one experiment).
+        results (dict): Published numbers, in %, keyed by metric (``accuracy``, ``auroc``, ``oscr``, ``top1``,
+            ``linear_top1``; ``<column>/<metric>`` when one row spans several experiments).
+        status (str): ``'config'`` (reproduced by ``config``), ``'pending'`` or ``'not reproducible'``.
+        config (str, optional): Path of the config, relative to the repository root.
+        defines (dict): Switch path -> value that define the row (see the module docstring).
+        reason (str): Why a row has no config (pending / not reproducible), or a note on a config row.
+    """
+    id: str
+    paper: str
+    table: str
+    row: str
+    column: str
+    results: Dict[str, float]
+    status: str
+    config: Optional[str] = None
+    defines: Dict[str, Any] = {}
+    reason: str = ''
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Switches shared by many rows.
+
+AUTOMIX_RECIPE_CIFAR100 = {'cfg.train_cfg.max_epochs': 800, 'cfg.optim_wrapper.optimizer.lr': 0.1,
+                           'cfg.optim_wrapper.optimizer.weight_decay': 1e-4, 'cfg.train_dataloader.batch_size': 100,
+                           'model.head.num_classes': 100}
+AUTOMIX_RECIPE_TINY = {'cfg.train_cfg.max_epochs': 400, 'cfg.optim_wrapper.optimizer.lr': 0.2,
+                       'cfg.optim_wrapper.optimizer.weight_decay': 1e-4, 'cfg.train_dataloader.batch_size': 100,
+                       'model.head.num_classes': 200}
+MOMENTUM_PIPELINE = {'model.alpha': 2.0, 'model.mix_layer': 'layer3', 'model.eval_network': 'momentum',
+                     'cfg.custom_hooks.MomentumPipelineHook.momentum': 0.999,
+                     'cfg.custom_hooks.MomentumPipelineHook.end_momentum': 1.0,
+                     'cfg.custom_hooks.MomentumPipelineHook.mask_loss_weight': 0.1,
+                     'cfg.custom_hooks.MomentumPipelineHook.mask_loss_schedule': 'linear'}
+AUTOMIX_MODEL = {'model.type': 'AutoMix', 'model.mix_block.type': 'MixBlock', 'model.mix_block.upsample': 'nearest',
+                 'model.mix_block.lam_margin': 0.1, 'model.mix_block_loss.type': 'MixupCrossEntropyLoss',
+                 **MOMENTUM_PIPELINE}
+MIX_BLOCK_PLUS_SWITCHES = ('lam_encoding', 'nonlinear_value', 'global_attention', 'variance_loss', 'upsample',
+                           'lam_adjust')
+AMIX_SUPERVISED_BLOCK = dict(lam_encoding='adaptive', nonlinear_value=True, global_attention=True,
+                             variance_loss=True, upsample='bilinear', lam_adjust=False)
+AMIX_SELFSUP_BLOCK = dict(AMIX_SUPERVISED_BLOCK, lam_adjust=True)
+
+
+def mix_block_plus(**switches) -> Dict[str, Any]:
+    """Switch paths of a Mix Block+ with the given module switches."""
+    return {'model.mix_block.type': 'MixBlockPlus', **{f'model.mix_block.{k}': v for k, v in switches.items()}}
+
+
+AMIX_SUPERVISED = {'model.type': 'AutoMix', **mix_block_plus(**AMIX_SUPERVISED_BLOCK),
+                   'model.mix_block_loss.type': 'MixupCrossEntropyLoss', **MOMENTUM_PIPELINE}
+NP_BCE = 'NonParametricMixupBCELoss'
+AMIX_I_OBJECTIVE = {'model.type': 'MoCoAMix', 'model.mix_block_losses.keys': ['bce', 'infonce'],
+                    'model.mix_block_losses.infonce.type': 'MixupInfoNCELoss',
+                    'model.mix_block_losses.bce.type': NP_BCE}
+AMIX_C_OBJECTIVE = {'model.type': 'MoCoAMixCluster', 'model.mix_block_losses.keys': ['bce', 'ce'],
+                    'model.mix_block_losses.ce.type': 'MixupCrossEntropyLoss',
+                    'model.mix_block_losses.bce.type': NP_BCE}
+
+OSR_RECIPE = {'cfg.train_cfg.max_epochs': 200, 'cfg.train_dataloader.batch_size': 32,
+              'cfg.optim_wrapper.optimizer.lr': 0.1, 'cfg.optim_wrapper.optimizer.momentum': 0.9,
+              'cfg.optim_wrapper.optimizer.weight_decay': 5e-4}
+ASYM_FULL = {'model.type': 'AsymmetricDistiller', 'model.teacher.backbone.depth': 50,
+             'model.mixer.type': 'PairedCutMix',
+             'model.mixer.alpha': 1.0, 'model.p_mix': 0.5, 'model.kd_loss.type': 'DISTLoss',
+             'model.cmi_loss.type': 'CrossMutualInformationLoss', 'model.relabel_loss.type': 'RelabelLoss',
+             'model.relabel_loss.smoothing': True, 'model.mu': 1.0, 'model.eta': 1.0, 'model.kd_target': 'mixed',
+             'model.mixed_ce_weight': 0.0, 'model.eval_network': 'student', **OSR_RECIPE}
+ASYM_R18 = {**ASYM_FULL, 'model.student.backbone.depth': 18}
+
+
+def without(defines: Dict[str, Any], *prefixes: str) -> Dict[str, Any]:
+    """``defines`` less the switches under the given path prefixes (a term the row drops)."""
+    return {path: value for path, value in defines.items() if not path.startswith(prefixes)}
+TINY_OSR = {'cfg.num_classes': 20}
+
+OTHER_METHOD = 'another method: not implemented in this toolkit'
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Tables.
+
+TABLES = (
+    PaperTable('asym', '2', 'OSR benchmark (mean over the 5 published splits): closed-set accuracy and AUROC',
+               ('accuracy', 'auroc'), complete=True, num_rows=13),
+    PaperTable('asym', '3', 'Semantic Shift Benchmark: accuracy, AUROC and OSCR on Easy / Hard unknown classes',
+               ('accuracy', 'auroc', 'oscr'), complete=True, num_rows=5),
+    PaperTable('asym', '4', 'Large-scale benchmark: Tiny-ImageNet (200 classes) against ImageNet-21K Easy / Hard',
+               ('auroc', 'oscr'), complete=True, num_rows=7),
+    PaperTable('asym', '5', 'MobileNet-V2 on Tiny-ImageNet', ('accuracy', 'auroc'), complete=True, num_rows=3),
+    PaperTable('asym', '6', 'Ablation of the proposed terms on Tiny-ImageNet', ('accuracy', 'auroc'), complete=True,
+               num_rows=5),
+    PaperTable('asym', '7', 'mu / eta grid on Tiny-ImageNet', ('accuracy', 'auroc'), complete=True, num_rows=9),
+    PaperTable('amix', '7', 'Ablation of the Mix Block objective (self-supervised, linear top-1)', ('linear_top1', ),
+               complete=True, num_rows=14),
+    PaperTable('amix', '8', 'Ablation of the Mix Block+ modules on Tiny-ImageNet (SL top-1, CL linear top-1)',
+               ('top1', 'linear_top1'), complete=True, num_rows=14),
+    PaperTable('amix', '2', 'Supervised top-1 on CIFAR-100, CUB-200, FGVC-Aircraft (AMix row)', ('top1', ),
+               complete=False),
+    PaperTable('amix', '3', 'Supervised top-1 on Tiny-ImageNet and ImageNet-1k (AMix row)', ('top1', ),
+               complete=False),
+    PaperTable('amix', '4', 'Linear top-1 on STL-10 (MoCo v2, AMix-I, AMix-C rows)', ('linear_top1', ),
+               complete=False),
+    PaperTable('amix', '5', 'Linear top-1 on Tiny-ImageNet and ImageNet-1k (MoCo v2, AMix-I, AMix-C rows)',
+               ('linear_top1', ), complete=False),
+    PaperTable('automix', '1', 'Small-scale classification top-1 (AutoMix row)', ('top1', ), complete=False),
+)
+
+
+def _row(id, paper, table, row, results, config=None, defines=None, column='', status=None, reason=''):
+    status = status or (CONFIG if config else NOT_REPRODUCIBLE)
+    return PaperRow(id, paper, table, row, column, results, status, config, defines or {}, reason)
+
+
+# Asymmetric distillation, Table 2 (OSR benchmark). Each cell is the mean over the 5 splits (run every split with
+# `--cfg-options split=K`); '-' cells are left out.
+_T2_DATA = (('svhn', 'SVHN', 'r18_svhn', 6), ('cifar10', 'CIFAR-10', 'r18_cifar10', 6),
+            ('cifar_plus10', 'CIFAR+10', 'r18_cifar_plus10', 4), ('cifar_plus50', 'CIFAR+50', 'r18_cifar_plus50', 4),
+            ('tiny', 'TinyImageNet', 'r18_tiny', 20))
+_T2_OTHERS = (
+    ('crosr', 'CROSR (CVPR, 2019)', dict(svhn=(None, 89.9), cifar10=(None, 88.3), cifar_plus10=(None, 91.2),
+                                         cifar_plus50=(None, 90.5), tiny=(None, 58.9))),
+    ('c2ae', 'C2AE (CVPR, 2019)', dict(svhn=(None, 92.2), cifar10=(None, 89.5), cifar_plus10=(None, 95.5),
+                                       cifar_plus50=(None, 93.7), tiny=(None, 74.8))),
+    ('rpl', 'RPL (ECCV, 2020)', dict(svhn=(None, 93.4), cifar10=(None, 82.7), cifar_plus10=(None, 84.2),
+                                     cifar_plus50=(None, 83.2), tiny=(None, 68.8))),
+    ('arpl_cs', 'ARPL+CS (TPAMI, 2021)', dict(svhn=(None, 96.7), cifar10=(None, 91.0), cifar_plus10=(None, 97.1),
+                                              cifar_plus50=(None, 95.1), tiny=(None, 78.2))),
+    ('cssr', 'CSSR (TPAMI, 2022)', dict(svhn=(None, 97.9), cifar10=(None, 91.3), cifar_plus10=(None, 96.3),
+                                        cifar_plus50=(None, 96.2), tiny=(None, 82.3))),
+    ('agc', 'AGC (ICLR, 2022)', dict(svhn=(97.6, 97.1), cifar10=(96.4, 93.6), cifar_plus10=(97.8, 97.9),
+                                     cifar_plus50=(97.8, 96.5), tiny=(84.6, 82.7))),
+    ('openmix', 'OpenMix+ (TCSVT, 2023)', dict(cifar10=(95.3, 86.9), cifar_plus10=(96.8, 93.1),
+                                               cifar_plus50=(96.8, 92.5), tiny=(58.4, 75.1))),
+    ('cmpkd', 'CMPKD (NIPS, 2022)', dict(svhn=(97.6, 92.1), cifar10=(96.8, 84.1), cifar_plus10=(97.8, 95.0),
+                                         cifar_plus50=(97.8, 91.9), tiny=(86.9, 82.5))),
+)
+_T2_OURS = dict(svhn=(97.7, 97.2), cifar10=(96.9, 94.0), cifar_plus10=(98.0, 98.1), cifar_plus50=(98.0, 96.8),
+                tiny=(87.3, 85.3))
+
+
+def _pairs(cells: dict) -> Dict[str, float]:
+    results = {}
+    for column, (accuracy, auroc) in cells.items():
+        if accuracy is not None:
+            results[f'{column}/accuracy'] = accuracy
+        results[f'{column}/auroc'] = auroc
+    return results
+
+
+ASYM_ROWS = [
+    _row(f'asym.t2.{key}', 'asym', '2', name, _pairs(cells), reason=OTHER_METHOD) for key, name, cells in _T2_OTHERS
+] + [
+    _row(f'asym.t2.ours.{key}', 'asym', '2', 'Ours', dict(accuracy=_T2_OURS[key][0], auroc=_T2_OURS[key][1]),
+         config=f'configs/asym/{config}.py', column=column, defines={**ASYM_R18, 'cfg.num_classes': known})
+    for key, column, config, known in _T2_DATA
+] + [
+    # Table 3: Semantic Shift Benchmark (the configs arrive with the SSB issue).
+    _row('asym.t3.arpl', 'asym', '3', 'ARPL (TPAMI, 2021)',
+         {'cub/accuracy': 85.9, 'cub/auroc_easy': 83.5, 'cub/auroc_hard': 75.5, 'cub/oscr_easy': 76.0,
+          'cub/oscr_hard': 69.6, 'scars/accuracy': 96.9, 'scars/auroc_easy': 94.8, 'scars/auroc_hard': 83.6,
+          'scars/oscr_easy': 92.8, 'scars/oscr_hard': 82.3, 'aircraft/accuracy': 91.5, 'aircraft/auroc_easy': 87.0,
+          'aircraft/auroc_hard': 77.7, 'aircraft/oscr_easy': 83.3, 'aircraft/oscr_hard': 74.9}, reason=OTHER_METHOD),
+    _row('asym.t3.agc', 'asym', '3', 'AGC (ICLR, 2022)',
+         {'cub/accuracy': 86.2, 'cub/auroc_easy': 88.3, 'cub/auroc_hard': 79.3, 'cub/oscr_easy': 79.8,
+          'cub/oscr_hard': 73.1, 'scars/accuracy': 97.1, 'scars/auroc_easy': 94.0, 'scars/auroc_hard': 82.2,
+          'scars/oscr_easy': 92.2, 'scars/oscr_hard': 81.1, 'aircraft/accuracy': 91.7, 'aircraft/auroc_easy': 90.7,
+          'aircraft/auroc_hard': 82.3, 'aircraft/oscr_easy': 86.8, 'aircraft/oscr_hard': 79.8}, reason=OTHER_METHOD),
+] + [
+    _row(f'asym.t3.ours.{key}', 'asym', '3', 'Ours',
+         dict(accuracy=acc, auroc_easy=ae, auroc_hard=ah, oscr_easy=oe, oscr_hard=oh), column=column,
+         status=PENDING, reason='Semantic Shift Benchmark datasets and configs: the SSB issue (not built yet)')
+    for key, column, (acc, ae, ah, oe, oh) in (('cub', 'CUB', (87.6, 89.6, 82.0, 81.4, 75.8)),
+                                             ('scars', 'SCars', (96.9, 95.5, 84.9, 93.3, 83.5)),
+                                             ('aircraft', 'FGVC-Aircraft', (91.1, 90.1, 83.5, 86.2, 80.9)))
+] + [
+    # Table 4: large-scale benchmark.
+    _row(f'asym.t4.{key}', 'asym', '4', name, dict(auroc_easy=ae, oscr_easy=oe, auroc_hard=ah, oscr_hard=oh),
+         column=backbone, reason=OTHER_METHOD)
+    for key, name, backbone, (ae, oe, ah, oh) in (
+        ('arpl', 'ARPL', 'VGG32', (51.4, 33.8, 52.4, 34.4)), ('agc', 'AGC', 'VGG32', (72.8, 44.1, 72.1, 43.8)),
+        ('clip', 'CLIP', 'ViT-B/32', (72.9, 44.0, 72.3, 43.6)), ('coop', 'CoOp', 'ViT-B/32', (74.6, 54.3, 73.3, 53.3)),
+        ('a2pt', 'A^2Pt', 'ViT-B/32', (76.6, 58.7, 74.7, 57.4)))
+] + [
+    _row('asym.t4.ours.r18', 'asym', '4', 'Ours', dict(auroc_easy=77.1, oscr_easy=60.8, auroc_hard=75.7,
+                                                        oscr_hard=60.1), column='ResNet18', status=PENDING,
+         reason="large-scale benchmark (ImageNet-21K unknown classes): the large-scale issue; the paper's own "
+                'Easy / Hard class lists are not available here'),
+    _row('asym.t4.ours.vit', 'asym', '4', 'Ours', dict(auroc_easy=79.3, oscr_easy=64.8, auroc_hard=75.7,
+                                                        oscr_hard=62.8), column='ViT-B/32',
+         reason='ViT-B/32 student: no ViT configs in this toolkit (the paper gives no recipe for it)'),
+    # Table 5: MobileNet-V2.
+    _row('asym.t5.agc_vgg32', 'asym', '5', 'AGC', dict(accuracy=84.64, auroc=82.68), column='VGG-32',
+         reason=OTHER_METHOD),
+    _row('asym.t5.agc_mbv2', 'asym', '5', 'AGC', dict(accuracy=82.46, auroc=80.68), column='MobileNet-V2',
+         reason=OTHER_METHOD),
+    _row('asym.t5.ours_mbv2', 'asym', '5', 'Ours', dict(accuracy=85.70, auroc=83.32), column='MobileNet-V2',
+         config='configs/asym/mbv2_tiny.py',
+         defines={**ASYM_FULL, 'model.student.backbone.type': 'MobileNetV2',
+                  'model.student.backbone.widen_factor': 1.0, **TINY_OSR}),
+    # Table 6: ablation on Tiny-ImageNet.
+    _row('asym.t6.resnet18', 'asym', '6', 'ResNet-18', dict(accuracy=84.3, auroc=82.8),
+         config='configs/baselines/ce_r18_tiny_imagenet.py',
+         defines={'model.type': 'OpenSetClassifier', 'model.backbone.depth': 18,
+                  'model.data_preprocessor.batch_augments': None, **OSR_RECIPE, **TINY_OSR}),
+    _row('asym.t6.a', 'asym', '6', '(a) CutMix', dict(accuracy=87.4, auroc=81.0),
+         config='configs/baselines/cutmix_r18_tiny_imagenet.py',
+         defines={'model.type': 'OpenSetClassifier', 'model.backbone.depth': 18,
+                  'cfg.model.train_cfg.augments.type': 'CutMix', 'cfg.model.train_cfg.augments.alpha': 1.0,
+                  **OSR_RECIPE, **TINY_OSR}),
+    _row('asym.t6.b', 'asym', '6', '(b) CutMix + Distillation', dict(accuracy=88.8, auroc=82.5),
+         config='configs/asym/ablation/r18_tiny_t6_b_cutmix_kd.py',
+         defines={**without(ASYM_R18, 'model.cmi_loss.', 'model.relabel_loss.'), 'model.cmi_loss': None,
+                  'model.relabel_loss': None, **TINY_OSR}),
+    _row('asym.t6.c', 'asym', '6', '(c) + CMI', dict(accuracy=87.8, auroc=84.8),
+         config='configs/asym/ablation/r18_tiny_t6_c_cmi.py',
+         defines={**without(ASYM_R18, 'model.relabel_loss.'), 'model.relabel_loss': None, **TINY_OSR}),
+    _row('asym.t6.d', 'asym', '6', '(d) + Smoothed two-hot label', dict(accuracy=87.3, auroc=85.3),
+         config='configs/asym/r18_tiny.py', defines={**ASYM_R18, **TINY_OSR},
+         reason='the full method: the same row as Table 2, Ours, TinyImageNet'),
+]
+
+# Table 7: the mu / eta grid (rows eta, columns mu), Tiny-ImageNet.
+_T7_GRID = {(0.5, 0.5): (87.7, 85.1), (1.0, 0.5): (87.6, 85.0), (2.0, 0.5): (87.4, 85.0),
+            (0.5, 1.0): (87.3, 84.9), (1.0, 1.0): (87.3, 85.3), (2.0, 1.0): (87.5, 85.1),
+            (0.5, 2.0): (86.8, 84.9), (1.0, 2.0): (87.3, 84.7), (2.0, 2.0): (87.5, 84.9)}
+_TAG = {0.5: '05', 1.0: '1', 2.0: '2'}
+ASYM_ROWS += [
+    _row(f'asym.t7.mu{_TAG[mu]}_eta{_TAG[eta]}', 'asym', '7', f'eta = {eta}', dict(accuracy=acc, auroc=auroc),
+         column=f'mu = {mu}',
+         config='configs/asym/r18_tiny.py' if mu == eta == 1.0 else
+         f'configs/asym/ablation/r18_tiny_t7_mu{_TAG[mu]}_eta{_TAG[eta]}.py',
+         defines={**ASYM_R18, 'model.mu': mu, 'model.eta': eta, **TINY_OSR})
+    for (mu, eta), (acc, auroc) in _T7_GRID.items()
+]
+
+# AMix Table 7: the Mix Block objective (self-supervised; linear top-1). STL-10 numbers match AMix Table 4's
+# 400-epoch column (e.g. 85.44 / 85.60 here, 85.37 / 85.56 there), so the STL-10 rows pre-train 400 epochs.
+_AMIX_T7 = (
+    ('1_bce', 'BCE', 'i', {'model.type': 'MoCoAMix', 'model.mix_block_losses.keys': ['bce'],
+                           'model.mix_block_losses.bce.type': NP_BCE}, 85.25, 41.28),
+    ('2_infonce', 'infoNCE', 'i', {'model.type': 'MoCoAMix', 'model.mix_block_losses.keys': ['infonce'],
+                                   'model.mix_block_losses.infonce.type': 'MixupInfoNCELoss'}, 85.37, 41.90),
+    ('3_infonce_bce', 'infoNCE+BCE', 'i', AMIX_I_OBJECTIVE, 85.44, 41.97),
+    ('4_pbce_c', 'pBCE (C)', 'c', {'model.type': 'MoCoAMixCluster', 'model.mix_block_losses.keys': ['pbce'],
+                                   'model.mix_block_losses.pbce.type': 'PairwiseMixupBCELoss'}, 85.45, 42.18),
+    ('5_ce_c', 'CE (C)', 'c', {'model.type': 'MoCoAMixCluster', 'model.mix_block_losses.keys': ['ce'],
+                               'model.mix_block_losses.ce.type': 'MixupCrossEntropyLoss'}, 85.56, 42.36),
+    ('6_ce_c_infonce', 'CE (C)+infoNCE', 'c', {'model.type': 'MoCoAMixCluster',
+                                               'model.mix_block_losses.keys': ['ce', 'infonce'],
+                                               'model.mix_block_losses.ce.type': 'MixupCrossEntropyLoss',
+                                               'model.mix_block_losses.infonce.type': 'MixupInfoNCELoss'},
+     85.41, 42.12),
+    ('7_ce_c_bce', 'CE (C)+BCE', 'c', AMIX_C_OBJECTIVE, 85.60, 42.53),
+)
+
+
+def _amix_t7_config(dataset: str, name: str, kind: str) -> str:
+    if dataset == 'tiny_imagenet' and name in ('3_infonce_bce', '7_ce_c_bce'):
+        return f'configs/selfsup/amix_{kind}_r18_tiny_imagenet.py'
+    return f'configs/selfsup/ablation/amix_r18_{dataset}_t7_{name}.py'
+
+
+AMIX_ROWS = [
+    _row(f'amix.t7.{name}.{dataset}', 'amix', '7', row, dict(linear_top1=stl if dataset == 'stl10' else tiny),
+         column='STL-10' if dataset == 'stl10' else 'Tiny', config=_amix_t7_config(dataset, name, kind),
+         defines={**defines, **mix_block_plus(**AMIX_SELFSUP_BLOCK),
+                  'cfg.train_cfg.max_epochs': 400 if dataset == 'stl10' else 800})
+    for name, row, kind, defines, stl, tiny in _AMIX_T7 for dataset in ('stl10', 'tiny_imagenet')
+]
+
+# AMix Table 8: Mix Block+ modules, added in the paper's order, Tiny-ImageNet ResNet-18.
+_AMIX_T8 = (
+    ('1_mixblock', 'MixBlock (baseline)', dict(lam_encoding='concat', nonlinear_value=False, global_attention=False,
+                                               variance_loss=False, upsample='nearest', lam_adjust=False),
+     67.33, 41.25),
+    ('2_adaptive_lam', '+Adaptive lam', dict(lam_encoding='adaptive', nonlinear_value=False, global_attention=False,
+                                             variance_loss=False, upsample='nearest', lam_adjust=False), 67.85, 41.62),
+    ('3_nonlinear_content', '+Non-linear content', dict(lam_encoding='adaptive', nonlinear_value=True,
+                                                        global_attention=False, variance_loss=False,
+                                                        upsample='nearest', lam_adjust=False), 68.08, 41.96),
+    ('4_global_attention', '+Global attention', dict(lam_encoding='adaptive', nonlinear_value=True,
+                                                     global_attention=True, variance_loss=False, upsample='nearest',
+                                                     lam_adjust=False), 68.34, 42.10),
+    ('5_mask_loss', '+L_mask', dict(lam_encoding='adaptive', nonlinear_value=True, global_attention=True,
+                                    variance_loss=True, upsample='nearest', lam_adjust=False), 68.42, 42.17),
+    ('6_bilinear', '+Bilinear', dict(AMIX_SUPERVISED_BLOCK), 68.56, 42.28),
+    ('7_lam_adjust', '+lam adjusting', dict(AMIX_SELFSUP_BLOCK), 68.37, 42.53),
+)
+AMIX_ROWS += [
+    _row(f'amix.t8.{name}.sl', 'amix', '8', row, dict(top1=sl), column='SL',
+         config=f'configs/amix/ablation/amix_r18_tiny_imagenet_t8_{name}.py',
+         defines={'model.type': 'AutoMix', **mix_block_plus(**switches),
+                  'model.mix_block_loss.type': 'MixupCrossEntropyLoss', **MOMENTUM_PIPELINE, **AUTOMIX_RECIPE_TINY})
+    for name, row, switches, sl, _ in _AMIX_T8
+] + [
+    _row(f'amix.t8.{name}.cl', 'amix', '8', row, dict(linear_top1=cl), column='CL',
+         config=f'configs/selfsup/ablation/amix_c_r18_tiny_imagenet_t8_{name}.py',
+         defines={**AMIX_C_OBJECTIVE, **mix_block_plus(**switches), 'model.num_clusters': 200},
+         reason='CL = AMix-C (its last row, 42.53, is AMix-C in AMix Table 5); the paper does not name the CL model')
+    for name, row, switches, _, cl in _AMIX_T8
+]
+
+# AMix headline rows (Tables 2-5): the AMix rows and the MoCo v2 baseline where a config exists.
+AMIX_ROWS += [
+    _row('amix.t2.amix.cifar100_r18', 'amix', '2', 'AMix (ours)', dict(top1=82.20), column='CIFAR-100 R-18',
+         config='configs/amix/amix_r18_cifar100.py', defines={**AMIX_SUPERVISED, **AUTOMIX_RECIPE_CIFAR100}),
+    _row('amix.t2.amix.cifar100_rx50', 'amix', '2', 'AMix (ours)', dict(top1=84.07), column='CIFAR-100 RX-50',
+         config='configs/amix/amix_rx50_cifar100.py',
+         defines={**AMIX_SUPERVISED, 'model.backbone.type': 'ResNeXt_CIFAR', **AUTOMIX_RECIPE_CIFAR100}),
+    _row('amix.t2.amix.fine_grained', 'amix', '2', 'AMix (ours)',
+         {'cub/r18': 81.11, 'cub/rx50': 86.83, 'aircraft/r18': 82.15, 'aircraft/rx50': 86.80},
+         column='CUB-200, FGVC-Aircraft',
+         reason='fine-grained datasets fine-tuned from ImageNet-pretrained weights: no such configs here'),
+    _row('amix.t3.amix.tiny_r18', 'amix', '3', 'AMix (Ours)', dict(top1=68.56), column='Tiny ImageNet R-18',
+         config='configs/amix/amix_r18_tiny_imagenet.py', defines={**AMIX_SUPERVISED, **AUTOMIX_RECIPE_TINY},
+         reason='equals AMix Table 8 "+Bilinear" (SL): the supervised setting has no lam adjusting'),
+    _row('amix.t3.amix.tiny_rx50', 'amix', '3', 'AMix (Ours)', dict(top1=72.12), column='Tiny ImageNet RX-50',
+         config='configs/amix/amix_rx50_tiny_imagenet.py',
+         defines={**AMIX_SUPERVISED, 'model.backbone.type': 'ResNeXt_CIFAR', **AUTOMIX_RECIPE_TINY}),
+    _row('amix.t3.amix.imagenet', 'amix', '3', 'AMix (Ours)',
+         {'r18': 72.32, 'r34': 76.31, 'r50': 79.35, 'r101': 81.03}, column='ImageNet-1k',
+         reason='ImageNet-1k: no configs here (no data offline, weeks of CPU)'),
+    _row('amix.t4.mocov2.r18_800', 'amix', '4', 'MoCo.V2', dict(linear_top1=85.64), column='R18 800ep',
+         config='configs/selfsup/mocov2_r18_stl10.py',
+         defines={'model.type': 'MoCo', 'cfg.train_cfg.max_epochs': 800}),
+    _row('amix.t4.amix_i.r18_400', 'amix', '4', 'AMix-I (Ours)', dict(linear_top1=85.37), column='R18 400ep',
+         config='configs/selfsup/ablation/amix_r18_stl10_t7_3_infonce_bce.py',
+         defines={**AMIX_I_OBJECTIVE, **mix_block_plus(**AMIX_SELFSUP_BLOCK), 'cfg.train_cfg.max_epochs': 400}),
+    _row('amix.t4.amix_i.r18_800', 'amix', '4', 'AMix-I (Ours)', dict(linear_top1=88.58), column='R18 800ep',
+         config='configs/selfsup/amix_i_r18_stl10.py',
+         defines={**AMIX_I_OBJECTIVE, **mix_block_plus(**AMIX_SELFSUP_BLOCK), 'cfg.train_cfg.max_epochs': 800}),
+    _row('amix.t4.amix_c.r18_400', 'amix', '4', 'AMix-C (Ours)', dict(linear_top1=85.56), column='R18 400ep',
+         config='configs/selfsup/ablation/amix_r18_stl10_t7_7_ce_c_bce.py',
+         defines={**AMIX_C_OBJECTIVE, **mix_block_plus(**AMIX_SELFSUP_BLOCK), 'cfg.train_cfg.max_epochs': 400}),
+    _row('amix.t4.amix_c.r18_800', 'amix', '4', 'AMix-C (Ours)', dict(linear_top1=88.63), column='R18 800ep',
+         config='configs/selfsup/amix_c_r18_stl10.py',
+         defines={**AMIX_C_OBJECTIVE, **mix_block_plus(**AMIX_SELFSUP_BLOCK), 'cfg.train_cfg.max_epochs': 800}),
+    _row('amix.t5.mocov2.tiny_r18', 'amix', '5', 'MoCo.V2', dict(linear_top1=38.29), column='Tiny ImageNet R18',
+         config='configs/selfsup/mocov2_r18_tiny_imagenet.py', defines={'model.type': 'MoCo'}),
+    _row('amix.t5.amix_i.tiny_r18', 'amix', '5', 'AMix-I (Ours)', dict(linear_top1=41.97), column='Tiny ImageNet R18',
+         config='configs/selfsup/amix_i_r18_tiny_imagenet.py',
+         defines={**AMIX_I_OBJECTIVE, **mix_block_plus(**AMIX_SELFSUP_BLOCK)}),
+    _row('amix.t5.amix_c.tiny_r18', 'amix', '5', 'AMix-C (Ours)', dict(linear_top1=42.53), column='Tiny ImageNet R18',
+         config='configs/selfsup/amix_c_r18_tiny_imagenet.py',
+         defines={**AMIX_C_OBJECTIVE, **mix_block_plus(**AMIX_SELFSUP_BLOCK), 'model.num_clusters': 200}),
+]
+
+# AutoMix Table 1: the AutoMix row.
+AUTOMIX_ROWS = [
+    _row('automix.t1.automix.cifar100_r18', 'automix', '1', 'AutoMix', dict(top1=82.04), column='CIFAR-100 R-18',
+         config='configs/automix/automix_r18_cifar100.py', defines={**AUTOMIX_MODEL, **AUTOMIX_RECIPE_CIFAR100}),
+    _row('automix.t1.automix.cifar100_rx50', 'automix', '1', 'AutoMix', dict(top1=83.64), column='CIFAR-100 RX-50',
+         config='configs/automix/automix_rx50_cifar100.py',
+         defines={**AUTOMIX_MODEL, 'model.backbone.type': 'ResNeXt_CIFAR', **AUTOMIX_RECIPE_CIFAR100}),
+    _row('automix.t1.automix.tiny_r18', 'automix', '1', 'AutoMix', dict(top1=67.33), column='Tiny-ImageNet R-18',
+         config='configs/automix/automix_r18_tiny_imagenet.py', defines={**AUTOMIX_MODEL, **AUTOMIX_RECIPE_TINY},
+         reason='the same number as AMix Table 8 "MixBlock (baseline)" (SL)'),
+    _row('automix.t1.automix.tiny_rx50', 'automix', '1', 'AutoMix', dict(top1=70.72), column='Tiny-ImageNet RX-50',
+         config='configs/automix/automix_rx50_tiny_imagenet.py',
+         defines={**AUTOMIX_MODEL, 'model.backbone.type': 'ResNeXt_CIFAR', **AUTOMIX_RECIPE_TINY}),
+    _row('automix.t1.automix.other', 'automix', '1', 'AutoMix',
+         {'cifar10/r18': 97.34, 'cifar10/rx50': 97.65, 'cifar100/wrn28_8': 85.18},
+         column='CIFAR-10, CIFAR-100 WRN-28-8',
+         reason='no closed-set CIFAR-10 or Wide-ResNet configs here (the open-set CIFAR-10 configs differ)'),
+]
+
+ROWS: Tuple[PaperRow, ...] = tuple(ASYM_ROWS + AMIX_ROWS + AUTOMIX_ROWS)
+
+# Configs of ours that vary a paper row (named as ours in their headers): config -> the row they vary.
+VARIANTS = {
+    'configs/asym/ablation/r18_tiny_t6_b_cutmix_kd_mixup_ce.py': 'asym.t6.b',
+    'configs/asym/ablation/r18_tiny_t6_c_cmi_mixup_ce.py': 'asym.t6.c',
+    'configs/asym/ablation/r18_tiny_t6_d_relabel_mixup_ce.py': 'asym.t6.d',
+    'configs/asym/r18_tiny_authors_code.py': 'asym.t6.d',
+    'configs/asym/mbv2_cifar10.py': 'asym.t5.ours_mbv2',
+}
+
+# The same rows on CPU-sized data (digits, the MNIST t10k files): same switches as the paper row, other data and
+# networks. config -> the paper row they stand for.
+CPU_COUNTERPARTS = {
+    f'configs/{path}': row_id for path, row_id in (
+        ('baselines/ce_r18w16_digits.py', 'asym.t6.resnet18'), ('baselines/cutmix_r18w16_digits.py', 'asym.t6.a'),
+        ('asym/ablation/r18_digits_t6_b_cutmix_kd.py', 'asym.t6.b'),
+        ('asym/ablation/r18_digits_t6_c_cmi.py', 'asym.t6.c'),
+        ('asym/r18_digits.py', 'asym.t6.d'),
+        ('asym/ablation/r18_digits_t6_b_cutmix_kd_mixup_ce.py', 'asym.t6.b'),
+        ('asym/ablation/r18_digits_t6_c_cmi_mixup_ce.py', 'asym.t6.c'),
+        ('asym/ablation/r18_digits_t6_d_relabel_mixup_ce.py', 'asym.t6.d'),
+        ('baselines/ce_r18w16_mnist_t10k.py', 'asym.t6.resnet18'),
+        ('baselines/cutmix_r18w16_mnist_t10k.py', 'asym.t6.a'),
+        ('asym/ablation/r18w16_mnist_t10k_t6_b_cutmix_kd.py', 'asym.t6.b'),
+        ('asym/ablation/r18w16_mnist_t10k_t6_c_cmi.py', 'asym.t6.c'), ('asym/r18w16_mnist_t10k.py', 'asym.t6.d'),
+        ('asym/ablation/r18w16_mnist_t10k_t6_b_cutmix_kd_mixup_ce.py', 'asym.t6.b'),
+        ('asym/ablation/r18w16_mnist_t10k_t6_c_cmi_mixup_ce.py', 'asym.t6.c'),
+        ('asym/ablation/r18w16_mnist_t10k_t6_d_relabel_mixup_ce.py', 'asym.t6.d'))
+}
+
+
+def row_by_id(row_id: str) -> PaperRow:
+    """The transcribed row ``row_id``; a clear KeyError naming close ids otherwise."""
+    for row in ROWS:
+        if row.id == row_id:
+            return row
+    close = [row.id for row in ROWS if row.id.rsplit('.', 1)[0] == row_id.rsplit('.', 1)[0]]
+    raise KeyError(f'no paper row {row_id!r} in openmixosr.paper_results' + (f'; rows of that table: {close}'
+                                                                              if close else ''))

@@ -1,0 +1,150 @@
+"""Paper fidelity: every config that names a paper row is that row (openmixosr/paper_results.py).
+
+For each transcribed row with a config, the config is built and every switch that defines the row is read back from
+the built model (``model.*``) or the config (``cfg.*``). A config whose header names a paper table must be a
+transcribed row, a declared variant of one (ours) or a CPU counterpart of one, so a file cannot claim a row it is not.
+"""
+import re
+from collections import Counter
+from functools import lru_cache
+from pathlib import Path
+
+import pytest
+import torch
+from mmengine.config import Config
+
+from openmixosr import paper_results
+from openmixosr.paper_results import CONFIG, CPU_COUNTERPARTS, ROWS, STATUSES, TABLES, VARIANTS
+from openmixosr.registry import MODELS
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+CONFIG_ROWS = [row for row in ROWS if row.status == CONFIG]
+MISSING = object()
+
+
+@lru_cache(maxsize=None)
+def _built(config: str):
+    cfg = Config.fromfile(REPO_ROOT / config)
+    model_cfg = cfg.model.copy()
+    if model_cfg.type == 'AsymmetricDistiller':
+        model_cfg.teacher_checkpoint = None  # no trained teacher here: the switches do not depend on its weights
+    torch.manual_seed(0)
+    return cfg, MODELS.build(model_cfg)
+
+
+def _step(obj, part):
+    if part == 'type' and not isinstance(obj, dict):
+        return type(obj).__name__
+    if part == 'keys' and hasattr(obj, 'keys'):
+        return sorted(obj.keys())
+    if isinstance(obj, list):
+        matches = [item for item in obj if isinstance(item, dict) and item.get('type') == part]
+        return matches[0] if len(matches) == 1 else MISSING
+    if isinstance(obj, torch.nn.ModuleDict) or isinstance(obj, dict):
+        return obj[part] if part in obj else MISSING
+    return getattr(obj, part, MISSING)
+
+
+def resolve(cfg, model, path: str):
+    """Read a switch path: ``model.a.b`` on the built model, ``cfg.a.b`` in the config."""
+    root, *parts = path.split('.')
+    obj = {'model': model, 'cfg': cfg}[root]
+    for part in parts:
+        obj = _step(obj, part)
+        if obj is MISSING:
+            return MISSING
+    return obj
+
+
+def _check_defines(row_id, config, defines):
+    cfg, model = _built(config)
+    wrong = {}
+    for path, expected in defines.items():
+        actual = resolve(cfg, model, path)
+        if actual is MISSING or actual != expected:
+            wrong[path] = ('<missing>' if actual is MISSING else actual, expected)
+    assert not wrong, f'{config} is not paper row {row_id}: (actual, expected) {wrong}'
+
+
+@pytest.mark.parametrize('row', CONFIG_ROWS, ids=lambda row: row.id)
+def test_config_is_the_paper_row(row):
+    assert row.defines, f'{row.id}: a config row must say which switches define it'
+    _check_defines(row.id, row.config, row.defines)
+
+
+@pytest.mark.parametrize('config, row_id', sorted(CPU_COUNTERPARTS.items()), ids=lambda x: str(x))
+def test_cpu_counterpart_has_the_paper_rows_switches(config, row_id):
+    """The digits / MNIST rows differ from the paper row only in data, widths and recipe, never in the method."""
+    row = paper_results.row_by_id(row_id)
+    method = {path: value for path, value in row.defines.items()
+              if path.startswith('model.') and not path.endswith('num_classes')}
+    if config in VARIANTS or 'mixup_ce' in config:
+        method['model.mixed_ce_weight'] = 1.0
+    _check_defines(row_id, config, method)
+
+
+def test_switch_checks_can_fail():
+    """A row checked against the wrong config is caught (the checker is not vacuous)."""
+    row = paper_results.row_by_id('asym.t6.b')
+    with pytest.raises(AssertionError, match='model.cmi_loss'):
+        _check_defines(row.id, 'configs/asym/r18_tiny.py', row.defines)
+    amix = paper_results.row_by_id('amix.t8.6_bilinear.sl')
+    with pytest.raises(AssertionError, match='lam_adjust'):
+        _check_defines(amix.id, 'configs/amix/ablation/amix_r18_tiny_imagenet_t8_7_lam_adjust.py', amix.defines)
+    with pytest.raises(AssertionError, match='<missing>'):
+        _check_defines(row.id, row.config, {'model.no_such_switch': 1})
+
+
+def test_rows_are_well_formed():
+    assert len({row.id for row in ROWS}) == len(ROWS), 'row ids must be unique'
+    papers = set(paper_results.PAPERS)
+    tables = {(table.paper, table.table) for table in TABLES}
+    for row in ROWS:
+        assert row.paper in papers and (row.paper, row.table) in tables, row.id
+        assert row.status in STATUSES, row.id
+        assert row.results and all(isinstance(v, float) and 0 < v <= 100 for v in row.results.values()), row.id
+        if row.status == CONFIG:
+            assert (REPO_ROOT / row.config).is_file(), row.config
+        else:
+            assert row.config is None and row.reason, f'{row.id}: say why there is no config'
+
+
+def test_complete_tables_have_every_row():
+    """Tables marked complete: every printed row (x column group) is transcribed, with a config or a reason."""
+    counts = Counter((row.paper, row.table) for row in ROWS)
+    for table in TABLES:
+        if table.complete:
+            assert counts[(table.paper, table.table)] == table.num_rows, (table, counts[(table.paper, table.table)])
+
+
+def test_paper_numbers_spot_checks():
+    """A few cells read off the papers by hand, against the transcription."""
+    assert paper_results.row_by_id('asym.t6.d').results == dict(accuracy=87.3, auroc=85.3)
+    assert paper_results.row_by_id('asym.t2.ours.tiny').results == dict(accuracy=87.3, auroc=85.3)
+    assert paper_results.row_by_id('asym.t7.mu2_eta05').results == dict(accuracy=87.4, auroc=85.0)
+    assert paper_results.row_by_id('amix.t8.6_bilinear.sl').results == dict(top1=68.56)
+    assert paper_results.row_by_id('amix.t3.amix.tiny_r18').results == dict(top1=68.56)
+    assert paper_results.row_by_id('amix.t7.7_ce_c_bce.tiny_imagenet').results == dict(linear_top1=42.53)
+    assert paper_results.row_by_id('amix.t5.amix_c.tiny_r18').results == dict(linear_top1=42.53)
+    with pytest.raises(KeyError, match='asym.t6'):
+        paper_results.row_by_id('asym.t6.e')
+
+
+TABLE_CLAIM = re.compile(r'\bTable \d')
+
+
+def _header(path: Path) -> str:
+    lines = path.read_text().splitlines()
+    return '\n'.join(line for line in lines[:6] if line.startswith('#'))
+
+
+def test_every_config_that_names_a_paper_table_is_transcribed():
+    """A config header that cites a paper table is a row, a declared variant (ours) or a CPU counterpart."""
+    known = {row.config for row in CONFIG_ROWS} | set(VARIANTS) | set(CPU_COUNTERPARTS)
+    claims = [str(path.relative_to(REPO_ROOT)) for path in sorted((REPO_ROOT / 'configs').rglob('*.py'))
+              if '_base_' not in path.parts and TABLE_CLAIM.search(_header(path))]
+    assert claims, 'expected configs that cite paper tables'
+    untranscribed = [path for path in claims if path not in known]
+    assert not untranscribed, f'configs claim a paper table but are not in openmixosr/paper_results.py: {untranscribed}'
+    for path in VARIANTS:
+        assert 'OURS' in _header(REPO_ROOT / path) or 'authors' in _header(REPO_ROOT / path), path
