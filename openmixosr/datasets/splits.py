@@ -1,4 +1,5 @@
-"""Published open-set class splits (SPEC section 7), copied verbatim so results stay comparable with the literature.
+"""Published open-set class splits (Neal et al. 2018, as used by the OSR benchmark; docs/datasets.md, Method
+reference), copied verbatim so results stay comparable with the literature.
 
 Each benchmark has five splits. A split lists the *known* classes by their index in the closed-set dataset; the
 known labels are remapped to their position in that list (split ``[2, 4, ...]`` maps 2 -> 0, 4 -> 1, ...). Every

@@ -1,4 +1,4 @@
-"""Open-set metrics and scores (SPEC section 6): numpy arrays in, float out.
+"""Open-set metrics and scores (docs/metrics.md, Method reference): numpy arrays in, float out.
 
 Convention: a score is "higher = more known". Known samples are the positive class unless a function says
 otherwise. Every metric sorts the pooled scores once and groups ties (:func:`_grouped_counts`); thresholds are the
@@ -177,7 +177,7 @@ def _oscr_counts(known_scores, known_correct, unknown_scores) -> _GroupedCounts:
 
 
 def oscr_curve(known_scores, known_correct, unknown_scores) -> Tuple[np.ndarray, np.ndarray]:
-    """Open-set classification rate curve: CCR over FPR (SPEC section 6).
+    """Open-set classification rate curve: CCR over FPR (Dhamija et al. 2018; docs/metrics.md, Method reference).
 
     One point per distinct score ``t`` (ties grouped), preceded by ``(0, 0)``:
     ``CCR(t) = #{known correctly classified and score >= t} / K``, ``FPR(t) = #{unknown with score >= t} / U``.
@@ -196,7 +196,7 @@ def oscr_curve(known_scores, known_correct, unknown_scores) -> Tuple[np.ndarray,
 
 
 def oscr(known_scores, known_correct, unknown_scores) -> float:
-    """Exact OSCR: trapezoid area under the :func:`oscr_curve` points (SPEC section 6).
+    """Exact OSCR: trapezoid area under the :func:`oscr_curve` points (docs/metrics.md, Method reference).
 
     With ``C_g`` the number of unknown and ``R_g`` the number of correctly classified known samples with score
     ``>= s_g`` (``C_0 = R_0 = 0``), ``OSCR = sum_g (C_g - C_{g-1}) * (R_g + R_{g-1}) / (2 * K * U)``, summed in int64

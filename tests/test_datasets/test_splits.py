@@ -1,4 +1,4 @@
-"""The published open-set split tables (SPEC section 7) and their lookup."""
+"""The published open-set split tables (Neal et al. 2018; docs/datasets.md, Method reference) and their lookup."""
 import pytest
 
 from openmixosr.datasets import BENCHMARKS, get_open_set_split

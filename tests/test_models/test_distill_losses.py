@@ -1,4 +1,5 @@
-"""DIST, cross mutual information and relabel losses of the asymmetric distillation method (SPEC section 5)."""
+"""DIST, cross mutual information and relabel losses of the asymmetric distillation method (Eq. 6-8; DIST of Huang
+et al. 2022; docs/asymmetric_distillation.md, Method reference)."""
 import numpy as np
 import pytest
 import torch

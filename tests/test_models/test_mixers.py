@@ -61,7 +61,7 @@ def test_nearest_and_bilinear_upsampling_differ_as_expected():
 
 
 def _numpy_mix_block(z, index, lam, w_p, b_p, w_z, b_z, scale):
-    """SPEC section 2, one sample at a time, float64."""
+    """AutoMix Eq. 5-6 (docs/automix.md, Method reference), one sample at a time, float64."""
     n, c, h, w = z.shape
     masks = []
     for i in range(n):

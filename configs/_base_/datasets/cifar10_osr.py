@@ -1,5 +1,6 @@
-# CIFAR-10 open-set benchmark: 6 known classes per published split (SPEC section 7); at test time the other 4
-# CIFAR-10 classes of the test set are unknown (label -1). Select a split with `--cfg-options split=3`.
+# CIFAR-10 open-set benchmark: 6 known classes per published split (Neal et al. 2018; docs/datasets.md, Method
+# reference); at test time the other 4 CIFAR-10 classes of the test set are unknown (label -1). Select a split with
+# `--cfg-options split=3`.
 split = 0
 num_classes = 6
 dataset_type = 'OpenSetDataset'

@@ -1,6 +1,7 @@
 # Asymmetric distillation: CIFAR ResNet-50 teacher (plain CE on the known classes, frozen) -> CIFAR ResNet-18 student.
-# Loss of the paper (SPEC section 5): raw step CE + DIST; mixed step (CutMix, p = 0.5) DIST on the non-confusing
-# mixed samples + cross mutual information + relabelling of the confusing ones.
+# Loss of the paper (asymmetric distillation Eq. 4 and Eq. 8; docs/asymmetric_distillation.md, Method reference):
+# raw step CE + DIST; mixed step (CutMix, p = 0.5) DIST on the non-confusing mixed samples + cross mutual information
+# + relabelling of the confusing ones.
 model = dict(
     type='AsymmetricDistiller',
     student=dict(

@@ -58,7 +58,7 @@ class _LogitCollector(BaseMetric):
 
 @METRICS.register_module()
 class OpenSetEvaluator(_LogitCollector):
-    """Closed-set accuracy and the open-set metrics of SPEC section 6, from the raw logits.
+    """Closed-set accuracy and the open-set metrics of docs/metrics.md (Method reference), from the raw logits.
 
     Known samples have ``gt_label >= 0``, unknown samples ``gt_label == -1``. The open-set score of every sample is
     computed from its logits (see :func:`~openmixosr.evaluation.functional.open_set_score`). All returned values are

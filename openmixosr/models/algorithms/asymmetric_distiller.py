@@ -1,4 +1,5 @@
-"""Asymmetric distillation for open-set recognition (SPEC section 5)."""
+"""Asymmetric distillation for open-set recognition (Jia et al. 2024; docs/asymmetric_distillation.md, Method
+reference)."""
 import copy
 import warnings
 from typing import Dict, List, Optional
@@ -34,7 +35,8 @@ def confusing_samples(teacher_mixed_logits: torch.Tensor, labels: torch.Tensor, 
 class AsymmetricDistiller(BaseModel):
     """A frozen teacher sees raw and mixed data; the student learns by DIST, cross mutual information and relabelling.
 
-    Each training step is a raw step or, with probability ``p_mix``, a mixed step (SPEC section 5):
+    Each training step is a raw step (asymmetric distillation Eq. 4) or, with probability ``p_mix``, a mixed step
+    (asymmetric distillation Eq. 8; docs/asymmetric_distillation.md, Method reference):
 
     - raw: ``CE(S(x), y) + KD(S(x), T(x))``;
     - mixed (``x_m, j, lam`` from ``mixer``, CutMix by default): the teacher runs once on ``x_m`` and once on ``x``

@@ -1,4 +1,5 @@
-"""Cross mutual information between a mixed sample and its two sources (SPEC section 5, ``L_CMI``).
+"""Cross mutual information between a mixed sample and its two sources (asymmetric distillation Eq. 6, ``L_CMI``;
+docs/asymmetric_distillation.md, Method reference).
 
 The student on the mixed image ``x_m`` is pulled toward the teacher on each of the two raw images it was made from,
 in proportion to their share of the mix:
@@ -109,7 +110,7 @@ class BaseCrossMutualInformationLoss(nn.Module):
 
 @MODELS.register_module()
 class CrossMutualInformationLoss(BaseCrossMutualInformationLoss):
-    """Cross mutual information with ``D`` = DIST on logits (the default of SPEC section 5 and the authors' code).
+    """Cross mutual information with ``D`` = DIST on logits (asymmetric distillation Eq. 6 as in the authors' code).
 
     ``forward(student_mixed_logits [N, K], teacher_raw_logits [N, K], index [N], lam)``.
 

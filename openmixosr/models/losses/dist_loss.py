@@ -1,4 +1,5 @@
-"""DIST, the distillation discrepancy of the asymmetric distillation method (SPEC section 5, ``L_KD``).
+"""DIST (Huang et al. 2022), the distillation discrepancy of the asymmetric distillation method (``L_Distill`` of
+asymmetric distillation Eq. 4 and Eq. 8; docs/asymmetric_distillation.md, Method reference).
 
 DIST matches the *relations* between the student's and the teacher's probabilities instead of the probabilities:
 
@@ -65,7 +66,7 @@ def dist_from_probabilities(p_s: torch.Tensor, p_t: torch.Tensor, beta: float = 
 
 def dist_loss(student_logits: torch.Tensor, teacher_logits: torch.Tensor, tau: float = 1.0, beta: float = 1.0,
               gamma: float = 1.0) -> torch.Tensor:
-    """DIST (SPEC section 5, ``L_KD``): ``tau^2 * (beta * inter + gamma * intra)`` on ``softmax(z / tau)``.
+    """DIST (Huang et al. 2022): ``tau^2 * (beta * inter + gamma * intra)`` on ``softmax(z / tau)``.
 
     The teacher logits are detached here, so a teacher in training mode is never updated through this loss.
 

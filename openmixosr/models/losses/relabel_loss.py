@@ -1,4 +1,5 @@
-"""Relabelling of the confusing mixed samples (SPEC section 5, ``L_relabel``).
+"""Relabelling of the confusing mixed samples (asymmetric distillation Eq. 7, ``L_relabel``;
+docs/asymmetric_distillation.md, Method reference).
 
 A mixed sample is *confusing* when the teacher's prediction on it is neither of its two source classes; the teacher's
 output is then no target to distill, and the student is instead trained toward a softened mixed label

@@ -1,4 +1,5 @@
-"""AutoMix's Mix Block (SPEC section 2) and the machinery it shares with AMix's Mix Block+.
+"""AutoMix's Mix Block (AutoMix Eq. 5-7; docs/automix.md, Method reference) and the machinery it shares with AMix's
+Mix Block+.
 
 The block turns momentum-encoder features of a batch and their pairing ``j`` into a pixel mask pair ``(s, 1 - s)``:
 
@@ -187,7 +188,8 @@ class BaseMixBlock(BaseModule):
 
 @MODELS.register_module()
 class MixBlock(BaseMixBlock):
-    """Mix Block of AutoMix (SPEC section 2): learns a pixel mask pair from momentum-encoder features.
+    """Mix Block of AutoMix: learns a pixel mask pair from momentum-encoder features (AutoMix Eq. 5-7; docs/automix.md,
+    Method reference).
 
     - lam embedding: a constant channel lam on ``z_i`` and ``1 - lam`` on ``z_j = z[index]`` (C + 1 channels);
     - query/key: one shared 1x1 conv ``W_P`` (C + 1 -> C/r) on each side,

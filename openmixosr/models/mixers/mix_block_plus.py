@@ -1,4 +1,5 @@
-"""AMix's Mix Block+ (SPEC section 3): AutoMix's Mix Block with every AMix change switchable.
+"""AMix's Mix Block+ (AMix Eq. 5 and Sec. 3.2; docs/automix.md, Method reference): AutoMix's Mix Block with every
+AMix change switchable.
 
 Each option is one constructor argument, so every row of the AMix Table 8 ablation is a config; all on (the defaults)
 is the paper's block, all off (``lam_encoding='concat'``, ``upsample='nearest'``, the four switches False) is exactly
@@ -21,7 +22,8 @@ def adjust_to_lam(s: torch.Tensor, lam: float, eps: float = 1e-8) -> torch.Tenso
     With ``mu`` the mean of ``s`` over each sample's pixels:
     ``mu > lam``: ``s <- s * lam / mu``; ``mu < lam``: ``(1 - s) <- (1 - s) * (1 - lam) / (1 - mu)``; otherwise
     ``s`` is kept. Both factors are <= 1, so values stay in [0, 1], and the new mean is lam up to float rounding.
-    (The paper prints the first factor upside down; the rescale toward lam is what is meant, SPEC section 3.)
+    (AMix Sec. 3.2, unnumbered, prints the first factor upside down; the rescale toward lam is what is meant, see
+    docs/automix.md, "Where we differ from the paper".)
     Differentiable, ``mu`` included. ``eps`` guards the divisions (``mu > lam >= 0`` and ``mu < lam <= 1`` already
     keep them away from 0; the guard stops the branch that ``torch.where`` discards from producing inf/NaN gradients).
 
@@ -41,7 +43,9 @@ def adjust_to_lam(s: torch.Tensor, lam: float, eps: float = 1e-8) -> torch.Tenso
 
 @MODELS.register_module()
 class MixBlockPlus(BaseMixBlock):
-    """Mix Block+ of AMix (SPEC section 3), on top of AutoMix's Mix Block (SPEC section 2).
+    """Mix Block+ of AMix (AMix Eq. 5 and Sec. 3.2), on top of AutoMix's Mix Block (AutoMix Eq. 5-7).
+
+    Formulas and deviations: docs/automix.md, Method reference.
 
     - lam encoding (``lam_encoding``):
       ``'adaptive'``: ``a_i = (1 + g * lam) z_i``, ``a_j = (1 + g * (1 - lam)) z_j`` with ``g`` (``self.gamma``) a

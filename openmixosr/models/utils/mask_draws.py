@@ -1,4 +1,5 @@
-"""Steps 1-2 of the Momentum Pipeline (SPEC section 4), shared by the supervised and self-supervised algorithms."""
+"""Steps 1-2 of AutoMix's Momentum Pipeline (AutoMix Sec. 3.2; docs/automix.md, Method reference), shared by the
+supervised and self-supervised algorithms."""
 from typing import Dict
 
 import torch
@@ -19,7 +20,7 @@ def finite_masks(mix_block: nn.Module, features: torch.Tensor, lam: float, index
 
 
 def draw_mask_pair(mix_block: nn.Module, features: torch.Tensor, alpha: float, out_size, iteration: int) -> Dict:
-    """Two independent ``(lam, j)`` draws and their masks from the momentum features ``z`` (SPEC section 4, step 2).
+    """Two independent ``(lam, j)`` draws and their masks from the momentum features ``z`` (AutoMix Sec. 3.2).
 
     ``s_mb`` keeps its graph (the generation loss trains the Mix Block through it); ``s_bb`` is made without a graph
     (the classification loss of ``q`` must not reach the Mix Block).
