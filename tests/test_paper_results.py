@@ -148,3 +148,13 @@ def test_every_config_that_names_a_paper_table_is_transcribed():
     assert not untranscribed, f'configs claim a paper table but are not in openmixosr/paper_results.py: {untranscribed}'
     for path in VARIANTS:
         assert 'OURS' in _header(REPO_ROOT / path) or 'authors' in _header(REPO_ROOT / path), path
+
+
+def test_docs_page_is_the_transcription():
+    """docs/paper_results.md is the output of tools/analysis/paper_rows.py: regenerate it when the rows change."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location('paper_rows', REPO_ROOT / 'tools/analysis/paper_rows.py')
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    assert (REPO_ROOT / 'docs/paper_results.md').read_text() == tool.render(), (
+        'docs/paper_results.md is stale: run python tools/analysis/paper_rows.py --out docs/paper_results.md')
