@@ -7,6 +7,7 @@ from mmpretrain.structures import DataSample
 
 from openmixosr.models.algorithms import confusing_samples
 from openmixosr.models.losses import dist_loss, mixup_cross_entropy  # noqa: F401
+from openmixosr.models.utils import MixedBatch
 from openmixosr.registry import MODELS
 
 
@@ -37,6 +38,65 @@ def _model(**overrides):
 def _batch(n=8):
     torch.manual_seed(1)
     return torch.randn(n, 3, 16, 16), torch.arange(n) % 4
+
+
+def _steer_teacher(model, seen_inputs, favoured=0, margin=1.0):
+    """Give the teacher an informative random head whose top class is ``favoured`` on every image of ``seen_inputs``.
+
+    The initial head (std 0.01) makes nearly constant logits; this one spreads them by about 1 across samples (so
+    DIST toward the teacher is far from degenerate) and adds ``margin`` to the favoured class beyond the largest gap.
+    On mixed images of these inputs the relaxed verify then keeps exactly the samples with ``favoured`` in
+    ``{y_i, y_j}`` and marks the others confusing, whatever the pairing.
+    """
+    fc = model.teacher.head.fc
+    generator = torch.Generator().manual_seed(7)
+    with torch.no_grad():
+        features = model.teacher.extract_feat(seen_inputs)[-1]
+        weight = torch.randn(fc.weight.shape, generator=generator)
+        weight /= (features @ weight.t()).std(dim=0).mean()
+        logits = features @ weight.t()
+        others = [c for c in range(logits.size(1)) if c != favoured]
+        bias = torch.zeros_like(fc.bias)
+        bias[favoured] = (logits[:, others].max(dim=1).values - logits[:, favoured]).max() + margin
+        fc.weight.copy_(weight)
+        fc.bias.copy_(bias)
+
+
+class _FixedMixer:
+    """CutMix whose draw is fixed: the top-left 8 x 8 box of ``x[index]`` pasted into ``x`` (16 x 16), lam = 0.75.
+
+    ``index`` is not an involution (i -> index[i] -> i fails), so a pairing applied the wrong way round shows.
+    """
+
+    INDEX = (5, 2, 3, 0, 1, 7, 4, 6)
+
+    def __call__(self, inputs):
+        index = torch.tensor(self.INDEX)
+        mixed = inputs.clone()
+        mixed[:, :, :8, :8] = inputs[index, :, :8, :8]
+        return MixedBatch(mixed, index, 1.0 - 64 / (inputs.size(-2) * inputs.size(-1)))
+
+
+def _fixed_mixed_setup(**overrides):
+    """A model on a mixed step with the fixed mixer and the steered teacher (favoured class 0).
+
+    Labels ``[0, 1, 2, 3, 0, 1, 2, 3]``, partners' labels ``[1, 2, 3, 0, 1, 3, 0, 2]``: samples 0, 3, 4, 6 contain
+    class 0 (kept by the verify), samples 1, 2, 5, 7 do not (confusing).
+    """
+    model = _model(p_mix=1.0, **overrides)
+    model.mixer = _FixedMixer()
+    inputs, labels = _batch()
+    mixed = model.mixer(inputs)
+    _steer_teacher(model, torch.cat([inputs, mixed.inputs]))
+    with torch.no_grad():
+        t_mixed = model._logits(model.teacher, mixed.inputs)
+    confusing = confusing_samples(t_mixed, labels, mixed.index)
+    assert confusing.tolist() == [False, True, True, False, False, True, False, True]
+    return model, inputs, labels, mixed
+
+
+def _samples(labels):
+    return [DataSample().set_gt_label(int(y)) for y in labels]
 
 
 def test_confusing_samples_on_crafted_teacher_logits():
@@ -79,10 +139,20 @@ def test_p_mix_zero_is_the_pure_raw_loss():
 
 
 def test_p_mix_one_is_the_pure_mixed_loss_recomputed_by_hand():
-    model = _model(p_mix=1.0)
+    # Recomputes every term of a mixed step (KD on the kept rows, CMI, relabel on the confusing rows, their weights
+    # mu / eta) by hand. The teacher is steered so the verify marks >= 2 samples confusing and keeps >= 2 whatever
+    # the pairing, so the KD and the relabel checks always run (asserted below, no silent skip). Catches: wrong
+    # relabel target (no uniform half, lam / 1 - lam swapped, y_j not taken through the pairing), relabel averaged
+    # over all rows instead of the confusing ones, KD not restricted to the kept rows, eta / mu not applied.
+    import numpy as np
+    model = _model(p_mix=1.0, mu=2.0, eta=0.5)
     inputs, labels = _batch()
     torch.manual_seed(5)
-    import numpy as np
+    np.random.seed(5)
+    torch.rand(())  # the step-type draw
+    first = model.mixer(inputs)
+    _steer_teacher(model, torch.cat([inputs, first.inputs]))
+    torch.manual_seed(5)
     np.random.seed(5)
     losses = model.loss(inputs, [DataSample().set_gt_label(int(y)) for y in labels])
     assert {'loss_kd', 'loss_cmi', 'loss_relabel', 'relabel_fraction'} == set(losses)
@@ -91,17 +161,30 @@ def test_p_mix_one_is_the_pure_mixed_loss_recomputed_by_hand():
     np.random.seed(5)
     torch.rand(())  # the step-type draw
     mixed = model.mixer(inputs)
+    assert torch.equal(mixed.index, first.index) and torch.equal(mixed.inputs, first.inputs)
     with torch.no_grad():
         t_mixed = model._logits(model.teacher, mixed.inputs)
         t_raw = model._logits(model.teacher, inputs)
         s_mixed = model._logits(model.student, mixed.inputs)
     confusing = confusing_samples(t_mixed, labels, mixed.index)
+    kept = ~confusing
+    # The batch must exercise both branches; fail loudly if it stops doing so.
+    assert int(confusing.sum()) >= 2 and int(kept.sum()) >= 2, (confusing.tolist(), mixed.index.tolist())
     assert losses['relabel_fraction'].item() == pytest.approx(confusing.float().mean().item())
     expected_cmi = mixed.lam * dist_loss(s_mixed, t_raw) + (1 - mixed.lam) * dist_loss(s_mixed, t_raw[mixed.index])
-    torch.testing.assert_close(losses['loss_cmi'], expected_cmi, rtol=1e-5, atol=1e-6)
-    kept = ~confusing
-    if kept.sum() >= 2:
-        torch.testing.assert_close(losses['loss_kd'], dist_loss(s_mixed[kept], t_mixed[kept]), rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(losses['loss_cmi'], 2.0 * expected_cmi, rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(losses['loss_kd'], dist_loss(s_mixed[kept], t_mixed[kept]), rtol=1e-5, atol=1e-6)
+    # Relabel by hand: y_u = 0.5 / C + 0.5 * (lam onehot(y_i) + (1 - lam) onehot(y_j)), CE on the confusing rows.
+    num_classes = s_mixed.size(1)
+    eye = torch.eye(num_classes, dtype=torch.float64)
+    y_m = mixed.lam * eye[labels] + (1 - mixed.lam) * eye[labels[mixed.index]]
+    y_u = 0.5 / num_classes + 0.5 * y_m
+    log_p = torch.log_softmax(s_mixed.double(), dim=1)
+    per_row = -(y_u * log_p).sum(dim=1)
+    expected_relabel = 0.5 * per_row[confusing].mean()
+    torch.testing.assert_close(losses['loss_relabel'].double(), expected_relabel, rtol=1e-5, atol=1e-6)
+    # The averaging set matters on this batch: all rows would give another value.
+    assert abs(0.5 * per_row.mean().item() - expected_relabel.item()) > 1e-4
 
 
 def test_symmetric_row_has_no_verify_and_adds_mixup_ce():
@@ -145,6 +228,88 @@ def test_infonce_cmi_gets_pooled_features():
 
 
 def test_bad_options_raise():
-    for bad in (dict(p_mix=1.5), dict(kd_target='logits'), dict(eval_network='both')):
+    for bad in (dict(p_mix=1.5), dict(kd_target='logits'), dict(eval_network='both'), dict(mixed_ce_weight=-1.0)):
         with pytest.raises(ValueError):
             MODELS.build(dict(copy.deepcopy(TINY), **bad))
+
+
+def _numpy_log_softmax(logits):
+    import numpy as np
+    z = logits - logits.max(axis=1, keepdims=True)
+    return z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+
+
+def test_kd_target_raw_distils_the_kept_mixed_samples_toward_the_teacher_on_the_raw_primary_sample():
+    # kd_target='raw' (authors' code): KD = DIST(S(x_m)[kept], T(x_i)[kept]); 'mixed' (paper): T(x_m)[kept].
+    # Catches: the option ignored (T(x_m) used for both), T(x_j) = T(x)[index] used instead of T(x_i), the raw
+    # teacher rows not restricted to the kept samples, or a mismatch between the student rows and the teacher rows.
+    model, inputs, labels, mixed = _fixed_mixed_setup(kd_target='raw')
+    losses_raw = model.loss(inputs, _samples(labels))
+    model.kd_target = 'mixed'  # same weights, same (fixed) draw
+    losses_mixed = model.loss(inputs, _samples(labels))
+    with torch.no_grad():
+        s_mixed = model._logits(model.student, mixed.inputs)
+        t_raw = model._logits(model.teacher, inputs)
+        t_mixed = model._logits(model.teacher, mixed.inputs)
+    kept = torch.tensor([True, False, False, True, True, False, True, False])
+    expected_raw = MODELS.build(dict(type='DISTLoss'))(s_mixed[kept], t_raw[kept])
+    expected_mixed = MODELS.build(dict(type='DISTLoss'))(s_mixed[kept], t_mixed[kept])
+    torch.testing.assert_close(losses_raw['loss_kd'], expected_raw, rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(losses_mixed['loss_kd'], expected_mixed, rtol=1e-5, atol=1e-6)
+    assert abs(losses_raw['loss_kd'].item() - losses_mixed['loss_kd'].item()) > 1e-2
+    # and the alternatives a bug could produce are far from it
+    for wrong in (dist_loss(s_mixed, t_raw), dist_loss(s_mixed[kept], t_raw[mixed.index][kept])):
+        assert abs(losses_raw['loss_kd'].item() - wrong.item()) > 1e-3
+    # the other terms do not depend on kd_target
+    for key in ('loss_cmi', 'loss_relabel'):
+        torch.testing.assert_close(losses_raw[key], losses_mixed[key])
+
+
+@pytest.mark.parametrize('weight', [1.0, 0.5, 0.0])
+def test_mixed_ce_weight_is_mixup_ce_over_the_kept_rows_recomputed_with_numpy(weight):
+    # loss_mixed_ce = w * mean over kept rows of -sum(y_m * log_softmax(S(x_m))), y_m = lam onehot(y_i) +
+    # (1 - lam) onehot(y_j); no key when w = 0. Catches: averaging over all rows (or the confusing ones), lam and
+    # 1 - lam swapped, the partner label not taken through the pairing, w not applied, a zero term logged at w = 0.
+    import numpy as np
+    model, inputs, labels, mixed = _fixed_mixed_setup(mixed_ce_weight=weight)
+    losses = model.loss(inputs, _samples(labels))
+    if weight == 0.0:
+        assert 'loss_mixed_ce' not in losses
+        assert {'loss_kd', 'loss_cmi', 'loss_relabel', 'relabel_fraction'} == set(losses)
+        return
+    with torch.no_grad():
+        s_mixed = model._logits(model.student, mixed.inputs).double().numpy()
+        t_mixed = model._logits(model.teacher, mixed.inputs).numpy()
+    y, j, lam = labels.numpy(), mixed.index.numpy(), mixed.lam
+    assert lam == 0.75
+    top = t_mixed.argmax(axis=1)
+    kept = (top == y) | (top == y[j])  # the verify, independently
+    assert kept.sum() == 4
+    eye = np.eye(s_mixed.shape[1])
+    y_m = lam * eye[y] + (1 - lam) * eye[y[j]]
+    per_row = -(y_m * _numpy_log_softmax(s_mixed)).sum(axis=1)
+    expected = weight * per_row[kept].mean()
+    assert losses['loss_mixed_ce'].item() == pytest.approx(expected, rel=1e-5, abs=1e-6)
+    assert abs(weight * per_row.mean() - expected) > 1e-4  # the kept subset matters on this batch
+
+
+def test_symmetric_row_distils_every_mixed_sample_even_the_confusing_ones():
+    # cmi_loss=None, relabel_loss=None: no verify, KD = DIST(S(x_m), T(x_m)) over all N rows, mixup CE over all rows.
+    # The steered teacher calls 4 of the 8 samples confusing, so a verify applied anyway gives another value.
+    # Catches: the verify (or a KD restricted to some rows) left on in the symmetric row.
+    import numpy as np
+    model, inputs, labels, mixed = _fixed_mixed_setup(cmi_loss=None, relabel_loss=None, mixed_ce_weight=1.0)
+    losses = model.loss(inputs, _samples(labels))
+    assert set(losses) == {'loss_kd', 'loss_mixed_ce'}
+    with torch.no_grad():
+        s_mixed = model._logits(model.student, mixed.inputs)
+        t_mixed = model._logits(model.teacher, mixed.inputs)
+    confusing = confusing_samples(t_mixed, labels, mixed.index)
+    assert int(confusing.sum()) >= 1  # the verify would have dropped these
+    torch.testing.assert_close(losses['loss_kd'], dist_loss(s_mixed, t_mixed), rtol=1e-5, atol=1e-6)
+    assert abs(losses['loss_kd'].item() - dist_loss(s_mixed[~confusing], t_mixed[~confusing]).item()) > 1e-3
+    y, j, lam = labels.numpy(), mixed.index.numpy(), mixed.lam
+    eye = np.eye(s_mixed.size(1))
+    y_m = lam * eye[y] + (1 - lam) * eye[y[j]]
+    per_row = -(y_m * _numpy_log_softmax(s_mixed.double().numpy())).sum(axis=1)
+    assert losses['loss_mixed_ce'].item() == pytest.approx(per_row.mean(), rel=1e-5, abs=1e-6)

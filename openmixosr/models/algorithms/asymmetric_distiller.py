@@ -94,6 +94,8 @@ class AsymmetricDistiller(BaseModel):
                  init_cfg: Optional[dict] = None):
         if not 0.0 <= p_mix <= 1.0:
             raise ValueError(f'p_mix must be in [0, 1], got {p_mix}')
+        if mixed_ce_weight < 0:
+            raise ValueError(f'mixed_ce_weight must be >= 0 (0 = the paper\'s loss), got {mixed_ce_weight}')
         if kd_target not in KD_TARGETS:
             raise ValueError(f'kd_target must be one of {KD_TARGETS}, got {kd_target!r}')
         if eval_network not in ('student', 'teacher'):
