@@ -7,6 +7,7 @@ import torch
 from mmpretrain.structures import DataSample
 
 from openmixosr.engine.hooks import MomentumPipelineHook
+from openmixosr.models.utils.momentum_encoder import MomentumEncoder
 from openmixosr.models.utils.truncated_forward import forward_until
 from openmixosr.registry import MODELS
 
@@ -71,7 +72,7 @@ def test_classification_loss_reaches_only_the_online_network():
 
 
 def test_momentum_encoder_starts_as_copy_and_follows_the_ema_formula():
-    model = _model()
+    model = _model(momentum_buffers='copy')
     online = dict(model.online_network().named_parameters())
     momentum = dict(model.momentum_encoder.module.named_parameters())
     for name, param in online.items():
@@ -95,6 +96,89 @@ def test_momentum_encoder_starts_as_copy_and_follows_the_ema_formula():
         torch.testing.assert_close(momentum[name], 0.9 * old_k[name] + 0.1 * online[name], rtol=0, atol=1e-6)
 
 
+def _tiny_pair():
+    """``q = Linear(2, 2) -> BatchNorm1d(2)`` with weights 1 and ``k`` a MomentumEncoder of it."""
+    q = torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.BatchNorm1d(2))
+    with torch.no_grad():
+        for param in q.parameters():
+            param.fill_(1.0)
+    return q
+
+
+@pytest.mark.parametrize('buffers', ['copy', 'own'])
+def test_momentum_encoder_parameters_follow_the_ema_by_hand(buffers):
+    q = _tiny_pair()
+    k = MomentumEncoder(q, buffers=buffers)
+    with torch.no_grad():
+        for param in q.parameters():
+            param.fill_(3.0)
+    k.update_parameters(q, 0.75)  # 0.75 * 1 + 0.25 * 3 = 1.5
+    for param in k.module.parameters():
+        assert torch.equal(param, torch.full_like(param, 1.5))
+    k.update_parameters(q, 0.5)  # 0.5 * 1.5 + 0.5 * 3 = 2.25
+    for param in k.module.parameters():
+        assert torch.equal(param, torch.full_like(param, 2.25))
+    assert int(k.steps) == 2
+
+
+def test_momentum_encoder_copy_mode_takes_the_online_buffers():
+    q = _tiny_pair()
+    k = MomentumEncoder(q, buffers='copy')
+    q.train()(torch.tensor([[0.0, 1.0], [2.0, 5.0]]))  # moves q's running mean / var and batch count
+    k.update_parameters(q, 0.9)
+    for (name, b_k), (_, b_q) in zip(k.module.named_buffers(), q.named_buffers()):
+        assert torch.equal(b_k, b_q), name
+    assert not torch.equal(k.module[1].running_mean, torch.zeros(2))
+
+
+def test_momentum_encoder_own_mode_keeps_its_buffers_until_its_own_forward():
+    q = _tiny_pair()
+    k = MomentumEncoder(q, buffers='own')
+    initial = {name: b.clone() for name, b in k.module.named_buffers()}
+    q.train()(torch.tensor([[0.0, 1.0], [2.0, 5.0]]))
+    k.update_parameters(q, 0.9)
+    for name, buffer in k.module.named_buffers():
+        assert torch.equal(buffer, initial[name]), name
+    assert not torch.equal(q[1].running_mean, initial['1.running_mean'])
+    # k's own train-mode forward: Linear with weights 1 and bias 1 maps both rows to 1 + x1 + x2 = [2, 8] per unit,
+    # batch mean 5, unbiased variance 18; BN momentum 0.1 from (0, 1) gives mean 0.1 * 5 = 0.5, var 0.9 + 1.8 = 2.7.
+    with torch.no_grad():
+        k.module.train()(torch.tensor([[0.0, 1.0], [2.0, 5.0]]))
+    torch.testing.assert_close(k.module[1].running_mean, torch.full((2, ), 0.5))
+    torch.testing.assert_close(k.module[1].running_var, torch.full((2, ), 2.7))
+    assert int(k.module[1].num_batches_tracked) == 1
+
+
+def test_momentum_buffers_option_is_validated_and_reaches_the_encoder():
+    with pytest.raises(ValueError, match="buffers must be 'copy'.*or 'own'"):
+        MomentumEncoder(_tiny_pair(), buffers='ema')
+    with pytest.raises(ValueError, match='momentum_buffers'):
+        _model(momentum_buffers='q')
+    model = _model(momentum_buffers='own')
+    assert model.momentum_encoder.buffers_mode == 'own'
+    assert _model(momentum_buffers='copy').momentum_encoder.buffers_mode == 'copy'
+    assert _model().momentum_encoder.buffers_mode == 'own'  # the default (docs/automix.md)
+
+
+def test_automix_own_buffers_come_from_the_training_forwards_of_k():
+    model = _model(momentum_buffers='own')
+    model.train()
+    initial = {name: b.clone() for name, b in model.momentum_encoder.module.named_buffers()}
+    model.momentum_update(0.9)
+    for name, buffer in model.momentum_encoder.module.named_buffers():
+        assert torch.equal(buffer, initial[name]), name
+    model.loss(*_batch())  # k: stages up to layer3 on the clean batch, then a full forward on the mixed batch
+    k_bn = model.momentum_encoder.module[0].layer4[0].bn1
+    assert not torch.equal(k_bn.running_mean, initial['0.layer4.0.bn1.running_mean'])
+    for name, buffer in model.momentum_encoder.module.named_buffers():
+        if name.endswith('num_batches_tracked'):
+            expected = 1 if '.layer4.' in name else 2
+            assert int(buffer) == expected, name
+    q_stats = dict(model.online_network().named_buffers())
+    model.momentum_update(0.9)
+    assert not torch.equal(k_bn.running_mean, q_stats['0.layer4.0.bn1.running_mean'])
+
+
 def test_hook_schedules_at_start_middle_end():
     hook = MomentumPipelineHook()
     assert hook.momentum_at(0, 100) == pytest.approx(0.999)
@@ -112,7 +196,7 @@ def test_hook_drives_the_model():
     hook = MomentumPipelineHook()
     hook.before_train_iter(runner, 0)
     hook.after_train_iter(runner, 0)
-    assert model.mix_block.mask_loss_weight == pytest.approx(0.1 * (1 + 2 ** -0.5) / 2)
+    assert model.mix_block.mask_loss_weight == pytest.approx(0.075)  # linear (AutoMix Eq. 7): 0.1 * (1 - 0.25)
     assert calls == [pytest.approx(1 - 0.001 * (1 + 2 ** -0.5) / 2)]
 
 
@@ -173,3 +257,78 @@ def test_sequential_backward_step_equals_one_backward_of_the_sum():
         torch.testing.assert_close(sequential[key], summed[key], rtol=1e-5, atol=1e-6, msg=key)
     torch.testing.assert_close(seq_log['loss'], sum_log['loss'])
     assert set(seq_log) == set(sum_log)
+
+
+def _q_and_k_apart(model):
+    """Perturb q after init, then one momentum step with m = 0.5: k is halfway between the initial q and the new q."""
+    generator = torch.Generator().manual_seed(11)
+    with torch.no_grad():
+        for param in model.online_network().parameters():
+            param.add_(0.5 * param.abs().mean() * torch.randn(param.shape, generator=generator))
+    model.momentum_update(0.5)
+    q_params = list(model.online_network().parameters())
+    k_params = list(model.momentum_encoder.module.parameters())
+    assert any(not torch.equal(p_q, p_k) for p_q, p_k in zip(q_params, k_params))
+
+
+def _capture_draws(model):
+    """Record the draws of the next loss call (lam, pairings, masks) by wrapping ``_draw_masks``."""
+    captured = {}
+    draw = model._draw_masks
+
+    def recording(inputs):
+        captured.update(draw(inputs))
+        return captured
+
+    model._draw_masks = recording
+    return captured
+
+
+def _hand_mixup_ce(logits, labels, index, lam):
+    """``mean_n [lam * -log p(y_n) + (1 - lam) * -log p(y_index[n])]`` written with plain torch ops."""
+    log_p = logits - torch.logsumexp(logits, dim=1, keepdim=True)
+    rows = torch.arange(logits.size(0))
+    return (-lam * log_p[rows, labels] - (1 - lam) * log_p[rows, labels[index]]).mean()
+
+
+@pytest.mark.parametrize('block', [dict(type='MixBlock', in_channels=32),
+                                   dict(type='MixBlockPlus', in_channels=32)])
+def test_generation_loss_is_mixup_ce_through_the_momentum_encoder_not_q(block):
+    # loss_generation = MCE(k(s[:, 0] x + s[:, 1] x[j_mb]), y, j_mb, lam_mb) with k the momentum encoder; q and k are
+    # made to differ so the two recomputations disagree. Catches: the generated images classified by q (or by a
+    # k that is not the EMA copy), the wrong draw (j_bb / lam_bb) used for the generation loss, the mask channels
+    # swapped. The gradient part catches a generation loss that does not reach the Mix Block through the mask (e.g.
+    # a detached mask, hidden in the existing test by loss_mask's own gradient) or that also reaches q or k.
+    model = _model(mix_block=block)
+    model.train()
+    _q_and_k_apart(model)
+    captured = _capture_draws(model)
+    inputs, samples = _batch()
+    labels = torch.tensor([s.gt_label.item() for s in samples])
+    losses = model.loss(inputs, samples)
+    mask, index, lam = captured['generated']['mask'], captured['index_mb'], captured['lam_mb']
+    assert not torch.equal(index, captured['index_bb']) or lam != captured['lam_bb']
+    k = model.momentum_encoder.module
+    mixed = mask.detach()[:, 0:1] * inputs + mask.detach()[:, 1:2] * inputs[index]
+    with torch.no_grad():
+        through_k = _hand_mixup_ce(k[2](k[1](k[0](mixed))), labels, index, lam)
+        through_q = _hand_mixup_ce(model.head(model.neck(model.backbone(mixed))), labels, index, lam)
+    torch.testing.assert_close(losses['loss_generation'], through_k, rtol=1e-5, atol=1e-6)
+    assert abs(through_k.item() - through_q.item()) > 1e-3  # q and k differ enough for the check to mean something
+
+    # Gradient of loss_generation alone: equal to the hand-made loss's (through the same graph-attached mask and
+    # k), nonzero on the Mix Block, absent on q and k.
+    block_params = [p for p in model.mix_block.parameters() if p.requires_grad]
+    by_model = torch.autograd.grad(losses['loss_generation'], block_params, retain_graph=True, allow_unused=True)
+    hand = _hand_mixup_ce(model.momentum_encoder.module(mask[:, 0:1] * inputs + mask[:, 1:2] * inputs[index]),
+                          labels, index, lam)
+    by_hand = torch.autograd.grad(hand, block_params, retain_graph=True, allow_unused=True)
+    assert _has_signal(by_model)
+    for g_model, g_hand in zip(by_model, by_hand):
+        if g_hand is None:
+            assert g_model is None or g_model.abs().sum() == 0
+        else:
+            torch.testing.assert_close(g_model, g_hand, rtol=1e-4, atol=1e-7)
+    losses['loss_generation'].backward()
+    assert _no_signal(_grads(model.backbone)) and _no_signal(_grads(model.neck)) and _no_signal(_grads(model.head))
+    assert all(p.grad is None and not p.requires_grad for p in model.momentum_encoder.parameters())

@@ -59,9 +59,12 @@ def test_checkpoint_weights_drive_the_masks(script, tmp_path):
     torch.testing.assert_close(mixes[0.5]['mixed'], inputs, atol=1e-3 * inputs.abs().max().item(), rtol=0)
 
 
-def test_amix_masks_mix_the_pair_with_mean_lam(script):
-    # Mix Block+ rescales each mask to mean lam; the mixed image is s * x_i + (1 - s) * x_{i+1}.
+@pytest.mark.parametrize('lam_adjust', [True, False])
+def test_amix_masks_mix_the_pair_with_mean_lam(script, lam_adjust):
+    # The mixed image is s * x_i + (1 - s) * x_{i+1}; with lam adjusting (the self-supervised setting) Mix Block+
+    # rescales each mask to mean lam, without it (the supervised default) the mean is the block's own.
     cfg = script.load_config(str(AMIX_CONFIG))
+    cfg.model.mix_block.lam_adjust = lam_adjust
     torch.manual_seed(0)
     model = script.build_model(cfg)
     inputs, _ = script.load_batch(cfg, model, 'train', 4)
@@ -70,7 +73,8 @@ def test_amix_masks_mix_the_pair_with_mean_lam(script):
     mixes = script.mix_for_lams(model, inputs, index, [0.2, 0.8])
     for lam, mix in mixes.items():
         s = mix['s']
-        assert s.flatten(1).mean(1) == pytest.approx([lam] * 4, abs=1e-4)
+        means = s.flatten(1).mean(1)
+        assert (means == pytest.approx([lam] * 4, abs=1e-4)) == lam_adjust
         expected = s[:, None] * inputs + (1 - s[:, None]) * inputs[index]
         torch.testing.assert_close(mix['mixed'], expected)
 
