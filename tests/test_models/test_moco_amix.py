@@ -12,6 +12,7 @@ from openmixosr.models.utils.clustering import gather_rows, kmeans_assign
 from openmixosr.registry import MODELS
 
 FEAT_DIM = 16
+MASK_STATISTICS = ('mask_std', 'mask_lam_gap', 'mask_mixed_fraction')
 QUEUE_LEN = 32
 
 
@@ -146,14 +147,14 @@ def test_each_objective_reaches_only_its_parameters(cluster):
     _backward(model, losses, online)
     assert all(g is None for g in _grads(model.mix_block))
     assert any(g is not None and g.abs().sum() > 0 for g in _grads(model.backbone))
-    assert set(losses) == set(generation + online + ['embedding_spread'])
+    assert set(losses) == set(generation + online + ['embedding_spread', *MASK_STATISTICS])
 
 
 def test_all_losses_finite_and_views_checked():
     model = _build()
     losses = model.loss(_views(), _samples())
     assert set(losses) == {'loss_generation_infonce', 'loss_generation_bce', 'loss_mask', 'loss_moco', 'loss_mix',
-                           'embedding_spread'}
+                           'embedding_spread', *MASK_STATISTICS}
     assert all(torch.isfinite(value) for value in losses.values())
     assert 0.0 < losses['embedding_spread'] < 1.5 and not losses['embedding_spread'].requires_grad
     with pytest.raises(ValueError, match='two views'):

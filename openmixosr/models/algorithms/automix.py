@@ -13,6 +13,7 @@ from openmixosr.registry import MODELS
 from ..losses import mixup_cross_entropy
 from ..utils import attach_predictions, mask_mix
 from ..utils.mask_draws import draw_mask_pair
+from ..utils.mask_statistics import mask_statistics
 from ..utils.momentum_encoder import MomentumEncoder
 from ..utils.truncated_forward import forward_until
 
@@ -122,11 +123,16 @@ class AutoMix(BaseModel):
                               int(self.momentum_encoder.steps) + 1)
 
     def _generation_losses(self, inputs, labels, draws) -> Dict[str, torch.Tensor]:
-        """Step 3: through the frozen k into the mask; only the Mix Block has parameters that receive gradients."""
+        """Step 3: through the frozen k into the mask; only the Mix Block has parameters that receive gradients.
+
+        Also returns the statistics of the generated mask (:func:`mask_statistics`: logged, not losses), so a flat
+        mask shows in the training log.
+        """
         generated, lam, index = draws['generated'], draws['lam_mb'], draws['index_mb']
         logits = self.momentum_encoder.module(mask_mix(inputs, generated['mask'], index))
         return dict(loss_generation=self.mix_block_loss(logits, labels, index, lam),
-                    loss_mask=self.mix_block.mask_loss(generated['raw_mask'], lam))
+                    loss_mask=self.mix_block.mask_loss(generated['raw_mask'], lam),
+                    **mask_statistics(generated['mask'], lam))
 
     def _clean_loss(self, inputs, labels, draws) -> Dict[str, torch.Tensor]:
         """Step 4, first term: ``CE(q(x), y)``."""

@@ -17,6 +17,7 @@ from openmixosr.registry import MODELS
 from ..utils import mask_mix
 from ..utils.clustering import gather_rows, kmeans_assign
 from ..utils.mask_draws import draw_mask_pair
+from ..utils.mask_statistics import mask_statistics
 from ..utils.momentum_encoder import MomentumEncoder
 from ..utils.truncated_forward import forward_until
 
@@ -199,6 +200,7 @@ class MoCoAMix(MoCo):
         losses = {f'loss_generation_{name}': call_with_declared_inputs(loss, available)
                   for name, loss in self.mix_block_losses.items()}
         losses['loss_mask'] = self.mix_block.mask_loss(generated['raw_mask'], lam)
+        losses.update(mask_statistics(generated['mask'], lam))  # logged, not losses: a flat mask shows in the log
         return losses
 
     def _online_losses(self, view_q, keys, queue, draws) -> Dict[str, torch.Tensor]:
