@@ -325,3 +325,30 @@ def test_mix_block_learns_to_track_lam():
         loss.backward()
         optimizer.step()
     assert _worst_lam_gap(block, scale) < block.lam_margin + 0.05
+
+
+@pytest.mark.parametrize('temperature', [1.0, 0.25])
+def test_attention_temperature_divides_the_logits(temperature):
+    """P = softmax_row(q^T k / (T sqrt(d))), by hand; T = 1 is the paper's attention."""
+    torch.manual_seed(0)
+    block = MixBlock(in_channels=6, reduction=2, attention_temperature=temperature)
+    feat = torch.randn(2, 6, 3, 3)
+    index = torch.tensor([1, 0])
+    out = block(feat, 0.4, index, (3, 3))
+    a_i = torch.cat([feat, torch.full((2, 1, 3, 3), 0.4)], 1)
+    a_j = torch.cat([feat[index], torch.full((2, 1, 3, 3), 0.6)], 1)
+    q, k = block.query_key(a_i).flatten(2), block.query_key(a_j).flatten(2)
+    expected = (q.transpose(1, 2) @ k / (temperature * math.sqrt(3))).softmax(-1)
+    torch.testing.assert_close(out['attention'], expected)
+    with pytest.raises(ValueError, match='attention_temperature'):
+        MixBlock(in_channels=6, attention_temperature=0.0)
+
+
+def test_mix_block_without_lam_channel():
+    """lam_concat=False (the authors' small-dataset setting): C input channels and a mask that ignores lam."""
+    torch.manual_seed(0)
+    block = MixBlock(in_channels=6, lam_concat=False)
+    assert block.query_key.in_channels == 6 and block.value.in_channels == 6
+    feat, index = torch.randn(2, 6, 3, 3), torch.tensor([1, 0])
+    torch.testing.assert_close(block(feat, 0.2, index, (3, 3))['mask'], block(feat, 0.9, index, (3, 3))['mask'])
+    assert MixBlock(in_channels=6).query_key.in_channels == 7

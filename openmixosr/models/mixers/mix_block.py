@@ -41,20 +41,21 @@ def append_lam_channel(z_i: torch.Tensor, z_j: torch.Tensor, lam: float) -> Tupl
             torch.cat([z_j, z_j.new_full((n, 1, h, w), 1 - lam)], dim=1))
 
 
-def pixel_attention(query: torch.Tensor, key: torch.Tensor) -> torch.Tensor:
-    """Embedded-Gaussian attention between positions: ``P = softmax_row(query^T key / sqrt(d))``.
+def pixel_attention(query: torch.Tensor, key: torch.Tensor, temperature: float = 1.0) -> torch.Tensor:
+    """Embedded-Gaussian attention between positions: ``P = softmax_row(query^T key / (T sqrt(d)))``.
 
     Row ``a`` of ``P`` holds the weights of every key position for query position ``a``; every row sums to 1.
 
     Args:
         query (Tensor): [N, d, h, w].
         key (Tensor): [N, d, h, w].
+        temperature (float): ``T``; 1 is the papers' ``sqrt(d)`` normalisation, smaller sharpens ``P``.
 
     Returns:
         Tensor: ``P`` of shape [N, hw, hw].
     """
     d = query.size(1)
-    logits = torch.bmm(query.flatten(2).transpose(1, 2), key.flatten(2)) / math.sqrt(d)
+    logits = torch.bmm(query.flatten(2).transpose(1, 2), key.flatten(2)) / (temperature * math.sqrt(d))
     return logits.softmax(dim=-1)
 
 
@@ -86,11 +87,14 @@ class BaseMixBlock(BaseModule):
         lam_margin (float): ``eps`` of the mask loss: deviations of ``mean(s)`` from lam up to ``eps`` are free.
         mask_loss_weight (float): ``w`` of the mask loss. A hook decays the attribute ``mask_loss_weight`` during
             training; :meth:`mask_loss` reads it at every call.
+        attention_temperature (float): ``T`` of :func:`pixel_attention` (ours, not the papers'): 1 (default) is the
+            papers' attention; a smaller ``T`` makes ``P`` leave the uniform attention sooner (docs/automix.md,
+            "Does the Mix Block learn where to mix?").
         init_cfg (dict, optional): Initialisation config. Defaults to None (PyTorch's default initialisation).
     """
 
     def __init__(self, in_channels: int, reduction: int, upsample: str, lam_margin: float, mask_loss_weight: float,
-                 init_cfg: Optional[dict] = None):
+                 attention_temperature: float = 1.0, init_cfg: Optional[dict] = None):
         super().__init__(init_cfg)
         if upsample not in ('nearest', 'bilinear'):
             raise ValueError(f"upsample must be 'nearest' or 'bilinear', got {upsample!r}")
@@ -98,6 +102,9 @@ class BaseMixBlock(BaseModule):
             raise ValueError(f'in_channels // reduction must be >= 1, got {in_channels} // {reduction}')
         if lam_margin < 0:
             raise ValueError(f'lam_margin must be >= 0, got {lam_margin}')
+        if not attention_temperature > 0:
+            raise ValueError(f'attention_temperature must be > 0, got {attention_temperature}')
+        self.attention_temperature = attention_temperature
         self.in_channels = in_channels
         self.reduction = reduction
         self.inter_channels = in_channels // reduction
@@ -142,7 +149,7 @@ class BaseMixBlock(BaseModule):
             raise ValueError(f'expected features [N, {self.in_channels}, h, w], got {tuple(feat.shape)}')
         n, _, h, w = feat.shape
         a_i, a_j = self._embed_lam(feat, feat[index], lam)
-        attention = pixel_attention(*self._project(a_i, a_j))
+        attention = pixel_attention(*self._project(a_i, a_j), temperature=self.attention_temperature)
         value = self._content(a_i).flatten(2).transpose(1, 2)  # [N, hw, 1]
         logits = torch.bmm(attention, value).transpose(1, 2).reshape(n, 1, h, w)
         # float32 from here: the mask weights raw float32 images and its mean is matched to lam.
@@ -192,6 +199,8 @@ class MixBlock(BaseMixBlock):
     Method reference).
 
     - lam embedding: a constant channel lam on ``z_i`` and ``1 - lam`` on ``z_j = z[index]`` (C + 1 channels);
+      ``lam_concat=False`` drops it (the authors' CIFAR configs: "no lam cat for small datasets"; lam then reaches
+      the mask only through the mask loss);
     - query/key: one shared 1x1 conv ``W_P`` (C + 1 -> C/r) on each side,
       ``P = softmax_row((W_P a_i)^T (W_P a_j) / sqrt(C/r))``, [N, hw, hw];
     - value: a 1x1 conv ``W_Z`` (C + 1 -> 1) on the embedded ``a_i``;
@@ -211,17 +220,23 @@ class MixBlock(BaseMixBlock):
         upsample (str): ``'nearest'`` (AutoMix) or ``'bilinear'``. Defaults to ``'nearest'``.
         lam_margin (float): ``eps`` of the mask loss. Defaults to 0.1.
         mask_loss_weight (float): Initial ``w`` of the mask loss (a hook decays it to 0). Defaults to 0.1.
+        lam_concat (bool): Append the lam channels (AutoMix Sec. 3.1). Defaults to True.
+        attention_temperature (float): See :class:`BaseMixBlock`. Defaults to 1.0 (the paper).
         init_cfg (dict, optional): Initialisation config. Defaults to None.
     """
 
     def __init__(self, in_channels: int, reduction: int = 2, upsample: str = 'nearest', lam_margin: float = 0.1,
-                 mask_loss_weight: float = 0.1, init_cfg: Optional[dict] = None):
-        super().__init__(in_channels, reduction, upsample, lam_margin, mask_loss_weight, init_cfg)
-        self.query_key = nn.Conv2d(in_channels + 1, self.inter_channels, kernel_size=1)  # W_P
-        self.value = nn.Conv2d(in_channels + 1, 1, kernel_size=1)  # W_Z
+                 mask_loss_weight: float = 0.1, lam_concat: bool = True, attention_temperature: float = 1.0,
+                 init_cfg: Optional[dict] = None):
+        super().__init__(in_channels, reduction, upsample, lam_margin, mask_loss_weight, attention_temperature,
+                         init_cfg)
+        self.lam_concat = lam_concat
+        channels = in_channels + 1 if lam_concat else in_channels
+        self.query_key = nn.Conv2d(channels, self.inter_channels, kernel_size=1)  # W_P
+        self.value = nn.Conv2d(channels, 1, kernel_size=1)  # W_Z
 
     def _embed_lam(self, z_i, z_j, lam):
-        return append_lam_channel(z_i, z_j, lam)
+        return append_lam_channel(z_i, z_j, lam) if self.lam_concat else (z_i, z_j)
 
     def _project(self, a_i, a_j):
         return self.query_key(a_i), self.query_key(a_j)

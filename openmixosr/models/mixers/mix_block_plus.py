@@ -88,14 +88,17 @@ class MixBlockPlus(BaseMixBlock):
         variance_loss (bool): Subtract ``var(s)`` in the mask loss. Defaults to True.
         value_dropout (float, optional): Dropout probability of the non-linear value; None means 0.1 (the paper).
             Only allowed with ``nonlinear_value=True``. Defaults to None.
+        attention_temperature (float): See :class:`BaseMixBlock`. Defaults to 1.0 (the paper).
         init_cfg (dict, optional): Initialisation config. Defaults to None.
     """
 
     def __init__(self, in_channels: int, reduction: int = 2, upsample: str = 'bilinear', lam_margin: float = 0.1,
                  mask_loss_weight: float = 0.1, lam_encoding: str = 'adaptive', fixed_gamma: Optional[float] = None,
                  nonlinear_value: bool = True, global_attention: bool = True, lam_adjust: bool = True,
-                 variance_loss: bool = True, value_dropout: Optional[float] = None, init_cfg: Optional[dict] = None):
-        super().__init__(in_channels, reduction, upsample, lam_margin, mask_loss_weight, init_cfg)
+                 variance_loss: bool = True, value_dropout: Optional[float] = None, attention_temperature: float = 1.0,
+                 init_cfg: Optional[dict] = None):
+        super().__init__(in_channels, reduction, upsample, lam_margin, mask_loss_weight, attention_temperature,
+                         init_cfg)
         if lam_encoding not in LAM_ENCODINGS:
             raise ValueError(f'lam_encoding must be one of {LAM_ENCODINGS}, got {lam_encoding!r}')
         if fixed_gamma is not None and lam_encoding != 'fixed':
