@@ -105,3 +105,34 @@ def test_self_supervised_amix_masks_from_the_query_view(script, tmp_path):
     out = tmp_path / 'ssl_mix.png'
     script.main([str(config), str(checkpoint), '--out', str(out), '--split', 'train', '--num-pairs', '2'])
     assert out.is_file()
+
+
+def test_viewer_draws_masks_as_training_does_and_leaves_the_model_alone(script):
+    """Batch statistics for k's features and a train-mode Mix Block, as in the training step; an eval-mode draw
+    (running statistics) differs, and the viewer restores the model's modes and running statistics."""
+    from openmixosr.models.utils.truncated_forward import forward_until
+    cfg = script.load_config(str(AMIX_CONFIG))
+    torch.manual_seed(0)
+    model = script.build_model(cfg)
+    inputs, _ = script.load_batch(cfg, model, 'train', 6)
+    with torch.no_grad():  # move the running statistics away from the batch's, as after training
+        for name, buffer in model.momentum_encoder.named_buffers():
+            if 'running_mean' in name:
+                buffer.add_(0.5)
+    before = {name: buffer.clone() for name, buffer in model.named_buffers()}
+    index = script.pair_index(6)
+    torch.manual_seed(1)
+    drawn = script.mix_for_lams(model, inputs, index, [0.3])[0.3]['s']
+    assert not model.training and not any(m.training for m in model.modules())
+    for name, buffer in model.named_buffers():
+        assert torch.equal(buffer, before[name]), name
+    with torch.no_grad():
+        model.train()
+        torch.manual_seed(1)
+        features = forward_until(model.momentum_encoder.module[0], inputs, model.mix_layer)
+        expected = model.mix_block(features, 0.3, index, inputs.shape[-2:])['mask'][:, 0]
+        model.eval()
+        features = forward_until(model.momentum_encoder.module[0], inputs, model.mix_layer)
+        eval_mode = model.mix_block(features, 0.3, index, inputs.shape[-2:])['mask'][:, 0]
+    torch.testing.assert_close(drawn, expected)
+    assert not torch.allclose(drawn, eval_mode, atol=1e-3)

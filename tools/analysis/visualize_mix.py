@@ -28,7 +28,7 @@ from mmengine.dataset import default_collate, pseudo_collate  # noqa: E402
 from mmengine.runner import load_checkpoint  # noqa: E402
 
 from openmixosr.models.utils import mask_mix  # noqa: E402
-from openmixosr.models.utils.truncated_forward import forward_until  # noqa: E402
+from openmixosr.models.utils.mask_draws import masks_as_in_training  # noqa: E402
 from openmixosr.utils import apply_osr_split, register_all_modules  # noqa: E402
 
 CELL_WIDTH = 1.6  # inches per column
@@ -148,17 +148,19 @@ def pair_index(num_images: int) -> torch.Tensor:
 @torch.no_grad()
 def mix_for_lams(model: torch.nn.Module, inputs: torch.Tensor, index: torch.Tensor,
                  lams: Sequence[float]) -> Dict[float, Dict[str, torch.Tensor]]:
-    """Masks and mixed images of the Mix Block for each lam (the model must be in eval mode).
+    """Masks and mixed images of the Mix Block for each lam, drawn as a training step draws them.
 
-    The features come from the momentum encoder's backbone up to ``model.mix_layer``, as in training.
+    The features come from the momentum encoder's backbone up to ``model.mix_layer`` with the batch's BatchNorm
+    statistics, and the Mix Block runs in train mode, as in training (:func:`masks_as_in_training`); the model is
+    left as it was.
 
     Returns:
         dict: lam -> ``{'s': [N, H, W] weight of x_i, 'mixed': [N, C, H, W] normalised mixed images}``.
     """
-    features = forward_until(model.momentum_encoder.module[0], inputs, model.mix_layer)
     result = {}
     for lam in lams:
-        mask = model.mix_block(features, lam, index, inputs.shape[-2:])['mask']
+        mask = masks_as_in_training(model.momentum_encoder.module[0], model.mix_block, model.mix_layer, inputs, lam,
+                                    index)['mask']
         result[lam] = dict(s=mask[:, 0], mixed=mask_mix(inputs, mask, index))
     return result
 

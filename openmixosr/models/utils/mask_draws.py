@@ -6,6 +6,7 @@ import torch
 from torch import nn
 
 from .mixing import random_pairing, sample_lam
+from .truncated_forward import forward_until
 
 
 def finite_masks(mix_block: nn.Module, features: torch.Tensor, lam: float, index: torch.Tensor, out_size,
@@ -44,3 +45,40 @@ def draw_mask_pair(mix_block: nn.Module, features: torch.Tensor, alpha: float, o
         mask_bb = finite_masks(mix_block, features, lam_bb, index_bb, out_size, iteration)['mask']
     return dict(lam_mb=lam_mb, index_mb=index_mb, generated=generated, lam_bb=lam_bb, index_bb=index_bb,
                 mask_bb=mask_bb)
+
+
+@torch.no_grad()
+def masks_as_in_training(backbone: nn.Module, mix_block: nn.Module, mix_layer: str, inputs: torch.Tensor, lam: float,
+                         index: torch.Tensor) -> Dict[str, torch.Tensor]:
+    """The Mix Block's output for ``inputs`` drawn the way a training step draws it, for viewers and frozen use.
+
+    Training computes the features with the momentum encoder in train mode (BatchNorm on the batch's statistics) and
+    runs the Mix Block in train mode; an eval-mode draw (running statistics) can give very different masks. Here both
+    run in train mode; their modes and every buffer (running statistics) are restored afterwards, so the call leaves
+    the model as it found it.
+
+    Args:
+        backbone (nn.Module): The momentum encoder's backbone (``k``'s first part).
+        mix_block (nn.Module): ``MixBlock`` or ``MixBlockPlus``.
+        mix_layer (str): Backbone submodule whose output feeds the Mix Block.
+        inputs (Tensor): Normalised images [N, C, H, W] (a batch of several images: batch statistics).
+        lam (float): Mixing ratio.
+        index (LongTensor): Pairing [N].
+
+    Returns:
+        dict: The Mix Block's output (``mask``, ``raw_mask``, ``attention``).
+    """
+    modules = (backbone, mix_block)
+    modes = [[m.training for m in module.modules()] for module in modules]
+    saved = [{name: buffer.clone() for name, buffer in module.named_buffers()} for module in modules]
+    try:
+        for module in modules:
+            module.train()
+        features = forward_until(backbone, inputs, mix_layer)
+        return mix_block(features, lam, index, inputs.shape[-2:])
+    finally:
+        for module, module_modes, buffers in zip(modules, modes, saved):
+            for submodule, mode in zip(module.modules(), module_modes):
+                submodule.training = mode
+            for name, buffer in module.named_buffers():
+                buffer.copy_(buffers[name])
