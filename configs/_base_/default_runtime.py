@@ -1,17 +1,22 @@
 # Runtime shared by every OpenMixOSR config.
 default_scope = 'openmixosr'
 
+# Default hooks are merged by key (a config that sets its own `custom_hooks` list keeps them):
+# AtomicCheckpointHook = MMEngine's CheckpointHook with checked options, atomic files, checkpoints loadable with
+# torch.load(weights_only=True) and never non-finite; NonFiniteLossHook stops at the first NaN/Inf loss;
+# BroadcastBuffersHook makes distributed validation use the BatchNorm statistics that checkpoints save.
 default_hooks = dict(
     timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=50),
     param_scheduler=dict(type='ParamSchedulerHook'),
-    checkpoint=dict(type='CheckpointHook', interval=10, max_keep_ckpts=3),
+    checkpoint=dict(type='AtomicCheckpointHook', interval=10, max_keep_ckpts=3),
     sampler_seed=dict(type='DistSamplerSeedHook'),
     visualization=dict(type='VisualizationHook', enable=False),
+    loss_check=dict(type='NonFiniteLossHook'),
+    sync_buffers=dict(type='BroadcastBuffersHook'),
 )
-# SafeCheckpointHook keeps checkpoints loadable with torch.load(weights_only=True);
 # RandomStateHook makes a resumed run repeat the uninterrupted one.
-custom_hooks = [dict(type='SafeCheckpointHook'), dict(type='RandomStateHook')]
+custom_hooks = [dict(type='RandomStateHook')]
 
 env_cfg = dict(
     cudnn_benchmark=False,
@@ -28,4 +33,8 @@ log_processor = dict(by_epoch=True)
 log_level = 'INFO'
 load_from = None
 resume = False
+# How checkpoints are loaded (load_from, --resume, tools/test.py): strictly; `prefix='student.'` loads only the
+# entries under that prefix; checkpoints trained on other known classes are refused at test and resume time unless
+# `allow_other_classes=True` (tools: --no-strict, --allow-other-classes). See OpenMixOSRRunner.
+load_cfg = dict(strict=True, prefix=None, allow_other_classes=False)
 randomness = dict(seed=0, deterministic=False)

@@ -2,7 +2,6 @@
 # MoCo v2's constant 0.999 (so that the baseline and AMix share it); the mask-loss weight decays 0.1 -> 0.
 _base_ = ['./selfsup_runtime.py']
 custom_hooks = [
-    dict(type='SafeCheckpointHook'),
     dict(type='RandomStateHook'),
     dict(type='MomentumPipelineHook', momentum=0.999, end_momentum=0.999, mask_loss_weight=0.1, end_mask_loss_weight=0.0,
          mask_loss_schedule='linear'),  # AutoMix Eq. 7; 'cosine' = authors' code

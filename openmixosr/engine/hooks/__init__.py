@@ -1,7 +1,13 @@
+from .atomic_checkpoint_hook import AtomicCheckpointHook
+from .broadcast_buffers_hook import BroadcastBuffersHook
 from .channels_last_hook import ChannelsLastHook
 from .cluster_assignment_hook import ClusterAssignmentHook
 from .momentum_pipeline_hook import MomentumPipelineHook
+from .non_finite_loss_hook import NonFiniteLossHook
 from .random_state_hook import RandomStateHook
 from .safe_checkpoint_hook import SafeCheckpointHook
 
-__all__ = ['ChannelsLastHook', 'ClusterAssignmentHook', 'MomentumPipelineHook', 'RandomStateHook', 'SafeCheckpointHook']
+__all__ = [
+    'AtomicCheckpointHook', 'BroadcastBuffersHook', 'ChannelsLastHook', 'ClusterAssignmentHook', 'MomentumPipelineHook',
+    'NonFiniteLossHook', 'RandomStateHook', 'SafeCheckpointHook'
+]

@@ -12,6 +12,10 @@ class SafeCheckpointHook(Hook):
     MMEngine pickles ``HistoryBuffer`` objects, whose state carries bound methods; loading those needs
     ``builtins.getattr`` in the unpickler, i.e. the ability to run code. With this hook a checkpoint holds only tensors,
     numpy arrays and builtin containers, which :func:`~openmixosr.engine.checkpoint.load_weights_only` accepts.
+
+    :class:`~openmixosr.engine.hooks.AtomicCheckpointHook`, the checkpoint hook of the default runtime, does the same,
+    so this hook is no longer needed; it stays for configs that list it in ``custom_hooks`` (both conversions leave
+    already converted state alone, so having both is harmless).
     """
 
     priority = 'VERY_LOW'
