@@ -7,9 +7,8 @@ import argparse
 import os
 
 from mmengine.config import Config, DictAction
-from mmengine.runner import Runner
 
-from openmixosr.engine import init_cpu_distributed
+from openmixosr.engine import build_runner, init_cpu_distributed
 from openmixosr.utils import merge_tool_args, register_all_modules
 
 
@@ -20,9 +19,16 @@ def parse_args(argv=None):
     parser.add_argument('--work-dir', help='the dir to save the evaluation log')
     parser.add_argument('--out', help='dump per-sample logits, open-set scores and labels (-1 = unknown) to this '
                         '.npz file; draw curves with tools/analysis/plot_osr_curves.py')
+    parser.add_argument('--no-strict', action='store_true',
+                        help='load the checkpoint even if it does not fit the model (missing entries keep their '
+                        'initial values); by default a mismatch is an error that says what the checkpoint is')
+    parser.add_argument('--allow-other-classes', action='store_true',
+                        help='score a checkpoint trained on other known classes than the test set (a warning '
+                        'instead of an error)')
     parser.add_argument(
         '--cfg-options', nargs='+', action=DictAction,
-        help='override config entries, e.g. `split=3`; a top-level `split` reaches every open-set dataset')
+        help='override config entries, e.g. `split=3`; a top-level `split` reaches every open-set dataset; '
+        '`load_cfg.prefix=student.` loads the student of a distiller checkpoint into a classifier config')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none',
                         help='job launcher')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
@@ -36,6 +42,12 @@ def merge_args(cfg: Config, args) -> Config:
     """Fold the command-line options into the config."""
     merge_tool_args(cfg, args.config, args.cfg_options, args.launcher, args.work_dir)
     cfg.load_from = args.checkpoint
+    load_cfg = dict(cfg.get('load_cfg') or {})
+    if args.no_strict:
+        load_cfg['strict'] = False
+    if args.allow_other_classes:
+        load_cfg['allow_other_classes'] = True
+    cfg.load_cfg = load_cfg
 
     if args.out is not None:
         if not args.out.endswith('.npz'):
@@ -51,7 +63,7 @@ def main(argv=None):
     register_all_modules(init_default_scope=False)
     cfg = merge_args(Config.fromfile(args.config), args)
     init_cpu_distributed(args.launcher)
-    runner = Runner.from_cfg(cfg)
+    runner = build_runner(cfg)
     return runner.test()
 
 

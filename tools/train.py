@@ -4,14 +4,18 @@
     bash tools/dist_train.sh CONFIG NUM_PROCESSES [ARGS]   # torchrun, GPUs or CPU (gloo)
 """
 import argparse
+import importlib.util
 import os
 
 import torch
 from mmengine.config import Config, DictAction
-from mmengine.runner import Runner
 
-from openmixosr.engine import init_cpu_distributed
+from openmixosr.engine import build_runner, find_resumable_checkpoint, init_cpu_distributed
+from openmixosr.engine.optim_wrapper import check_native_bf16
 from openmixosr.utils import apply_pretrained, merge_tool_args, register_all_modules
+
+#: ``--vis-backend`` choices: MMEngine visualisation backend and the package it needs.
+VIS_BACKENDS = {'tensorboard': ('TensorboardVisBackend', 'tensorboard'), 'wandb': ('WandbVisBackend', 'wandb')}
 
 
 def parse_args(argv=None):
@@ -22,12 +26,18 @@ def parse_args(argv=None):
         '--resume', nargs='?', type=str, const='auto',
         help='resume from the given checkpoint; without a value, from the latest checkpoint in the work dir')
     parser.add_argument('--amp', action='store_true',
-                        help='mixed precision: fp16 AMP on GPU, bfloat16 autocast on CPU')
+                        help='mixed precision: fp16 AMP on GPU, bfloat16 autocast on CPU (refused on a CPU without '
+                        'native bfloat16: no avx512_bf16 / amx_bf16, where it is many times slower than fp32)')
     parser.add_argument('--channels-last', action='store_true',
                         help='channels-last memory format (ChannelsLastHook); with --amp the fastest CPU path')
     parser.add_argument('--no-validate', action='store_true', help='do not evaluate during training')
     parser.add_argument('--auto-scale-lr', action='store_true',
                         help='scale the lr linearly with the total batch size (see `auto_scale_lr` in the config)')
+    parser.add_argument('--vis-backend', nargs='+', choices=sorted(VIS_BACKENDS), default=[],
+                        help='also log scalars to TensorBoard and/or Weights & Biases (besides the local files)')
+    parser.add_argument('--allow-other-classes', action='store_true',
+                        help='allow checkpoints trained on other known classes (the teacher of a distillation, '
+                        '--resume) with a warning instead of an error')
     parser.add_argument(
         '--cfg-options', nargs='+', action=DictAction,
         help='override config entries, e.g. `split=3 train_cfg.max_epochs=5`; a top-level `split` reaches every '
@@ -51,6 +61,7 @@ def merge_args(cfg: Config, args) -> Config:
             cfg.optim_wrapper.type = 'AmpOptimWrapper'
             cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
         else:
+            check_native_bf16(cfg.optim_wrapper.get('allow_emulated_bf16', False))  # before anything is built
             cfg.optim_wrapper.type = 'CPUAutocastOptimWrapper'
 
     if args.channels_last:
@@ -63,6 +74,15 @@ def merge_args(cfg: Config, args) -> Config:
         cfg.resume = True
         cfg.load_from = args.resume
 
+    if args.allow_other_classes:
+        cfg.load_cfg = dict(cfg.get('load_cfg') or {}, allow_other_classes=True)
+
+    for name in args.vis_backend:
+        backend, package = VIS_BACKENDS[name]
+        if importlib.util.find_spec(package) is None:
+            raise ImportError(f'--vis-backend {name} needs the `{package}` package: pip install {package}')
+        cfg.visualizer.vis_backends = [*cfg.visualizer.get('vis_backends', []), dict(type=backend)]
+
     if args.no_validate:
         cfg.val_cfg = None
         cfg.val_dataloader = None
@@ -74,12 +94,42 @@ def merge_args(cfg: Config, args) -> Config:
     return cfg
 
 
+def resolve_auto_resume(cfg: Config) -> list:
+    """Turn an automatic resume (``resume=True`` without ``load_from``) into the newest readable checkpoint.
+
+    MMEngine resumes from the file ``last_checkpoint`` names and fails if it is missing or truncated. Here a
+    damaged latest checkpoint is skipped in favour of the newest readable one of the run
+    (:func:`~openmixosr.engine.find_resumable_checkpoint`).
+
+    Returns:
+        list[str]: Log messages (the skipped files and the choice).
+
+    Raises:
+        RuntimeError: If ``last_checkpoint`` exists but no checkpoint of the run can be read.
+    """
+    if not cfg.get('resume') or cfg.get('load_from') is not None:
+        return []
+    path, skipped = find_resumable_checkpoint(cfg.work_dir)
+    if path is None and skipped:
+        raise RuntimeError(f'--resume: no readable checkpoint in {cfg.work_dir}: {"; ".join(skipped)}. Delete '
+                           f'{os.path.join(cfg.work_dir, "last_checkpoint")} to train from scratch.')
+    if path is None:
+        return [f'--resume: no checkpoint in {cfg.work_dir} yet; training from scratch.']
+    cfg.load_from = path
+    if skipped:
+        return [f'--resume: skipped {"; ".join(skipped)}; resuming from the newest readable checkpoint {path}.']
+    return [f'--resume: resuming from the latest checkpoint {path}.']
+
+
 def main(argv=None):
     args = parse_args(argv)
     register_all_modules(init_default_scope=False)
     cfg = merge_args(Config.fromfile(args.config), args)
+    notes = resolve_auto_resume(cfg)
     init_cpu_distributed(args.launcher)
-    runner = Runner.from_cfg(cfg)
+    runner = build_runner(cfg)
+    for note in notes:
+        (runner.logger.warning if 'skipped' in note else runner.logger.info)(note)
     runner.train()
 
 

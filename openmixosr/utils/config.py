@@ -1,6 +1,8 @@
 """Config helpers shared by the tools."""
+import difflib
+import inspect
 import os.path as osp
-from typing import Optional
+from typing import Iterable, Optional
 
 import torch
 from mmengine.config import Config, ConfigDict
@@ -66,17 +68,61 @@ def apply_pretrained(cfg: Config) -> Config:
     return cfg
 
 
+#: Top-level keys MMEngine's runner reads from a config (``Runner.from_cfg`` and ``runner.cfg.get``) and OpenMixOSR's
+#: own (``load_cfg``: :class:`~openmixosr.engine.OpenMixOSRRunner`); accepted by ``--cfg-options`` even when the config
+#: does not set them.
+RUNNER_CONFIG_KEYS = frozenset({
+    'model_wrapper_cfg', 'runner_type', 'custom_imports', 'sync_bn', 'find_unused_parameters', 'compile',
+    'activation_checkpointing', 'efficient_conv_bn_eval', 'gpu_ids', 'load_cfg'
+})
+
+
+def _runner_arguments() -> frozenset:
+    from mmengine.runner import Runner
+    return frozenset(name for name in inspect.signature(Runner.__init__).parameters if name not in ('self', 'cfg'))
+
+
+def check_cfg_options(cfg: Config, options: Iterable[str]) -> None:
+    """Refuse ``--cfg-options`` whose top-level key is unknown: a typo would otherwise be merged and ignored.
+
+    A top-level key is known when the config sets it (its own keys such as ``split``, ``teacher_config``,
+    ``ablation_rows``, ``pretrained`` included) or when MMEngine's runner reads it (``load_from``, ``resume``,
+    ``work_dir``, ``randomness``, ...). ``--cfg-options splt=3`` used to train split 0 and exit 0.
+
+    Args:
+        cfg (Config): The config before the options are merged.
+        options (Iterable[str]): The keys given with ``--cfg-options``, e.g. ``['split', 'train_cfg.max_epochs']``.
+
+    Raises:
+        ValueError: For an unknown top-level key, naming the closest known one. Add a new top-level key in a config
+            file instead.
+    """
+    known = set(cfg.keys()) | _runner_arguments() | RUNNER_CONFIG_KEYS
+    for option in options:
+        top = option.split('.', 1)[0]
+        if top in known:
+            continue
+        close = difflib.get_close_matches(top, sorted(known), n=1)
+        hint = f' Did you mean {close[0]!r}?' if close else ''
+        raise ValueError(
+            f'--cfg-options {option}: {top!r} is not a top-level key of this config nor one MMEngine reads, so it '
+            f'would be ignored.{hint} Top-level keys of this config: {", ".join(sorted(cfg.keys()))}. (A new '
+            f'top-level key belongs in a config file.)')
+
+
 def merge_tool_args(cfg: Config, config_path: str, cfg_options: Optional[dict], launcher: str,
                     work_dir: Optional[str]) -> Config:
     """What ``tools/train.py`` and ``tools/test.py`` both do to a config before building the runner.
 
-    Merges ``--cfg-options`` and propagates the split (:func:`apply_osr_split`), records the launcher, sets the work
-    dir (``work_dirs/CONFIG_NAME`` by default) and, for a distributed run without GPUs, the gloo backend.
+    Merges ``--cfg-options`` (refusing unknown top-level keys, :func:`check_cfg_options`) and propagates the split
+    (:func:`apply_osr_split`), records the launcher, sets the work dir (``work_dirs/CONFIG_NAME`` by default) and, for
+    a distributed run without GPUs, the gloo backend.
 
     Returns:
         Config: ``cfg``, modified in place.
     """
     if cfg_options is not None:
+        check_cfg_options(cfg, cfg_options)
         cfg.merge_from_dict(cfg_options)
     apply_osr_split(cfg)
     cfg.launcher = launcher

@@ -50,3 +50,18 @@ def test_missing_state_warns_and_keeps_generators():
     runner = SimpleNamespace(logger=SimpleNamespace(warning=warnings.append))
     RandomStateHook().after_load_checkpoint(runner, {})
     assert warnings and 'no random state' in warnings[0]
+
+
+def test_load_without_resume_keeps_generators():
+    # tools/test.py and `load_from` are not resumes: they neither take the checkpoint's generators nor warn about a
+    # "resumed run" (OpenMixOSRRunner sets `resuming` while it resumes).
+    warnings = []
+    runner = SimpleNamespace(logger=SimpleNamespace(warning=warnings.append), resuming=False)
+    other_run = get_random_state()
+    _draw()
+    state = get_random_state()
+    expected = _draw()
+    set_random_state(state)
+    RandomStateHook().after_load_checkpoint(runner, {'random_state': [other_run]})
+    RandomStateHook().after_load_checkpoint(runner, {})
+    assert _draw() == expected and not warnings

@@ -1,6 +1,7 @@
 """End to end on the embedded digits: train, resume to the same weights, test with a dump, distributed on CPU."""
 import hashlib
 import json
+import re
 import socket
 
 import numpy as np
@@ -104,6 +105,31 @@ def test_train_then_test_dumps_scores(tmp_path):
     assert (tmp_path / 'curves' / 'oscr.png').stat().st_size > 0
 
 
+def test_own_custom_hooks_keep_checkpoints_loadable_and_resume_skips_a_truncated_latest(tmp_path):
+    # A config with its own `custom_hooks` list (MMEngine replaces lists) used to drop the hook that makes checkpoints
+    # weights-only loadable: training exited 0, then --resume and test.py failed on HistoryBuffer. It is now part of
+    # the checkpoint hook (default_hooks, merged by key).
+    config = tmp_path / 'own_hooks.py'
+    config.write_text(f"_base_ = ['{CE_DIGITS}']\ncustom_hooks = []\n")
+    work_dir = tmp_path / 'work'
+    options = ['--no-validate', '--cfg-options', 'train_cfg.max_epochs=2', *SHORT, 'train_dataloader.dataset.indices=128']
+    run_tool('train.py', config, '--work-dir', work_dir, *options)
+    result = run_tool('test.py', config, work_dir / 'epoch_2.pth', '--work-dir', work_dir)
+    assert 'osr/auroc' in result.stdout
+
+    # The latest checkpoint is truncated (what a kill during a non-atomic save left): --resume says so and continues
+    # from the newest readable one instead of failing.
+    data = (work_dir / 'epoch_2.pth').read_bytes()
+    (work_dir / 'epoch_2.pth').write_bytes(data[:len(data) // 2])
+    resumed = run_tool('train.py', config, '--work-dir', work_dir, '--resume', *options)
+    log = resumed.stdout + resumed.stderr
+    assert f'{work_dir / "epoch_2.pth"} is corrupted or incomplete' in log
+    assert f'resuming from the newest readable checkpoint {work_dir / "epoch_1.pth"}' in log
+    assert 'resumed epoch: 1' in log
+    assert (work_dir / 'last_checkpoint').read_text() == str(work_dir / 'epoch_2.pth')
+    assert _state_dict(work_dir / 'epoch_2.pth').keys() == _state_dict(work_dir / 'epoch_1.pth').keys()
+
+
 def test_split_option_reaches_datasets(tmp_path):
     # --cfg-options split=3 must change the known classes of the train and test sets.
     from mmengine.config import Config
@@ -131,6 +157,12 @@ def test_distributed_cpu_training_two_processes(tmp_path, monkeypatch):
     assert 'osr/auroc' in reports[0]['metrics']
     # DDP averaged the gradients: both replicas hold the same weights after training.
     assert reports[0]['checksum'] == pytest.approx(reports[1]['checksum'], rel=0, abs=1e-9)
+    # The last validation used the BatchNorm statistics the checkpoint holds (process 0's): test.py on the checkpoint
+    # reports the same metrics. Each process used to validate its share with its own statistics (0.3 points apart).
+    result = run_tool('test.py', CE_DIGITS, work_dir / 'epoch_2.pth', '--work-dir', work_dir)
+    tested = {name: float(value) for name, value in re.findall(r'(osr/\w+): ([\d.]+)', result.stdout)}
+    for name in ('osr/accuracy', 'osr/auroc', 'osr/oscr'):
+        assert tested[name] == pytest.approx(reports[0]['metrics'][name], abs=2e-4), name
 
 
 def test_distributed_cpu_amix_c_two_processes(tmp_path, monkeypatch):

@@ -78,3 +78,13 @@ def test_cfg_options_pick_another_checkpoint(tmp_path):
     cfg.merge_from_dict({'pretrained': str(other)})
     apply_pretrained(cfg)
     assert cfg.model.backbone.init_cfg.checkpoint == str(other)
+
+
+def test_cfg_options_with_an_unknown_top_level_key_are_refused():
+    from openmixosr.utils import check_cfg_options
+    cfg = _config(0)
+    check_cfg_options(cfg, ['split', 'train_dataloader.dataset.osr_split', 'load_from', 'randomness.seed'])
+    with pytest.raises(ValueError, match="Did you mean 'split'"):
+        check_cfg_options(cfg, ['splt'])
+    with pytest.raises(ValueError, match="'pretrained' is not a top-level key"):
+        check_cfg_options(cfg, ['pretrained'])  # only linear-evaluation configs read it

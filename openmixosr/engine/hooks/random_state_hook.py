@@ -72,6 +72,10 @@ class RandomStateHook(Hook):
         checkpoint['random_state'] = self._gathered_states or [get_random_state()]
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
+        # Only a resumed run continues the generators of the checkpoint's run. OpenMixOSRRunner tells a resume from
+        # `load_from` and tools/test.py (`runner.resuming`); with MMEngine's Runner every load counts as a resume.
+        if not getattr(runner, 'resuming', True):
+            return
         states = checkpoint.get('random_state')
         if not states:
             runner.logger.warning('The checkpoint holds no random state; the resumed run uses fresh generators.')

@@ -10,6 +10,7 @@ from mmengine.model import BaseModel
 from mmengine.runner import load_checkpoint
 from mmpretrain.structures import DataSample
 
+from openmixosr.engine.checkpoint import CorruptedCheckpointError
 from openmixosr.registry import BATCH_AUGMENTS, MODELS
 from ..utils import attach_predictions, mixed_soft_label
 
@@ -119,12 +120,21 @@ class AsymmetricDistiller(BaseModel):
         self.eval_network = eval_network
 
     def _load_teacher(self, checkpoint: Optional[str]) -> None:
-        """Load, freeze and mark the teacher initialised (so ``init_weights`` leaves it alone)."""
+        """Load, freeze and mark the teacher initialised (so ``init_weights`` leaves it alone).
+
+        The known classes the teacher was trained on (its checkpoint's ``meta.dataset_meta``) are kept in
+        ``self.source_dataset_metas``; :class:`~openmixosr.engine.OpenMixOSRRunner` compares them with the student's
+        training set before the first epoch and refuses a teacher of another split (``--allow-other-classes``
+        allows it). The model itself does not know its data, so the comparison cannot happen here.
+        """
+        self.source_dataset_metas = {}
         if checkpoint is None:
             warnings.warn('AsymmetricDistiller: no teacher_checkpoint, the teacher keeps random weights.')
         else:
             try:
-                load_checkpoint(self.teacher, checkpoint, map_location='cpu', strict=True, revise_keys=[])
+                loaded = load_checkpoint(self.teacher, checkpoint, map_location='cpu', strict=True, revise_keys=[])
+            except CorruptedCheckpointError:
+                raise
             except FileNotFoundError as error:
                 raise FileNotFoundError(
                     f'Teacher checkpoint {checkpoint} not found. Train the teacher first, e.g. '
@@ -133,6 +143,8 @@ class AsymmetricDistiller(BaseModel):
             except RuntimeError as error:
                 raise RuntimeError(f'Teacher checkpoint {checkpoint} does not match the teacher config (same '
                                    f'backbone, head and number of known classes?):\n{error}') from error
+            meta = loaded.get('meta', {}) if isinstance(loaded, dict) else {}
+            self.source_dataset_metas = {f'Teacher checkpoint {checkpoint}': meta.get('dataset_meta')}
             self.teacher._is_init = True
         self.teacher.requires_grad_(False)
         self.teacher.eval()

@@ -1,0 +1,98 @@
+"""Checks of a run's data and config that would otherwise fail late (at the first validation or save)."""
+import math
+from typing import List, Optional
+
+import numpy as np
+
+UNKNOWN_LABEL = -1
+
+
+def dataset_labels(dataset) -> np.ndarray:
+    """The ground-truth labels of every sample of a dataset, without loading any image.
+
+    Args:
+        dataset: An mmpretrain ``BaseDataset`` (``get_gt_labels``) or any dataset with ``get_data_info(i)``
+            returning ``gt_label`` (MMEngine's ``ConcatDataset``, ...).
+
+    Returns:
+        np.ndarray: int64 labels, ``-1`` for unknown samples.
+    """
+    if hasattr(dataset, 'get_gt_labels'):
+        return np.asarray(dataset.get_gt_labels(), dtype=np.int64).reshape(-1)
+    return np.asarray([int(np.asarray(dataset.get_data_info(index)['gt_label']).reshape(-1)[0])
+                       for index in range(len(dataset))], dtype=np.int64)
+
+
+def open_set_data_problem(dataset, evaluator, name: str, cfg_key: str) -> Optional[str]:
+    """What is wrong with evaluation data for an open-set evaluator, or None.
+
+    :class:`~openmixosr.evaluation.OpenSetEvaluator` needs known (label >= 0) and unknown (label -1) samples; without
+    either it raises, but only after the whole evaluation pass (for validation: after the first training epochs).
+
+    Args:
+        dataset: The validation or test dataset.
+        evaluator: The loop's ``Evaluator`` (its ``metrics``).
+        name (str): ``'validation'`` or ``'test'``, for the message.
+        cfg_key (str): Where the dataset is configured, e.g. ``'val_dataloader.dataset'``.
+
+    Returns:
+        str | None: The message of the problem.
+    """
+    from openmixosr.evaluation.metrics.open_set import OpenSetEvaluator
+    if not any(isinstance(metric, OpenSetEvaluator) for metric in getattr(evaluator, 'metrics', [])):
+        return None
+    labels = dataset_labels(dataset)
+    n_unknown = int((labels == UNKNOWN_LABEL).sum())
+    n_known = int((labels >= 0).sum())
+    if n_unknown and n_known:
+        return None
+    missing = 'unknown (label -1)' if not n_unknown else 'known'
+    fix = ('keep the samples of the other classes with `with_unknown=True`, or add `unknown_source=dict(...)` '
+           '(e.g. CIFAR-100 for CIFAR+N)') if not n_unknown else 'check its known classes (`split`, `known_classes`)'
+    return (f'The {name} set has no {missing} samples ({n_known} known, {n_unknown} unknown), but OpenSetEvaluator '
+            f'needs both to compute AUROC / OSCR: {fix} in `{cfg_key}`. (Without this check it would fail after the '
+            f'whole {name} pass.)')
+
+
+def _scheduler_list(param_scheduler) -> List[dict]:
+    if param_scheduler is None:
+        return []
+    if isinstance(param_scheduler, dict) and 'type' not in param_scheduler:  # {optimizer name: schedulers}
+        return [item for value in param_scheduler.values() for item in _scheduler_list(value)]
+    return list(param_scheduler) if isinstance(param_scheduler, (list, tuple)) else [param_scheduler]
+
+
+def schedule_problems(cfg) -> List[str]:
+    """Parameter schedulers that cannot fit the training length of an epoch-based config.
+
+    MMEngine sets a scheduler's missing ``end`` to ``max_epochs``; a scheduler that begins at or after
+    ``max_epochs`` (a cosine after a warm-up longer than the run, e.g. ``train_cfg.max_epochs=1`` with a 1-epoch
+    warm-up) then fails with "end should be larger than begin". Only epoch-based schedulers of an epoch-based
+    ``train_cfg`` are checked.
+
+    Args:
+        cfg (Config): The merged config.
+
+    Returns:
+        list[str]: One message per scheduler that would fail (empty when all fit).
+    """
+    train_cfg = cfg.get('train_cfg') or {}
+    max_epochs = train_cfg.get('max_epochs')
+    if not train_cfg.get('by_epoch', True) or max_epochs is None:
+        return []
+    problems = []
+    schedulers = _scheduler_list(cfg.get('param_scheduler'))
+    for position, scheduler in enumerate(schedulers):
+        if not isinstance(scheduler, dict) or not scheduler.get('by_epoch', True):
+            continue
+        begin = scheduler.get('begin', 0)
+        end = scheduler.get('end', math.inf)
+        if begin >= max_epochs or begin >= end:
+            earlier = [f'{s.get("type")} (epochs {s.get("begin", 0)}-{s.get("end", "end")})'
+                       for s in schedulers[:position] if isinstance(s, dict)]
+            problems.append(
+                f'param_scheduler #{position + 1} ({scheduler.get("type")}) begins at epoch {begin} but '
+                f'train_cfg.max_epochs={max_epochs}' + (f' (after {", ".join(earlier)})' if earlier else '') +
+                f': the run ends before it starts. Raise train_cfg.max_epochs above {begin} or shorten the warm-up '
+                f'(its `end` and the `begin` of this scheduler).')
+    return problems

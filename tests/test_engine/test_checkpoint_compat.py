@@ -1,0 +1,97 @@
+"""What a checkpoint is, whether it fits a model, and which network of an AutoMix checkpoint a classifier gets."""
+import pytest
+import torch
+from mmengine.config import Config
+
+from openmixosr.engine import CheckpointMismatchError
+from openmixosr.engine.checkpoint_compat import (automix_to_classifier, check_state_dict, checkpoint_kind,
+                                                 config_value, known_classes_mismatch, select_prefix)
+from openmixosr.registry import MODELS
+from tests.helpers.run_tool import REPO_ROOT
+
+CE = REPO_ROOT / 'configs/baselines/ce_r18w16_digits.py'
+AUTOMIX = REPO_ROOT / 'configs/automix/automix_r18w16_digits.py'
+ASYM = REPO_ROOT / 'configs/asym/r18_digits.py'
+MOCO = REPO_ROOT / 'configs/selfsup/mocov2_r18w16_digits.py'
+
+
+def _model(config, **changes):
+    cfg = Config.fromfile(config)
+    cfg.model.update(changes)
+    return MODELS.build(cfg.model)
+
+
+@pytest.fixture(scope='module')
+def automix():
+    """An AutoMix model whose momentum network k differs from its online network q."""
+    torch.manual_seed(0)
+    model = _model(AUTOMIX)
+    with torch.no_grad():
+        for param in model.momentum_encoder.module.parameters():
+            param.add_(0.05 * torch.randn_like(param))
+    return model.eval()
+
+
+def test_kinds_of_the_repository_models(automix):
+    with pytest.warns(UserWarning, match='random weights'):
+        asym = _model(ASYM, teacher_checkpoint=None)
+    assert checkpoint_kind(asym.state_dict()) == 'AsymmetricDistiller'
+    assert checkpoint_kind(automix.state_dict()) == 'AutoMix'
+    assert checkpoint_kind(_model(MOCO).state_dict()) == 'self-supervised'
+    assert checkpoint_kind(_model(CE).state_dict()) == 'classifier'
+
+
+def test_automix_checkpoint_gives_a_classifier_its_momentum_network(automix):
+    classifier = _model(CE).eval()
+    state_dict, note = automix_to_classifier(automix.state_dict())
+    assert 'momentum network k' in note
+    classifier.load_state_dict(state_dict, strict=True)
+    inputs = torch.randn(4, 3, 16, 16)
+    with torch.no_grad():
+        expected = automix.momentum_encoder.module(inputs)  # what AutoMix's predict() uses by default
+        online = automix.online_network()(inputs)
+        assert torch.allclose(classifier(inputs, mode='tensor'), expected)
+    assert not torch.allclose(expected, online)  # k differs from q: the test tells them apart
+
+
+def test_automix_config_that_evaluates_q_gives_q(automix):
+    cfg_text = "model = dict(type='AutoMix', eval_network='online', backbone=dict(depth=18))\n"
+    state_dict, note = automix_to_classifier(automix.state_dict(), cfg_text)
+    assert 'online network q' in note
+    assert torch.equal(state_dict['head.fc.weight'], automix.state_dict()['head.fc.weight'])
+
+
+def test_config_text_of_a_checkpoint_is_parsed_not_run(tmp_path):
+    marker = tmp_path / 'ran'
+    text = f"import os\nos.system('touch {marker}')\nmodel = dict(eval_network='online')\n"
+    assert config_value(text, 'eval_network') == 'online'
+    assert config_value("model = {'eval_network': 'momentum'}", 'eval_network') == 'momentum'
+    assert config_value('not python (', 'eval_network') is None
+    assert not marker.exists()
+
+
+def test_distiller_checkpoint_into_a_classifier_says_what_to_do():
+    with pytest.warns(UserWarning):
+        asym = _model(ASYM, teacher_checkpoint=None)
+    with pytest.raises(CheckpointMismatchError) as error:
+        check_state_dict(_model(CE), asym.state_dict(), 'distilled.pth', dict(experiment_name='r18_digits_1_2'))
+    message = str(error.value)
+    assert 'distilled.pth' in message and 'AsymmetricDistiller checkpoint' in message
+    assert '122 of the model' in message and 'student: 122' in message
+    assert 'load_cfg.prefix=student.' in message and '--no-strict' in message and 'r18_digits_1_2' in message
+    check_state_dict(_model(CE), select_prefix(asym.state_dict(), 'student.'), 'distilled.pth')  # fits
+
+
+def test_other_backbone_reports_the_shapes():
+    with pytest.raises(CheckpointMismatchError, match=r'differ in shape: backbone\.layer1\.0\.conv1\.weight'):
+        check_state_dict(_model(CE), _model(REPO_ROOT / 'configs/baselines/ce_r50w16_digits.py').state_dict(), 'x')
+
+
+def test_known_classes_mismatch():
+    split0, split1 = dict(classes=('2', '4', '5', '9', '8', '3')), dict(classes=('3', '2', '6', '9', '4', '0'))
+    assert known_classes_mismatch(split0, dict(split0), 'Checkpoint x', 'the test set') is None
+    assert known_classes_mismatch(None, split0, 'Checkpoint x', 'the test set') is None  # nothing recorded
+    message = known_classes_mismatch(split0, split1, 'Checkpoint x', 'the test set')
+    assert "['2', '4', '5', '9', '8', '3']" in message and '2 of its 6 known classes differ' in message
+    reordered = known_classes_mismatch(split0, dict(classes=tuple(sorted(split0['classes']))), 'x', 'y')
+    assert 'another label order' in reordered

@@ -1,0 +1,35 @@
+"""Checks that fail before the first epoch instead of at the first validation or the scheduler's build."""
+from types import SimpleNamespace
+
+from mmengine.config import Config
+
+from openmixosr.engine.start_checks import open_set_data_problem, schedule_problems
+from openmixosr.evaluation import OpenSetEvaluator
+from openmixosr.registry import DATASETS
+from tests.helpers.run_tool import REPO_ROOT
+
+CE = REPO_ROOT / 'configs/baselines/ce_r18w16_digits.py'
+
+
+def test_run_shorter_than_the_warm_up():
+    # 1-epoch warm-up, then cosine from epoch 1: MMEngine failed with "end should be larger than begin".
+    cfg = Config.fromfile(CE)
+    cfg.train_cfg.max_epochs = 1
+    [problem] = schedule_problems(cfg)
+    assert 'CosineAnnealingLR' in problem and 'max_epochs=1' in problem and 'LinearLR (epochs 0-1)' in problem
+    cfg.train_cfg.max_epochs = 2
+    assert schedule_problems(cfg) == []
+    assert schedule_problems(Config.fromfile(REPO_ROOT / 'configs/baselines/ce_r18_cifar10.py')) == []
+
+
+def test_open_set_evaluation_data_needs_unknown_samples():
+    evaluator = SimpleNamespace(metrics=[OpenSetEvaluator()])
+    cfg = Config.fromfile(CE).test_dataloader.dataset
+    cfg.pipeline = []
+    dataset = DATASETS.build(cfg)
+    assert open_set_data_problem(dataset, evaluator, 'validation', 'val_dataloader.dataset') is None
+    cfg.with_unknown = False
+    problem = open_set_data_problem(DATASETS.build(cfg), evaluator, 'validation', 'val_dataloader.dataset')
+    assert 'no unknown (label -1) samples (323 known, 0 unknown)' in problem
+    assert 'with_unknown=True' in problem and 'val_dataloader.dataset' in problem
+    assert open_set_data_problem(dataset, SimpleNamespace(metrics=[]), 'validation', 'x') is None  # no open-set metric

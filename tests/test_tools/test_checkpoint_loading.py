@@ -1,0 +1,103 @@
+"""tools/test.py and training with a teacher load checkpoints strictly and compare their known classes.
+
+The probes of issue 12 (a distiller checkpoint scored through a classifier config, an AutoMix checkpoint through a
+classifier config, a split-1 test of a split-0 checkpoint, a teacher of another split) on the embedded digits, with
+checkpoints made here (no training needed: what is tested is which weights are loaded, and when a run refuses).
+"""
+import numpy as np
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.dataset import pseudo_collate
+
+from openmixosr.registry import DATASETS, MODELS
+from tests.helpers.run_tool import REPO_ROOT, run_tool
+
+CE = REPO_ROOT / 'configs/baselines/ce_r18w16_digits.py'
+CE_R50 = REPO_ROOT / 'configs/baselines/ce_r50w16_digits.py'
+AUTOMIX = REPO_ROOT / 'configs/automix/automix_r18w16_digits.py'
+ASYM = REPO_ROOT / 'configs/asym/r18_digits.py'
+
+
+def _model(config, **changes):
+    cfg = Config.fromfile(config)
+    return MODELS.build(dict(cfg.model, data_preprocessor=cfg.data_preprocessor, **changes))
+
+
+def _split0_meta():
+    cfg = Config.fromfile(CE).train_dataloader.dataset
+    cfg.pipeline = []
+    return dict(dataset_meta=DATASETS.build(cfg).metainfo, experiment_name='made_by_the_test')
+
+
+@pytest.fixture(scope='module')
+def checkpoints(tmp_path_factory):
+    """Split-0 checkpoints: a classifier, a ResNet-50 teacher, a distiller, and an AutoMix model whose k != q."""
+    torch.manual_seed(0)
+    root, meta = tmp_path_factory.mktemp('checkpoints'), _split0_meta()
+    automix = _model(AUTOMIX)
+    with torch.no_grad():
+        for param in automix.momentum_encoder.module.parameters():
+            param.add_(0.05 * torch.randn_like(param))
+    with pytest.warns(UserWarning, match='random weights'):
+        asym = _model(ASYM, teacher_checkpoint=None)
+    models = dict(ce=_model(CE), r50=_model(CE_R50), asym=asym, automix=automix)
+    paths = {}
+    for name, model in models.items():
+        paths[name] = root / f'{name}.pth'
+        torch.save(dict(meta=meta, state_dict=model.state_dict()), paths[name])
+    paths['automix_model'] = automix
+    return paths
+
+
+def _failed(result):
+    assert result.returncode != 0, result.stdout[-2000:]
+    return result.stderr
+
+
+def test_distiller_checkpoint_is_refused_by_a_classifier_config(checkpoints, tmp_path):
+    # MMEngine loaded it non-strictly: nothing fitted, the untrained classifier was scored (accuracy 16.7, exit 0).
+    result = run_tool('test.py', CE, checkpoints['asym'], '--work-dir', tmp_path, check=False)
+    error = _failed(result)
+    assert 'CheckpointMismatchError' in error and 'AsymmetricDistiller checkpoint' in error
+    assert 'load_cfg.prefix=student.' in error and '--no-strict' in error
+    assert 'osr/accuracy' not in result.stdout
+
+
+def test_automix_checkpoint_through_a_classifier_config_scores_k(checkpoints, tmp_path):
+    # AutoMix validates and tests its momentum network k; a classifier config took the online network q's weights.
+    out = tmp_path / 'scores.npz'
+    result = run_tool('test.py', CE, checkpoints['automix'], '--work-dir', tmp_path, '--out', out)
+    assert 'evaluating its momentum network k' in result.stdout
+    cfg = Config.fromfile(AUTOMIX)
+    dataset = DATASETS.build(cfg.test_dataloader.dataset)
+    model = checkpoints['automix_model'].eval()
+    with torch.no_grad():
+        data = model.data_preprocessor(pseudo_collate([dataset[i] for i in range(len(dataset))]), False)
+        expected = torch.stack([sample.pred_logits for sample in model.predict(data['inputs'], data['data_samples'])])
+        online = model.online_network()(data['inputs'])
+    logits = np.load(out)['logits']
+    np.testing.assert_allclose(logits, expected.numpy(), rtol=1e-4, atol=1e-4)
+    assert not np.allclose(logits, online.numpy(), atol=1e-3)
+
+
+def test_checkpoint_of_another_split_is_refused_at_test_time(checkpoints, tmp_path):
+    # test.py scored a split-0 checkpoint against split 1 (labels of other classes) with exit 0.
+    result = run_tool('test.py', CE, checkpoints['ce'], '--work-dir', tmp_path, '--cfg-options', 'split=1',
+                      check=False)
+    error = _failed(result)
+    assert 'KnownClassesMismatchError' in error and 'but the test set of this config has' in error
+    assert '--allow-other-classes' in error and 'osr/accuracy' not in result.stdout
+    allowed = run_tool('test.py', CE, checkpoints['ce'], '--work-dir', tmp_path, '--cfg-options', 'split=1',
+                       '--allow-other-classes')
+    assert 'was trained on the known classes' in allowed.stdout and 'osr/accuracy' in allowed.stdout
+
+
+def test_teacher_of_another_split_is_refused_before_training(checkpoints, tmp_path):
+    # A split-0 teacher distilled a split-1 student: most mixed samples then counted as confusing.
+    result = run_tool('train.py', ASYM, '--work-dir', tmp_path, '--cfg-options', 'split=1',
+                      f'model.teacher_checkpoint={checkpoints["r50"]}', check=False)
+    error = _failed(result)
+    assert f'Teacher checkpoint {checkpoints["r50"]} was trained on the known classes' in error
+    assert 'the training set of this config' in error and '--allow-other-classes' in error
+    assert 'Epoch(train)' not in result.stdout

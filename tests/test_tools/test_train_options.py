@@ -1,0 +1,54 @@
+"""tools/train.py options folded into the config: unknown top-level keys, --vis-backend, --amp on CPU."""
+import importlib.util
+
+import pytest
+from mmengine.config import Config
+
+from tests.helpers.run_tool import REPO_ROOT
+
+CE = REPO_ROOT / 'configs/baselines/ce_r18w16_digits.py'
+
+
+@pytest.fixture(scope='module')
+def train():
+    spec = importlib.util.spec_from_file_location('tools_train', REPO_ROOT / 'tools' / 'train.py')
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _merged(train, *argv):
+    return train.merge_args(Config.fromfile(CE), train.parse_args([str(CE), '--work-dir', 'unused', *argv]))
+
+
+def test_unknown_top_level_key_is_refused(train):
+    # `splt=3` was merged as a new key nobody reads: the run trained split 0 and exited 0.
+    with pytest.raises(ValueError, match="'splt' is not a top-level key .* Did you mean 'split'"):
+        _merged(train, '--cfg-options', 'splt=3')
+    cfg = _merged(train, '--cfg-options', 'split=3', 'experiment_name=x', 'train_cfg.max_epochs=2')
+    assert cfg.train_dataloader.dataset.osr_split == 3 and cfg.experiment_name == 'x'  # a key MMEngine reads
+
+
+def test_vis_backend_option(train, monkeypatch):
+    monkeypatch.setattr(importlib.util, 'find_spec', lambda name, *args: object())  # tensorboard, wandb "installed"
+    cfg = _merged(train, '--vis-backend', 'tensorboard', 'wandb')
+    assert [backend['type'] for backend in cfg.visualizer.vis_backends] == [
+        'LocalVisBackend', 'TensorboardVisBackend', 'WandbVisBackend']
+    monkeypatch.setattr(importlib.util, 'find_spec', lambda name, *args: None)
+    with pytest.raises(ImportError, match='pip install tensorboard'):
+        _merged(train, '--vis-backend', 'tensorboard')
+
+
+def test_amp_is_refused_before_anything_is_built_on_a_cpu_without_bf16(train, monkeypatch):
+    from openmixosr.engine import optim_wrapper
+    monkeypatch.setattr(train.torch.cuda, 'is_available', lambda: False)
+    monkeypatch.setattr(optim_wrapper, 'read_cpuinfo', lambda: dict(model='AVX2 CPU', flags=frozenset({'avx2'})))
+    with pytest.raises(RuntimeError, match='without native bfloat16: AVX2 CPU'):
+        _merged(train, '--amp')
+    monkeypatch.setattr(optim_wrapper, 'read_cpuinfo', lambda: dict(model='AMX CPU', flags=frozenset({'amx_bf16'})))
+    assert _merged(train, '--amp').optim_wrapper.type == 'CPUAutocastOptimWrapper'
+
+
+def test_allow_other_classes_option(train):
+    assert _merged(train).load_cfg.allow_other_classes is False
+    assert _merged(train, '--allow-other-classes').load_cfg.allow_other_classes is True
