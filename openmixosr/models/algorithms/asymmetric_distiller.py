@@ -10,7 +10,6 @@ from mmengine.model import BaseModel
 from mmengine.runner import load_checkpoint
 from mmpretrain.structures import DataSample
 
-from openmixosr.engine.checkpoint import CorruptedCheckpointError
 from openmixosr.registry import BATCH_AUGMENTS, MODELS
 from ..utils import attach_predictions, mixed_soft_label
 
@@ -127,6 +126,7 @@ class AsymmetricDistiller(BaseModel):
         training set before the first epoch and refuses a teacher of another split (``--allow-other-classes``
         allows it). The model itself does not know its data, so the comparison cannot happen here.
         """
+        from openmixosr.engine.checkpoint import CorruptedCheckpointError
         self.source_dataset_metas = {}
         if checkpoint is None:
             warnings.warn('AsymmetricDistiller: no teacher_checkpoint, the teacher keeps random weights.')
