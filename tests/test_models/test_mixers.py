@@ -60,8 +60,11 @@ def test_nearest_and_bilinear_upsampling_differ_as_expected():
     torch.testing.assert_close(nearest(feat, 0.5, index, (4, 3))['mask'], bilinear(feat, 0.5, index, (4, 3))['mask'])
 
 
-def _numpy_mix_block(z, index, lam, w_p, b_p, w_z, b_z, scale):
-    """AutoMix Eq. 5-6 (docs/automix.md, Method reference), one sample at a time, float64."""
+def _numpy_mix_block(z, index, lam, w_p, b_p, w_z, b_z, scale, value_source='j'):
+    """AutoMix Eq. 5-6 (docs/automix.md, Method reference), one sample at a time, float64.
+
+    ``value_source='j'`` (the authors' code): the value comes from the partner ``a_j``, the image of the keys, the
+    attention gives the partner's mask ``s_j`` and ``s = 1 - s_j``; ``'i'``: the value of ``a_i`` gives ``s``."""
     n, c, h, w = z.shape
     masks = []
     for i in range(n):
@@ -71,15 +74,17 @@ def _numpy_mix_block(z, index, lam, w_p, b_p, w_z, b_z, scale):
         logits = query.T @ key / math.sqrt(w_p.shape[0])
         attention = np.exp(logits - logits.max(axis=1, keepdims=True))
         attention /= attention.sum(axis=1, keepdims=True)
-        value = (w_z @ a_i + b_z[:, None])[0]
+        value = (w_z @ (a_i if value_source == 'i' else a_j) + b_z[:, None])[0]
         out = (attention @ value).reshape(h, w)
         out = out.repeat(scale, axis=0).repeat(scale, axis=1)  # nearest upsampling by an integer factor
-        masks.append(1 / (1 + np.exp(-out)))
+        s = 1 / (1 + np.exp(-out))
+        masks.append(s if value_source == 'i' else 1 - s)
     return np.stack(masks)
 
 
-def test_mix_block_matches_hand_computation():
-    block = MixBlock(in_channels=2, reduction=2)  # C/r = 1
+@pytest.mark.parametrize('value_source', ['j', 'i'])
+def test_mix_block_matches_hand_computation(value_source):
+    block = MixBlock(in_channels=2, reduction=2, value_source=value_source)  # C/r = 1
     w_p, b_p = np.array([[0.5, -1.0, 2.0]]), np.array([0.1])
     w_z, b_z = np.array([[1.0, 0.5, -2.0]]), np.array([0.2])
     with torch.no_grad():
@@ -92,7 +97,7 @@ def test_mix_block_matches_hand_computation():
                   [[[1.0, 1.0], [-1.0, 0.4]], [[0.0, -0.6], [0.8, 1.7]]]])
     index, lam = [2, 0, 1], 0.3
     out = block(torch.tensor(z, dtype=torch.float32), lam, torch.tensor(index), (4, 4))
-    expected = _numpy_mix_block(z, index, lam, w_p, b_p, w_z, b_z, scale=2)
+    expected = _numpy_mix_block(z, index, lam, w_p, b_p, w_z, b_z, scale=2, value_source=value_source)
     np.testing.assert_allclose(out['mask'][:, 0].detach().numpy(), expected, atol=1e-6)
     np.testing.assert_allclose(out['mask'][:, 1].detach().numpy(), 1 - expected, atol=1e-6)
     assert block.mask_loss(out['raw_mask'], lam).item() == pytest.approx(
@@ -102,7 +107,7 @@ def test_mix_block_matches_hand_computation():
 def test_mix_block_plus_matches_direct_computation():
     """Adaptive encoding, global attention, non-linear value, bilinear upsampling, lam adjusting."""
     torch.manual_seed(0)
-    block = MixBlockPlus(8).eval()  # eval: BN running statistics, no dropout
+    block = MixBlockPlus(8, value_source='i').eval()  # eval: BN running statistics, no dropout
     with torch.no_grad():
         block.gamma.fill_(0.4)
         block.value[1].running_mean.uniform_(-0.5, 0.5)
@@ -352,3 +357,20 @@ def test_mix_block_without_lam_channel():
     feat, index = torch.randn(2, 6, 3, 3), torch.tensor([1, 0])
     torch.testing.assert_close(block(feat, 0.2, index, (3, 3))['mask'], block(feat, 0.9, index, (3, 3))['mask'])
     assert MixBlock(in_channels=6).query_key.in_channels == 7
+
+
+def test_value_source_j_is_the_partners_mask_complemented():
+    """With the value of the partner (the authors' code), ``s = 1 - sigmoid(U(P @ W_Z a_j))``: the same block with
+    ``value_source='i'`` on the swapped value gives ``1 - s`` exactly; the default is ``'j'``."""
+    torch.manual_seed(0)
+    assert MixBlock(8).value_source == 'j' and MixBlockPlus(8).value_source == 'j'
+    block_j = MixBlockPlus(8, lam_adjust=False).eval()
+    feat, index, lam = _features(), torch.tensor([3, 2, 1, 0]), 0.35
+    out = block_j(feat, lam, index, (8, 6))
+    a_j = (1 + block_j.gamma * (1 - lam)) * feat[index]
+    value = block_j.value(a_j).flatten(2).transpose(1, 2)
+    logits = torch.bmm(out['attention'], value).transpose(1, 2).reshape(4, 1, 4, 3)
+    expected = 1 - torch.sigmoid(F.interpolate(logits, size=(8, 6), mode='bilinear', align_corners=False))
+    torch.testing.assert_close(out['mask'][:, :1], expected)
+    with pytest.raises(ValueError, match='value_source'):
+        MixBlock(8, value_source='k')

@@ -27,10 +27,12 @@ from openmixosr.registry import MODELS  # noqa: E402
 
 BLOCKS = {
     'AutoMix MixBlock': dict(type='MixBlock', in_channels=64),
-    'AutoMix MixBlock, T=0.1': dict(type='MixBlock', in_channels=64, attention_temperature=0.1),
+    'AutoMix MixBlock, value of x_i': dict(type='MixBlock', in_channels=64, value_source='i'),
     'Mix Block+ (supervised)': dict(type='MixBlockPlus', in_channels=64, lam_adjust=False),
     'Mix Block+ without global attention': dict(type='MixBlockPlus', in_channels=64, lam_adjust=False,
                                                 global_attention=False),
+    'Mix Block+ w/o global attention, value of x_i': dict(type='MixBlockPlus', in_channels=64, lam_adjust=False,
+                                                          global_attention=False, value_source='i'),
     'Mix Block+ with lam adjusting': dict(type='MixBlockPlus', in_channels=64, lam_adjust=True),
 }
 LAMS = (0.5, 0.3)

@@ -90,11 +90,16 @@ class BaseMixBlock(BaseModule):
         attention_temperature (float): ``T`` of :func:`pixel_attention` (ours, not the papers'): 1 (default) is the
             papers' attention; a smaller ``T`` makes ``P`` leave the uniform attention sooner (docs/automix.md,
             "Does the Mix Block learn where to mix?").
+        value_source (str): Which image the value ``W_Z a`` comes from. ``'i'``: ``s = sigmoid(U(P @ W_Z a_i))``, AutoMix
+            Eq. 5 as printed. ``'j'``: the value comes from the partner, the image the keys come from, as in the
+            authors' code: ``s_j = sigmoid(U(P @ W_Z a_j))`` and ``s = 1 - s_j`` (the paper's "take z_j as the
+            value ... s_i = 1 - s_j"). With the cross attention of AutoMix, ``'j'`` is ordinary attention (keys and
+            values of one image) and ``'i'`` averages ``x_i``'s values over positions chosen by ``x_j``'s keys.
         init_cfg (dict, optional): Initialisation config. Defaults to None (PyTorch's default initialisation).
     """
 
     def __init__(self, in_channels: int, reduction: int, upsample: str, lam_margin: float, mask_loss_weight: float,
-                 attention_temperature: float = 1.0, init_cfg: Optional[dict] = None):
+                 attention_temperature: float = 1.0, value_source: str = 'j', init_cfg: Optional[dict] = None):
         super().__init__(init_cfg)
         if upsample not in ('nearest', 'bilinear'):
             raise ValueError(f"upsample must be 'nearest' or 'bilinear', got {upsample!r}")
@@ -105,6 +110,9 @@ class BaseMixBlock(BaseModule):
         if not attention_temperature > 0:
             raise ValueError(f'attention_temperature must be > 0, got {attention_temperature}')
         self.attention_temperature = attention_temperature
+        if value_source not in ('i', 'j'):
+            raise ValueError(f"value_source must be 'i' or 'j', got {value_source!r}")
+        self.value_source = value_source
         self.in_channels = in_channels
         self.reduction = reduction
         self.inter_channels = in_channels // reduction
@@ -150,12 +158,12 @@ class BaseMixBlock(BaseModule):
         n, _, h, w = feat.shape
         a_i, a_j = self._embed_lam(feat, feat[index], lam)
         attention = pixel_attention(*self._project(a_i, a_j), temperature=self.attention_temperature)
-        value = self._content(a_i).flatten(2).transpose(1, 2)  # [N, hw, 1]
+        value = self._content(a_i if self.value_source == 'i' else a_j).flatten(2).transpose(1, 2)  # [N, hw, 1]
         logits = torch.bmm(attention, value).transpose(1, 2).reshape(n, 1, h, w)
         # float32 from here: the mask weights raw float32 images and its mean is matched to lam.
         align_corners = False if self.upsample == 'bilinear' else None
         logits = F.interpolate(logits.float(), size=out_size, mode=self.upsample, align_corners=align_corners)
-        raw = torch.sigmoid(logits)
+        raw = torch.sigmoid(logits if self.value_source == 'i' else -logits)  # 'j': s = 1 - sigmoid(logits)
         s = self._adjust(raw, lam)
         mask = torch.cat([s, 1 - s], dim=1)
         raw_mask = mask if s is raw else torch.cat([raw, 1 - raw], dim=1)
@@ -222,14 +230,16 @@ class MixBlock(BaseMixBlock):
         mask_loss_weight (float): Initial ``w`` of the mask loss (a hook decays it to 0). Defaults to 0.1.
         lam_concat (bool): Append the lam channels (AutoMix Sec. 3.1). Defaults to True.
         attention_temperature (float): See :class:`BaseMixBlock`. Defaults to 1.0 (the paper).
+        value_source (str): See :class:`BaseMixBlock`. Defaults to ``'j'`` (the authors' code: on the pattern task
+            of docs/automix.md the cross attention learns content-aware masks with it and stays flat with ``'i'``).
         init_cfg (dict, optional): Initialisation config. Defaults to None.
     """
 
     def __init__(self, in_channels: int, reduction: int = 2, upsample: str = 'nearest', lam_margin: float = 0.1,
                  mask_loss_weight: float = 0.1, lam_concat: bool = True, attention_temperature: float = 1.0,
-                 init_cfg: Optional[dict] = None):
-        super().__init__(in_channels, reduction, upsample, lam_margin, mask_loss_weight, attention_temperature,
-                         init_cfg)
+                 value_source: str = 'j', init_cfg: Optional[dict] = None):
+        super().__init__(in_channels, reduction, upsample, lam_margin, mask_loss_weight,
+                         attention_temperature=attention_temperature, value_source=value_source, init_cfg=init_cfg)
         self.lam_concat = lam_concat
         channels = in_channels + 1 if lam_concat else in_channels
         self.query_key = nn.Conv2d(channels, self.inter_channels, kernel_size=1)  # W_P

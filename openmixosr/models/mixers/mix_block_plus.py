@@ -89,6 +89,9 @@ class MixBlockPlus(BaseMixBlock):
         value_dropout (float, optional): Dropout probability of the non-linear value; None means 0.1 (the paper).
             Only allowed with ``nonlinear_value=True``. Defaults to None.
         attention_temperature (float): See :class:`BaseMixBlock`. Defaults to 1.0 (the paper).
+        value_source (str): See :class:`BaseMixBlock`. Defaults to ``'j'`` (the authors' code; AMix Eq. 5 prints
+            ``C_NCL(z_i)``: with the global attention both learn alike on the pattern task, without it only ``'j'``
+            does, and ``'j'`` keeps every switch off equal to :class:`MixBlock`).
         init_cfg (dict, optional): Initialisation config. Defaults to None.
     """
 
@@ -96,9 +99,9 @@ class MixBlockPlus(BaseMixBlock):
                  mask_loss_weight: float = 0.1, lam_encoding: str = 'adaptive', fixed_gamma: Optional[float] = None,
                  nonlinear_value: bool = True, global_attention: bool = True, lam_adjust: bool = True,
                  variance_loss: bool = True, value_dropout: Optional[float] = None, attention_temperature: float = 1.0,
-                 init_cfg: Optional[dict] = None):
-        super().__init__(in_channels, reduction, upsample, lam_margin, mask_loss_weight, attention_temperature,
-                         init_cfg)
+                 value_source: str = 'j', init_cfg: Optional[dict] = None):
+        super().__init__(in_channels, reduction, upsample, lam_margin, mask_loss_weight,
+                         attention_temperature=attention_temperature, value_source=value_source, init_cfg=init_cfg)
         if lam_encoding not in LAM_ENCODINGS:
             raise ValueError(f'lam_encoding must be one of {LAM_ENCODINGS}, got {lam_encoding!r}')
         if fixed_gamma is not None and lam_encoding != 'fixed':
