@@ -9,6 +9,7 @@ CutMix and the known right mask; ``masks.png`` shows the learned masks of a few 
 """
 import argparse
 import os
+import textwrap
 import os.path as osp
 import sys
 from typing import Dict, List
@@ -95,12 +96,12 @@ def draw(results: Dict, blocks: List[str], out: str, num_pairs: int = 4, lam: fl
             axes[row, column].imshow(s, cmap='viridis', vmin=0, vmax=1)
     titles = ['x_i', 'x_j'] + [f's: {name}' for name in blocks]
     for column, title in enumerate(titles):
-        axes[0, column].set_title(title, fontsize=7)
+        axes[0, column].set_title('\n'.join(textwrap.wrap(title, 24)), fontsize=7)
     for ax in axes.flat:
         ax.set_xticks([])
         ax.set_yticks([])
-    fig.suptitle(f'Learned masks s (weight of x_i) at lam = {lam}; the right mask is 1 on the pattern of x_i and 0 '
-                 'on the pattern of x_j', fontsize=8)
+    fig.suptitle(f'Learned masks s (weight of x_i, yellow = 1) at lam = {lam}; the right mask keeps the pattern of '
+                 'x_i (s = 1) and the pattern of x_j (s = 0)', fontsize=8)
     fig.tight_layout()
     fig.savefig(out, dpi=110)
     plt.close(fig)
