@@ -22,7 +22,7 @@ CONFIG_ROWS = [row for row in ROWS if row.status == CONFIG]
 MISSING = object()
 
 
-@lru_cache(maxsize=None)
+@lru_cache(maxsize=16)  # rows share configs; a bounded cache keeps the memory of a few built models
 def _built(config: str):
     cfg = Config.fromfile(REPO_ROOT / config)
     model_cfg = cfg.model.copy()
