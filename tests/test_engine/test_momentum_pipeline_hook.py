@@ -29,3 +29,14 @@ def test_momentum_stays_a_cosine_from_0999_to_1():
 def test_unknown_schedule_is_refused():
     with pytest.raises(ValueError, match='mask_loss_schedule'):
         MomentumPipelineHook(mask_loss_schedule='step')
+
+
+def test_momentum_delay_holds_the_start_value_then_ramps_over_the_rest():
+    """The authors' CIFAR configs start the momentum schedule after 10 % of training."""
+    hook = MomentumPipelineHook(momentum=0.9, end_momentum=1.0, momentum_delay=0.1)
+    assert hook.momentum_at(0, 100) == pytest.approx(0.9)
+    assert hook.momentum_at(10, 100) == pytest.approx(0.9)
+    assert hook.momentum_at(55, 100) == pytest.approx(0.95)  # halfway through the ramp over iterations 10..100
+    assert hook.momentum_at(100, 100) == pytest.approx(1.0)
+    with pytest.raises(ValueError, match='momentum_delay'):
+        MomentumPipelineHook(momentum_delay=1.0)

@@ -332,3 +332,31 @@ def test_generation_loss_is_mixup_ce_through_the_momentum_encoder_not_q(block):
     losses['loss_generation'].backward()
     assert _no_signal(_grads(model.backbone)) and _no_signal(_grads(model.neck)) and _no_signal(_grads(model.head))
     assert all(p.grad is None and not p.requires_grad for p in model.momentum_encoder.parameters())
+
+
+def test_mix_features_with_running_statistics_leave_k_in_train_mode():
+    """mix_feature_stats='running': k's backbone makes the Mix Block features in eval mode (running statistics, no
+    update of them), then goes back to train mode; 'batch' (default) normalises with the batch's statistics."""
+    from openmixosr.models.utils.mask_draws import momentum_features
+    model = _model()
+    model.train()
+    backbone = model.momentum_encoder.module[0]
+    with torch.no_grad():
+        for name, buffer in backbone.named_buffers():
+            if 'running_mean' in name:
+                buffer.add_(0.3)
+    inputs = torch.randn(4, 3, 16, 16)
+    before = {name: buffer.clone() for name, buffer in backbone.named_buffers()}
+    with torch.no_grad():
+        running = momentum_features(backbone, inputs, model.mix_layer, 'running')
+        assert backbone.training and all(m.training for m in backbone.modules())
+        for name, buffer in backbone.named_buffers():
+            assert torch.equal(buffer, before[name]), name
+        backbone.eval()
+        expected = forward_until(backbone, inputs, model.mix_layer)
+        backbone.train()
+        batch = momentum_features(backbone, inputs, model.mix_layer, 'batch')
+    torch.testing.assert_close(running, expected)
+    assert not torch.allclose(running, batch, atol=1e-3)
+    with pytest.raises(ValueError, match='mix_feature_stats'):
+        _model(mix_feature_stats='eval')

@@ -160,7 +160,7 @@ def mix_for_lams(model: torch.nn.Module, inputs: torch.Tensor, index: torch.Tens
     result = {}
     for lam in lams:
         mask = masks_as_in_training(model.momentum_encoder.module[0], model.mix_block, model.mix_layer, inputs, lam,
-                                    index)['mask']
+                                    index, getattr(model, 'mix_feature_stats', 'batch'))['mask']
         result[lam] = dict(s=mask[:, 0], mixed=mask_mix(inputs, mask, index))
     return result
 

@@ -12,10 +12,9 @@ from openmixosr.engine.optim_wrapper import backward_without_update
 from openmixosr.registry import MODELS
 from ..losses import mixup_cross_entropy
 from ..utils import attach_predictions, mask_mix
-from ..utils.mask_draws import draw_mask_pair
+from ..utils.mask_draws import FEATURE_STATISTICS, draw_mask_pair, momentum_features
 from ..utils.mask_statistics import mask_statistics
 from ..utils.momentum_encoder import MomentumEncoder
-from ..utils.truncated_forward import forward_until
 
 
 @MODELS.register_module()
@@ -60,6 +59,9 @@ class AutoMix(BaseModel):
             ``'copy'``: copied from ``q`` at every momentum update. Defaults to ``'own'``: on the digits configs
             (3 seeds) the two are within noise of each other (docs/automix.md), so the authors' choice is kept.
             See :class:`MomentumEncoder`.
+        mix_feature_stats (str): BatchNorm statistics of ``k`` when it makes the Mix Block's features: ``'batch'``
+            (default, the authors' code: ``k`` runs in train mode) or ``'running'`` (its running statistics). See
+            :func:`~openmixosr.models.utils.mask_draws.momentum_features`.
         data_preprocessor (dict, optional): Defaults to ``OpenSetDataPreprocessor`` (normalisation only).
         init_cfg (dict, optional): Initialisation config.
     """
@@ -74,10 +76,13 @@ class AutoMix(BaseModel):
                  mix_block_loss: dict = dict(type='MixupCrossEntropyLoss'),
                  eval_network: str = 'momentum',
                  momentum_buffers: str = 'own',
+                 mix_feature_stats: str = 'batch',
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None):
         if eval_network not in ('momentum', 'online'):
             raise ValueError(f"eval_network must be 'momentum' or 'online', got {eval_network!r}")
+        if mix_feature_stats not in FEATURE_STATISTICS:
+            raise ValueError(f'mix_feature_stats must be one of {FEATURE_STATISTICS}, got {mix_feature_stats!r}')
         if momentum_buffers not in MomentumEncoder.BUFFER_MODES:
             raise ValueError(f"momentum_buffers must be 'copy' or 'own', got {momentum_buffers!r}")
         data_preprocessor = dict(type='OpenSetDataPreprocessor') if data_preprocessor is None else data_preprocessor
@@ -90,6 +95,7 @@ class AutoMix(BaseModel):
         self.mix_layer = mix_layer
         self.alpha = alpha
         self.eval_network = eval_network
+        self.mix_feature_stats = mix_feature_stats
         self.momentum_encoder = MomentumEncoder(self.online_network(), buffers=momentum_buffers)
 
     def online_network(self) -> nn.Sequential:
@@ -118,7 +124,8 @@ class AutoMix(BaseModel):
     def _draw_masks(self, inputs: torch.Tensor) -> Dict:
         """Steps 1-2: momentum features (no graph), two (lam, pairing) draws, ``s_mb`` (graph) and ``s_bb`` (none)."""
         with torch.no_grad():
-            features = forward_until(self.momentum_encoder.module[0], inputs, self.mix_layer)
+            features = momentum_features(self.momentum_encoder.module[0], inputs, self.mix_layer,
+                                         self.mix_feature_stats)
         return draw_mask_pair(self.mix_block, features, self.alpha, inputs.shape[-2:],
                               int(self.momentum_encoder.steps) + 1)
 

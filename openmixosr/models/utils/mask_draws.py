@@ -47,9 +47,33 @@ def draw_mask_pair(mix_block: nn.Module, features: torch.Tensor, alpha: float, o
                 mask_bb=mask_bb)
 
 
+FEATURE_STATISTICS = ('batch', 'running')
+
+
+def momentum_features(backbone: nn.Module, inputs: torch.Tensor, mix_layer: str,
+                      statistics: str = 'batch') -> torch.Tensor:
+    """The Mix Block's features: ``backbone`` up to ``mix_layer`` on ``inputs``.
+
+    ``statistics='batch'`` runs the backbone in its current mode (train mode during training: BatchNorm on the batch's
+    statistics, as the authors' code does); ``'running'`` runs it in eval mode (BatchNorm on its running statistics)
+    and restores every submodule's mode afterwards.
+    """
+    if statistics not in FEATURE_STATISTICS:
+        raise ValueError(f'statistics must be one of {FEATURE_STATISTICS}, got {statistics!r}')
+    if statistics == 'batch':
+        return forward_until(backbone, inputs, mix_layer)
+    modes = [module.training for module in backbone.modules()]
+    backbone.eval()
+    try:
+        return forward_until(backbone, inputs, mix_layer)
+    finally:
+        for module, mode in zip(backbone.modules(), modes):
+            module.training = mode
+
+
 @torch.no_grad()
 def masks_as_in_training(backbone: nn.Module, mix_block: nn.Module, mix_layer: str, inputs: torch.Tensor, lam: float,
-                         index: torch.Tensor) -> Dict[str, torch.Tensor]:
+                         index: torch.Tensor, feature_statistics: str = 'batch') -> Dict[str, torch.Tensor]:
     """The Mix Block's output for ``inputs`` drawn the way a training step draws it, for viewers and frozen use.
 
     Training computes the features with the momentum encoder in train mode (BatchNorm on the batch's statistics) and
@@ -64,6 +88,8 @@ def masks_as_in_training(backbone: nn.Module, mix_block: nn.Module, mix_layer: s
         inputs (Tensor): Normalised images [N, C, H, W] (a batch of several images: batch statistics).
         lam (float): Mixing ratio.
         index (LongTensor): Pairing [N].
+        feature_statistics (str): The model's ``mix_feature_stats`` (:func:`momentum_features`). Defaults to
+            ``'batch'``.
 
     Returns:
         dict: The Mix Block's output (``mask``, ``raw_mask``, ``attention``).
@@ -74,7 +100,7 @@ def masks_as_in_training(backbone: nn.Module, mix_block: nn.Module, mix_layer: s
     try:
         for module in modules:
             module.train()
-        features = forward_until(backbone, inputs, mix_layer)
+        features = momentum_features(backbone, inputs, mix_layer, feature_statistics)
         return mix_block(features, lam, index, inputs.shape[-2:])
     finally:
         for module, module_modes, buffers in zip(modules, modes, saved):
