@@ -1,4 +1,6 @@
 """OpenMixOSR: learned mixup (AutoMix, AMix) and asymmetric distillation for open-set recognition."""
+import warnings
+
 import mmcv
 import mmengine
 import mmpretrain
@@ -24,5 +26,21 @@ def _check_versions():
 
 
 _check_versions()
+
+
+def _import_mmcv_transformer_quietly():
+    """Import mmcv's transformer bricks (which mmpretrain's models import) without their one known warning.
+
+    mmcv-lite has no compiled ops, so ``mmcv.cnn.bricks.transformer`` warns at import that
+    ``MultiScaleDeformableAttention`` is missing, on every run; OpenMixOSR never uses it. Only that message is
+    filtered, only during this import; the module is then cached, so later imports do not warn again.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings('ignore', message='Fail to import ``MultiScaleDeformableAttention``',
+                                category=UserWarning)
+        import mmcv.cnn.bricks.transformer  # noqa: F401
+
+
+_import_mmcv_transformer_quietly()
 
 __all__ = ['__version__']
