@@ -96,22 +96,23 @@ def test_paired_mixup_draws_exactly_as_mmpretrain_mixup(seed):
 
 
 def test_cutmix_box_is_clipped_at_the_border():
-    """A centre near a corner clips the box: the pasted area is smaller than drawn and lam says so."""
-    x = _constant_images(n=4, h=20, w=30)
+    """A centre near a border clips the box: the pasted area is smaller than drawn and the corrected lam says so."""
+    x = _constant_images(n=4, h=20, w=30)  # image i is the constant i + 1: a pasted pixel differs from its own
     clipped = 0
     for seed in range(40):
         np.random.seed(seed)
         torch.manual_seed(seed)
         mixed = cutmix(x, alpha=1.0)
         np.random.seed(seed)
-        drawn = float(np.random.beta(1.0, 1.0))
-        side_h, side_w = int(20 * np.sqrt(1 - drawn)), int(30 * np.sqrt(1 - drawn))
-        i = int((mixed.index != torch.arange(4)).nonzero()[0]) if bool((mixed.index != torch.arange(4)).any()) else 0
-        taken = int((mixed.inputs[i, 0] != x[i, 0]).sum()) if mixed.index[i] != i else None
-        if taken is not None:
-            assert taken == round((1 - mixed.lam) * 600)
-            assert taken <= (side_h // 2 * 2) * (side_w // 2 * 2)
-            clipped += taken < (side_h // 2 * 2) * (side_w // 2 * 2)
+        ratio = np.sqrt(1 - np.random.beta(1.0, 1.0))  # the same lam draw as the mixer's
+        unclipped = (int(20 * ratio) // 2 * 2) * (int(30 * ratio) // 2 * 2)  # [c - h // 2, c + h // 2) per side
+        others = torch.nonzero(mixed.index != torch.arange(4))
+        if len(others) == 0:
+            continue  # the identity pairing: nothing was pasted from another image
+        i = int(others[0])  # a sample with another partner
+        taken = int((mixed.inputs[i, 0] != x[i, 0]).sum())
+        assert taken == round((1 - mixed.lam) * 600) and taken <= unclipped
+        clipped += taken < unclipped
     assert clipped > 0
 
 
