@@ -12,6 +12,7 @@ from mmpretrain.structures import DataSample
 
 from openmixosr.registry import BATCH_AUGMENTS, MODELS
 from ..utils import attach_predictions, mixed_soft_label
+from .mode_dispatch import ModeDispatchMixin
 
 KD_TARGETS = ('mixed', 'raw')
 
@@ -32,7 +33,7 @@ def confusing_samples(teacher_mixed_logits: torch.Tensor, labels: torch.Tensor, 
 
 
 @MODELS.register_module()
-class AsymmetricDistiller(BaseModel):
+class AsymmetricDistiller(ModeDispatchMixin, BaseModel):
     """A frozen teacher sees raw and mixed data; the student learns by DIST, cross mutual information and relabelling.
 
     Each training step is a raw step (asymmetric distillation Eq. 4) or, with probability ``p_mix``, a mixed step
@@ -155,14 +156,9 @@ class AsymmetricDistiller(BaseModel):
         self.teacher.eval()
         return self
 
-    def forward(self, inputs: torch.Tensor, data_samples: Optional[List[DataSample]] = None, mode: str = 'tensor'):
-        if mode == 'loss':
-            return self.loss(inputs, data_samples)
-        if mode == 'predict':
-            return self.predict(inputs, data_samples)
-        if mode == 'tensor':
-            return self._logits(self.student, inputs)
-        raise RuntimeError(f'Invalid mode "{mode}".')
+    def extract_logits(self, inputs: torch.Tensor) -> torch.Tensor:
+        """``S(x)``: logits of the student (``mode='tensor'``)."""
+        return self._logits(self.student, inputs)
 
     @staticmethod
     def _logits(classifier, inputs: torch.Tensor) -> torch.Tensor:

@@ -15,10 +15,11 @@ from ..utils import attach_predictions, mask_mix
 from ..utils.mask_draws import FEATURE_STATISTICS, draw_mask_pair, momentum_features
 from ..utils.mask_statistics import mask_statistics
 from ..utils.momentum_encoder import MomentumEncoder
+from .mode_dispatch import ModeDispatchMixin
 
 
 @MODELS.register_module()
-class AutoMix(BaseModel):
+class AutoMix(ModeDispatchMixin, BaseModel):
     """AutoMix (and AMix with a ``MixBlockPlus``) for supervised classification.
 
     Two copies of the classifier: ``q`` (``backbone -> neck -> head``, trained by the optimizer) and its momentum copy
@@ -112,14 +113,9 @@ class AutoMix(BaseModel):
         """``theta_k <- m * theta_k + (1 - m) * theta_q`` (called by MomentumPipelineHook after each step)."""
         self.momentum_encoder.update_parameters(self.online_network(), momentum)
 
-    def forward(self, inputs: torch.Tensor, data_samples: Optional[List[DataSample]] = None, mode: str = 'tensor'):
-        if mode == 'loss':
-            return self.loss(inputs, data_samples)
-        if mode == 'predict':
-            return self.predict(inputs, data_samples)
-        if mode == 'tensor':
-            return self.online_network()(inputs)
-        raise RuntimeError(f'Invalid mode "{mode}".')
+    def extract_logits(self, inputs: torch.Tensor) -> torch.Tensor:
+        """``q(x)``: logits of the online network (``mode='tensor'``)."""
+        return self.online_network()(inputs)
 
     def _draw_masks(self, inputs: torch.Tensor) -> Dict:
         """Steps 1-2: momentum features (no graph), two (lam, pairing) draws, ``s_mb`` (graph) and ``s_bb`` (none)."""

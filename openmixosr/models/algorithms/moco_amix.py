@@ -16,6 +16,7 @@ from torch import nn
 from openmixosr.registry import MODELS
 from ..utils import mask_mix
 from ..utils.clustering import gather_rows, kmeans_assign
+from ..utils.declared_inputs import call_with_declared_inputs
 from ..utils.mask_draws import draw_mask_pair
 from ..utils.mask_statistics import mask_statistics
 from ..utils.momentum_encoder import MomentumEncoder
@@ -26,11 +27,6 @@ AMIX_I_OBJECTIVE = dict(infonce=dict(type='MixupInfoNCELoss', temperature=0.2),
                         bce=dict(type='NonParametricMixupBCELoss', temperature=0.2))
 AMIX_C_OBJECTIVE = dict(ce=dict(type='MixupCrossEntropyLoss'),
                         bce=dict(type='NonParametricMixupBCELoss', temperature=0.2))
-
-
-def call_with_declared_inputs(loss: nn.Module, available: Mapping[str, object]) -> torch.Tensor:
-    """Call ``loss`` with the inputs it declares in ``loss.mixup_inputs``, taken by name from ``available``."""
-    return loss(**{name: available[name] for name in loss.mixup_inputs})
 
 
 def build_objective(terms: Mapping[str, dict], available: tuple, owner: str) -> nn.ModuleDict:
