@@ -1,4 +1,4 @@
-"""Optimizer-wrapper helpers: bfloat16 autocast on the CPU, backward passes that do not count as updates."""
+"""bfloat16 autocast on the CPU: an optimizer wrapper that refuses a CPU without native bfloat16."""
 import logging
 from contextlib import contextmanager
 
@@ -39,22 +39,6 @@ class CPUAutocastOptimWrapper(OptimWrapper):
     def optim_context(self, model):
         with super().optim_context(model), torch.autocast(device_type='cpu', dtype=torch.bfloat16):
             yield
-
-
-def backward_without_update(optim_wrapper: OptimWrapper, loss: torch.Tensor) -> None:
-    """Back-propagate one part of a step's loss exactly as ``optim_wrapper.update_params`` would, without an update.
-
-    The loss is scaled for gradient accumulation (``scale_loss``) and, for AMP wrappers, by the loss scaler
-    (``backward``); the gradients accumulate in ``.grad``. ``OptimWrapper.backward`` also counts the call as one
-    iteration of gradient accumulation; a step made of several backward passes is still one iteration, so the count
-    is taken back (MMEngine keeps it in ``_inner_count``). The step ends with ``update_params`` on its last part.
-
-    Args:
-        optim_wrapper (OptimWrapper): The wrapper that will update the parameters at the end of the step.
-        loss (Tensor): A scalar part of the step's loss.
-    """
-    optim_wrapper.backward(optim_wrapper.scale_loss(loss))
-    optim_wrapper._inner_count -= 1
 
 
 def check_native_bf16(allow_emulated: bool = False, info=None) -> None:

@@ -1,8 +1,11 @@
-"""Checks of a run's data and config that would otherwise fail late (at the first validation or save)."""
+"""Checks of a run's data, config and hooks that would otherwise fail late (at the first validation or save) or
+not at all."""
 import math
-from typing import List, Optional
+import re
+from typing import Iterable, List, Optional
 
 import numpy as np
+from mmpretrain.utils import get_ori_model
 
 UNKNOWN_LABEL = -1
 
@@ -96,3 +99,35 @@ def schedule_problems(cfg) -> List[str]:
                 f': the run ends before it starts. Raise train_cfg.max_epochs above {begin} or shorten the warm-up '
                 f'(its `end` and the `begin` of this scheduler).')
     return problems
+
+
+def default_hook_key(hook_type: str) -> str:
+    """The ``default_hooks`` key of a hook type in the configs: its name without ``Hook``, in snake case.
+
+    ``'MomentumPipelineHook'`` -> ``'momentum_pipeline'``, ``'ClusterAssignmentHook'`` -> ``'cluster_assignment'``.
+    """
+    name = hook_type[:-len('Hook')] if hook_type.endswith('Hook') else hook_type
+    return re.sub(r'(?<=[a-z0-9])(?=[A-Z])', '_', name).lower()
+
+
+def check_required_hooks(model, hooks: Iterable) -> None:
+    """Raise unless every hook type the model lists in ``required_hooks`` is registered (itself or a subclass).
+
+    A model that cannot train correctly without a hook (AutoMix and the self-supervised AMix need
+    ``MomentumPipelineHook`` to update their momentum encoder, AMix-C also ``ClusterAssignmentHook``) names it in
+    the class attribute ``required_hooks``; models without that attribute need none.
+
+    Args:
+        model (nn.Module): The runner's model (a DDP wrapper is looked through).
+        hooks (Iterable[Hook]): The registered hooks (``runner.hooks``).
+
+    Raises:
+        ValueError: Naming each missing hook and the ``default_hooks`` entry that adds it.
+    """
+    model = get_ori_model(model)
+    registered = {cls.__name__ for hook in hooks for cls in type(hook).__mro__}  # a subclass of a hook counts
+    missing = [name for name in getattr(model, 'required_hooks', ()) if name not in registered]
+    if missing:
+        entries = ', '.join(f"default_hooks.{default_hook_key(name)}=dict(type='{name}')" for name in missing)
+        raise ValueError(f'{type(model).__name__} cannot train without {", ".join(missing)} (its required_hooks), '
+                         f'which the run does not register: add {entries} to the config.')

@@ -17,23 +17,6 @@ def test_forward_in_bfloat16_parameters_in_float32():
     assert not torch.equal(before, model.weight)
 
 
-def test_backward_without_update_accumulates_and_does_not_count():
-    from mmengine.optim import OptimWrapper
-
-    from openmixosr.engine.optim_wrapper import backward_without_update
-    model = torch.nn.Linear(3, 1)
-    wrapper = OptimWrapper(torch.optim.SGD(model.parameters(), lr=1.0))
-    x = torch.randn(5, 3)
-    part_a, part_b = model(x).sum(), model(x).pow(2).sum()
-    expected = torch.autograd.grad(part_a + part_b, model.weight, retain_graph=True)[0]
-    backward_without_update(wrapper, part_a)
-    assert wrapper._inner_count == 0
-    before = model.weight.detach().clone()
-    wrapper.update_params(part_b)
-    torch.testing.assert_close(before - model.weight.detach(), expected)  # lr 1: the step is the summed gradient
-    assert wrapper._inner_count == 1
-
-
 def test_channels_last_hook_converts_the_model():
     from types import SimpleNamespace
 

@@ -3,7 +3,8 @@ from types import SimpleNamespace
 
 from mmengine.config import Config
 
-from openmixosr.engine.start_checks import open_set_data_problem, schedule_problems
+from openmixosr.engine.start_checks import (check_required_hooks, default_hook_key, open_set_data_problem,
+                                           schedule_problems)
 from openmixosr.evaluation import OpenSetEvaluator
 from openmixosr.registry import DATASETS
 from tests.helpers.run_tool import REPO_ROOT
@@ -33,3 +34,31 @@ def test_open_set_evaluation_data_needs_unknown_samples():
     assert 'no unknown (label -1) samples (323 known, 0 unknown)' in problem
     assert 'with_unknown=True' in problem and 'val_dataloader.dataset' in problem
     assert open_set_data_problem(dataset, SimpleNamespace(metrics=[]), 'validation', 'x') is None  # no open-set metric
+
+
+def test_required_hooks_are_checked_with_the_default_hooks_key():
+    import pytest
+    import torch
+    from mmengine.hooks import IterTimerHook
+
+    from openmixosr.engine.hooks import ClusterAssignmentHook, MomentumPipelineHook
+
+    class NeedsBoth(torch.nn.Module):
+        required_hooks = ('MomentumPipelineHook', 'ClusterAssignmentHook')
+
+    class CustomPipeline(MomentumPipelineHook):  # a subclass stands in for the hook it extends
+        pass
+
+    model = NeedsBoth()
+    with pytest.raises(ValueError) as error:
+        check_required_hooks(torch.nn.DataParallel(model), [IterTimerHook()])
+    message = str(error.value)
+    assert message.startswith('NeedsBoth cannot train without MomentumPipelineHook, ClusterAssignmentHook')
+    assert "default_hooks.momentum_pipeline=dict(type='MomentumPipelineHook')" in message
+    assert "default_hooks.cluster_assignment=dict(type='ClusterAssignmentHook')" in message
+    with pytest.raises(ValueError, match=r'without ClusterAssignmentHook \(its'):
+        check_required_hooks(model, [MomentumPipelineHook()])
+    check_required_hooks(model, [CustomPipeline(), ClusterAssignmentHook(), IterTimerHook()])
+    check_required_hooks(torch.nn.Linear(2, 2), [])  # no required_hooks: nothing needed
+    assert default_hook_key('MomentumPipelineHook') == 'momentum_pipeline'
+    assert default_hook_key('EMAHook') == 'ema'

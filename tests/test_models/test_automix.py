@@ -184,20 +184,101 @@ def test_hook_schedules_at_start_middle_end():
     assert hook.momentum_at(0, 100) == pytest.approx(0.999)
     assert hook.momentum_at(50, 100) == pytest.approx(0.9995)
     assert hook.momentum_at(100, 100) == pytest.approx(1.0)
-    assert hook.mask_loss_weight_at(0, 100) == pytest.approx(0.1)
-    assert hook.mask_loss_weight_at(50, 100) == pytest.approx(0.05)
-    assert hook.mask_loss_weight_at(100, 100) == pytest.approx(0.0)
+    assert hook.mask_loss_weight_at(0.1, 0, 100) == pytest.approx(0.1)
+    assert hook.mask_loss_weight_at(0.1, 50, 100) == pytest.approx(0.05)
+    assert hook.mask_loss_weight_at(0.1, 100, 100) == pytest.approx(0.0)
 
 
-def test_hook_drives_the_model():
-    calls = []
-    model = SimpleNamespace(mix_block=SimpleNamespace(mask_loss_weight=None), momentum_update=calls.append)
+def test_hook_drives_the_model_from_the_mix_blocks_own_weight():
+    """The start of the mask-loss schedule is the Mix Block's ``mask_loss_weight`` argument (0.4 here, not the
+    default 0.1), and the momentum step reaches k with the scheduled m."""
+    model = _model(mix_block=dict(type='MixBlock', in_channels=32, mask_loss_weight=0.4), momentum_buffers='copy')
+    assert model.mix_block.initial_mask_loss_weight == 0.4
     runner = SimpleNamespace(model=model, iter=25, max_iters=100)
     hook = MomentumPipelineHook()
     hook.before_train_iter(runner, 0)
+    assert model.mix_block.mask_loss_weight == pytest.approx(0.3)  # linear (AutoMix Eq. 7): 0.4 * (1 - 0.25)
+    assert model.mix_block.initial_mask_loss_weight == 0.4
+    runner.iter = 50
+    hook.before_train_iter(runner, 0)
+    assert model.mix_block.mask_loss_weight == pytest.approx(0.2)  # from the initial weight, not the current one
+
+    with torch.no_grad():
+        for param in model.online_network().parameters():
+            param.add_(1.0)
+    old_k = [p.clone() for p in model.momentum_encoder.module.parameters()]
+    runner.iter = 25
     hook.after_train_iter(runner, 0)
-    assert model.mix_block.mask_loss_weight == pytest.approx(0.075)  # linear (AutoMix Eq. 7): 0.1 * (1 - 0.25)
-    assert calls == [pytest.approx(1 - 0.001 * (1 + 2 ** -0.5) / 2)]
+    m = 1 - 0.001 * (1 + 2 ** -0.5) / 2
+    for old, new, q in zip(old_k, model.momentum_encoder.module.parameters(), model.online_network().parameters()):
+        torch.testing.assert_close(new, m * old + (1 - m) * q, rtol=0, atol=1e-6)
+    assert int(model.momentum_encoder.steps) == 1
+
+
+def test_hook_refuses_a_model_without_the_contract():
+    runner = SimpleNamespace(model=torch.nn.Linear(2, 2), iter=0, max_iters=10)
+    with pytest.raises(TypeError, match='MomentumPipelineHook needs a MomentumMixMixin model.*Linear'):
+        MomentumPipelineHook().before_train_iter(runner, 0)
+
+
+def _train_step(model, wrapper):
+    inputs, samples = _batch()
+    return model.train_step(dict(inputs=list(inputs), data_samples=samples), wrapper)
+
+
+def _trainable(**overrides):
+    from mmengine.optim import OptimWrapper
+    model = _model(data_preprocessor=dict(type='OpenSetDataPreprocessor'), **overrides)
+    return model.train(), OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.01))
+
+
+def test_a_step_without_momentum_update_since_the_last_one_raises():
+    model, wrapper = _trainable()
+    _train_step(model, wrapper)  # the first step of the process: nothing to compare with
+    model.momentum_update(0.999)
+    _train_step(model, wrapper)
+    with pytest.raises(RuntimeError, match='MomentumPipelineHook is missing.*default_hooks.momentum_pipeline'):
+        _train_step(model, wrapper)
+    model.momentum_update(0.999)
+    _train_step(model, wrapper)
+    # the loss path (DDP's wrapper calls loss instead of train_step) is checked too
+    with pytest.raises(RuntimeError, match='MomentumPipelineHook is missing'):
+        model.loss(*_batch())
+
+
+def test_momentum_check_skips_evaluation_and_the_first_step_after_a_resume():
+    model, wrapper = _trainable()
+    _train_step(model, wrapper)
+    model.momentum_update(0.999)
+    _train_step(model, wrapper)
+    model.momentum_update(0.999)
+    model.eval()
+    model.val_step(dict(inputs=list(_batch()[0]), data_samples=_batch()[1]))  # predict: no draws, no check
+    model.loss(*_batch())  # eval mode: not a training step
+    model.loss(*_batch())
+    resumed, resumed_wrapper = _trainable()
+    resumed.load_state_dict(model.state_dict())
+    assert int(resumed.momentum_encoder.steps) == 2
+    _train_step(resumed, resumed_wrapper)  # a new process (or model) starts its count afresh
+    with pytest.raises(RuntimeError, match='MomentumPipelineHook'):
+        _train_step(resumed, resumed_wrapper)
+
+
+def test_momentum_mix_contract():
+    from openmixosr.models.algorithms import MomentumMixMixin
+    model = _model()
+    assert isinstance(model, MomentumMixMixin) and model.required_hooks == ('MomentumPipelineHook', )
+    assert isinstance(model.momentum_encoder, MomentumEncoder) and model.mix_layer == 'layer3' and model.alpha == 2.0
+    model.train()
+    inputs = _batch()[0]
+    features = model.mix_features(inputs)
+    assert not features.requires_grad
+    torch.testing.assert_close(features, forward_until(model.momentum_encoder.module[0], inputs, 'layer3'))
+    draws = model.draw_masks(inputs)
+    assert set(draws) == {'lam_mb', 'index_mb', 'generated', 'lam_bb', 'index_bb', 'mask_bb'}
+    assert draws['generated']['mask'].requires_grad and not draws['mask_bb'].requires_grad
+    assert draws['mask_bb'].shape == (8, 2, 16, 16)
+    model.draw_masks(inputs)  # public draws are not training steps: no momentum check
 
 
 def test_forward_until_stops_after_the_layer():
@@ -272,15 +353,15 @@ def _q_and_k_apart(model):
 
 
 def _capture_draws(model):
-    """Record the draws of the next loss call (lam, pairings, masks) by wrapping ``_draw_masks``."""
+    """Record the draws of the next loss call (lam, pairings, masks) by wrapping ``draw_masks``."""
     captured = {}
-    draw = model._draw_masks
+    draw = model.draw_masks
 
     def recording(inputs):
         captured.update(draw(inputs))
         return captured
 
-    model._draw_masks = recording
+    model.draw_masks = recording
     return captured
 
 

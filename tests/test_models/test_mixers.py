@@ -262,8 +262,17 @@ def test_mask_loss_hand_values(block_type):
     # A per-sample lam tensor.
     assert block.mask_loss(_constant_mask([0.9, 0.5]), torch.tensor([0.9, 0.1])).item() == pytest.approx(
         0.1 * 0.15, abs=1e-7)
-    block.mask_loss_weight = 0.0  # a hook decays the attribute
+    block.mask_loss_weight = 0.0  # MomentumPipelineHook decays the attribute
     assert block.mask_loss(_constant_mask([0.9, 0.5]), 0.5).item() == 0.0
+    assert block.initial_mask_loss_weight == 0.1  # the start of the hook's schedule stays
+
+
+@pytest.mark.parametrize('block_type', [MixBlock, MixBlockPlus])
+def test_mask_loss_weight_argument_is_the_initial_weight(block_type):
+    no_variance = dict(variance_loss=False) if block_type is MixBlockPlus else {}
+    block = block_type(8, mask_loss_weight=0.4, **no_variance)
+    assert block.initial_mask_loss_weight == block.mask_loss_weight == 0.4
+    assert block.mask_loss(_constant_mask([0.7, 0.7]), 0.5).item() == pytest.approx(0.04, abs=1e-7)
 
 
 def test_mask_loss_variance_term_on_a_two_valued_mask():

@@ -52,16 +52,44 @@ def _samples(n=8):
 def test_momentum_encoder_starts_as_copy_and_follows_q():
     model = _build()
     online = dict(model.online_network().named_parameters())
-    for name, param in model.encoder_k.module.named_parameters():
+    for name, param in model.momentum_encoder.module.named_parameters():
         assert torch.equal(param, online[name])
         assert not param.requires_grad
     with torch.no_grad():
         for param in model.backbone.parameters():
             param.add_(1.0)
-    before = [p.clone() for p in model.encoder_k.module.parameters()]
+    before = [p.clone() for p in model.momentum_encoder.module.parameters()]
     model.momentum_update(0.75)
-    for old, new, target in zip(before, model.encoder_k.module.parameters(), model.online_network().parameters()):
+    for old, new, target in zip(before, model.momentum_encoder.module.parameters(), model.online_network().parameters()):
         torch.testing.assert_close(new, 0.75 * old + 0.25 * target)
+
+
+def test_momentum_mix_contract_and_state_dict_names():
+    """k is ``momentum_encoder`` (MoCo's ``encoder_k`` is gone: one name in the state dict), the required hooks
+    are listed, and a training step without a momentum update since the previous one raises."""
+    from openmixosr.models.algorithms import MomentumMixMixin
+    model = _build()
+    assert isinstance(model, MomentumMixMixin) and not hasattr(model, 'encoder_k')
+    keys = list(model.state_dict())
+    assert 'momentum_encoder.steps' in keys and any(key.startswith('momentum_encoder.module.0.') for key in keys)
+    assert not any(key.startswith('encoder_k.') for key in keys)
+    assert model.required_hooks == ('MomentumPipelineHook', )
+    assert _build(cluster=True).required_hooks == ('MomentumPipelineHook', 'ClusterAssignmentHook')
+    view_q, view_k = model.views(_views())
+    assert torch.equal(view_k, _views()[1])
+    model.train()
+    model.loss(_views(), _samples())
+    with pytest.raises(RuntimeError, match='MomentumPipelineHook is missing'):
+        model.loss(_views(), _samples())
+    model.momentum_update(0.99)
+    model.loss(_views(), _samples())
+
+
+def test_sample_indices_are_the_memory_rows():
+    model = _build(cluster=True)
+    model.init_memory(8)
+    indices = model.sample_indices([DataSample(metainfo=dict(sample_idx=i)) for i in (5, 2, 7)])
+    assert indices.tolist() == [5, 2, 7] and indices.dtype == torch.long
 
 
 def test_queue_receives_this_steps_keys_after_the_losses():
@@ -84,7 +112,7 @@ def test_keys_do_not_depend_on_batch_shuffle():
     """Shuffled BN must not change a key beyond BN's batch statistics: with eval BN the shuffle is invisible."""
     model = _build().eval()
     images = _views()[1]
-    plain = F.normalize(model.encoder_k(images)[0], dim=1)
+    plain = F.normalize(model.momentum_encoder(images)[0], dim=1)
     torch.testing.assert_close(model.momentum_keys(images), plain)
 
 
@@ -103,7 +131,7 @@ def test_cross_view_pairing(monkeypatch, mask_value, lam):
     model = _build().eval()  # eval BN: embeddings do not depend on the batch they are computed in
     inputs = _views()
     index = torch.tensor([3, 5, 0, 7, 1, 6, 2, 4])
-    monkeypatch.setattr(model, '_draw_masks', _fixed_draws(model, mask_value, lam, index))
+    monkeypatch.setattr(model, 'draw_masks', _fixed_draws(model, mask_value, lam, index))
     queue = model.queue.clone()
     with torch.no_grad():
         keys = model.momentum_keys(inputs[1])
@@ -177,13 +205,13 @@ def test_amix_i_objective_is_infonce_plus_non_parametric_bce_by_hand(monkeypatch
     """AMix-I: both Mix Block terms against a numpy computation on a tiny batch (lam = 0.3, s = 0.3 everywhere)."""
     model = _build().eval()
     index = torch.tensor([1, 0, 3, 2, 5, 4, 7, 6])
-    monkeypatch.setattr(model, '_draw_masks', _fixed_draws(model, 0.3, 0.3, index))
+    monkeypatch.setattr(model, 'draw_masks', _fixed_draws(model, 0.3, 0.3, index))
     inputs = _views()
     queue = model.queue.clone()
     with torch.no_grad():
         keys = model.momentum_keys(inputs[1])
         losses = model.loss(inputs, _samples())
-        query = F.normalize(model.encoder_k(0.3 * inputs[0] + 0.7 * inputs[0][index])[0], dim=1)
+        query = F.normalize(model.momentum_encoder(0.3 * inputs[0] + 0.7 * inputs[0][index])[0], dim=1)
     q, k, negatives = query.double().numpy(), keys.double().numpy(), queue.double().numpy()
     nce = 0.0
     for i, j in enumerate(index.tolist()):
@@ -204,12 +232,12 @@ def test_amix_c_objective_is_pseudo_label_ce_plus_non_parametric_bce(monkeypatch
     model.pseudo_labels = labels.clone()
     model.centroids = F.normalize(torch.randn(3, FEAT_DIM), dim=1)
     index = torch.tensor([1, 2, 3, 4, 5, 6, 7, 0])
-    monkeypatch.setattr(model, '_draw_masks', _fixed_draws(model, 0.4, 0.4, index))
+    monkeypatch.setattr(model, 'draw_masks', _fixed_draws(model, 0.4, 0.4, index))
     inputs = _views()
     with torch.no_grad():
         keys = model.momentum_keys(inputs[1])
         losses = model.loss(inputs, _samples())
-        query = F.normalize(model.encoder_k(0.4 * inputs[0] + 0.6 * inputs[0][index])[0], dim=1)
+        query = F.normalize(model.momentum_encoder(0.4 * inputs[0] + 0.6 * inputs[0][index])[0], dim=1)
     assert set(name for name in losses if name.startswith('loss_generation')) == {'loss_generation_ce',
                                                                                'loss_generation_bce'}
     assert float(losses['loss_generation_bce']) == pytest.approx(_hand_bce(query, keys, index, 0.4), rel=1e-5)

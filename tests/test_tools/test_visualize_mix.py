@@ -111,7 +111,6 @@ def test_self_supervised_amix_masks_from_the_query_view(script, tmp_path):
 def test_viewer_draws_masks_as_training_does_and_leaves_the_model_alone(script):
     """Batch statistics for k's features and a train-mode Mix Block, as in the training step; an eval-mode draw
     (running statistics) differs, and the viewer restores the model's modes and running statistics."""
-    from openmixosr.models.utils.truncated_forward import forward_until
     cfg = script.load_config(str(AMIX_CONFIG))
     torch.manual_seed(0)
     model = script.build_model(cfg)
@@ -130,10 +129,10 @@ def test_viewer_draws_masks_as_training_does_and_leaves_the_model_alone(script):
     with torch.no_grad():
         model.train()
         torch.manual_seed(1)
-        features = forward_until(model.momentum_encoder.module[0], inputs, model.mix_layer)
+        features = model.mix_features(inputs)
         expected = model.mix_block(features, 0.3, index, inputs.shape[-2:])['mask'][:, 0]
         model.eval()
-        features = forward_until(model.momentum_encoder.module[0], inputs, model.mix_layer)
+        features = model.mix_features(inputs)
         eval_mode = model.mix_block(features, 0.3, index, inputs.shape[-2:])['mask'][:, 0]
     torch.testing.assert_close(drawn, expected)
     assert not torch.allclose(drawn, eval_mode, atol=1e-3)

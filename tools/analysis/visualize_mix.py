@@ -27,8 +27,8 @@ from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.dataset import default_collate, pseudo_collate  # noqa: E402
 from mmengine.runner import load_checkpoint  # noqa: E402
 
+from openmixosr.models.algorithms import MomentumMixMixin  # noqa: E402
 from openmixosr.models.utils import mask_mix  # noqa: E402
-from openmixosr.models.utils.mask_draws import masks_as_in_training  # noqa: E402
 from openmixosr.utils import apply_osr_split, register_all_modules  # noqa: E402
 
 CELL_WIDTH = 1.6  # inches per column
@@ -78,11 +78,11 @@ def build_model(cfg: Config, checkpoint: Optional[str] = None) -> torch.nn.Modul
 
 
 def check_mix_model(model: torch.nn.Module) -> None:
-    """Raise a clear error unless the model has a Mix Block, a momentum encoder and a ``mix_layer`` (AutoMix/AMix)."""
-    missing = [name for name in ('mix_block', 'momentum_encoder', 'mix_layer') if not hasattr(model, name)]
-    if missing:
-        raise ValueError(f'{type(model).__name__} has no {", ".join(missing)}: visualize_mix.py needs an AutoMix or '
-                         f'AMix model (AutoMix with a MixBlock or MixBlockPlus, MoCoAMix or MoCoAMixCluster).')
+    """Raise a clear error unless the model has a momentum encoder and a Mix Block (``MomentumMixMixin``)."""
+    if not isinstance(model, MomentumMixMixin):
+        raise ValueError(f'{type(model).__name__} has no mix_block and momentum encoder: visualize_mix.py needs an '
+                         f'AutoMix or AMix model (a MomentumMixMixin: AutoMix with a MixBlock or MixBlockPlus, '
+                         f'MoCoAMix or MoCoAMixCluster).')
 
 
 def dataset_config(cfg: Config, split: str):
@@ -133,11 +133,9 @@ def denormalize(inputs: torch.Tensor, mean: Optional[torch.Tensor], std: Optiona
 
 
 def preprocessor_stats(model: torch.nn.Module) -> Tuple[Optional[torch.Tensor], Optional[torch.Tensor]]:
-    """The data preprocessor's mean and std (None when it does not normalise)."""
+    """The data preprocessor's mean and std (None when it does not normalise: then it has no such buffers)."""
     preprocessor = model.data_preprocessor
-    if not getattr(preprocessor, '_enable_normalize', False):
-        return None, None
-    return preprocessor.mean, preprocessor.std
+    return getattr(preprocessor, 'mean', None), getattr(preprocessor, 'std', None)
 
 
 def pair_index(num_images: int) -> torch.Tensor:
@@ -146,21 +144,20 @@ def pair_index(num_images: int) -> torch.Tensor:
 
 
 @torch.no_grad()
-def mix_for_lams(model: torch.nn.Module, inputs: torch.Tensor, index: torch.Tensor,
+def mix_for_lams(model: MomentumMixMixin, inputs: torch.Tensor, index: torch.Tensor,
                  lams: Sequence[float]) -> Dict[float, Dict[str, torch.Tensor]]:
     """Masks and mixed images of the Mix Block for each lam, drawn as a training step draws them.
 
     The features come from the momentum encoder's backbone up to ``model.mix_layer`` with the batch's BatchNorm
-    statistics, and the Mix Block runs in train mode, as in training (:func:`masks_as_in_training`); the model is
-    left as it was.
+    statistics, and the Mix Block runs in train mode, as in training (``model.masks_for``); the model is left as it
+    was.
 
     Returns:
         dict: lam -> ``{'s': [N, H, W] weight of x_i, 'mixed': [N, C, H, W] normalised mixed images}``.
     """
     result = {}
     for lam in lams:
-        mask = masks_as_in_training(model.momentum_encoder.module[0], model.mix_block, model.mix_layer, inputs, lam,
-                                    index, getattr(model, 'mix_feature_stats', 'batch'))['mask']
+        mask = model.masks_for(inputs, lam, index)['mask']
         result[lam] = dict(s=mask[:, 0], mixed=mask_mix(inputs, mask, index))
     return result
 

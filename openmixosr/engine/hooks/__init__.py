@@ -5,9 +5,9 @@ from .cluster_assignment_hook import ClusterAssignmentHook
 from .momentum_pipeline_hook import MomentumPipelineHook
 from .non_finite_loss_hook import NonFiniteLossHook
 from .random_state_hook import RandomStateHook
-from .safe_checkpoint_hook import SafeCheckpointHook
+from .runner_model import runner_model
 
 __all__ = [
     'AtomicCheckpointHook', 'BroadcastBuffersHook', 'ChannelsLastHook', 'ClusterAssignmentHook', 'MomentumPipelineHook',
-    'NonFiniteLossHook', 'RandomStateHook', 'SafeCheckpointHook'
+    'NonFiniteLossHook', 'RandomStateHook', 'runner_model'
 ]

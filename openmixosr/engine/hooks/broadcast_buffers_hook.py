@@ -1,9 +1,9 @@
 """Distributed training: make every process use the buffers (BatchNorm statistics) that the checkpoint saves."""
 from mmengine.dist import broadcast, get_world_size
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 
 from openmixosr.registry import HOOKS
+from .runner_model import runner_model
 
 
 @HOOKS.register_module()
@@ -30,7 +30,7 @@ class BroadcastBuffersHook(Hook):
         """Broadcast every buffer of the (unwrapped) model from process 0, in place."""
         if get_world_size() == 1:
             return
-        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+        model = runner_model(runner)
         for buffer in model.buffers():
             broadcast(buffer, src=0)
 

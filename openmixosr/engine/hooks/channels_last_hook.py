@@ -1,9 +1,9 @@
 """Channels-last memory format for CPU (and GPU) convolutions."""
 import torch
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 
 from openmixosr.registry import HOOKS
+from .runner_model import runner_model
 
 
 @HOOKS.register_module()
@@ -19,5 +19,5 @@ class ChannelsLastHook(Hook):
     priority = 'VERY_HIGH'
 
     def before_run(self, runner) -> None:
-        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+        model = runner_model(runner)
         model.to(memory_format=torch.channels_last)

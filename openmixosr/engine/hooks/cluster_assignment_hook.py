@@ -4,10 +4,11 @@ import copy
 import torch
 from mmengine.dist import is_main_process
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 from mmengine.utils import ProgressBar
 
+from openmixosr.models.algorithms.moco_amix import MoCoAMixCluster
 from openmixosr.registry import HOOKS
+from .runner_model import runner_model
 
 
 @HOOKS.register_module()
@@ -19,8 +20,9 @@ class ClusterAssignmentHook(Hook):
       unshuffled and without dropping the last batch, fills the memory; k-means gives the first pseudo labels;
     - every ``interval`` epochs: k-means on the memory, which every training step refreshes with its keys.
 
-    The memory, the pseudo labels and the centroids are buffers of the model, so checkpoints carry them and a resumed run goes on
-    with the same assignment. k-means is seeded with ``seed + epoch``.
+    The memory, the pseudo labels and the centroids are buffers of the model, so checkpoints carry them and a resumed
+    run goes on with the same assignment. k-means is seeded with ``seed + epoch``. ``MoCoAMixCluster`` lists this
+    hook in its ``required_hooks``; the configs register it as ``default_hooks.cluster_assignment``.
 
     Args:
         interval (int): Epochs between two assignments. Defaults to 1.
@@ -36,11 +38,8 @@ class ClusterAssignmentHook(Hook):
         self.seed = seed
 
     @staticmethod
-    def _model(runner):
-        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
-        if not hasattr(model, 'assign_clusters'):
-            raise TypeError(f'ClusterAssignmentHook needs an AMix-C model (MoCoAMixCluster), got {type(model).__name__}')
-        return model
+    def _model(runner) -> MoCoAMixCluster:
+        return runner_model(runner, MoCoAMixCluster, 'ClusterAssignmentHook')
 
     def before_run(self, runner) -> None:
         self._model(runner).init_memory(len(runner.train_dataloader.dataset))
@@ -72,8 +71,7 @@ class ClusterAssignmentHook(Hook):
         progress = ProgressBar(len(loader)) if is_main_process() else None
         for batch in loader:
             data = model.data_preprocessor(batch, True)
-            _, view_k = model._views(data['inputs'])
-            indices = model._sample_indices(data['data_samples'], view_k.device)
-            model.store(indices, model.momentum_keys(view_k))
+            _, view_k = model.views(data['inputs'])
+            model.store(model.sample_indices(data['data_samples']), model.momentum_keys(view_k))
             if progress is not None:
                 progress.update()

@@ -2,9 +2,10 @@
 import math
 
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 
+from openmixosr.models.algorithms.momentum_mix import MomentumMixMixin
 from openmixosr.registry import HOOKS
+from .runner_model import runner_model
 
 
 def cosine_ramp(start: float, end: float, progress: float) -> float:
@@ -26,23 +27,25 @@ MASK_LOSS_SCHEDULES = dict(linear=linear_ramp, cosine=cosine_ramp)
 class MomentumPipelineHook(Hook):
     """Update AutoMix's momentum encoder after each optimizer step and decay the Mix Block's mask-loss weight.
 
-    At training iteration ``t`` of ``T`` (``progress = t / T``):
+    The model must be a :class:`~openmixosr.models.algorithms.MomentumMixMixin` (AutoMix, AMix, MoCoAMix,
+    MoCoAMixCluster), which lists this hook in its ``required_hooks``; the configs register it as
+    ``default_hooks.momentum_pipeline``. At training iteration ``t`` of ``T`` (``progress = t / T``):
 
-    - before the step, the mask-loss weight ``mix_block.mask_loss_weight`` goes from ``mask_loss_weight`` to
-      ``end_mask_loss_weight`` (0.1 -> 0 by default): linearly by default, as AutoMix Eq. 7 says ("gamma is a loss
+    - before the step, the mask-loss weight ``mix_block.mask_loss_weight`` goes from the Mix Block's own setting
+      (its ``mask_loss_weight`` argument, kept as ``mix_block.initial_mask_loss_weight``; 0.1 by default) to
+      ``end_mask_loss_weight`` (0 by default): linearly by default, as AutoMix Eq. 7 says ("gamma is a loss
       weight linearly decreased to 0 during training"), or by a cosine (``mask_loss_schedule='cosine'``, the authors'
       released code);
     - after the step, ``model.momentum_update(m)`` with ``m = cosine_ramp(momentum, end_momentum, progress)``
       (0.999 -> 1 "in a cosine curve", AutoMix Sec. 4.1): AutoMix Eq. 12, ``theta_k <- m * theta_k + (1 - m) *
       theta_q``. Docs: docs/automix.md, Method reference.
 
-    Both values follow from the iteration count, and ``k`` is part of the model's state dict, so a resumed run carries
-    on exactly. The model must provide ``momentum_update(m)`` and a ``mix_block`` with ``mask_loss_weight``.
+    Both values follow from the iteration count and the model's settings, and ``k`` is part of the model's state
+    dict, so a resumed run carries on exactly.
 
     Args:
         momentum (float): ``m`` at the start of training. Defaults to 0.999.
         end_momentum (float): ``m`` at the end. Defaults to 1.0.
-        mask_loss_weight (float): Mask-loss weight ``w`` at the start. Defaults to 0.1.
         end_mask_loss_weight (float): ``w`` at the end. Defaults to 0.0.
         mask_loss_schedule (str): ``'linear'`` (AutoMix Eq. 7, default) or ``'cosine'`` (authors' code).
         momentum_delay (float): Fraction of training during which ``m`` stays at ``momentum`` before its cosine ramp
@@ -55,7 +58,6 @@ class MomentumPipelineHook(Hook):
     def __init__(self,
                  momentum: float = 0.999,
                  end_momentum: float = 1.0,
-                 mask_loss_weight: float = 0.1,
                  end_mask_loss_weight: float = 0.0,
                  mask_loss_schedule: str = 'linear',
                  momentum_delay: float = 0.0):
@@ -70,24 +72,26 @@ class MomentumPipelineHook(Hook):
         self.momentum_delay = momentum_delay
         self.momentum = momentum
         self.end_momentum = end_momentum
-        self.mask_loss_weight = mask_loss_weight
         self.end_mask_loss_weight = end_mask_loss_weight
         self.mask_loss_schedule = mask_loss_schedule
 
     @staticmethod
-    def _model(runner):
-        return runner.model.module if is_model_wrapper(runner.model) else runner.model
+    def _model(runner) -> MomentumMixMixin:
+        return runner_model(runner, MomentumMixMixin, 'MomentumPipelineHook')
 
     def momentum_at(self, iteration: int, max_iters: int) -> float:
         progress = (iteration / max_iters - self.momentum_delay) / (1.0 - self.momentum_delay)
         return cosine_ramp(self.momentum, self.end_momentum, progress)
 
-    def mask_loss_weight_at(self, iteration: int, max_iters: int) -> float:
+    def mask_loss_weight_at(self, initial: float, iteration: int, max_iters: int) -> float:
+        """``w`` at ``iteration`` of ``max_iters``, from ``initial`` (the Mix Block's) to ``end_mask_loss_weight``."""
         ramp = MASK_LOSS_SCHEDULES[self.mask_loss_schedule]
-        return ramp(self.mask_loss_weight, self.end_mask_loss_weight, iteration / max_iters)
+        return ramp(initial, self.end_mask_loss_weight, iteration / max_iters)
 
     def before_train_iter(self, runner, batch_idx: int, data_batch=None) -> None:
-        self._model(runner).mix_block.mask_loss_weight = self.mask_loss_weight_at(runner.iter, runner.max_iters)
+        mix_block = self._model(runner).mix_block
+        mix_block.mask_loss_weight = self.mask_loss_weight_at(mix_block.initial_mask_loss_weight, runner.iter,
+                                                              runner.max_iters)
 
     def after_train_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
         self._model(runner).momentum_update(self.momentum_at(runner.iter, runner.max_iters))

@@ -8,18 +8,19 @@ from mmengine.model import BaseModel
 from mmpretrain.structures import DataSample
 from torch import nn
 
-from openmixosr.engine.optim_wrapper import backward_without_update
 from openmixosr.registry import MODELS
 from ..losses import mixup_cross_entropy
 from ..utils import attach_predictions, mask_mix
-from ..utils.mask_draws import FEATURE_STATISTICS, draw_mask_pair, momentum_features
+from ..utils.mask_draws import FEATURE_STATISTICS
 from ..utils.mask_statistics import mask_statistics
 from ..utils.momentum_encoder import MomentumEncoder
+from ..utils.multi_backward import backward_without_update
 from .mode_dispatch import ModeDispatchMixin
+from .momentum_mix import MomentumMixMixin
 
 
 @MODELS.register_module()
-class AutoMix(ModeDispatchMixin, BaseModel):
+class AutoMix(MomentumMixMixin, ModeDispatchMixin, BaseModel):
     """AutoMix (and AMix with a ``MixBlockPlus``) for supervised classification.
 
     Two copies of the classifier: ``q`` (``backbone -> neck -> head``, trained by the optimizer) and its momentum copy
@@ -34,7 +35,9 @@ class AutoMix(ModeDispatchMixin, BaseModel):
 
     Both losses are summed and minimised by one optimizer, which is the bi-level update because their gradients
     touch disjoint parameters. The momentum update of ``k`` and the decay of the mask-loss weight belong to
-    :class:`~openmixosr.engine.hooks.MomentumPipelineHook`, which every AutoMix config must include.
+    :class:`~openmixosr.engine.hooks.MomentumPipelineHook` (``required_hooks``; in the configs
+    ``default_hooks.momentum_pipeline``): a training step raises when ``k`` was not updated since the previous one.
+    The members that hooks and tools use are those of :class:`MomentumMixMixin`.
 
     Passes per step, with F = a forward of the classifier on the batch: ``k`` runs the stages up to ``mix_layer``
     (no graph) and one full forward whose backward computes input gradients only; ``q`` runs two forwards and two
@@ -103,27 +106,9 @@ class AutoMix(ModeDispatchMixin, BaseModel):
         """``q`` as one module: backbone -> neck -> head (built on the fly; the parts are this model's attributes)."""
         return nn.Sequential(*[part for part in (self.backbone, self.neck, self.head) if part is not None])
 
-    def init_weights(self) -> None:
-        """Initialise ``q`` and the Mix Block, then start ``k`` as an exact copy of ``q``."""
-        super().init_weights()
-        self.momentum_encoder.copy_from(self.online_network())
-
-    @torch.no_grad()
-    def momentum_update(self, momentum: float) -> None:
-        """``theta_k <- m * theta_k + (1 - m) * theta_q`` (called by MomentumPipelineHook after each step)."""
-        self.momentum_encoder.update_parameters(self.online_network(), momentum)
-
     def extract_logits(self, inputs: torch.Tensor) -> torch.Tensor:
         """``q(x)``: logits of the online network (``mode='tensor'``)."""
         return self.online_network()(inputs)
-
-    def _draw_masks(self, inputs: torch.Tensor) -> Dict:
-        """Steps 1-2: momentum features (no graph), two (lam, pairing) draws, ``s_mb`` (graph) and ``s_bb`` (none)."""
-        with torch.no_grad():
-            features = momentum_features(self.momentum_encoder.module[0], inputs, self.mix_layer,
-                                         self.mix_feature_stats)
-        return draw_mask_pair(self.mix_block, features, self.alpha, inputs.shape[-2:],
-                              int(self.momentum_encoder.steps) + 1)
 
     def _generation_losses(self, inputs, labels, draws) -> Dict[str, torch.Tensor]:
         """Step 3: through the frozen k into the mask; only the Mix Block has parameters that receive gradients.
@@ -150,7 +135,7 @@ class AutoMix(ModeDispatchMixin, BaseModel):
     def loss(self, inputs: torch.Tensor, data_samples: List[DataSample]) -> Dict[str, torch.Tensor]:
         """All losses of one Momentum Pipeline step (used as one sum under DDP; see :meth:`train_step`)."""
         labels = torch.cat([sample.gt_label for sample in data_samples])
-        draws = self._draw_masks(inputs)
+        draws = self.training_draws(inputs)
         losses = {}
         for part in (self._generation_losses, self._clean_loss, self._mix_loss):
             losses.update(part(inputs, labels, draws))
@@ -168,7 +153,7 @@ class AutoMix(ModeDispatchMixin, BaseModel):
         with optim_wrapper.optim_context(self):
             data = self.data_preprocessor(data, True)
             inputs, labels = data['inputs'], torch.cat([sample.gt_label for sample in data['data_samples']])
-            draws = self._draw_masks(inputs)
+            draws = self.training_draws(inputs)
         parts = (self._generation_losses, self._clean_loss, self._mix_loss)
         log_vars = {}
         total = 0.0

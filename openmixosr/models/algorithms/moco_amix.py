@@ -2,7 +2,7 @@
 
 Docs: docs/selfsup.md (Method reference: AMix Eqs. 4-6, Sec. 3.1 and 3.3).
 """
-from typing import Dict, List, Mapping, Optional
+from typing import Dict, List, Mapping, Optional, Tuple
 
 import numpy as np
 import torch
@@ -17,10 +17,9 @@ from openmixosr.registry import MODELS
 from ..utils import mask_mix
 from ..utils.clustering import gather_rows, kmeans_assign
 from ..utils.declared_inputs import call_with_declared_inputs
-from ..utils.mask_draws import draw_mask_pair
 from ..utils.mask_statistics import mask_statistics
 from ..utils.momentum_encoder import MomentumEncoder
-from ..utils.truncated_forward import forward_until
+from .momentum_mix import MomentumMixMixin
 
 
 AMIX_I_OBJECTIVE = dict(infonce=dict(type='MixupInfoNCELoss', temperature=0.2),
@@ -70,7 +69,7 @@ def embedding_spread(embeddings: torch.Tensor) -> torch.Tensor:
 
 
 @MODELS.register_module()
-class MoCoAMix(MoCo):
+class MoCoAMix(MomentumMixMixin, MoCo):
     """AMix-I: MoCo v2 with the cross-view pipeline of AMix and a Mix Block+ trained by the Momentum Pipeline.
 
     Every instance ``i`` comes in two augmented views ``x1_i`` (query view) and ``x2_i`` (key view). ``k`` is MoCo's
@@ -90,7 +89,11 @@ class MoCoAMix(MoCo):
     6. ``k2`` enters the queue.
 
     The momentum update of ``k`` and the decay of the mask-loss weight belong to
-    :class:`~openmixosr.engine.hooks.MomentumPipelineHook` (``k`` starts as an exact copy of ``q``).
+    :class:`~openmixosr.engine.hooks.MomentumPipelineHook` (``required_hooks``; in the configs
+    ``default_hooks.momentum_pipeline``); ``k`` starts as an exact copy of ``q``, and a training step raises when it
+    was not updated since the previous one. ``k`` is ``momentum_encoder`` (mmpretrain's MoCo calls it ``encoder_k``;
+    state-dict keys ``momentum_encoder.*``); the members that hooks and tools use are those of
+    :class:`MomentumMixMixin`.
 
     Passes per step, with F = a forward of the encoder on the batch: ``k`` runs the stages up to ``mix_layer`` on
     ``x1`` and one forward on ``x2`` (no graph), and one forward on ``x_mix_mb`` whose backward reaches the mask only;
@@ -131,35 +134,23 @@ class MoCoAMix(MoCo):
                          data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         if mix_block_losses is None:
             mix_block_losses = AMIX_C_OBJECTIVE if self.provides_pseudo_labels else AMIX_I_OBJECTIVE
-        # MoCo's own EMA (updated inside its loss) is replaced: the Momentum Pipeline hook owns the update.
-        self.encoder_k = MomentumEncoder(self.online_network())
+        # MoCo's own EMA ``encoder_k`` (updated inside its loss) is replaced: the Momentum Pipeline hook owns the
+        # update of ``momentum_encoder``.
+        del self.encoder_k
+        self.momentum_encoder = MomentumEncoder(self.online_network())
         self.mix_block = MODELS.build(mix_block)
         self.mix_loss = MODELS.build(mix_loss)
         self.mix_block_losses = build_objective(mix_block_losses, self.generation_inputs, type(self).__name__)
         self.mix_layer = mix_layer
         self.alpha = alpha
 
-    @property
-    def momentum_encoder(self) -> MomentumEncoder:
-        """``k`` under the name the supervised AutoMix uses (MoCo calls it ``encoder_k``), for tools that draw masks."""
-        return self.encoder_k
-
     def online_network(self) -> nn.Sequential:
         """``q``: backbone -> neck (the parts are this model's attributes)."""
         return nn.Sequential(self.backbone, self.neck)
 
-    def init_weights(self) -> None:
-        """Initialise ``q`` and the Mix Block, then start ``k`` as an exact copy of ``q``."""
-        super().init_weights()
-        self.encoder_k.copy_from(self.online_network())
-
-    @torch.no_grad()
-    def momentum_update(self, momentum: float) -> None:
-        """``theta_k <- m * theta_k + (1 - m) * theta_q`` (called by MomentumPipelineHook after each step)."""
-        self.encoder_k.update_parameters(self.online_network(), momentum)
-
     @staticmethod
-    def _views(inputs: List[torch.Tensor]):
+    def views(inputs: List[torch.Tensor]) -> Tuple[torch.Tensor, torch.Tensor]:
+        """The query view ``x1`` and the key view ``x2`` of a batch (``inputs`` of ``SelfSupDataPreprocessor``)."""
         if not isinstance(inputs, (list, tuple)) or len(inputs) != 2:
             raise ValueError('MoCoAMix needs two views of every image: use MultiView(num_views=2) in the pipeline '
                              f'and SelfSupDataPreprocessor; got {type(inputs).__name__} of length {len(inputs)}.')
@@ -174,12 +165,7 @@ class MoCoAMix(MoCo):
     def momentum_keys(self, images: torch.Tensor) -> torch.Tensor:
         """Keys ``normalize(k(x2))``, with MoCo's batch shuffle so that BN cannot leak across the pair."""
         shuffled, unshuffle = batch_shuffle_ddp(images)
-        return batch_unshuffle_ddp(self._embed(self.encoder_k, shuffled), unshuffle)
-
-    def _draw_masks(self, view_q: torch.Tensor) -> Dict:
-        with torch.no_grad():
-            features = forward_until(self.encoder_k.module[0], view_q, self.mix_layer)
-        return draw_mask_pair(self.mix_block, features, self.alpha, view_q.shape[-2:], int(self.encoder_k.steps) + 1)
+        return batch_unshuffle_ddp(self._embed(self.momentum_encoder, shuffled), unshuffle)
 
     provides_pseudo_labels = False
     generation_inputs = ('query', 'keys', 'index', 'lam', 'queue')
@@ -191,7 +177,7 @@ class MoCoAMix(MoCo):
     def _mix_block_losses(self, view_q, keys, queue, draws, data_samples) -> Dict[str, torch.Tensor]:
         """Step 4: every term of the Mix Block objective on ``q_m = k(x_mix_mb)``, plus the mask loss."""
         generated, lam, index = draws['generated'], draws['lam_mb'], draws['index_mb']
-        query = self._embed(self.encoder_k, mask_mix(view_q, generated['mask'], index))
+        query = self._embed(self.momentum_encoder, mask_mix(view_q, generated['mask'], index))
         available = self._generation_inputs(query, keys, queue, index, lam, data_samples)
         losses = {f'loss_generation_{name}': call_with_declared_inputs(loss, available)
                   for name, loss in self.mix_block_losses.items()}
@@ -218,11 +204,11 @@ class MoCoAMix(MoCo):
 
     def loss(self, inputs: List[torch.Tensor], data_samples: List[DataSample], **kwargs) -> Dict[str, torch.Tensor]:
         """All losses of one step; the queue is updated with this batch's keys after they are computed."""
-        view_q, view_k = self._views(inputs)
+        view_q, view_k = self.views(inputs)
         keys = self.momentum_keys(view_k)
         queue = self.queue.clone().detach()
-        draws = self._draw_masks(view_q)
         losses = self._after_keys(keys, data_samples)
+        draws = self.training_draws(view_q)
         losses.update(self._mix_block_losses(view_q, keys, queue, draws, data_samples))
         losses.update(self._online_losses(view_q, keys, queue, draws))
         self._dequeue_and_enqueue(keys)
@@ -234,7 +220,8 @@ class MoCoAMixCluster(MoCoAMix):
     """AMix-C: :class:`MoCoAMix` whose Mix Block learns from pseudo labels of online k-means clustering.
 
     A memory holds the momentum embedding (the key ``k2``) of every training sample, refreshed by each step; the
-    :class:`~openmixosr.engine.hooks.ClusterAssignmentHook` sizes it, fills it once before training and re-assigns
+    :class:`~openmixosr.engine.hooks.ClusterAssignmentHook` (``required_hooks``; in the configs
+    ``default_hooks.cluster_assignment``) sizes it, fills it once before training and re-assigns
     the pseudo labels by k-means on it every ``interval`` epochs. The classifier over the K pseudo classes is the
     k-means one itself: ``logits_c = (k(x) . mu_c) / t`` with ``mu_c`` the L2-normalised centroid of cluster ``c``
     (kept with the labels), so it is exactly as fresh as the pseudo labels and has no parameters to learn. The Mix
@@ -295,15 +282,17 @@ class MoCoAMixCluster(MoCoAMix):
     def has_assignment(self) -> bool:
         return self.pseudo_labels.numel() > 0 and bool((self.pseudo_labels >= 0).all())
 
-    @staticmethod
-    def _sample_indices(data_samples: List[DataSample], device) -> torch.Tensor:
-        return torch.tensor([sample.sample_idx for sample in data_samples], dtype=torch.long, device=device)
+    def sample_indices(self, data_samples: List[DataSample]) -> torch.Tensor:
+        """The dataset indices (``sample_idx``) of a batch's samples: their rows of the memory and pseudo labels."""
+        return torch.tensor([sample.sample_idx for sample in data_samples], dtype=torch.long,
+                            device=self.pseudo_labels.device)
 
     @torch.no_grad()
     def store(self, sample_indices: torch.Tensor, keys: torch.Tensor) -> None:
         """Write the keys of every rank's batch into the memory rows of their samples."""
         if self.memory.numel() == 0:
-            raise RuntimeError('The AMix-C memory is empty: add ClusterAssignmentHook to custom_hooks.')
+            raise RuntimeError('The AMix-C memory is empty: ClusterAssignmentHook is missing (add '
+                               "`default_hooks.cluster_assignment=dict(type='ClusterAssignmentHook')` to the config).")
         sample_indices, keys = gather_rows(sample_indices, keys)
         self.memory[sample_indices] = keys.to(self.memory.dtype)
 
@@ -326,19 +315,21 @@ class MoCoAMixCluster(MoCoAMix):
 
     def _check_assignment(self) -> None:
         if not self.has_assignment:
-            raise RuntimeError('AMix-C has no pseudo labels yet: add ClusterAssignmentHook to custom_hooks.')
+            raise RuntimeError('AMix-C has no pseudo labels yet: ClusterAssignmentHook is missing (add '
+                               "`default_hooks.cluster_assignment=dict(type='ClusterAssignmentHook')` to the config).")
 
     def _pseudo_labels(self, data_samples: List[DataSample]) -> torch.Tensor:
         self._check_assignment()
-        return self.pseudo_labels[self._sample_indices(data_samples, self.pseudo_labels.device)]
+        return self.pseudo_labels[self.sample_indices(data_samples)]
 
     def _after_keys(self, keys: torch.Tensor, data_samples: List[DataSample]) -> Dict[str, torch.Tensor]:
         """Refresh the memory rows of this batch with its keys (the step needs an assignment: checked first)."""
         self._check_assignment()
-        self.store(self._sample_indices(data_samples, keys.device), keys)
+        self.store(self.sample_indices(data_samples), keys)
         return {}
 
     provides_pseudo_labels = True
+    required_hooks = MoCoAMix.required_hooks + ('ClusterAssignmentHook', )
     generation_inputs = MoCoAMix.generation_inputs + ('logits', 'labels')
 
     def _generation_inputs(self, query, keys, queue, index, lam, data_samples) -> Dict[str, object]:

@@ -85,8 +85,10 @@ class BaseMixBlock(BaseModule):
         upsample (str): ``'nearest'`` or ``'bilinear'`` (``align_corners=False``); applied to the mask logits
             before the sigmoid.
         lam_margin (float): ``eps`` of the mask loss: deviations of ``mean(s)`` from lam up to ``eps`` are free.
-        mask_loss_weight (float): ``w`` of the mask loss. A hook decays the attribute ``mask_loss_weight`` during
-            training; :meth:`mask_loss` reads it at every call.
+        mask_loss_weight (float): ``w`` of the mask loss at the start of training, kept as
+            ``initial_mask_loss_weight``. The attribute ``mask_loss_weight`` is the current ``w``, which
+            :meth:`mask_loss` reads at every call; :class:`~openmixosr.engine.hooks.MomentumPipelineHook` schedules it
+            from ``initial_mask_loss_weight`` to its ``end_mask_loss_weight`` during training.
         attention_temperature (float): ``T`` of :func:`pixel_attention` (ours, not the papers'): 1 (default) is the
             papers' attention; a smaller ``T`` makes ``P`` leave the uniform attention sooner (docs/automix.md,
             "Does the Mix Block learn where to mix?").
@@ -118,6 +120,7 @@ class BaseMixBlock(BaseModule):
         self.inter_channels = in_channels // reduction
         self.upsample = upsample
         self.lam_margin = lam_margin
+        self.initial_mask_loss_weight = mask_loss_weight
         self.mask_loss_weight = mask_loss_weight
 
     def _embed_lam(self, z_i: torch.Tensor, z_j: torch.Tensor, lam: float) -> Tuple[torch.Tensor, torch.Tensor]:
@@ -227,7 +230,8 @@ class MixBlock(BaseMixBlock):
         reduction (int): Query/key channels are ``C // reduction``. Defaults to 2.
         upsample (str): ``'nearest'`` (AutoMix) or ``'bilinear'``. Defaults to ``'nearest'``.
         lam_margin (float): ``eps`` of the mask loss. Defaults to 0.1.
-        mask_loss_weight (float): Initial ``w`` of the mask loss (a hook decays it to 0). Defaults to 0.1.
+        mask_loss_weight (float): ``w`` of the mask loss at the start of training (MomentumPipelineHook decays it
+            to its ``end_mask_loss_weight``, 0 by default). Defaults to 0.1.
         lam_concat (bool): Append the lam channels (AutoMix Sec. 3.1). Defaults to True.
         attention_temperature (float): See :class:`BaseMixBlock`. Defaults to 1.0 (the paper).
         value_source (str): See :class:`BaseMixBlock`. Defaults to ``'j'`` (the authors' code: on the pattern task

@@ -78,7 +78,8 @@ class MixBlockPlus(BaseMixBlock):
         reduction (int): Query/key (and hidden value) channels are ``C // reduction``. Defaults to 2.
         upsample (str): ``'bilinear'`` (AMix) or ``'nearest'`` (AutoMix). Defaults to ``'bilinear'``.
         lam_margin (float): ``eps`` of the mask loss. Defaults to 0.1.
-        mask_loss_weight (float): Initial ``w`` of the mask loss (a hook decays it to 0). Defaults to 0.1.
+        mask_loss_weight (float): ``w`` of the mask loss at the start of training (MomentumPipelineHook decays it
+            to its ``end_mask_loss_weight``, 0 by default). Defaults to 0.1.
         lam_encoding (str): ``'adaptive'``, ``'fixed'`` or ``'concat'`` (see above). Defaults to ``'adaptive'``.
         fixed_gamma (float, optional): ``g`` of ``lam_encoding='fixed'``, in [0, 1]; None means 1.0 (the public
             code). Only allowed with ``'fixed'``. Defaults to None.
