@@ -1,14 +1,21 @@
-"""Checkpoint loading under torch's ``weights_only=True`` default, with nothing unpickled but data.
+"""Loading checkpoints with ``torch.load(weights_only=True)``: nothing is unpickled but data.
 
-MMEngine 0.10 calls ``torch.load(filename)`` and relies on full unpickling. Since torch 2.6 that call refuses the
-numpy arrays and the message hub's ``HistoryBuffer`` objects that MMEngine writes into every checkpoint. This module
-registers a local-file loader that keeps ``weights_only=True`` and allow-lists exactly the numpy building blocks of
-arrays and scalars. ``HistoryBuffer`` is *not* allow-listed: its pickled state holds bound methods that would need
-``builtins.getattr``, which would let a checkpoint run code. :class:`~openmixosr.engine.hooks.SafeCheckpointHook`
-stores the buffers as plain arrays instead (see :func:`message_hub_to_plain`).
+MMEngine 0.10 loads local files with ``torch.load(filename)``; since torch 2.6 that means ``weights_only=True`` with
+torch's default allow-list, which refuses the numpy arrays and the message hub's ``HistoryBuffer`` objects MMEngine
+writes into every checkpoint. :func:`load_weights_only` adds exactly what a checkpoint needs, only for the duration of
+its own ``torch.load`` call (MMEngine's registered loaders are left alone):
 
-A file that is not a readable torch checkpoint (truncated by a kill while saving, empty, or not a checkpoint at all)
-raises :class:`CorruptedCheckpointError`, which names the file and says what to do.
+- the numpy building blocks of arrays and scalars (:data:`ALLOWED_GLOBALS`);
+- inert stand-ins (:class:`OmittedObject`) for ``HistoryBuffer`` and for ``builtins.getattr``, which its pickle needs
+  (:data:`OMITTED_GLOBALS`). The real ``getattr`` would let a checkpoint reach and call arbitrary code; the stand-ins
+  call nothing and keep nothing of what the file says, so a plain MMEngine checkpoint loads its weights while its
+  message hub history is left out. OpenMixOSR's own checkpoints store that history as plain arrays
+  (:func:`message_hub_to_plain`, called by :class:`~openmixosr.engine.hooks.AtomicCheckpointHook`), so it resumes.
+
+OpenMixOSR loads through this module: :class:`~openmixosr.engine.OpenMixOSRRunner` (``load_from``, ``--resume``,
+``tools/test.py``), :func:`load_checkpoint_to_model` (e.g. a distiller's teacher) and the ``SafePretrained``
+initializer. A file that is not a readable torch checkpoint (truncated by a kill while saving, empty, or not a
+checkpoint at all) raises :class:`CorruptedCheckpointError`, which names the file and says what to do.
 """
 import os
 import os.path as osp
@@ -19,7 +26,9 @@ from typing import List, Optional, Tuple
 import numpy as np
 import torch
 from mmengine.logging import HistoryBuffer
-from mmengine.runner import CheckpointLoader
+from mmengine.runner import CheckpointLoader, load_state_dict
+
+from .checkpoint_compat import strip_revise_keys
 
 try:  # numpy >= 2
     from numpy._core import multiarray as _multiarray
@@ -36,6 +45,56 @@ ALLOWED_GLOBALS = [
 ]
 
 _PLAIN_BUFFER_KEY = '__history_buffer__'
+
+
+class OmittedObject:
+    """What :func:`load_weights_only` puts where a checkpoint holds an object it may not construct.
+
+    It ignores every argument and every state the file gives it and has no attributes to set, so a malicious file
+    cannot make it call or keep anything. Subclasses name the global they stand in for (``replaces``).
+    """
+
+    __slots__ = ()
+    replaces = ''
+
+    def __new__(cls, *args, **kwargs):
+        return super().__new__(cls)
+
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def __setstate__(self, state) -> None:
+        pass
+
+    def __repr__(self) -> str:
+        return f'<omitted {self.replaces}>'
+
+
+class OmittedHistoryBuffer(OmittedObject):
+    """Stands in for an MMEngine ``HistoryBuffer`` of a message hub written by MMEngine's own checkpoint hook."""
+
+    __slots__ = ()
+    replaces = 'mmengine.logging.history_buffer.HistoryBuffer'
+
+
+class OmittedAttribute(OmittedObject):
+    """Stands in for the result of ``builtins.getattr`` (``HistoryBuffer`` pickles its statistics methods so)."""
+
+    __slots__ = ()
+    replaces = 'builtins.getattr'
+
+
+def _omitted_attribute(*args) -> OmittedAttribute:
+    """Replaces ``builtins.getattr`` while loading: looks nothing up."""
+    return OmittedAttribute()
+
+
+#: ``(stand-in, global name)`` pairs for :func:`torch.serialization.safe_globals`: torch's weights-only unpickler
+#: gives the stand-in wherever the file names the global.
+OMITTED_GLOBALS = [
+    (OmittedHistoryBuffer, OmittedHistoryBuffer.replaces),
+    (_omitted_attribute, OmittedAttribute.replaces),
+]
 
 
 class CorruptedCheckpointError(RuntimeError):
@@ -69,18 +128,18 @@ def corrupted_checkpoint_error(filename: str, error: BaseException) -> Corrupted
 
 
 def load_weights_only(filename: str, map_location=None):
-    """Load a local checkpoint with ``torch.load(weights_only=True)`` and the numpy allow-list.
+    """Load a local checkpoint with ``torch.load(weights_only=True)``, the numpy allow-list and the inert stand-ins.
 
     Args:
         filename (str): Path of the checkpoint file.
         map_location: Same as :func:`torch.load`.
 
     Returns:
-        dict: The checkpoint.
+        dict: The checkpoint; MMEngine ``HistoryBuffer`` objects in it are :class:`OmittedHistoryBuffer`.
 
     Raises:
         FileNotFoundError: If the file does not exist.
-        pickle.UnpicklingError: If the file holds anything outside the allow-list (it is never unpickled).
+        pickle.UnpicklingError: If the file holds anything else outside the allow-list (it is never unpickled).
         CorruptedCheckpointError: If the file cannot be read (truncated, empty, not a checkpoint).
     """
     filename = osp.expanduser(filename)
@@ -88,7 +147,7 @@ def load_weights_only(filename: str, map_location=None):
         raise FileNotFoundError(f'Checkpoint {filename} not found. Pass the path of a `.pth` file written by '
                                 f'`tools/train.py` (it lies in the work dir, e.g. work_dirs/CONFIG/epoch_N.pth).')
     try:
-        with torch.serialization.safe_globals(ALLOWED_GLOBALS):
+        with torch.serialization.safe_globals(ALLOWED_GLOBALS + OMITTED_GLOBALS):
             return torch.load(filename, map_location=map_location, weights_only=True)
     except Exception as error:
         if _is_unreadable(error):
@@ -96,18 +155,44 @@ def load_weights_only(filename: str, map_location=None):
         raise
 
 
-def load_from_local(filename: str, map_location=None):
-    """MMEngine's loader of local paths: :func:`load_weights_only`.
+def load_checkpoint_file(filename: str, map_location=None, logger='current'):
+    """Load a checkpoint: a local file with :func:`load_weights_only`, a URL with MMEngine's loader of its scheme.
 
-    MMEngine logs "Loads checkpoint by {name} backend" with the loader function's name minus ``load_from_``, so the
-    name of this function is what the log shows ("local backend").
+    MMEngine's loaders of URLs call ``torch.load`` with torch's default (``weights_only=True`` since torch 2.6).
+
+    Args:
+        filename (str): A local path or a URL MMEngine's ``CheckpointLoader`` knows.
+        map_location: Same as :func:`torch.load`.
+        logger: Where MMEngine logs the download of a URL. Defaults to ``'current'``.
+
+    Returns:
+        dict: The checkpoint.
     """
+    if '://' in filename:  # every scheme MMEngine knows: https://, s3://, torchvision://, open-mmlab://, ...
+        return CheckpointLoader.load_checkpoint(filename, map_location=map_location, logger=logger)
     return load_weights_only(filename, map_location=map_location)
 
 
-def register_weights_only_loader() -> None:
-    """Make MMEngine's loader of local paths (prefix ``''``) use :func:`load_weights_only`."""
-    CheckpointLoader.register_scheme(prefixes='', loader=load_from_local, force=True)
+def load_checkpoint_to_model(model: torch.nn.Module, filename: str, map_location='cpu', strict: bool = False,
+                             revise_keys=((r'^module\.', ''), ), logger='current') -> dict:
+    """:func:`mmengine.runner.load_checkpoint` through :func:`load_checkpoint_file`.
+
+    Args:
+        model (nn.Module): The module to load into.
+        filename (str): A local path or a URL.
+        map_location: Same as :func:`torch.load`. Defaults to ``'cpu'``.
+        strict (bool): Refuse missing and unexpected entries (MMEngine's ``load_state_dict``). Defaults to False.
+        revise_keys (Sequence[tuple]): ``(pattern, replacement)`` applied to the checkpoint's keys. Defaults to
+            dropping a leading ``module.``.
+        logger: Where MMEngine logs mismatched entries. Defaults to ``'current'``.
+
+    Returns:
+        dict: The checkpoint (its ``meta`` says e.g. which classes it was trained on).
+    """
+    checkpoint = load_checkpoint_file(filename, map_location=map_location, logger=logger)
+    state_dict = checkpoint.get('state_dict', checkpoint) if isinstance(checkpoint, dict) else checkpoint
+    load_state_dict(model, strip_revise_keys(state_dict, revise_keys), strict=strict, logger=logger)
+    return checkpoint
 
 
 def message_hub_to_plain(state: dict) -> dict:
@@ -124,8 +209,8 @@ def message_hub_to_plain(state: dict) -> dict:
     plain['log_scalars'] = {
         key: {
             _PLAIN_BUFFER_KEY: True,
-            'log_history': np.asarray(buffer._log_history),
-            'count_history': np.asarray(buffer._count_history),
+            'log_history': np.asarray(buffer.data[0]),
+            'count_history': np.asarray(buffer.data[1]),
             'max_length': int(buffer.max_length),
         } if isinstance(buffer, HistoryBuffer) else buffer
         for key, buffer in state['log_scalars'].items()
@@ -133,15 +218,27 @@ def message_hub_to_plain(state: dict) -> dict:
     return plain
 
 
-def message_hub_from_plain(state: dict) -> dict:
-    """Inverse of :func:`message_hub_to_plain`: rebuild the ``HistoryBuffer`` objects."""
+def message_hub_from_plain(state: dict) -> Tuple[dict, List[str]]:
+    """Inverse of :func:`message_hub_to_plain`: rebuild the ``HistoryBuffer`` objects.
+
+    Args:
+        state (dict): The ``message_hub`` of a checkpoint loaded by :func:`load_weights_only`.
+
+    Returns:
+        tuple[dict, list[str]]: The state for ``MessageHub.load_state_dict`` and the keys of the history buffers it
+        leaves out (also from ``resumed_keys``): those of a checkpoint written by MMEngine's own hook
+        (:class:`OmittedHistoryBuffer`).
+    """
+    omitted = [key for key, value in state['log_scalars'].items() if isinstance(value, OmittedObject)]
     restored = dict(state)
     restored['log_scalars'] = {
         key: HistoryBuffer(value['log_history'], value['count_history'], value['max_length'])
         if isinstance(value, dict) and value.get(_PLAIN_BUFFER_KEY) else value
-        for key, value in state['log_scalars'].items()
+        for key, value in state['log_scalars'].items() if key not in omitted
     }
-    return restored
+    if 'resumed_keys' in state:
+        restored['resumed_keys'] = {key: value for key, value in state['resumed_keys'].items() if key not in omitted}
+    return restored, omitted
 
 
 _NUMBERED = re.compile(r'^(epoch|iter)_(\d+)\.pth$')

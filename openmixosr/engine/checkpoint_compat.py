@@ -132,7 +132,7 @@ def select_prefix(state_dict: Mapping[str, torch.Tensor], prefix: str) -> Dict[s
     """
     selected = OrderedDict((key[len(prefix):], value) for key, value in state_dict.items() if key.startswith(prefix))
     if not selected:
-        raise CheckpointMismatchError(f'load_cfg.prefix={prefix!r}: the checkpoint has no entry starting with it; its '
+        raise CheckpointMismatchError(f'Prefix {prefix!r}: the checkpoint has no entry starting with it; its '
                                       f'top-level names are {sorted(_prefixes(state_dict))}.')
     return selected
 

@@ -4,10 +4,10 @@ from typing import Optional
 
 from mmengine.config import Config
 from mmengine.model import is_model_wrapper
-from mmengine.runner import CheckpointLoader, Runner
-from mmengine.runner.checkpoint import load_state_dict
+from mmengine.runner import Runner, load_state_dict
 
 from openmixosr.registry import RUNNERS
+from .checkpoint import load_checkpoint_file
 from .checkpoint_compat import (KnownClassesMismatchError, automix_to_classifier, check_state_dict, checkpoint_kind,
                                 known_classes_mismatch, select_prefix, strip_revise_keys)
 from .start_checks import open_set_data_problem, schedule_problems
@@ -39,7 +39,10 @@ class OpenMixOSRRunner(Runner):
 
     ``tools/train.py`` and ``tools/test.py`` build it (unless the config names another ``runner_type``).
 
-    **Loading** (``load_from``, ``--resume``, ``tools/test.py``), as the top-level ``load_cfg`` says
+    **Loading** (``load_from``, ``--resume``, ``tools/test.py``; MMEngine routes all three through
+    :meth:`load_checkpoint`) reads a local file with ``torch.load(weights_only=True)``
+    (:func:`~openmixosr.engine.checkpoint.load_checkpoint_file`: tensors, numpy data and builtin containers only; the
+    message hub history of a plain MMEngine checkpoint is left out), and loads it as the top-level ``load_cfg`` says
     (:data:`LOAD_CFG_DEFAULTS`):
 
     - ``strict=True``: every entry of the model must come from the checkpoint and every entry of the checkpoint must
@@ -148,7 +151,7 @@ class OpenMixOSRRunner(Runner):
         """Load a checkpoint into the model as ``load_cfg`` says (see the class docstring).
 
         Args:
-            filename (str): The checkpoint.
+            filename (str): The checkpoint: a local path (loaded weights-only) or a URL.
             map_location: Same as :func:`torch.load`. Defaults to ``'cpu'``.
             strict (bool, optional): Overrides ``load_cfg.strict`` when given.
             revise_keys (Sequence[tuple]): ``(pattern, replacement)`` applied to the checkpoint's keys.
@@ -159,7 +162,7 @@ class OpenMixOSRRunner(Runner):
         """
         settings = self.load_cfg
         strict = settings['strict'] if strict is None else strict
-        checkpoint = CheckpointLoader.load_checkpoint(filename, map_location=map_location, logger=self.logger)
+        checkpoint = load_checkpoint_file(filename, map_location=map_location, logger=self.logger)
         self.call_hook('after_load_checkpoint', checkpoint=checkpoint)
         meta = checkpoint.get('meta', {}) if isinstance(checkpoint, dict) else {}
         model = self._unwrapped_model()

@@ -9,6 +9,7 @@ import pytest
 import torch
 from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
+from mmengine.logging import MessageHub
 
 from openmixosr.registry import DATASETS, MODELS
 from tests.helpers.run_tool import REPO_ROOT, run_tool
@@ -47,6 +48,13 @@ def checkpoints(tmp_path_factory):
         paths[name] = root / f'{name}.pth'
         torch.save(dict(meta=meta, state_dict=model.state_dict()), paths[name])
     paths['automix_model'] = automix
+    # The classifier as MMEngine's own CheckpointHook writes it: a message hub of HistoryBuffer objects.
+    hub = MessageHub.get_instance('test_checkpoint_loading')
+    hub.update_scalar('train/loss', 0.5)
+    paths['ce_mmengine'] = root / 'ce_mmengine.pth'
+    torch.save(dict(meta=meta, state_dict=models['ce'].state_dict(), message_hub=hub.state_dict()),
+               paths['ce_mmengine'])
+    paths['ce_model'] = models['ce']
     return paths
 
 
@@ -79,6 +87,18 @@ def test_automix_checkpoint_through_a_classifier_config_scores_k(checkpoints, tm
     logits = np.load(out)['logits']
     np.testing.assert_allclose(logits, expected.numpy(), rtol=1e-4, atol=1e-4)
     assert not np.allclose(logits, online.numpy(), atol=1e-3)
+
+
+def test_checkpoint_written_by_mmengine_is_scored_with_its_weights(checkpoints, tmp_path):
+    # Its message hub needs `builtins.getattr` to unpickle: loaded weights-only, with inert stand-ins for the history.
+    out = tmp_path / 'scores.npz'
+    run_tool('test.py', CE, checkpoints['ce_mmengine'], '--work-dir', tmp_path, '--out', out)
+    dataset = DATASETS.build(Config.fromfile(CE).test_dataloader.dataset)
+    model = checkpoints['ce_model'].eval()
+    with torch.no_grad():
+        data = model.data_preprocessor(pseudo_collate([dataset[i] for i in range(len(dataset))]), False)
+        expected = torch.stack([sample.pred_logits for sample in model.predict(data['inputs'], data['data_samples'])])
+    np.testing.assert_allclose(np.load(out)['logits'], expected.numpy(), rtol=1e-4, atol=1e-4)
 
 
 def test_checkpoint_of_another_split_is_refused_at_test_time(checkpoints, tmp_path):

@@ -88,9 +88,10 @@ class AtomicCheckpointHook(CheckpointHook):
       kill during the save of a ``max_keep_ckpts=1`` run left a half-written file and a ``last_checkpoint`` naming a
       deleted one. Stale temporary files of a killed save are removed when training starts.
     - **Loadable with weights_only.** The message hub's ``HistoryBuffer`` objects are stored as plain arrays (see
-      :func:`~openmixosr.engine.checkpoint.message_hub_to_plain`) and rebuilt on resume. Being the checkpoint hook
-      itself (``default_hooks.checkpoint``, merged by key), this cannot be lost by a config that replaces the
-      ``custom_hooks`` list.
+      :func:`~openmixosr.engine.checkpoint.message_hub_to_plain`) and rebuilt on resume; this hook is the one place
+      that converts them. Being the checkpoint hook itself (``default_hooks.checkpoint``, merged by key), this cannot
+      be lost by a config that replaces the ``custom_hooks`` list. The history of a checkpoint written by MMEngine's
+      own hook cannot be read safely: resuming from one leaves it out, with a warning.
     - **Finite weights only.** A save whose model state holds NaN or Inf raises ``FloatingPointError`` instead of
       writing the file (and pushing good checkpoints out of the kept ones).
 
@@ -129,8 +130,13 @@ class AtomicCheckpointHook(CheckpointHook):
             checkpoint['message_hub'] = message_hub_to_plain(checkpoint['message_hub'])
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
-        if 'message_hub' in checkpoint:
-            checkpoint['message_hub'] = message_hub_from_plain(checkpoint['message_hub'])
+        if 'message_hub' not in checkpoint:
+            return
+        checkpoint['message_hub'], omitted = message_hub_from_plain(checkpoint['message_hub'])
+        if omitted and getattr(runner, 'resuming', False):
+            runner.logger.warning(
+                f'The checkpoint was written by MMEngine\'s own CheckpointHook: its log history ({", ".join(omitted)}) '
+                f'is not loaded (it can only be read by unpickling code). Smoothed values in the log restart.')
 
     # Adapter of MMEngine's private API, checked against MMEngine 0.10.x (0.10.7): `CheckpointHook` writes every
     # checkpoint it keeps (periodic, last, and the re-save after a new best) through `_save_checkpoint_with_step`,
