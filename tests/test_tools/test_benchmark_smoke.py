@@ -5,6 +5,8 @@ from pathlib import Path
 
 import pytest
 
+from openmixosr.models.utils.step_passes import NetworkPasses, StepPasses
+
 SCRIPT = Path(__file__).resolve().parents[2] / 'tools' / 'benchmark' / 'train_step.py'
 
 
@@ -16,9 +18,17 @@ def bench():
     return module
 
 
+CLASSIFIER = StepPasses(networks=dict(online=NetworkPasses(forwards=1, backwards=1)))
+AUTOMIX = StepPasses(  # automix.py's "Passes per step"
+    networks=dict(online=NetworkPasses(forwards=2, backwards=2),
+                  momentum=NetworkPasses(partial_forwards_no_graph=1, forwards=1, input_backwards=1),
+                  mix_block=NetworkPasses(forwards=1, forwards_no_graph=1, backwards=1)),
+    momentum_updates=1)
+
+
 def table_rows(text, names):
-    """The main-table lines, keyed by method name."""
-    return {name: line for line in text.splitlines() for name in names if re.match(rf'{name}\s+q |{name}\s+k ', line)}
+    """The main-table lines (name, then the median ms), keyed by method name."""
+    return {name: line for line in text.splitlines() for name in names if re.match(rf'{name}\s+[0-9.]+ ', line)}
 
 
 def test_quick_run_prints_every_method(bench, capsys):
@@ -36,6 +46,13 @@ def test_quick_run_prints_every_method(bench, capsys):
     assert result['rows']['cutmix']['floor_ratio'] == pytest.approx(1.0)
     assert result['rows']['automix']['memory']['state'] > result['rows']['cutmix']['memory']['state']
     assert 'AutoMix  / CutMix time' in out and 'peak memory' in out
+    # The passes come from the models and match their docstrings ("Passes per step"): 3F for CutMix, 8.75F for
+    # AutoMix and AMix (2.92x).
+    passes = result['passes']
+    assert passes['ce'] == passes['cutmix'] == CLASSIFIER
+    assert passes['automix'] == passes['amix'] == AUTOMIX
+    assert 'AutoMix  online 2F+2B; momentum 1 partial F(no graph)+1F+1B(input)' in out
+    assert '(8.75F, 2.92x CutMix)' in out
 
 
 def test_quick_fast_run_names_the_fastest_variant(bench, capsys):
@@ -45,28 +62,35 @@ def test_quick_fast_run_names_the_fastest_variant(bench, capsys):
     assert f'Fastest overall: {result["fastest"]}' in out
     for variant in bench.VARIANTS:
         for method in ('cutmix', 'automix'):
-            assert result['medians'][f'{method}/{variant}/step'] > 0
+            assert result['medians'][f'{method}/{variant}'] > 0
 
 
-def test_floors_follow_the_pass_count(bench):
+def test_memory_subprocess_measures_a_step_in_a_fresh_process(bench):
+    settings = bench.Settings(batch_size=4, image_size=16, width=8, threads=1, warmup=1)
+    memory = bench.measure_all_memory(['cutmix'], settings, 'subprocess', benches={})['cutmix']
+    assert memory['state'] > 0 and memory['step'] > 0
+    assert memory['peak'] == pytest.approx(memory['state'] + memory['step'])
+    assert memory['process'] > 100  # the whole interpreter with torch, more than the step's tensors
+    assert memory['process'] > memory['peak']
+
+
+def test_floors_price_each_declared_pass(bench):
     primitives = dict(a=10.0, b=3.0, c=7.0, d=1.0, e=0.5, f_automix=0.2, f_amix=0.4)
-    floors = bench.floors(primitives, ['ce', 'cutmix', 'automix', 'amix'])
+    floors = bench.floors(primitives, dict(ce=CLASSIFIER, cutmix=CLASSIFIER, automix=AUTOMIX, amix=AUTOMIX))
     assert floors['ce'] == floors['cutmix'] == 11.0
     assert floors['automix'] == pytest.approx(3 + 7 + 20 + 1 + 0.5 + 0.2)
     assert floors['amix'] == pytest.approx(3 + 7 + 20 + 1 + 0.5 + 0.4)
-    assert bench.floors(primitives, ['automix'], with_ema=False)['automix'] == pytest.approx(31.2)
+    assert bench.floors(primitives, dict(automix=AUTOMIX), with_ema=False)['automix'] == pytest.approx(31.2)
+    twice = StepPasses(networks=dict(online=NetworkPasses(forwards=2, backwards=2)), optimizer_steps=2)
+    assert bench.floor(twice, primitives, 'ce') == 22.0
 
 
-def test_time_interleaved_runs_round_robin_and_takes_the_median(bench):
-    calls = []
-    durations = iter([5.0, 1.0, 9.0, 3.0, 7.0, 2.0, 4.0, 6.0])
-
-    def task(name):
-        def run():
-            calls.append(name)
-            return dict(step=next(durations))
-        return run
-
-    medians = bench.time_interleaved(dict(x=task('x'), y=task('y')), rounds=3, warmup=1)
-    assert calls == ['x', 'y'] * 4
-    assert medians == {'x/step': 7.0, 'y/step': 3.0}  # warm-up (5, 1) dropped: median(9, 7, 4), median(3, 2, 6)
+@pytest.mark.parametrize('network', [
+    dict(online=NetworkPasses(forwards=1, forwards_no_graph=1, backwards=1)),  # no primitive for a no-grad forward
+    dict(online=NetworkPasses(forwards=2, backwards=1)),  # a forward with graph that is not back-propagated
+    dict(online=NetworkPasses(forwards=1, backwards=1), mix_block=NetworkPasses(forwards=1, backwards=1)),
+])
+def test_a_pass_without_primitive_stops_the_floor(bench, network):
+    primitives = dict(a=10.0, b=3.0, c=7.0, d=1.0, e=0.5, f_automix=0.2)
+    with pytest.raises(ValueError):
+        bench.floor(StepPasses(networks=network), primitives, 'automix')

@@ -6,22 +6,20 @@ Models: the configs' CIFAR ResNet-50 teacher (frozen, eval mode) and ResNet-18 s
 6 classes, SGD through MMEngine's ``OptimWrapper``; the data are random (the cost of a step does not depend on them).
 Timed, interleaved round-robin in one process, median over the rounds:
 
-- ``symmetric``: CutMix + DIST on every step (``p_mix=1``, no CMI, no relabel, mixup CE): teacher 1 x N forward,
-  student 1 x N forward + backward.
-- ``asym raw`` / ``asym mixed``: the two kinds of step of the asymmetric method. Raw: teacher 1 x N, student 1 x N
-  forward + backward. Mixed: teacher 2 x N (``x_m`` and ``x``), student 1 x N forward + backward.
-  ``asym (p_mix=0.5)`` is their mean, the expected step.
+- ``symmetric``: CutMix + DIST on every step (``p_mix=1``, no CMI, no relabel, mixup CE): its mixed step.
+- ``asym raw`` / ``asym mixed``: the two kinds of step of the asymmetric method. ``asym (p_mix=0.5)`` is their mean,
+  the expected step.
 
-Floor, from primitives measured in the same rounds: ``T(N)`` teacher forward on N under ``no_grad``, ``S`` student
-forward + backward (cross-entropy) + optimizer step. ``floor(symmetric) = floor(raw) = T(N) + S``,
-``floor(mixed) = 2 T(N) + S``. The goal: measured / floor <= 1.1 for the asymmetric step. (``T(2N)``, one pass over
-2N images, is printed too: on this CPU it is slower than two passes over N, which is why the teacher runs twice.)
+Floor: the passes each model declares for the step kind (``step_passes()``,
+:mod:`openmixosr.models.utils.step_passes`), priced by primitives measured in the same rounds: ``T(N)`` teacher
+forward on N under ``no_grad``, ``S`` student forward + backward (cross-entropy) + optimizer step; floor = teacher
+forwards x ``T(N)`` + ``S``. The goal: measured / floor <= 1.1 for the asymmetric step. (``T(2N)``, one pass over
+2N images, is printed too, to compare with two passes over N: the reason the teacher runs twice rather than once on
+the concatenation.)
 """
 import argparse
 import copy
 import os.path as osp
-import statistics
-import time
 
 import numpy as np
 import torch
@@ -30,8 +28,10 @@ from mmengine.config import Config
 from mmengine.optim import OptimWrapper
 from mmpretrain.structures import DataSample
 
+from openmixosr.models.utils.step_passes import NetworkPasses, StepPasses, step_passes_of
 from openmixosr.registry import MODELS
 from openmixosr.utils import register_all_modules
+from openmixosr.utils.benchmarking import time_interleaved
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -61,10 +61,17 @@ def build_distiller(quick: bool, **overrides):
     return model.train()
 
 
-def timed(function, *args):
-    start = time.perf_counter()
-    function(*args)
-    return time.perf_counter() - start
+def floor_ms(passes: StepPasses, teacher_ms: float, student_ms: float) -> float:
+    """Floor of a step: the declared teacher forwards (no graph) priced ``T(N)`` each, plus one student step ``S``.
+
+    Raises:
+        ValueError: The declared step is not one that these two primitives price.
+    """
+    teacher, student = passes.networks['teacher'], passes.networks['student']
+    if teacher != NetworkPasses(forwards_no_graph=teacher.forwards_no_graph) or \
+            (student.forwards, student.backwards, passes.optimizer_steps) != (1, 1, 1):
+        raise ValueError(f'T(N) and S do not price the step {passes.describe()}')
+    return teacher.forwards_no_graph * teacher_ms + student_ms
 
 
 def main(argv=None):
@@ -88,12 +95,12 @@ def main(argv=None):
         model.train_step(copy.copy(data), wrapper)
 
     def student_step():
-        logits = asym._logits(asym.student, inputs)
+        logits = asym.extract_logits(inputs)  # the student's
         wrappers['asym'].update_params(F.cross_entropy(logits, labels))
 
     def teacher_forward(n_copies):
         with torch.no_grad():
-            asym._logits(asym.teacher, torch.cat([inputs] * n_copies))
+            asym.teacher(torch.cat([inputs] * n_copies), mode='tensor')
 
     tasks = {
         'symmetric': lambda: step(symmetric, wrappers['symmetric'], True),
@@ -103,16 +110,11 @@ def main(argv=None):
         'T(2N)': lambda: teacher_forward(2),
         'S': student_step,
     }
-    times = {name: [] for name in tasks}
     np.random.seed(0)
-    for round_index in range(warmup + rounds):
-        for name, task in tasks.items():
-            elapsed = timed(task)
-            if round_index >= warmup:
-                times[name].append(elapsed * 1000)
-    median = {name: statistics.median(values) for name, values in times.items()}
-    floors = {'symmetric': median['T(N)'] + median['S'], 'asym raw': median['T(N)'] + median['S'],
-              'asym mixed': 2 * median['T(N)'] + median['S']}
+    median = {name: 1000 * seconds for name, seconds in time_interleaved(tasks, rounds, warmup).medians().items()}
+    passes = {'symmetric': step_passes_of(symmetric)['mixed'], 'asym raw': step_passes_of(asym)['raw'],
+              'asym mixed': step_passes_of(asym)['mixed']}
+    floors = {name: floor_ms(step, median['T(N)'], median['S']) for name, step in passes.items()}
     median['asym (p_mix=0.5)'] = (median['asym raw'] + median['asym mixed']) / 2
     floors['asym (p_mix=0.5)'] = (floors['asym raw'] + floors['asym mixed']) / 2
 
@@ -122,6 +124,8 @@ def main(argv=None):
     for name in ('symmetric', 'asym raw', 'asym mixed', 'asym (p_mix=0.5)'):
         print(f'{name:<18} {median[name]:8.1f} {floors[name]:9.1f} {median[name] / floors[name]:15.3f} '
               f'{median[name] / median["symmetric"]:12.3f}')
+    for name, step in passes.items():
+        print(f'passes, {name}: {step.describe()}')
     ratio = median['asym (p_mix=0.5)'] / floors['asym (p_mix=0.5)']
     print(f'asymmetric measured/floor = {ratio:.3f} (goal <= 1.1: {"met" if ratio <= 1.1 else "NOT met"})')
     return median, floors

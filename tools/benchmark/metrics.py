@@ -8,13 +8,12 @@ The three functions run interleaved in the same process (one call of each per ro
 of the rounds. Goals: OSCR at most 2x sklearn's AUROC time; our AUROC equal to sklearn's to 1e-12.
 """
 import argparse
-import time
-from typing import Callable, Dict, List
 
 import numpy as np
 from sklearn.metrics import roc_auc_score
 
 from openmixosr.evaluation.functional import auroc, oscr
+from openmixosr.utils.benchmarking import time_interleaved
 
 
 def parse_args() -> argparse.Namespace:
@@ -24,18 +23,6 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--decimals', type=int, default=3, help='scores are rounded to this many decimals (ties)')
     parser.add_argument('--seed', type=int, default=0)
     return parser.parse_args()
-
-
-def time_interleaved(functions: Dict[str, Callable[[], float]], repeats: int) -> Dict[str, dict]:
-    """Call each function once per round, in turn; return the median time and the last value of each."""
-    times: Dict[str, List[float]] = {name: [] for name in functions}
-    values: Dict[str, float] = {}
-    for _ in range(repeats):
-        for name, function in functions.items():
-            start = time.perf_counter()
-            values[name] = function()
-            times[name].append(time.perf_counter() - start)
-    return {name: dict(seconds=float(np.median(times[name])), value=values[name]) for name in functions}
 
 
 def main() -> None:
@@ -49,12 +36,13 @@ def main() -> None:
     print(f'{args.n} known + {args.n} unknown scores, {len(np.unique(pooled))} distinct values, '
           f'median of {args.repeats} interleaved rounds')
 
-    results = time_interleaved(
+    times = time_interleaved(
         {
             'sklearn roc_auc_score': lambda: roc_auc_score(y_true, pooled),
             'ours auroc': lambda: auroc(known, unknown),
             'ours oscr': lambda: oscr(known, correct, unknown),
         }, args.repeats)
+    results = {name: dict(seconds=seconds, value=times.results[name]) for name, seconds in times.medians().items()}
     reference = results['sklearn roc_auc_score']
     print(f'{"function":<24} {"time [ms]":>10} {"/ sklearn":>10} {"value":>20}')
     for name, result in results.items():

@@ -12,15 +12,12 @@ from ``configs/_base_/models/{mocov2,amix_i_mocov2,amix_c_mocov2}_resnet18_cifar
 for AMix-C with random pseudo labels). All three run interleaved in one process (round-robin after the warm-up
 rounds) and the median is reported, so that a change of machine load hits all of them alike.
 
-**Passes per step** (F = encoder forward on the batch, B = backward ~ 2F, a backward to the input only ~ 1F):
-
-- MoCo v2: k 1F (no graph); q 1F + 1B -> 4F.
-- AMix-I / AMix-C: k 3/4F (stages 1-3, no graph) + 1F (keys) + 1F + 1B-to-input (mixed batch through the frozen k);
-  q 2F + 2B; Mix Block+ twice -> 9.75F, i.e. about 2.4x MoCo v2 (the expectation printed as "pass ratio").
+**Passes per step** come from the models (``step_passes()``, :mod:`openmixosr.models.utils.step_passes`; MoCo v2 is
+mmpretrain's ``MoCo``, declared here): the "pass ratio" column is the cost of the encoder passes (q and k) in
+forward-equivalents (a backward = 2 forwards, a backward to the input only = 1, k's forward up to ``layer3`` = 3/4;
+the Mix Block+ and AMix-C's [N, D] x [D, K] product are not counted) over MoCo v2's.
 """
 import argparse
-import sys
-import time
 from pathlib import Path
 from typing import Dict, List, Optional
 
@@ -29,8 +26,8 @@ from mmengine.config import Config
 from mmengine.optim import build_optim_wrapper
 from mmpretrain.structures import DataSample
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from train_step import quiet_logger, time_interleaved  # noqa: E402
+from openmixosr.models.utils.step_passes import SINGLE_STEP, NetworkPasses, StepPasses, step_passes_of
+from openmixosr.utils.benchmarking import Task, quiet_logger, time_interleaved
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 MODELS_DIR = REPO_ROOT / 'configs' / '_base_' / 'models'
@@ -40,8 +37,14 @@ CONFIGS = {
     'amix_c': 'amix_c_mocov2_resnet18_cifar.py',
 }
 NAMES = {'mocov2': 'MoCo v2', 'amix_i': 'AMix-I', 'amix_c': 'AMix-C'}
-PASS_RATIO = {'mocov2': 1.0, 'amix_i': 9.75 / 4, 'amix_c': 9.75 / 4}
 FULL_WIDTH = 64
+#: mmpretrain's ``MoCo`` declares no ``step_passes``: k 1F without graph, q 1F + 1B, the EMA update inside the step.
+MOCO_V2_PASSES = StepPasses(networks=dict(online=NetworkPasses(forwards=1, backwards=1),
+                                          momentum=NetworkPasses(forwards_no_graph=1)),
+                            momentum_updates=1)
+#: The encoder networks whose passes the pass ratio counts, and k's forward up to ``layer3`` in full forwards.
+ENCODERS = ('online', 'momentum')
+PARTIAL_FORWARD = 0.75
 
 
 def build(method: str, args) -> tuple:
@@ -68,22 +71,28 @@ def build(method: str, args) -> tuple:
     return model.train(), optim_wrapper
 
 
-def step_task(method: str, args):
-    model, optim_wrapper = build(method, args)
+def step_task(model, optim_wrapper, args) -> Task:
+    """One timed pre-training step (and the hook's momentum update for AMix) on two fixed random views."""
     generator = torch.Generator().manual_seed(1)
     shape = (args.batch_size, 3, args.image_size, args.image_size)
     views = [torch.randint(0, 256, shape, generator=generator).float() for _ in range(2)]
 
-    def task() -> Dict[str, float]:
-        data = dict(inputs=views, data_samples=[DataSample(metainfo=dict(sample_idx=i))
+    def prepare() -> dict:
+        return dict(inputs=views, data_samples=[DataSample(metainfo=dict(sample_idx=i))
                                                 for i in range(args.batch_size)])
-        start = time.perf_counter()
-        model.train_step(data, optim_wrapper)
-        if hasattr(model, 'momentum_update'):
-            model.momentum_update(0.999)
-        return dict(step=time.perf_counter() - start)
 
-    return task
+    def run(data: dict) -> None:
+        model.train_step(data, optim_wrapper)
+        if hasattr(model, 'momentum_update'):  # MoCo v2 updates k inside its step
+            model.momentum_update(0.999)
+
+    return Task(run=run, prepare=prepare)
+
+
+def pass_ratios(passes: Dict[str, StepPasses]) -> Dict[str, float]:
+    """Method -> the cost of its encoder passes over MoCo v2's."""
+    costs = {method: step.forward_equivalents(ENCODERS, PARTIAL_FORWARD) for method, step in passes.items()}
+    return {method: cost / costs['mocov2'] for method, cost in costs.items()}
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -106,20 +115,26 @@ def main(argv: Optional[List[str]] = None) -> str:
     from openmixosr.utils import register_all_modules
     register_all_modules(init_default_scope=True)
     torch.set_num_threads(args.threads)
-    tasks = {method: step_task(method, args) for method in CONFIGS}
-    medians = time_interleaved(tasks, args.rounds, args.warmup)
-    base = medians['mocov2/step']
+    built = {method: build(method, args) for method in CONFIGS}
+    passes = {method: MOCO_V2_PASSES if method == 'mocov2' else step_passes_of(model)[SINGLE_STEP]
+              for method, (model, _) in built.items()}
+    ratios = pass_ratios(passes)
+    tasks = {method: step_task(model, optim_wrapper, args) for method, (model, optim_wrapper) in built.items()}
+    medians = time_interleaved(tasks, args.rounds, args.warmup).medians()
+    base = medians['mocov2']
     lines = [f'Pre-training step, CIFAR ResNet-18 width {args.width}, batch {args.batch_size}, '
              f'{args.image_size}x{args.image_size}, {args.threads} threads, '
              f'median of {args.rounds} interleaved rounds',
              '| method | ms / step | / MoCo v2 | pass ratio | measured / pass ratio |',
              '| --- | --- | --- | --- | --- |']
     for method in CONFIGS:
-        ms, ratio = 1000 * medians[f'{method}/step'], medians[f'{method}/step'] / base
-        lines.append(f'| {NAMES[method]} | {ms:.0f} | {ratio:.2f} | {PASS_RATIO[method]:.2f} | '
-                     f'{ratio / PASS_RATIO[method]:.2f} |')
+        ms, ratio = 1000 * medians[method], medians[method] / base
+        lines.append(f'| {NAMES[method]} | {ms:.0f} | {ratio:.2f} | {ratios[method]:.2f} | '
+                     f'{ratio / ratios[method]:.2f} |')
     table = '\n'.join(lines)
     print(table)
+    for method, step in passes.items():
+        print(f'passes per step, {NAMES[method]}: {step.describe()}')
     return table
 
 

@@ -17,68 +17,56 @@ change of machine load hits all of them alike. ``torch.set_num_threads(--threads
 ``--quick`` (the smoke test) shrinks everything: batch 4, 16x16 inputs, width 8, one warm-up and one timed round,
 one thread, in-process memory; its numbers only show that the script runs.
 
-**Passes per step** (F = forward of the classifier on the batch, B = backward; k = momentum encoder, q = online
-network, MB = Mix Block):
+**Passes per step** come from the models (``step_passes()``, :mod:`openmixosr.models.utils.step_passes`) and are
+printed above the table, with the cost of the classifier passes (q and k) in forward-equivalents (a backward = 2
+forwards, a backward to the input only = 1, the momentum encoder's forward up to ``layer3`` = 3/4) and its ratio to
+CutMix's.
 
-- CE: q 1F + 1B; one optimizer step.
-- CutMix: the same (the box paste is a slice copy).
-- AutoMix / AMix: k: stages 1-3 without graph (about 3/4 F), 1F on the mixed batch + 1B to the input only (no weight
-  gradients); q: 2F + 2B (clean and mixed batch); MB: 2 forwards (one without graph) + 1B; one optimizer step;
-  one EMA update of k. Counting B = 2F and a backward to the input only = 1F: CutMix 3F, AutoMix 8.75F, i.e. about
-  2.9x.
-
-**Floor.** Measured primitives, in the same run: (a) forward + backward of the classifier (CE loss),
-(b) forward of the backbone up to ``layer3`` under ``no_grad``, (c) forward + backward to the input only of a frozen
-copy of the classifier (``requires_grad=False``), (d) optimizer step + ``zero_grad``, (e) the EMA update of k,
-(f) the Mix Block's share (two masks, mixing, mask loss, backward into the block from the mixed images).
-``floor(CE) = floor(CutMix) = a + d``; ``floor(AutoMix) = b + c + 2a + d + e + f``. (e) is in the floor because the
-timed region contains the momentum update; the table also prints the floor ratio without it.
+**Floor.** Each declared pass priced by a primitive timed on its own in the same rounds: (a) forward + backward of
+the classifier (CE loss), (b) forward of the backbone up to ``layer3`` under ``no_grad``, (c) forward + backward to
+the input only of a frozen copy of the classifier (``requires_grad=False``), (d) optimizer step + ``zero_grad``,
+(e) the EMA update of k, (f) the Mix Block's share (two masks, one without graph, mixing, mask loss, backward into the
+block from the mixed images). A network's forward + backward is (a), forward + input backward (c), partial forward
+(b); the Mix Block is (f); each optimizer step (d), each EMA update (e). (e) is in the floor because the timed region
+contains the momentum update; the table also prints the floor ratio without it. A declared pass that no primitive
+prices (e.g. a full forward without graph) stops the benchmark with an error.
 
 **Peak memory.** Resident memory is the only allocator-independent measure on the CPU, so each method's step runs
-in a fresh subprocess (``--memory subprocess``, default) that (1) fixes glibc's mmap threshold at 64 KiB with
-``mallopt`` so that every tensor buffer is its own mapping, returned to the OS when freed (otherwise glibc keeps freed
-memory cached and RSS does not follow the live tensors), (2) runs warm-up steps, (3) reads ``VmRSS`` from
-``/proc/self/status``, resets the high-water mark (``echo 5 > /proc/self/clear_refs``), runs one step and reads
-``VmHWM``. ``step MB`` = ``VmHWM - VmRSS`` before the step (activations, gradients, temporaries); ``state MB`` = bytes
-of the tensors that live between steps (parameters, buffers, optimizer state, k), counted exactly; ``peak MB`` = the
-sum. Where ``clear_refs`` is not writable, ``ru_maxrss`` after the step replaces ``VmHWM`` (fine in a fresh process,
-whose earlier peaks are the same step during warm-up). ``--memory inprocess`` does the same in this process
-after the timing (used by ``--quick``), ``--memory off`` skips it.
+in a fresh process (``--memory subprocess``, default; :func:`openmixosr.utils.benchmarking.run_in_fresh_process`)
+that (1) fixes glibc's mmap threshold at 64 KiB (:func:`~openmixosr.utils.benchmarking.unpooled_malloc`) so that
+every tensor buffer is its own mapping, returned to the OS when freed, (2) runs warm-up steps, (3) measures how far one
+step raises the resident set (:func:`~openmixosr.utils.benchmarking.rss_rise_mb`). ``step MB`` = that rise
+(activations, gradients, temporaries); ``state MB`` = bytes of the tensors that live between steps (parameters,
+buffers, optimizer state, k), counted exactly; ``peak MB`` = the sum. ``proc MB`` = the fresh process's whole peak
+RSS (``ru_maxrss``: interpreter and libraries included). ``--memory inprocess`` does the same in this process after
+the timing (used by ``--quick``; no ``proc MB``), ``--memory off`` skips it.
 
 **Fast paths** (``--fast``): every method is also timed with bf16 autocast (``CPUAutocastOptimWrapper``, a config
 switch: ``optim_wrapper.type='CPUAutocastOptimWrapper'``), with channels_last (model and inputs) and with both; the
-table prints the speed-up over fp32 and the fastest variant. ``torch.compile`` is not offered: on this 2-core machine
-it took about a minute to compile the ResNet-18 forward + backward and was not faster than eager afterwards.
+table prints the speed-up over fp32 and the fastest variant. ``torch.compile`` is not offered (README: compile time on
+this 2-core machine, no gain after it).
 
 **Goals** (judge them on a quiet machine with the full settings): AutoMix / CutMix <= 2.95x; that ratio within 1.05x
 of the floor ratio; AutoMix peak memory <= 1.4x CutMix's.
 """
 import argparse
-import ctypes
-import ctypes.util
-import gc
-import json
-import logging
 import math
-import resource
 import statistics
-import subprocess
-import sys
-import time
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Sequence
+from typing import Callable, Dict, List, Optional, Sequence, Union
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from mmengine.config import Config
-from mmengine.logging import MMLogger
 from mmengine.optim import OptimWrapper, build_optim_wrapper
 from mmpretrain.structures import DataSample
 from torch import nn
 
+from openmixosr.models.utils.step_passes import SINGLE_STEP, NetworkPasses, StepPasses, step_passes_of
+from openmixosr.utils.benchmarking import (Task, quiet_logger, rss_rise_mb, run_in_fresh_process, time_interleaved,
+                                          unpooled_malloc)
 from openmixosr.utils.cpu import describe_cpu
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -90,17 +78,17 @@ CONFIGS = {
 }
 METHODS = tuple(CONFIGS)
 NAMES = {'ce': 'CE', 'cutmix': 'CutMix', 'automix': 'AutoMix', 'amix': 'AMix'}
-PASSES = {
-    'ce': 'q 1F+1B',
-    'cutmix': 'q 1F+1B',
-    'automix': 'k 3/4F(no grad)+1F+1B(input); q 2F+2B; MB 2F+1B; EMA',
-    'amix': 'k 3/4F(no grad)+1F+1B(input); q 2F+2B; MB+ 2F+1B; EMA',
-}
 VARIANTS = ('fp32', 'bf16', 'channels_last', 'bf16+channels_last')
 FULL_WIDTH = 64
 MOMENTUM = 0.999
 LR = 0.01
 GOALS = dict(ratio=2.95, over_floor=1.05, memory=1.4)
+#: Cost of the momentum encoder's forward up to ``layer3`` in full forwards (3 of the ResNet's 4 stages, about equal).
+PARTIAL_FORWARD = 0.75
+#: The networks of classifier size (the Mix Block is small): the ones the cost in forward-equivalents counts.
+CLASSIFIERS = ('online', 'momentum')
+#: The Mix Block passes that primitive (f) times: two masks (one without graph) and one backward.
+MIX_BLOCK_PRIMITIVE = NetworkPasses(forwards=1, forwards_no_graph=1, backwards=1)
 
 
 @dataclass
@@ -123,18 +111,6 @@ def setup(threads: int) -> None:
     from openmixosr.utils import register_all_modules
     register_all_modules(init_default_scope=True)
     torch.set_num_threads(threads)
-
-
-@contextmanager
-def quiet_logger():
-    """Silence MMEngine's INFO messages (``init_weights`` logs every parameter) while building models."""
-    logger = MMLogger.get_current_instance()
-    level = logger.level
-    logger.setLevel(logging.WARNING)
-    try:
-        yield
-    finally:
-        logger.setLevel(level)
 
 
 def load_config(method: str, settings: Settings) -> Config:
@@ -196,7 +172,7 @@ def is_automix(model) -> bool:
 
 
 class StepBench:
-    """One method in one variant: ``step()`` runs one timed training step and returns its duration in seconds."""
+    """One method in one variant: ``task()`` times one training step, fresh data samples made untimed."""
 
     def __init__(self, model, optim_wrapper: OptimWrapper, inputs: torch.Tensor, labels: torch.Tensor):
         self.model = model
@@ -209,11 +185,8 @@ class StepBench:
         if is_automix(self.model):
             self.model.momentum_update(MOMENTUM)
 
-    def step(self) -> Dict[str, float]:
-        data = make_data(self.inputs, self.labels)
-        start = time.perf_counter()
-        self.run(data)
-        return dict(step=time.perf_counter() - start)
+    def task(self) -> Task:
+        return Task(run=self.run, prepare=lambda: make_data(self.inputs, self.labels))
 
 
 def build_step_benches(methods: Sequence[str], variants: Sequence[str], settings: Settings) -> Dict[tuple, StepBench]:
@@ -254,169 +227,115 @@ class Primitives:
         inputs, self.labels = make_batch(settings)
         self.inputs = classifier.data_preprocessor(make_data(inputs, self.labels), True)['inputs']
         self.image_grad = torch.randn_like(self.inputs)
+        self.forward_backward()  # the gradients that every timed optimizer step (d) applies
+        self.gradients = [parameter.grad.detach().clone() for parameter in self.network.parameters()]
+        self.zero_grad()
         self.mix_blocks = {}
         for method in mix_methods:
             automix = build_model(method, settings)
-            with torch.no_grad():
-                features = forward_until_layer(automix, self.inputs)
-            self.mix_blocks[method] = (automix.mix_block, features)
+            self.mix_blocks[method] = (automix.mix_block, automix.mix_features(self.inputs))
 
-    def forward_backward_and_step(self) -> Dict[str, float]:
-        """(a) forward + backward of the classifier, then (d) the optimizer step and ``zero_grad``."""
-        start = time.perf_counter()
+    def zero_grad(self) -> None:
+        self.optim_wrapper.zero_grad()
+
+    def forward_backward(self) -> None:
+        """(a) forward + backward of the classifier (into gradients set to None, as after ``zero_grad``)."""
         F.cross_entropy(self.network(self.inputs), self.labels).backward()
-        middle = time.perf_counter()
+
+    def load_gradients(self) -> None:
+        for parameter, gradient in zip(self.network.parameters(), self.gradients):
+            parameter.grad = gradient.clone()
+
+    def optimizer_step(self) -> None:
+        """(d) the optimizer step and ``zero_grad`` (on gradients of a forward + backward made at construction)."""
         self.optim_wrapper.step()
         self.optim_wrapper.zero_grad()
-        return dict(a=middle - start, d=time.perf_counter() - middle)
 
-    def partial_forward(self) -> Dict[str, float]:
+    def partial_forward(self) -> None:
         """(b) the backbone up to ``layer3`` without graph (train mode, as k runs in the step)."""
         from openmixosr.models.utils.truncated_forward import forward_until
-        start = time.perf_counter()
         with torch.no_grad():
             forward_until(self.frozen[0], self.inputs, 'layer3')
-        return dict(b=time.perf_counter() - start)
 
-    def input_gradient(self) -> Dict[str, float]:
+    def input_gradient(self, inputs: torch.Tensor) -> None:
         """(c) forward + backward of the frozen classifier, gradients for the input only."""
-        inputs = self.inputs.detach().requires_grad_(True)
-        start = time.perf_counter()
         F.cross_entropy(self.frozen(inputs), self.labels).backward()
-        return dict(c=time.perf_counter() - start)
 
-    def momentum_update(self) -> Dict[str, float]:
+    def momentum_update(self) -> None:
         """(e) ``theta_k <- m theta_k + (1 - m) theta_q`` and the buffer copy."""
-        start = time.perf_counter()
         self.momentum_encoder.update_parameters(self.network, MOMENTUM)
-        return dict(e=time.perf_counter() - start)
 
-    def mix_block(self, method: str) -> Dict[str, float]:
+    def mix_block(self, method: str, indices) -> None:
         """(f) the Mix Block's share of the step: two masks (one without graph), the two mixings, the mask loss and
         the backward from the mixed images into the block."""
         from openmixosr.models.utils import mask_mix
         block, features = self.mix_blocks[method]
-        size, n = self.inputs.shape[-2:], self.inputs.size(0)
-        index_mb, index_bb = torch.randperm(n), torch.randperm(n)
-        start = time.perf_counter()
+        index_mb, index_bb = indices
+        size = self.inputs.shape[-2:]
         out = block(features, 0.3, index_mb, size)
         mixed = mask_mix(self.inputs, out['mask'], index_mb)
         with torch.no_grad():
             mask_mix(self.inputs, block(features, 0.6, index_bb, size)['mask'], index_bb)
         ((mixed * self.image_grad).sum() + block.mask_loss(out['raw_mask'], 0.3)).backward()
-        seconds = time.perf_counter() - start
-        block.zero_grad(set_to_none=True)
-        return {f'f_{method}': seconds}
 
-    def tasks(self) -> Dict[str, Callable[[], Dict[str, float]]]:
-        tasks = dict(primitive_ad=self.forward_backward_and_step)
+    def prepare_mix_block(self, method: str):
+        self.mix_blocks[method][0].zero_grad(set_to_none=True)
+        n = self.inputs.size(0)
+        return torch.randperm(n), torch.randperm(n)
+
+    def tasks(self) -> Dict[str, Task]:
+        """Primitive name (``'a'`` ... ``'e'``, ``'f_{method}'``) -> its timed task."""
+        tasks = dict(a=Task(run=lambda _: self.forward_backward(), prepare=self.zero_grad),
+                     d=Task(run=lambda _: self.optimizer_step(), prepare=self.load_gradients))
         if self.mix_blocks:
-            tasks.update(primitive_b=self.partial_forward, primitive_c=self.input_gradient,
-                         primitive_e=self.momentum_update)
+            tasks.update(b=self.partial_forward,
+                         c=Task(run=self.input_gradient, prepare=lambda: self.inputs.detach().requires_grad_(True)),
+                         e=self.momentum_update)
         for method in self.mix_blocks:
-            tasks[f'primitive_f_{method}'] = lambda method=method: self.mix_block(method)
+            tasks[f'f_{method}'] = Task(run=lambda indices, method=method: self.mix_block(method, indices),
+                                        prepare=lambda method=method: self.prepare_mix_block(method))
         return tasks
 
 
-def forward_until_layer(automix, inputs: torch.Tensor) -> torch.Tensor:
-    """The momentum encoder's features at the Mix Block's layer, as AutoMix computes them."""
-    from openmixosr.models.utils.truncated_forward import forward_until
-    return forward_until(automix.momentum_encoder.module[0], inputs, automix.mix_layer)
+def floor(passes: StepPasses, primitives: Dict[str, float], method: str, with_ema: bool = True) -> float:
+    """Lower bound of one step (seconds): every declared pass priced by the primitive that times it alone.
 
+    Args:
+        passes (StepPasses): The method's declared step.
+        primitives (dict[str, float]): Primitive name -> median seconds (see the module docstring).
+        method (str): Whose Mix Block primitive ``f_{method}`` prices a ``mix_block`` network.
+        with_ema (bool): Count the EMA updates. Defaults to True.
 
-def floors(primitives: Dict[str, float], methods: Sequence[str], with_ema: bool = True) -> Dict[str, float]:
-    """Lower bounds of each method's step from the primitives (seconds)."""
-    result = {}
-    for method in methods:
-        if method in ('ce', 'cutmix'):
-            result[method] = primitives['a'] + primitives['d']
-        else:
-            result[method] = (primitives['b'] + primitives['c'] + 2 * primitives['a'] + primitives['d'] +
-                              primitives[f'f_{method}'] + (primitives['e'] if with_ema else 0.0))
-    return result
-
-
-# ----------------------------------------------------------------------------------------------------------------
-# Timing
-# ----------------------------------------------------------------------------------------------------------------
-def time_interleaved(tasks: Dict[str, Callable[[], Dict[str, float]]], rounds: int,
-                     warmup: int) -> Dict[str, float]:
-    """Run every task once per round, in turn; return the median of every timing the tasks report.
-
-    Each task returns a dict of durations in seconds (a primitive may report two). The ``warmup`` rounds are not
-    recorded. The garbage collector runs before each task and is off while it runs.
-
-    Returns:
-        dict: ``'{task}/{key}'`` -> median seconds.
+    Raises:
+        ValueError: A declared pass that no primitive prices.
     """
-    records: Dict[str, List[float]] = {}
-    for round_index in range(warmup + rounds):
-        for name, task in tasks.items():
-            gc.collect()
-            gc.disable()
-            try:
-                timings = task()
-            finally:
-                gc.enable()
-            if round_index >= warmup:
-                for key, seconds in timings.items():
-                    records.setdefault(f'{name}/{key}', []).append(seconds)
-    return {key: statistics.median(values) for key, values in records.items()}
+    def priced(count: int, primitive: str) -> float:
+        return count * primitives[primitive] if count else 0.0
+
+    total = priced(passes.optimizer_steps, 'd') + (priced(passes.momentum_updates, 'e') if with_ema else 0.0)
+    for name, network in passes.networks.items():
+        if name == 'mix_block':
+            if network != MIX_BLOCK_PRIMITIVE:
+                raise ValueError(f'{method}: primitive (f) times a Mix Block with {MIX_BLOCK_PRIMITIVE.describe()}, '
+                                 f'the model declares {network.describe()}')
+            total += primitives[f'f_{method}']
+        elif network.forwards_no_graph or network.forwards != network.backwards + network.input_backwards:
+            raise ValueError(f'{method}: no primitive prices {name} {network.describe()} (the primitives time a '
+                             'forward + backward, a forward + input backward and a partial forward)')
+        else:
+            total += (priced(network.backwards, 'a') + priced(network.input_backwards, 'c') +
+                      priced(network.partial_forwards_no_graph, 'b'))
+    return total
+
+
+def floors(primitives: Dict[str, float], passes: Dict[str, StepPasses], with_ema: bool = True) -> Dict[str, float]:
+    """Method -> :func:`floor` of its declared step."""
+    return {method: floor(step, primitives, method, with_ema) for method, step in passes.items()}
 
 
 # ----------------------------------------------------------------------------------------------------------------
 # Memory
 # ----------------------------------------------------------------------------------------------------------------
-def _libc():
-    name = ctypes.util.find_library('c')
-    return ctypes.CDLL(name) if name else None
-
-
-def pin_malloc_to_mmap(threshold: int = 64 * 1024) -> bool:
-    """Make glibc serve every allocation >= ``threshold`` with its own mmap, released at ``free`` (no caching)."""
-    libc = _libc()
-    if libc is None or not hasattr(libc, 'mallopt'):
-        return False
-    m_trim_threshold, m_mmap_threshold = -1, -3
-    return bool(libc.mallopt(m_mmap_threshold, threshold)) and bool(libc.mallopt(m_trim_threshold, threshold))
-
-
-def unpin_malloc() -> None:
-    """Undo :func:`pin_malloc_to_mmap` as far as possible: glibc's largest dynamic thresholds (32 / 64 MiB)."""
-    libc = _libc()
-    if libc is not None and hasattr(libc, 'mallopt'):
-        libc.mallopt(-3, 32 * 2**20)
-        libc.mallopt(-1, 64 * 2**20)
-
-
-def trim_malloc() -> None:
-    libc = _libc()
-    if libc is not None and hasattr(libc, 'malloc_trim'):
-        libc.malloc_trim(0)
-
-
-def proc_status_kb(field: str) -> Optional[int]:
-    """``VmRSS`` / ``VmHWM`` of this process in KiB (None where /proc is missing)."""
-    try:
-        with open('/proc/self/status') as status:
-            for line in status:
-                if line.startswith(field + ':'):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return None
-
-
-def reset_peak_rss() -> bool:
-    """Reset ``VmHWM`` to the current RSS (Linux >= 4.0); False where not permitted."""
-    try:
-        with open('/proc/self/clear_refs', 'w') as clear_refs:
-            clear_refs.write('5')
-        return True
-    except OSError:
-        return False
-
-
 def state_bytes(model: nn.Module, optim_wrapper: OptimWrapper) -> int:
     """Bytes of the tensors that live between steps: parameters, buffers and optimizer state (each counted once)."""
     tensors = {}
@@ -435,37 +354,18 @@ def measure_memory(bench: StepBench, warmup: int) -> Dict[str, float]:
     for _ in range(max(warmup, 1)):
         bench.run(make_data(bench.inputs, bench.labels))
     data = make_data(bench.inputs, bench.labels)
-    gc.collect()
-    trim_malloc()
-    before_kb = proc_status_kb('VmRSS')
-    if before_kb is None:
-        step_kb = math.nan
-    elif reset_peak_rss():
-        bench.run(data)
-        step_kb = proc_status_kb('VmHWM') - before_kb
-    else:  # peak over the life of the process: in a fresh process that is this step's (or a warm-up step's) peak
-        bench.run(data)
-        step_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before_kb
+    step_mb = rss_rise_mb(lambda: bench.run(data))
     state_mb = state_bytes(bench.model, bench.optim_wrapper) / 2**20
-    step_mb = max(step_kb, 0) / 1024 if not math.isnan(step_kb) else math.nan
     return dict(state=state_mb, step=step_mb, peak=state_mb + step_mb)
 
 
-def memory_worker(method: str, settings: Settings) -> Dict[str, float]:
+def memory_worker(method: str, settings: dict) -> Dict[str, float]:
     """Fresh-process body of ``--memory subprocess``: build one method and measure its step."""
-    pin_malloc_to_mmap()
-    setup(settings.threads)
-    bench = build_step_benches([method], ['fp32'], settings)[(method, 'fp32')]
-    return measure_memory(bench, settings.warmup)
-
-
-def memory_in_subprocess(method: str, settings: Settings) -> Dict[str, float]:
-    command = [sys.executable, __file__, '--memory-worker', method, '--settings-json', json.dumps(asdict(settings))]
-    result = subprocess.run(command, capture_output=True, text=True, check=False)
-    lines = [line for line in result.stdout.splitlines() if line.startswith('MEMORY ')]
-    if result.returncode != 0 or not lines:
-        raise RuntimeError(f'memory worker for {method} failed ({result.returncode}):\n{result.stderr[-3000:]}')
-    return json.loads(lines[-1][len('MEMORY '):])
+    settings = Settings(**settings)
+    with unpooled_malloc():
+        setup(settings.threads)
+        bench = build_step_benches([method], ['fp32'], settings)[(method, 'fp32')]
+        return measure_memory(bench, settings.warmup)
 
 
 def measure_all_memory(methods: Sequence[str], settings: Settings, mode: str,
@@ -473,12 +373,13 @@ def measure_all_memory(methods: Sequence[str], settings: Settings, mode: str,
     if mode == 'off':
         return {}
     if mode == 'subprocess':
-        return {method: memory_in_subprocess(method, settings) for method in methods}
-    pin_malloc_to_mmap()  # after the timing, so it does not change the timed steps
-    try:
+        memory = {}
+        for method in methods:
+            run = run_in_fresh_process(__file__, 'memory_worker', method=method, settings=asdict(settings))
+            memory[method] = dict(run.result, process=run.peak_rss_mb)
+        return memory
+    with unpooled_malloc():  # after the timing, so it does not change the timed steps
         return {method: measure_memory(benches[(method, 'fp32')], settings.warmup) for method in methods}
-    finally:
-        unpin_malloc()
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -495,16 +396,35 @@ def verdict(value: Optional[float], goal: float) -> str:
     return 'met' if value <= goal else 'MISSED'
 
 
-def report(methods: Sequence[str], medians: Dict[str, float], memory: Dict[str, Dict[str, float]],
-           settings: Settings, rounds: int, quick: bool) -> Dict[str, dict]:
-    """Print the primitives, the main table and the goals; return the rows (for tests and scripts)."""
-    primitives = {}
-    for key, seconds in medians.items():
-        if key.startswith('primitive_'):
-            primitives[key.split('/')[1]] = seconds
-    floor = floors(primitives, methods)
-    floor_no_ema = floors(primitives, methods, with_ema=False) if 'e' in primitives else floor
-    step = {method: medians[f'{method}/fp32/step'] for method in methods}
+def report_passes(methods: Sequence[str], passes: Dict[str, StepPasses]) -> Dict[str, float]:
+    """Print each method's declared passes and their cost in forward-equivalents; return the costs."""
+    costs = {method: passes[method].forward_equivalents(CLASSIFIERS, PARTIAL_FORWARD) for method in methods}
+    print('\nPasses per step (declared by the models; F = forward, B = backward), cost of the classifier passes in '
+          f'forwards (B = 2F, B(input) = 1F, partial F = {PARTIAL_FORWARD}F)')
+    for method in methods:
+        relative = f', {costs[method] / costs["cutmix"]:.2f}x CutMix' if 'cutmix' in costs else ''
+        print(f'{NAMES[method]:<8} {passes[method].describe()} ({costs[method]:.2f}F{relative})')
+    return costs
+
+
+def report(methods: Sequence[str], passes: Dict[str, StepPasses], medians: Dict[str, float],
+           memory: Dict[str, Dict[str, float]], settings: Settings, rounds: int, quick: bool) -> Dict[str, dict]:
+    """Print the primitives, the passes, the main table and the goals; return the rows (for tests and scripts).
+
+    Args:
+        methods (Sequence[str]): The timed methods, in table order.
+        passes (dict[str, StepPasses]): Method -> its declared step.
+        medians (dict[str, float]): Task name -> median seconds: primitives by letter (``'a'``, ``'f_automix'``),
+            steps as ``'{method}/{variant}'``.
+        memory (dict[str, dict]): Method -> :func:`measure_memory` (empty when not measured).
+        settings (Settings): The benchmarked step.
+        rounds (int): Timed rounds (for the header).
+        quick (bool): Whether the settings are the smoke-test ones.
+    """
+    primitives = {key: seconds for key, seconds in medians.items() if '/' not in key}
+    floor = floors(primitives, passes)
+    floor_no_ema = floors(primitives, passes, with_ema=False) if 'e' in primitives else floor
+    step = {method: medians[f'{method}/fp32'] for method in methods}
     cutmix = 'cutmix' if 'cutmix' in methods else None
 
     print(f'\nTraining step: CIFAR ResNet-18 (width {settings.width}), batch {settings.batch_size}, '
@@ -523,9 +443,10 @@ def report(methods: Sequence[str], medians: Dict[str, float], memory: Dict[str, 
             label = f'(f) {NAMES[method]} Mix Block: 2 masks + mixing + backward'
             print(f'{label:<60} {1e3 * primitives[f"f_{method}"]:9.2f}')
 
+    report_passes(methods, passes)
     rows = {}
-    header = (f'{"method":<8} {"passes per step":<54} {"median ms":>9} {"state MB":>8} {"step MB":>8} '
-              f'{"peak MB":>8} {"/CutMix":>8} {"floor ms":>8} {"floor /CutMix":>13} {"meas/floor":>10}')
+    header = (f'{"method":<8} {"median ms":>9} {"state MB":>8} {"step MB":>8} {"peak MB":>8} {"proc MB":>8} '
+              f'{"/CutMix":>8} {"floor ms":>8} {"floor /CutMix":>13} {"meas/floor":>10}')
     print('\n' + header + '\n' + '-' * len(header))
     for method in methods:
         mem = memory.get(method, {})
@@ -534,11 +455,12 @@ def report(methods: Sequence[str], medians: Dict[str, float], memory: Dict[str, 
         rows[method] = dict(ms=1e3 * step[method], floor_ms=1e3 * floor[method], ratio=ratio, floor_ratio=floor_ratio,
                             over_floor=step[method] / floor[method], memory=mem,
                             memory_ratio=(mem['peak'] / memory[cutmix]['peak']) if mem and cutmix else None)
-        print(f'{NAMES[method]:<8} {PASSES[method]:<54} {1e3 * step[method]:9.1f} {_fmt(mem.get("state"), ".1f")} '
-              f'{_fmt(mem.get("step"), ".1f")} {_fmt(mem.get("peak"), ".1f")} {_fmt(ratio, ".3f")} '
-              f'{1e3 * floor[method]:8.1f} {_fmt(floor_ratio, ".3f", 13)} {step[method] / floor[method]:10.3f}')
-    print('F = forward of the classifier, B = backward; floor(CE, CutMix) = a + d; '
-          'floor(AutoMix, AMix) = b + c + 2a + d + e + f.')
+        print(f'{NAMES[method]:<8} {1e3 * step[method]:9.1f} {_fmt(mem.get("state"), ".1f")} '
+              f'{_fmt(mem.get("step"), ".1f")} {_fmt(mem.get("peak"), ".1f")} {_fmt(mem.get("process"), ".1f")} '
+              f'{_fmt(ratio, ".3f")} {1e3 * floor[method]:8.1f} {_fmt(floor_ratio, ".3f", 13)} '
+              f'{step[method] / floor[method]:10.3f}')
+    print('floor: each declared pass priced by its primitive (forward + backward a, forward + input backward c, '
+          'partial forward b, Mix Block f, optimizer step d, EMA update e).')
 
     if quick:
         print('\nQuick settings: the goals below are only meaningful with the full settings on a quiet machine.')
@@ -568,13 +490,13 @@ def report_fast(methods: Sequence[str], medians: Dict[str, float]) -> str:
           '-' * len(header))
     speedups: Dict[str, List[float]] = {variant: [] for variant in VARIANTS}
     for method in methods:
-        fp32 = medians[f'{method}/fp32/step']
+        fp32 = medians[f'{method}/fp32']
         cells = []
         for variant in VARIANTS:
-            seconds = medians[f'{method}/{variant}/step']
+            seconds = medians[f'{method}/{variant}']
             speedups[variant].append(fp32 / seconds)
             cells.append(f'{1e3 * seconds:.1f} ({fp32 / seconds:.2f}x)')
-        best = max(VARIANTS, key=lambda variant: fp32 / medians[f'{method}/{variant}/step'])
+        best = max(VARIANTS, key=lambda variant: fp32 / medians[f'{method}/{variant}'])
         print(f'{NAMES[method]:<8}' + ''.join(f' {cell:>26}' for cell in cells) + f'   fastest: {best}')
     geomean = {variant: math.exp(statistics.fmean(math.log(s) for s in values)) for variant, values in
                speedups.items()}
@@ -601,8 +523,6 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         help='how to measure peak memory (default subprocess; quick inprocess)')
     parser.add_argument('--quick', action='store_true', help='tiny settings for a smoke run')
     parser.add_argument('--seed', type=int, default=0)
-    parser.add_argument('--memory-worker', choices=METHODS, help=argparse.SUPPRESS)
-    parser.add_argument('--settings-json', help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     defaults = dict(rounds=(1, 20), warmup=(1, 3), batch_size=(4, 32), image_size=(16, 32), width=(8, FULL_WIDTH),
                     threads=(1, 2), memory=('inprocess', 'subprocess'))
@@ -622,26 +542,22 @@ def run_benchmark(args: argparse.Namespace, settings: Settings) -> Dict[str, obj
     benches = build_step_benches(methods, variants, settings)
     primitives = Primitives(settings, [method for method in methods if method in ('automix', 'amix')])
 
-    tasks: Dict[str, Callable[[], Dict[str, float]]] = {
-        f'{method}/{variant}': bench.step for (method, variant), bench in benches.items()}
+    passes = {method: step_passes_of(benches[(method, 'fp32')].model)[SINGLE_STEP] for method in methods}
+
+    tasks: Dict[str, Union[Callable[[], None], Task]] = {
+        f'{method}/{variant}': bench.task() for (method, variant), bench in benches.items()}
     tasks.update(primitives.tasks())
     print(f'Timing {len(tasks)} tasks: {args.warmup} warm-up + {args.rounds} rounds ...', flush=True)
-    medians = time_interleaved(tasks, args.rounds, args.warmup)
+    medians = time_interleaved(tasks, args.rounds, args.warmup).medians()
 
     memory = measure_all_memory(methods, settings, args.memory, benches)
-    rows = report(methods, medians, memory, settings, args.rounds, args.quick)
+    rows = report(methods, passes, medians, memory, settings, args.rounds, args.quick)
     fastest = report_fast(methods, medians) if args.fast else None
-    return dict(rows=rows, medians=medians, fastest=fastest)
+    return dict(rows=rows, medians=medians, passes=passes, fastest=fastest)
 
 
 def main(argv: Optional[List[str]] = None) -> Dict[str, object]:
     args = parse_args(argv)
-    if args.memory_worker:
-        settings = Settings(**json.loads(args.settings_json))
-        result = memory_worker(args.memory_worker, settings)
-        print('MEMORY ' + json.dumps(result), flush=True)
-        return dict(memory=result)
-
     settings = Settings(batch_size=args.batch_size, image_size=args.image_size, width=args.width,
                         threads=args.threads, warmup=args.warmup, seed=args.seed)
     threads = torch.get_num_threads()
