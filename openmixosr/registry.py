@@ -47,6 +47,10 @@ TRANSFORMS = Registry('transform', parent=MMPRETRAIN_TRANSFORMS, locations=['ope
 
 MODELS = Registry('model', parent=MMPRETRAIN_MODELS, locations=['openmixosr.models'])
 BATCH_AUGMENTS = Registry('batch augment', parent=MMPRETRAIN_BATCH_AUGMENTS, locations=['openmixosr.models'])
+# Mixers that return the bookkeeping of a mix (``PairedMixer``: images -> ``MixedBatch`` with pairing and lam), chosen
+# in an algorithm's config. Not batch augments, whose ``(inputs, scores) -> (inputs, scores)`` drops the pairing;
+# mmpretrain has no such registry, hence no parent.
+MIXERS = Registry('mixer', locations=['openmixosr.models.paired_mixers'])
 WEIGHT_INITIALIZERS = Registry('weight initializer', parent=MMPRETRAIN_WEIGHT_INITIALIZERS)
 TASK_UTILS = Registry('task util', parent=MMPRETRAIN_TASK_UTILS)
 

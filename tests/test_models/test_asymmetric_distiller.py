@@ -6,9 +6,10 @@ import torch
 from mmpretrain.structures import DataSample
 
 from openmixosr.models.algorithms import confusing_samples
-from openmixosr.models.losses import dist_loss, mixup_cross_entropy  # noqa: F401
-from openmixosr.models.utils import MixedBatch
-from openmixosr.registry import MODELS
+from openmixosr.models.losses import dist_loss
+from openmixosr.models.paired_mixers import PairedMixer
+from openmixosr.models.utils import MixedBatch, mask_mix
+from openmixosr.registry import MIXERS, MODELS
 
 
 def _classifier(depth, width, num_classes=4):
@@ -62,7 +63,7 @@ def _steer_teacher(model, seen_inputs, favoured=0, margin=1.0):
         fc.bias.copy_(bias)
 
 
-class _FixedMixer:
+class _FixedMixer(PairedMixer):
     """CutMix whose draw is fixed: the top-left 8 x 8 box of ``x[index]`` pasted into ``x`` (16 x 16), lam = 0.75.
 
     ``index`` is not an involution (i -> index[i] -> i fails), so a pairing applied the wrong way round shows.
@@ -70,7 +71,7 @@ class _FixedMixer:
 
     INDEX = (5, 2, 3, 0, 1, 7, 4, 6)
 
-    def __call__(self, inputs):
+    def forward(self, inputs):
         index = torch.tensor(self.INDEX)
         mixed = inputs.clone()
         mixed[:, :, :8, :8] = inputs[index, :, :8, :8]
@@ -208,23 +209,124 @@ def test_missing_and_mismatched_teacher_checkpoints(tmp_path):
         MODELS.build(cfg)
 
 
-def test_teacher_checkpoint_of_a_baseline_loads(tmp_path):
+def test_init_weights_initialises_the_student_and_never_the_loaded_teacher(tmp_path):
+    # The teacher checkpoint is written as tools/train.py writes one (meta with numpy arrays, a message hub of plain
+    # arrays), so the safe weights-only loading is exercised too. MMEngine's default init_weights would re-draw the
+    # teacher's convolutions (Kaiming) and reset its BatchNorm: any such change fails the equality below.
+    import numpy as np
     teacher = MODELS.build(dict(_classifier(50, 4), data_preprocessor=TINY['data_preprocessor']))
+    with torch.no_grad():
+        for buffer in teacher.buffers():
+            if buffer.is_floating_point():
+                buffer.add_(0.5)  # BN statistics that an initialisation would reset
     path = tmp_path / 'teacher.pth'
-    torch.save({'state_dict': teacher.state_dict(), 'meta': {}}, path)
+    message_hub = dict(log_scalars={'train/loss': dict(log_history=np.arange(3.0), count_history=np.ones(3))})
+    torch.save({'state_dict': teacher.state_dict(), 'message_hub': message_hub,
+                'meta': {'dataset_meta': {'classes': ('0', '1', '2', '3')}, 'seed': np.int64(0)}}, path)
     model = MODELS.build(dict(copy.deepcopy(TINY), teacher_checkpoint=str(path)))
-    model.init_weights()  # must not re-initialise the loaded teacher
+    student_before = {k: v.clone() for k, v in model.student.state_dict().items()}
+    model.init_weights()
     for key, value in teacher.state_dict().items():
         assert torch.equal(model.teacher.state_dict()[key], value), key
+    assert model.student.is_init and model.teacher.is_init
+    conv = 'backbone.conv1.weight'
+    assert not torch.equal(model.student.state_dict()[conv], student_before[conv])  # the student was initialised
+    assert model.source_dataset_metas == {f'Teacher checkpoint {path}': {'classes': ('0', '1', '2', '3')}}
 
 
-def test_infonce_cmi_gets_pooled_features():
-    model = _model(p_mix=1.0, cmi_loss=dict(type='InfoNCECrossMutualInformationLoss', student_channels=64,
-                                            teacher_channels=128))
-    inputs, labels = _batch()
-    losses = model.loss(inputs, [DataSample().set_gt_label(int(y)) for y in labels])
+def test_without_checkpoint_the_teacher_is_initialised_like_the_student():
+    torch.manual_seed(0)
+    with pytest.warns(UserWarning, match='random weights'):
+        model = MODELS.build(copy.deepcopy(TINY))
+    assert not model.teacher.is_init
+    before = model.teacher.head.fc.weight.clone()
+    model.init_weights()
+    assert model.student.is_init and model.teacher.is_init
+    assert not torch.equal(model.teacher.head.fc.weight, before)  # the head's Normal(0, 0.01) init ran
+
+
+def test_teacher_checkpoint_without_state_dict_is_refused(tmp_path):
+    path = tmp_path / 'weights.pth'
+    torch.save({'weights': torch.zeros(1)}, path)
+    with pytest.raises(ValueError, match='no `state_dict` entry'):
+        MODELS.build(dict(copy.deepcopy(TINY), teacher_checkpoint=str(path)))
+
+
+def test_infonce_cmi_gets_the_pooled_features_by_its_declared_inputs():
+    """The InfoNCE estimator declares pooled features: its term equals a direct call on S's features of x_m and T's
+    features of x (by value; logits have another width and would raise), and its projections get gradients."""
+    cmi_cfg = dict(type='InfoNCECrossMutualInformationLoss', student_channels=64, teacher_channels=128)
+    model, inputs, labels, mixed = _fixed_mixed_setup(cmi_loss=cmi_cfg, mu=0.5)
+    assert model.cmi_loss.mixup_inputs == ('student_mixed_features', 'teacher_raw_features', 'index', 'lam')
+    losses = model.loss(inputs, _samples(labels))
+    with torch.no_grad():
+        student_features, _ = model._features_and_logits(model.student, mixed.inputs)
+        teacher_features, _ = model._features_and_logits(model.teacher, inputs)
+        expected = 0.5 * model.cmi_loss(student_features, teacher_features, mixed.index, mixed.lam)
+    assert student_features.shape == (8, 64) and teacher_features.shape == (8, 128)
+    torch.testing.assert_close(losses['loss_cmi'], expected)
     losses['loss_cmi'].backward()
-    assert any(p.grad is not None for p in model.cmi_loss.parameters())
+    assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in model.cmi_loss.parameters())
+
+
+def test_dist_cmi_gets_the_logits_by_its_declared_inputs_and_mu_is_its_only_weight():
+    model, inputs, labels, mixed = _fixed_mixed_setup(mu=3.0)
+    assert model.cmi_loss.mixup_inputs == ('student_mixed_logits', 'teacher_raw_logits', 'index', 'lam')
+    assert not hasattr(model.cmi_loss, 'loss_weight') and not hasattr(model.relabel_loss, 'loss_weight')
+    losses = model.loss(inputs, _samples(labels))
+    with torch.no_grad():
+        s_mixed = model._logits(model.student, mixed.inputs)
+        t_raw = model._logits(model.teacher, inputs)
+    direct = model.cmi_loss(s_mixed, t_raw, mixed.index, mixed.lam)
+    expected = 0.75 * dist_loss(s_mixed, t_raw) + 0.25 * dist_loss(s_mixed, t_raw[mixed.index])
+    torch.testing.assert_close(direct, expected)
+    torch.testing.assert_close(losses['loss_cmi'], 3.0 * expected)
+    model.mu = 1.0
+    torch.testing.assert_close(model.loss(inputs, _samples(labels))['loss_cmi'], expected)
+
+
+def test_mixer_comes_from_the_mixers_registry():
+    model = _model()
+    assert isinstance(model.mixer, PairedMixer) and type(model.mixer).__name__ == 'PairedCutMix'
+    with pytest.raises(KeyError, match="'CutMix' is a batch augment"):
+        MODELS.build(dict(copy.deepcopy(TINY), mixer=dict(type='CutMix', alpha=1.0)))
+    with pytest.raises(KeyError, match="'Mosaic' is not a paired mixer"):
+        MODELS.build(dict(copy.deepcopy(TINY), mixer=dict(type='Mosaic')))
+
+
+class _HalfMaskMixer(PairedMixer):
+    """A stand-in for a learned-mask mixer: a trainable per-sample weight, a mask pair, lam per sample."""
+
+    def __init__(self):
+        super().__init__()
+        self.weight = torch.nn.Parameter(torch.tensor([0.2, 0.5, 0.9]))
+
+    def forward(self, inputs):
+        index = torch.tensor([2, 0, 1])
+        s = self.weight.view(-1, 1, 1, 1).expand(-1, 1, *inputs.shape[-2:])
+        mask = torch.cat([s, 1 - s], dim=1)
+        return MixedBatch(mask_mix(inputs, mask, index), index, mask[:, 0].mean(dim=(1, 2)), mask)
+
+
+def test_a_learned_mask_mixer_fits_the_distiller_unchanged():
+    """A mixer with parameters, lam per sample and a mask: the distiller holds it as a submodule (saved, trained) and
+    its mixed step takes the per-sample lam (relabel target and mixup CE; the CMI term needs one lam per batch)."""
+    MIXERS.register_module(name='_HalfMaskMixer', module=_HalfMaskMixer, force=True)
+    try:
+        cfg = dict(copy.deepcopy(TINY), mixer=dict(type='_HalfMaskMixer'), p_mix=1.0, cmi_loss=None,
+                   mixed_ce_weight=1.0)
+        with pytest.warns(UserWarning, match='random weights'):
+            model = MODELS.build(cfg)
+    finally:
+        MIXERS.module_dict.pop('_HalfMaskMixer')
+    assert 'mixer.weight' in model.state_dict()
+    inputs = torch.rand(3, 3, 16, 16)
+    mixed = model.mixer(inputs)
+    torch.testing.assert_close(mixed.lam, torch.tensor([0.2, 0.5, 0.9]))
+    losses = model.loss(inputs, [DataSample().set_gt_label(y) for y in (0, 1, 2)])
+    assert {'loss_kd', 'loss_relabel', 'relabel_fraction', 'loss_mixed_ce'} == set(losses)
+    sum(v for k, v in losses.items() if k.startswith('loss')).backward()
+    assert model.mixer.weight.grad is not None and model.mixer.weight.grad.abs().sum() > 0
 
 
 def test_bad_options_raise():
@@ -313,3 +415,51 @@ def test_symmetric_row_distils_every_mixed_sample_even_the_confusing_ones():
     y_m = lam * eye[y] + (1 - lam) * eye[y[j]]
     per_row = -(y_m * _numpy_log_softmax(s_mixed.double().numpy())).sum(axis=1)
     assert losses['loss_mixed_ce'].item() == pytest.approx(per_row.mean(), rel=1e-5, abs=1e-6)
+
+
+def test_a_new_cmi_estimator_needs_no_change_to_the_distiller():
+    """The docs' toy estimator (docs/asymmetric_distillation.md, Extending): it declares logits, gets S(x_m) and T(x)
+    by name, and its term is mu times a direct call."""
+    import torch.nn.functional as F
+
+    from openmixosr.models.losses import BaseCrossMutualInformationLoss
+
+    class CosineCrossMutualInformationLoss(BaseCrossMutualInformationLoss):
+        mixup_inputs = ('student_mixed_logits', 'teacher_raw_logits', 'index', 'lam')
+
+        def discrepancy(self, student, teacher):
+            return 1 - F.cosine_similarity(student, teacher, dim=1).mean()
+
+        def forward(self, student_mixed_logits, teacher_raw_logits, index, lam):
+            return self.cross_mutual_information(student_mixed_logits, teacher_raw_logits, index, lam)
+
+    MODELS.register_module(name='_CosineCMI', module=CosineCrossMutualInformationLoss, force=True)
+    try:
+        model, inputs, labels, mixed = _fixed_mixed_setup(cmi_loss=dict(type='_CosineCMI'), mu=2.0)
+    finally:
+        MODELS.module_dict.pop('_CosineCMI')
+    losses = model.loss(inputs, _samples(labels))
+    with torch.no_grad():
+        s_mixed = model._logits(model.student, mixed.inputs)
+        t_raw = model._logits(model.teacher, inputs)
+    cosine = torch.nn.functional.cosine_similarity
+    expected = 0.75 * (1 - cosine(s_mixed, t_raw).mean()) + 0.25 * (1 - cosine(s_mixed, t_raw[mixed.index]).mean())
+    torch.testing.assert_close(losses['loss_cmi'], 2.0 * expected)
+
+
+@pytest.mark.parametrize('overrides, teacher_mixed', [(dict(), 2), (dict(cmi_loss=None), 1),
+                                                       (dict(cmi_loss=None, kd_target='raw'), 2)])
+def test_step_passes_count_the_passes_a_step_makes(overrides, teacher_mixed):
+    """The declared passes (read by the benchmarks) equal the forwards counted on the networks during a step."""
+    calls = dict(teacher=0, student=0)
+    for p_mix, kind in ((0.0, 'raw'), (1.0, 'mixed')):
+        model = _model(p_mix=p_mix, **overrides)
+        for name in calls:
+            calls[name] = 0
+            getattr(model, name).backbone.register_forward_hook(
+                lambda *args, name=name: calls.__setitem__(name, calls[name] + 1))
+        inputs, labels = _batch()
+        model.loss(inputs, _samples(labels))
+        declared = model.step_passes()[kind].networks
+        assert calls['teacher'] == declared['teacher'].forwards_no_graph == (teacher_mixed if kind == 'mixed' else 1)
+        assert calls['student'] == declared['student'].forwards == 1

@@ -8,6 +8,7 @@ import torch.nn.functional as F
 from openmixosr.models.losses import (CrossMutualInformationLoss, DISTLoss, InfoNCECrossMutualInformationLoss,
                                       RelabelLoss, dist_from_probabilities, dist_loss, relabel_target)
 from openmixosr.models.utils import mixed_soft_label
+from openmixosr.models.utils.declared_inputs import call_with_declared_inputs
 from openmixosr.registry import MODELS
 
 STUDENT_2X3 = [[1.0, 2.0, 3.0], [3.0, 1.0, 0.0]]
@@ -141,7 +142,6 @@ def cmi_batch():
 def test_cmi_lam_weights(cmi_batch):
     student, teacher, index = cmi_batch
     cmi = MODELS.build(dict(type='CrossMutualInformationLoss', tau=2.0))
-    assert cmi.mode == 'dist'
     d_i = dist_loss(student, teacher, tau=2.0)
     d_j = dist_loss(student, teacher[index], tau=2.0)
     torch.testing.assert_close(cmi(student, teacher, index, 1.0), d_i)
@@ -149,8 +149,19 @@ def test_cmi_lam_weights(cmi_batch):
     torch.testing.assert_close(cmi(student, teacher, index, 0.3), 0.3 * d_i + 0.7 * d_j)
     # the partner term really uses the pairing
     assert not torch.allclose(d_i, d_j)
-    weighted = CrossMutualInformationLoss(tau=2.0, loss_weight=0.5)
-    torch.testing.assert_close(weighted(student, teacher, index, 0.3), 0.5 * (0.3 * d_i + 0.7 * d_j))
+    # called by its declared inputs, as the distiller calls it
+    offered = dict(student_mixed_logits=student, teacher_raw_logits=teacher, index=index, lam=0.3,
+                   student_mixed_features=None, teacher_raw_features=None)
+    torch.testing.assert_close(call_with_declared_inputs(cmi, offered), 0.3 * d_i + 0.7 * d_j)
+
+
+@pytest.mark.parametrize('cfg', [dict(type='CrossMutualInformationLoss'), dict(type='RelabelLoss'),
+                                 dict(type='InfoNCECrossMutualInformationLoss', student_channels=4,
+                                      teacher_channels=4)])
+def test_cmi_and_relabel_losses_have_no_weight_of_their_own(cfg):
+    """Their weights are the distiller's mu and eta (asymmetric distillation Eq. 8): a second factor is refused."""
+    with pytest.raises(TypeError, match='loss_weight'):
+        MODELS.build(dict(cfg, loss_weight=0.5))
 
 
 def test_cmi_teacher_detached_and_lam_checked(cmi_batch):
@@ -176,7 +187,8 @@ def test_infonce_cmi_value_and_gradients():
     torch.manual_seed(4)
     cmi = MODELS.build(
         dict(type='InfoNCECrossMutualInformationLoss', student_channels=8, teacher_channels=12, proj_dim=6))
-    assert cmi.mode == 'infonce' and cmi.nce_temperature == 0.1
+    assert cmi.nce_temperature == 0.1
+    assert cmi.mixup_inputs == ('student_mixed_features', 'teacher_raw_features', 'index', 'lam')
     student = torch.randn(5, 8, requires_grad=True)
     teacher = torch.randn(5, 12, requires_grad=True)
     index = torch.tensor([1, 2, 3, 4, 0])
@@ -246,12 +258,12 @@ def test_relabel_loss_averages_over_confusing_samples_only():
     labels = torch.tensor([0, 1, 2, 3, 0])
     index = torch.tensor([2, 0, 4, 1, 3])
     mask = torch.tensor([True, False, True, False, False])
-    loss = MODELS.build(dict(type='RelabelLoss', loss_weight=2.0))
+    loss = MODELS.build(dict(type='RelabelLoss'))
     got = loss(logits, labels, index, 0.7, mask)
     log_p = logits.log_softmax(dim=1)
     y_u = 0.5 * 0.25 + 0.5 * (0.7 * F.one_hot(labels, 4) + 0.3 * F.one_hot(labels[index], 4))
     manual = -(y_u[0] * log_p[0]).sum() - (y_u[2] * log_p[2]).sum()
-    torch.testing.assert_close(got, 2.0 * manual / 2)
+    torch.testing.assert_close(got, manual / 2)
     got.backward()
     assert logits.grad[[1, 3, 4]].abs().sum() == 0 and logits.grad[[0, 2]].abs().sum() > 0
     plain = RelabelLoss(smoothing=False)(logits, labels, index, 0.7, mask)

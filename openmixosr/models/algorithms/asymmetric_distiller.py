@@ -7,11 +7,14 @@ from typing import Dict, List, Optional
 import torch
 import torch.nn.functional as F
 from mmengine.model import BaseModel
-from mmengine.runner import load_checkpoint
 from mmpretrain.structures import DataSample
 
-from openmixosr.registry import BATCH_AUGMENTS, MODELS
-from ..utils import attach_predictions, mixed_soft_label
+from openmixosr.registry import MODELS
+from ..losses import soft_target_cross_entropy
+from ..paired_mixers import build_paired_mixer
+from ..utils import MixedBatch, attach_predictions, mixed_soft_label
+from ..utils.declared_inputs import call_with_declared_inputs
+from ..utils.step_passes import NetworkPasses, StepPasses
 from .mode_dispatch import ModeDispatchMixin
 
 KD_TARGETS = ('mixed', 'raw')
@@ -41,13 +44,20 @@ class AsymmetricDistiller(ModeDispatchMixin, BaseModel):
 
     - raw: ``CE(S(x), y) + KD(S(x), T(x))``;
     - mixed (``x_m, j, lam`` from ``mixer``, CutMix by default): the teacher runs once on ``x_m`` and once on ``x``
-      (the latter only when a loss needs ``T(x)``); ``T(x_j)`` is ``T(x)[j]``, no extra pass. Samples whose teacher top class is
-      neither ``y_i`` nor ``y_j`` are *confusing* (relaxed verify). Then
+      (the latter only when a loss needs ``T(x)``); ``T(x_j)`` is ``T(x)[j]``, no extra pass. Samples whose teacher
+      top class is neither ``y_i`` nor ``y_j`` are *confusing* (relaxed verify). Then
       ``L_mixed = KD(S(x_m), T_target)`` over the other samples ``+ mu * L_CMI + eta * L_relabel`` over the confusing
       ones ``[+ mixed_ce_weight * MCE(S(x_m))`` over the other samples, an option the paper's loss does not have].
 
-    Passes per step: raw, teacher 1 x N forward, student 1 x N forward + backward; mixed, teacher 2 x N forwards
-    (1 x N when neither the CMI term nor ``kd_target='raw'`` needs ``T(x)``), student 1 x N forward + backward.
+    ``mu`` and ``eta`` are the only weights of their terms (the CMI and relabel losses carry none). The CMI loss
+    declares its inputs in ``mixup_inputs`` and receives them by name; the distiller offers ``student_mixed_logits``
+    ``S(x_m)``, ``student_mixed_features`` (the student's pooled features on ``x_m``), ``teacher_raw_logits``
+    ``T(x)``, ``teacher_raw_features``, ``index`` and ``lam``: the DIST estimator takes the logits, the InfoNCE one
+    the pooled features.
+
+    Passes per step (:meth:`step_passes`): raw, teacher 1 x N forward, student 1 x N forward + backward; mixed,
+    teacher 2 x N forwards (1 x N when neither the CMI term nor ``kd_target='raw'`` needs ``T(x)``), student 1 x N
+    forward + backward.
 
     Options of the ablation (paper Table 6) and of the authors' released code:
 
@@ -61,20 +71,23 @@ class AsymmetricDistiller(ModeDispatchMixin, BaseModel):
         teacher (dict): Classifier config of the teacher; its weights come from ``teacher_checkpoint``.
         teacher_checkpoint (str, optional): Checkpoint of the teacher trained with plain CE on the known classes
             (``tools/train.py`` of a baseline config). None keeps a random teacher, with a warning: only for tests.
-        mixer (dict): Batch mixer with bookkeeping (``PairedCutMix`` default, ``PairedMixUp``).
+        mixer (dict): A paired mixer of the ``MIXERS`` registry (``PairedCutMix`` default, ``PairedMixUp``); it is
+            a submodule, so a mixer with parameters trains and is saved with the student.
         p_mix (float): Probability of a mixed step. Defaults to 0.5.
         kd_loss (dict): Distillation loss ``KD``. Defaults to ``DISTLoss`` (beta = gamma = tau = 1).
         cmi_loss (dict, optional): Cross mutual-information loss. Defaults to DIST-based
             ``CrossMutualInformationLoss``; ``InfoNCECrossMutualInformationLoss`` is the contrastive option on
             pooled features (its projections are trained with the student).
         relabel_loss (dict, optional): Relabel loss on confusing samples. Defaults to ``RelabelLoss``.
-        mu (float): Weight of ``L_CMI``. Defaults to 1.0.
-        eta (float): Weight of ``L_relabel``. Defaults to 1.0.
+        mu (float): Weight of ``L_CMI`` (asymmetric distillation Eq. 8). Defaults to 1.0.
+        eta (float): Weight of ``L_relabel`` (asymmetric distillation Eq. 8). Defaults to 1.0.
         kd_target (str): ``'mixed'`` (``T(x_m)``, the paper) or ``'raw'`` (``T(x_i)``, authors' code).
         mixed_ce_weight (float): Weight of mixup CE on the non-confusing mixed samples (0 = the paper's loss).
         eval_network (str): ``'student'`` (default) or ``'teacher'`` for validation and test.
         data_preprocessor (dict, optional): Defaults to ``OpenSetDataPreprocessor``.
-        init_cfg (dict, optional): Initialisation config of the student.
+
+    ``init_weights`` initialises every submodule but a loaded teacher; initialisation configs belong to the student's
+    config (``student=dict(..., init_cfg=...)`` or its backbone's).
     """
 
     def __init__(self,
@@ -91,8 +104,7 @@ class AsymmetricDistiller(ModeDispatchMixin, BaseModel):
                  kd_target: str = 'mixed',
                  mixed_ce_weight: float = 0.0,
                  eval_network: str = 'student',
-                 data_preprocessor: Optional[dict] = None,
-                 init_cfg: Optional[dict] = None):
+                 data_preprocessor: Optional[dict] = None):
         if not 0.0 <= p_mix <= 1.0:
             raise ValueError(f'p_mix must be in [0, 1], got {p_mix}')
         if mixed_ce_weight < 0:
@@ -102,13 +114,13 @@ class AsymmetricDistiller(ModeDispatchMixin, BaseModel):
         if eval_network not in ('student', 'teacher'):
             raise ValueError(f"eval_network must be 'student' or 'teacher', got {eval_network!r}")
         data_preprocessor = dict(type='OpenSetDataPreprocessor') if data_preprocessor is None else data_preprocessor
-        super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        super().__init__(data_preprocessor=data_preprocessor)
         # The classifiers carry the same (unused) preprocessor so their state dicts match checkpoints of the
         # baseline configs, which include the normalisation buffers.
         self.student = MODELS.build(dict(copy.deepcopy(student), data_preprocessor=copy.deepcopy(data_preprocessor)))
         self.teacher = MODELS.build(dict(copy.deepcopy(teacher), data_preprocessor=copy.deepcopy(data_preprocessor)))
         self._load_teacher(teacher_checkpoint)
-        self.mixer = BATCH_AUGMENTS.build(mixer)
+        self.mixer = build_paired_mixer(mixer)
         self.p_mix = p_mix
         self.kd_loss = MODELS.build(kd_loss)
         self.cmi_loss = MODELS.build(cmi_loss) if cmi_loss is not None else None
@@ -120,33 +132,40 @@ class AsymmetricDistiller(ModeDispatchMixin, BaseModel):
         self.eval_network = eval_network
 
     def _load_teacher(self, checkpoint: Optional[str]) -> None:
-        """Load, freeze and mark the teacher initialised (so ``init_weights`` leaves it alone).
+        """Load the teacher's weights (the checkpoint's ``state_dict``, strict keys), mark it initialised, freeze it.
 
         The known classes the teacher was trained on (its checkpoint's ``meta.dataset_meta``) are kept in
         ``self.source_dataset_metas``; :class:`~openmixosr.engine.OpenMixOSRRunner` compares them with the student's
         training set before the first epoch and refuses a teacher of another split (``--allow-other-classes``
         allows it). The model itself does not know its data, so the comparison cannot happen here.
         """
-        from openmixosr.engine.checkpoint import CorruptedCheckpointError
+        # TODO(issue 11, item 3): models must not import from openmixosr.engine; this lazy import goes once the
+        # safe loader lives below the models.
+        from openmixosr.engine.checkpoint import load_weights_only
         self.source_dataset_metas = {}
         if checkpoint is None:
             warnings.warn('AsymmetricDistiller: no teacher_checkpoint, the teacher keeps random weights.')
         else:
             try:
-                loaded = load_checkpoint(self.teacher, checkpoint, map_location='cpu', strict=True, revise_keys=[])
-            except CorruptedCheckpointError:
-                raise
+                loaded = load_weights_only(checkpoint, map_location='cpu')
             except FileNotFoundError as error:
                 raise FileNotFoundError(
                     f'Teacher checkpoint {checkpoint} not found. Train the teacher first, e.g. '
                     f'`python tools/train.py configs/baselines/ce_r50_<benchmark>.py`, and pass its checkpoint with '
                     f'`--cfg-options model.teacher_checkpoint=work_dirs/.../epoch_N.pth`.') from error
+            if not isinstance(loaded, dict) or 'state_dict' not in loaded:
+                raise ValueError(f'Teacher checkpoint {checkpoint} has no `state_dict` entry: pass a checkpoint '
+                                 f'written by `tools/train.py`.')
+            try:
+                self.teacher.load_state_dict(loaded['state_dict'], strict=True)
             except RuntimeError as error:
                 raise RuntimeError(f'Teacher checkpoint {checkpoint} does not match the teacher config (same '
                                    f'backbone, head and number of known classes?):\n{error}') from error
-            meta = loaded.get('meta', {}) if isinstance(loaded, dict) else {}
+            meta = loaded.get('meta') or {}
             self.source_dataset_metas = {f'Teacher checkpoint {checkpoint}': meta.get('dataset_meta')}
-            self.teacher._is_init = True
+            # MMEngine's public flag: `init_weights` of the distiller (BaseModule) skips children that are
+            # initialised, so the loaded weights survive it.
+            self.teacher.is_init = True
         self.teacher.requires_grad_(False)
         self.teacher.eval()
 
@@ -155,6 +174,22 @@ class AsymmetricDistiller(ModeDispatchMixin, BaseModel):
         super().train(mode)
         self.teacher.eval()
         return self
+
+    @property
+    def mixed_step_needs_raw_teacher(self) -> bool:
+        """Whether a mixed step also runs the teacher on the raw batch: for the CMI term or for ``kd_target='raw'``."""
+        return self.cmi_loss is not None or self.kd_target == 'raw'
+
+    def step_passes(self) -> Dict[str, StepPasses]:
+        """Passes of a raw and of a mixed step (:mod:`~openmixosr.models.utils.step_passes`, read by the benchmarks).
+
+        Raw: teacher 1 forward without graph, student 1 forward + backward. Mixed: teacher 2 forwards without graph
+        (``T(x_m)``, ``T(x)``; 1 when :attr:`mixed_step_needs_raw_teacher` is False), student 1 forward + backward.
+        """
+        student = NetworkPasses(forwards=1, backwards=1)
+        teacher_mixed = NetworkPasses(forwards_no_graph=1 + int(self.mixed_step_needs_raw_teacher))
+        return dict(raw=StepPasses(networks=dict(teacher=NetworkPasses(forwards_no_graph=1), student=student)),
+                    mixed=StepPasses(networks=dict(teacher=teacher_mixed, student=student)))
 
     def extract_logits(self, inputs: torch.Tensor) -> torch.Tensor:
         """``S(x)``: logits of the student (``mode='tensor'``)."""
@@ -189,10 +224,9 @@ class AsymmetricDistiller(ModeDispatchMixin, BaseModel):
         mixed = self.mixer(inputs)
         # T(x) is needed by the CMI term and by KD toward the raw sample only. Two passes of N (the teacher is in eval
         # mode, so they equal one pass of 2N) measured faster on the CPU than one pass over the concatenation.
-        needs_raw = self.cmi_loss is not None or self.kd_target == 'raw'
         with torch.no_grad():
             teacher_mixed = self._logits(self.teacher, mixed.inputs)
-            if needs_raw:
+            if self.mixed_step_needs_raw_teacher:
                 teacher_raw_features, teacher_raw = self._features_and_logits(self.teacher, inputs)
         student_features, student_mixed = self._features_and_logits(self.student, mixed.inputs)
 
@@ -204,12 +238,10 @@ class AsymmetricDistiller(ModeDispatchMixin, BaseModel):
         kd_teacher = teacher_mixed if self.kd_target == 'mixed' else teacher_raw
         losses = dict(loss_kd=self._kd_on(student_mixed, kd_teacher, kept))
         if self.cmi_loss is not None:
-            # DIST-based CMI relates logits; the contrastive estimator relates pooled features.
-            if self.cmi_loss.mode == 'infonce':
-                student_side, teacher_side = student_features, teacher_raw_features
-            else:
-                student_side, teacher_side = student_mixed, teacher_raw
-            losses['loss_cmi'] = self.mu * self.cmi_loss(student_side, teacher_side, mixed.index, mixed.lam)
+            offered = dict(student_mixed_logits=student_mixed, student_mixed_features=student_features,
+                           teacher_raw_logits=teacher_raw, teacher_raw_features=teacher_raw_features,
+                           index=mixed.index, lam=mixed.lam)
+            losses['loss_cmi'] = self.mu * call_with_declared_inputs(self.cmi_loss, offered)
         if self.relabel_loss is not None:
             losses['loss_relabel'] = self.eta * self.relabel_loss(student_mixed, labels, mixed.index, mixed.lam,
                                                                   confusing)
@@ -225,12 +257,13 @@ class AsymmetricDistiller(ModeDispatchMixin, BaseModel):
         return self.kd_loss(student_logits[kept], teacher_logits[kept])
 
     @staticmethod
-    def _mixed_ce_on(student_logits, labels, mixed, kept) -> torch.Tensor:
+    def _mixed_ce_on(student_logits: torch.Tensor, labels: torch.Tensor, mixed: MixedBatch,
+                     kept: torch.Tensor) -> torch.Tensor:
         """Mixup CE (cross-entropy to the mixed soft label) averaged over the kept rows."""
         if not bool(kept.any()):
             return student_logits.sum() * 0.0
         target = mixed_soft_label(labels, mixed.index, mixed.lam, student_logits.size(1))
-        return -(target[kept] * F.log_softmax(student_logits[kept], dim=1)).sum(dim=1).mean()
+        return soft_target_cross_entropy(student_logits[kept], target[kept])
 
     @torch.no_grad()
     def predict(self, inputs: torch.Tensor, data_samples: Optional[List[DataSample]] = None) -> List[DataSample]:

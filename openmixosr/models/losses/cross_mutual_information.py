@@ -8,15 +8,17 @@ in proportion to their share of the mix:
 
 so one teacher pass on the raw batch serves both terms. Two estimators of ``D``, one class each:
 
-- :class:`CrossMutualInformationLoss` (``mode = 'dist'``, the default of the paper and the authors' code): ``D`` is
-  DIST on logits;
-- :class:`InfoNCECrossMutualInformationLoss` (``mode = 'infonce'``): a contrastive lower bound of the mutual
-  information on pooled features, through learnable projections.
+- :class:`CrossMutualInformationLoss` (the default of the paper and the authors' code): ``D`` is DIST on logits;
+- :class:`InfoNCECrossMutualInformationLoss`: a contrastive lower bound of the mutual information on pooled
+  features, through learnable projections.
 
 The two share :class:`BaseCrossMutualInformationLoss` (the lam weighting, the pairing, the detached teacher) and each
-takes only its own arguments, so no option sits unused in either mode. The class attribute ``mode`` tells an algorithm
-what to feed ``forward``: logits for ``'dist'``, pooled features for ``'infonce'``. The InfoNCE projections are
-parameters: build the loss as a submodule of the algorithm so that the optimizer sees them.
+takes only its own arguments, so no option sits unused in either. Each declares what it relates in ``mixup_inputs``
+(logits for DIST, pooled features for InfoNCE), and an algorithm calls it with those, by name
+(:func:`~openmixosr.models.utils.declared_inputs.call_with_declared_inputs`): a new estimator needs no change to the
+algorithm. The losses are unweighted: the weight is ``mu`` of the paper (asymmetric distillation Eq. 8), an argument
+of :class:`~openmixosr.models.algorithms.AsymmetricDistiller`. The InfoNCE projections are parameters: build the loss
+as a submodule of the algorithm so that the optimizer sees them.
 """
 from numbers import Real
 from typing import Union
@@ -62,18 +64,10 @@ def info_nce(student: torch.Tensor, teacher: torch.Tensor, temperature: float) -
 class BaseCrossMutualInformationLoss(nn.Module):
     """``L_CMI = lam * D(s, t) + (1 - lam) * D(s, t[index])`` with ``s``, ``t`` the embedded student and teacher.
 
-    A subclass gives ``embed_student`` / ``embed_teacher`` (identity by default) and the discrepancy ``D``. Each side
-    is embedded once; the teacher of the partner term is the embedded raw-batch teacher permuted by ``index``.
-
-    Args:
-        loss_weight (float): Factor applied to the loss. Defaults to 1.0.
+    A subclass gives ``embed_student`` / ``embed_teacher`` (identity by default), the discrepancy ``D``, the names of
+    its inputs in ``mixup_inputs`` and a ``forward`` taking them that calls :meth:`cross_mutual_information`. Each
+    side is embedded once; the teacher of the partner term is the embedded raw-batch teacher permuted by ``index``.
     """
-
-    mode: str = ''
-
-    def __init__(self, loss_weight: float = 1.0):
-        super().__init__()
-        self.loss_weight = loss_weight
 
     def embed_student(self, student: torch.Tensor) -> torch.Tensor:
         return student
@@ -84,8 +78,8 @@ class BaseCrossMutualInformationLoss(nn.Module):
     def discrepancy(self, student: torch.Tensor, teacher: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
 
-    def forward(self, student_mixed: torch.Tensor, teacher_raw: torch.Tensor, index: torch.Tensor,
-                lam: Union[float, torch.Tensor]) -> torch.Tensor:
+    def cross_mutual_information(self, student_mixed: torch.Tensor, teacher_raw: torch.Tensor, index: torch.Tensor,
+                                 lam: Union[float, torch.Tensor]) -> torch.Tensor:
         """Eq. of the cross mutual information: ``lam * D(S(x_m), T(x_i)) + (1 - lam) * D(S(x_m), T(x_j))``.
 
         Args:
@@ -104,27 +98,26 @@ class BaseCrossMutualInformationLoss(nn.Module):
                              f'{tuple(student_mixed.shape)}, {tuple(teacher_raw.shape)} and {tuple(index.shape)}')
         s = self.embed_student(student_mixed)
         t = self.embed_teacher(teacher_raw.detach())
-        loss = lam * self.discrepancy(s, t) + (1 - lam) * self.discrepancy(s, t[index])
-        return self.loss_weight * loss
+        return lam * self.discrepancy(s, t) + (1 - lam) * self.discrepancy(s, t[index])
 
 
 @MODELS.register_module()
 class CrossMutualInformationLoss(BaseCrossMutualInformationLoss):
     """Cross mutual information with ``D`` = DIST on logits (asymmetric distillation Eq. 6 as in the authors' code).
 
-    ``forward(student_mixed_logits [N, K], teacher_raw_logits [N, K], index [N], lam)``.
+    ``forward(student_mixed_logits [N, K], teacher_raw_logits [N, K], index [N], lam)``. Unweighted: ``mu`` of the
+    distiller weighs it.
 
     Args:
         tau (float): DIST temperature. Defaults to 1.0.
         beta (float): DIST inter-class weight. Defaults to 1.0.
         gamma (float): DIST intra-class weight. Defaults to 1.0.
-        loss_weight (float): Factor applied to the loss (``mu`` of the paper). Defaults to 1.0.
     """
 
-    mode = 'dist'
+    mixup_inputs = ('student_mixed_logits', 'teacher_raw_logits', 'index', 'lam')
 
-    def __init__(self, tau: float = 1.0, beta: float = 1.0, gamma: float = 1.0, loss_weight: float = 1.0):
-        super().__init__(loss_weight)
+    def __init__(self, tau: float = 1.0, beta: float = 1.0, gamma: float = 1.0):
+        super().__init__()
         if not tau > 0:
             raise ValueError(f'tau must be > 0, got {tau}')
         self.tau = tau
@@ -134,6 +127,10 @@ class CrossMutualInformationLoss(BaseCrossMutualInformationLoss):
     def discrepancy(self, student: torch.Tensor, teacher: torch.Tensor) -> torch.Tensor:
         return dist_loss(student, teacher, self.tau, self.beta, self.gamma)
 
+    def forward(self, student_mixed_logits: torch.Tensor, teacher_raw_logits: torch.Tensor, index: torch.Tensor,
+                lam: Union[float, torch.Tensor]) -> torch.Tensor:
+        return self.cross_mutual_information(student_mixed_logits, teacher_raw_logits, index, lam)
+
 
 @MODELS.register_module()
 class InfoNCECrossMutualInformationLoss(BaseCrossMutualInformationLoss):
@@ -142,21 +139,20 @@ class InfoNCECrossMutualInformationLoss(BaseCrossMutualInformationLoss):
     ``s = normalize(W_s f_s)``, ``t = normalize(W_t f_t)`` with learnable linear maps to ``proj_dim``; then
     ``lam * InfoNCE(s, t) + (1 - lam) * InfoNCE(s, t[index])`` (:func:`info_nce`). The teacher features are detached,
     its projection ``W_t`` is trained. ``forward(student_mixed_features [N, Ds], teacher_raw_features [N, Dt], index,
-    lam)``.
+    lam)``. Unweighted: ``mu`` of the distiller weighs it.
 
     Args:
         student_channels (int): ``Ds``, width of the student's pooled features (512 for ResNet-18).
         teacher_channels (int): ``Dt``, width of the teacher's pooled features (2048 for ResNet-50).
         proj_dim (int): Width of the shared embedding space. Defaults to 128.
         nce_temperature (float): Temperature of the similarities. Defaults to 0.1.
-        loss_weight (float): Factor applied to the loss (``mu`` of the paper). Defaults to 1.0.
     """
 
-    mode = 'infonce'
+    mixup_inputs = ('student_mixed_features', 'teacher_raw_features', 'index', 'lam')
 
     def __init__(self, student_channels: int, teacher_channels: int, proj_dim: int = 128,
-                 nce_temperature: float = 0.1, loss_weight: float = 1.0):
-        super().__init__(loss_weight)
+                 nce_temperature: float = 0.1):
+        super().__init__()
         if not nce_temperature > 0:
             raise ValueError(f'nce_temperature must be > 0, got {nce_temperature}')
         self.student_proj = nn.Linear(student_channels, proj_dim)
@@ -171,3 +167,7 @@ class InfoNCECrossMutualInformationLoss(BaseCrossMutualInformationLoss):
 
     def discrepancy(self, student: torch.Tensor, teacher: torch.Tensor) -> torch.Tensor:
         return info_nce(student, teacher, self.nce_temperature)
+
+    def forward(self, student_mixed_features: torch.Tensor, teacher_raw_features: torch.Tensor, index: torch.Tensor,
+                lam: Union[float, torch.Tensor]) -> torch.Tensor:
+        return self.cross_mutual_information(student_mixed_features, teacher_raw_features, index, lam)

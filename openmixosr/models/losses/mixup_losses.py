@@ -10,9 +10,10 @@ from typing import Union
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 
 from openmixosr.registry import MODELS
+from ..utils.mixing import mixed_soft_label
+from .soft_target import soft_target_cross_entropy
 
 
 def _lam_tensor(lam: Union[float, torch.Tensor], logits: torch.Tensor) -> torch.Tensor:
@@ -35,8 +36,8 @@ def mixup_cross_entropy(logits: torch.Tensor, labels: torch.Tensor, index: torch
                         lam: Union[float, torch.Tensor]) -> torch.Tensor:
     """Mixup cross-entropy (AMix Eq. 3 with the linear label mixup): ``MCE = lam * CE(p, y_i) + (1 - lam) * CE(p, y_j)``.
 
-    ``p = softmax(logits)`` on the mixed sample, ``y_j = labels[index]``; equal to the cross-entropy against the mixed
-    soft label ``lam * onehot(y_i) + (1 - lam) * onehot(y_j)``.
+    ``p = softmax(logits)`` on the mixed sample, ``y_j = labels[index]``; computed as the cross-entropy to the
+    mixed soft label ``lam * onehot(y_i) + (1 - lam) * onehot(y_j)`` (:func:`soft_target_cross_entropy`).
 
     Args:
         logits (Tensor): Logits of the mixed batch, [N, K].
@@ -47,12 +48,8 @@ def mixup_cross_entropy(logits: torch.Tensor, labels: torch.Tensor, index: torch
     Returns:
         Tensor: The loss averaged over the batch (a scalar).
     """
-    labels_j = _partner_labels(logits, labels, index)
-    log_prob = F.log_softmax(logits, dim=1)
-    ce_i = -log_prob.gather(1, labels[:, None]).squeeze(1)
-    ce_j = -log_prob.gather(1, labels_j[:, None]).squeeze(1)
-    lam = _lam_tensor(lam, logits)
-    return (lam * ce_i + (1 - lam) * ce_j).mean()
+    _partner_labels(logits, labels, index)
+    return soft_target_cross_entropy(logits, mixed_soft_label(labels, index, lam, logits.size(1)))
 
 
 def pairwise_mixup_bce(logits: torch.Tensor, labels: torch.Tensor, index: torch.Tensor,

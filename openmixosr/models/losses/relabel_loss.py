@@ -13,10 +13,10 @@ from typing import Union
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 
 from openmixosr.registry import MODELS
 from ..utils.mixing import mixed_soft_label
+from .soft_target import soft_target_cross_entropy
 
 
 def relabel_target(labels: torch.Tensor, index: torch.Tensor, lam: Union[float, torch.Tensor], num_classes: int,
@@ -45,19 +45,21 @@ class RelabelLoss(nn.Module):
     """Soft cross-entropy of the student on the confusing mixed samples toward :func:`relabel_target`.
 
     ``forward(logits, labels, index, lam, confusing_mask)``: ``-sum_c y_u[n, c] * log_softmax(logits)[n, c]``
-    averaged over the samples with ``confusing_mask[n]`` True only (the others are handled by the distillation
-    terms). When no sample is confusing the loss is ``logits.sum() * 0``: a zero that is still attached to the graph,
-    so every rank of a DDP run sees the same set of used parameters and the logged value is a plain 0.
+    (:func:`~openmixosr.models.losses.soft_target_cross_entropy`) averaged over the samples with
+    ``confusing_mask[n]`` True only (the others are handled by the distillation terms). When no sample is confusing
+    the loss is ``logits.sum() * 0``: a zero that is still attached to the graph, so every rank of a DDP run sees the
+    same set of used parameters and the logged value is a plain 0.
+
+    The loss is unweighted: its weight is ``eta`` of the paper (asymmetric distillation Eq. 8), an argument of
+    :class:`~openmixosr.models.algorithms.AsymmetricDistiller`, the one place to set it.
 
     Args:
         smoothing (bool): See :func:`relabel_target`. Defaults to True (the paper).
-        loss_weight (float): Factor applied to the loss (``eta`` of the paper). Defaults to 1.0.
     """
 
-    def __init__(self, smoothing: bool = True, loss_weight: float = 1.0):
+    def __init__(self, smoothing: bool = True):
         super().__init__()
         self.smoothing = smoothing
-        self.loss_weight = loss_weight
 
     def forward(self, logits: torch.Tensor, labels: torch.Tensor, index: torch.Tensor,
                 lam: Union[float, torch.Tensor], confusing_mask: torch.Tensor) -> torch.Tensor:
@@ -77,6 +79,5 @@ class RelabelLoss(nn.Module):
                              f'{confusing_mask.dtype} {tuple(confusing_mask.shape)}')
         if not confusing_mask.any():
             return logits.sum() * 0
-        target = relabel_target(labels, index, lam, logits.size(1), self.smoothing).to(logits.dtype)
-        per_sample = -(target * F.log_softmax(logits, dim=1)).sum(dim=1)
-        return self.loss_weight * per_sample[confusing_mask].mean()
+        target = relabel_target(labels, index, lam, logits.size(1), self.smoothing)
+        return soft_target_cross_entropy(logits[confusing_mask], target[confusing_mask])

@@ -1,8 +1,4 @@
-from .batch_mixers import PairedCutMix, PairedMixUp
 from .mixing import MixedBatch, mask_mix, mixed_soft_label, random_pairing, sample_lam
 from .predictions import attach_predictions
 
-__all__ = [
-    'MixedBatch', 'PairedCutMix', 'PairedMixUp', 'attach_predictions', 'mask_mix', 'mixed_soft_label',
-    'random_pairing', 'sample_lam'
-]
+__all__ = ['MixedBatch', 'attach_predictions', 'mask_mix', 'mixed_soft_label', 'random_pairing', 'sample_lam']

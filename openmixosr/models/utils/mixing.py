@@ -1,10 +1,10 @@
 """Mixed-sample bookkeeping shared by every mixing method (docs/automix.md, Method reference).
 
 Draw ``lam``, draw the pairing ``j``, mix a batch with a two-channel mask (AutoMix, AMix) and build the mixed soft
-label; every mix returns a new tensor and leaves the raw images untouched. CutMix and MixUp with the same bookkeeping
-are :class:`~openmixosr.models.utils.PairedCutMix` and :class:`~openmixosr.models.utils.PairedMixUp`.
+label; every mix returns a new tensor and leaves the raw images untouched. What a mix returns is a
+:class:`MixedBatch`; the mixers that draw one (CutMix, MixUp) are in :mod:`openmixosr.models.paired_mixers`.
 """
-from typing import NamedTuple, Union
+from typing import NamedTuple, Optional, Union
 
 import numpy as np
 import torch
@@ -93,13 +93,17 @@ def mixed_soft_label(labels: torch.Tensor, index: torch.Tensor, lam: Union[float
 
 
 class MixedBatch(NamedTuple):
-    """What a mix with bookkeeping returns.
+    """What a mix with bookkeeping returns (:class:`~openmixosr.models.paired_mixers.PairedMixer`).
 
     Attributes:
         inputs (Tensor): The mixed images ``x_m`` [N, C, H, W], a new tensor (the raw batch is untouched).
         index (LongTensor): The pairing ``j`` [N]: sample ``i`` is mixed with sample ``index[i]``.
-        lam (float): Share of ``x_i`` in ``x_m``, one value for the batch (after box-area correction for CutMix).
+        lam (float | Tensor): Share of ``x_i`` in ``x_m``: one float for the batch (CutMix after the box-area
+            correction, MixUp), or a tensor [N] with one value per sample (a learned mask: its mean).
+        mask (Tensor, optional): The mask pair [N, 2, H, W] that made ``inputs`` (``mask_mix(x, mask, index)``),
+            when the mixer draws one (learned masks); None for CutMix and MixUp. Defaults to None.
     """
     inputs: torch.Tensor
     index: torch.Tensor
-    lam: float
+    lam: Union[float, torch.Tensor]
+    mask: Optional[torch.Tensor] = None

@@ -1,11 +1,13 @@
-"""CutMix / MixUp with bookkeeping: untouched raw batch, exact box-corrected lam, the very draws of mmpretrain's."""
+"""Paired mixers: untouched raw batch, exact box-corrected lam, the very draws of mmpretrain's CutMix / Mixup, and
+their registry (MIXERS) and base class."""
 import numpy as np
 import pytest
 import torch
 from mmpretrain.models.utils.batch_augments import CutMix, Mixup
 
-from openmixosr.models.utils import MixedBatch, PairedCutMix, PairedMixUp
-from openmixosr.registry import BATCH_AUGMENTS
+from openmixosr.models.paired_mixers import PairedCutMix, PairedMixer, PairedMixUp, build_paired_mixer
+from openmixosr.models.utils import MixedBatch
+from openmixosr.registry import BATCH_AUGMENTS, MIXERS
 
 
 def cutmix(x, alpha):
@@ -133,8 +135,8 @@ def test_mixup_is_the_convex_combination():
 @pytest.mark.parametrize('cfg, cls', [(dict(type='PairedCutMix', alpha=1.0), PairedCutMix),
                                       (dict(type='PairedMixUp', alpha=0.5), PairedMixUp)])
 def test_registered_mixers_build_and_are_reproducible(cfg, cls):
-    mixer = BATCH_AUGMENTS.build(cfg)
-    assert isinstance(mixer, cls) and mixer.alpha == cfg['alpha']
+    mixer = MIXERS.build(cfg)
+    assert isinstance(mixer, cls) and isinstance(mixer, PairedMixer) and mixer.alpha == cfg['alpha']
     x = torch.rand(6, 3, 10, 10)
     runs = []
     for _ in range(2):
@@ -145,7 +147,56 @@ def test_registered_mixers_build_and_are_reproducible(cfg, cls):
         assert first.lam == second.lam
         assert torch.equal(first.index, second.index)
         assert torch.equal(first.inputs, second.inputs)
+        assert first.mask is None  # hand-made mixers draw no mask
     assert len({m.lam for m in runs[0]}) == 3  # successive calls draw afresh
+
+
+def test_paired_mixers_live_in_mixers_not_in_batch_augments():
+    for name in ('PairedCutMix', 'PairedMixUp'):
+        assert MIXERS.get(name) is not None
+        assert BATCH_AUGMENTS.get(name) is None
+    assert MIXERS.get('CutMix') is None  # mmpretrain's batch augments do not leak into MIXERS
+
+
+def test_mixers_registry_imports_its_modules_when_building():
+    """MIXERS' `locations` import the mixer modules: a fresh process builds a mixer without importing them first."""
+    import subprocess
+    import sys
+    code = ('from openmixosr.registry import MIXERS; '
+            "m = MIXERS.build(dict(type='PairedMixUp', alpha=0.5)); print(type(m).__name__, m.alpha)")
+    result = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, check=True)
+    assert result.stdout.split() == ['PairedMixUp', '0.5']
+
+
+def test_build_paired_mixer_errors_name_the_registry_and_the_cause():
+    with pytest.raises(KeyError, match=r"'CutMix' is a batch augment.*PairedCutMix"):
+        build_paired_mixer(dict(type='CutMix', alpha=1.0))  # mmpretrain's, (inputs, scores) -> (inputs, scores)
+    with pytest.raises(KeyError, match=r"'NoSuchMixer' is not a paired mixer.*\['PairedCutMix', 'PairedMixUp'"):
+        build_paired_mixer(dict(type='NoSuchMixer'))
+    assert isinstance(build_paired_mixer(dict(type='PairedMixUp', alpha=0.3)), PairedMixUp)
+
+
+def test_a_registered_class_that_is_not_a_paired_mixer_is_refused():
+    @MIXERS.register_module(name='_NotAPairedMixer', force=True)
+    class NotAPairedMixer:
+        def __call__(self, inputs, scores):
+            return inputs, scores
+
+    try:
+        with pytest.raises(TypeError, match='not a PairedMixer'):
+            build_paired_mixer(dict(type='_NotAPairedMixer'))
+    finally:
+        MIXERS.module_dict.pop('_NotAPairedMixer')
+
+
+def test_paired_mixer_is_an_abstract_module():
+    with pytest.raises(TypeError, match='abstract'):
+        PairedMixer()
+    # hand-made mixers are parameter-free modules: nothing enters a model's state dict
+    holder = torch.nn.Module()
+    holder.mixer = PairedCutMix(1.0)
+    assert dict(holder.state_dict()) == {} and list(holder.parameters()) == []
+    assert repr(holder.mixer) == 'PairedCutMix(alpha=1.0)'
 
 
 def test_mixers_reject_non_positive_alpha():

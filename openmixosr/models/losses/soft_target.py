@@ -1,0 +1,20 @@
+"""Cross-entropy against a soft target distribution, the one form shared by the mixup CE, the relabel loss and the
+distiller's optional mixup CE."""
+import torch
+import torch.nn.functional as F
+
+
+def soft_target_cross_entropy(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """``CE(z, q) = -sum_c q_c * log softmax(z)_c``, averaged over the rows.
+
+    Args:
+        logits (Tensor): Logits, [N, K] with N >= 1.
+        target (Tensor): Target distributions, [N, K] (rows normally sum to 1), cast to the logits' dtype.
+
+    Returns:
+        Tensor: The mean over the N rows (a scalar).
+    """
+    if logits.dim() != 2 or target.shape != logits.shape or logits.size(0) == 0:
+        raise ValueError(f'expected logits and target of the same shape [N >= 1, K], got {tuple(logits.shape)} and '
+                         f'{tuple(target.shape)}')
+    return -(target.to(logits.dtype) * F.log_softmax(logits, dim=1)).sum(dim=1).mean()
