@@ -51,7 +51,8 @@ BATCH_AUGMENTS = Registry('batch augment', parent=MMPRETRAIN_BATCH_AUGMENTS, loc
 # in an algorithm's config. Not batch augments, whose ``(inputs, scores) -> (inputs, scores)`` drops the pairing;
 # mmpretrain has no such registry, hence no parent.
 MIXERS = Registry('mixer', locations=['openmixosr.models.paired_mixers'])
-WEIGHT_INITIALIZERS = Registry('weight initializer', parent=MMPRETRAIN_WEIGHT_INITIALIZERS)
+WEIGHT_INITIALIZERS = Registry('weight initializer', parent=MMPRETRAIN_WEIGHT_INITIALIZERS,
+                               locations=['openmixosr.engine'])
 TASK_UTILS = Registry('task util', parent=MMPRETRAIN_TASK_UTILS)
 
 METRICS = Registry('metric', parent=MMPRETRAIN_METRICS, locations=['openmixosr.evaluation'])

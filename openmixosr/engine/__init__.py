@@ -1,4 +1,4 @@
-from .checkpoint import (CorruptedCheckpointError, OmittedObject, find_resumable_checkpoint, load_checkpoint_file,
+from openmixosr.utils.checkpoint_io import (CorruptedCheckpointError, OmittedObject, find_resumable_checkpoint, load_checkpoint_file,
                          load_checkpoint_to_model, load_weights_only)
 from .checkpoint_compat import CheckpointMismatchError, KnownClassesMismatchError
 from .dist import init_cpu_distributed

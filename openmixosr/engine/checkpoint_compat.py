@@ -5,7 +5,6 @@ checkpoint is and what to do, instead of MMEngine's silent partial loading; and 
 compare the known classes recorded in checkpoints (``meta.dataset_meta.classes``).
 """
 import ast
-import re
 from collections import OrderedDict
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
@@ -258,10 +257,3 @@ def known_classes_mismatch(found: Optional[Mapping], expected: Optional[Mapping]
     return (f'{what} was trained on the known classes {list(found_classes)}, but {where} has '
             f'{list(expected_classes)} ({detail}): label i does not mean the same class. Another open-set split '
             f'(`--cfg-options split=N`)?')
-
-
-def strip_revise_keys(state_dict: Mapping[str, torch.Tensor], revise_keys) -> Dict[str, torch.Tensor]:
-    """Apply MMEngine's ``revise_keys`` ``(pattern, replacement)`` pairs (default: drop a leading ``module.``)."""
-    for pattern, replacement in revise_keys:
-        state_dict = OrderedDict((re.sub(pattern, replacement, key), value) for key, value in state_dict.items())
-    return state_dict

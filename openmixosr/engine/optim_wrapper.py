@@ -19,8 +19,8 @@ class CPUAutocastOptimWrapper(OptimWrapper):
     GPU is present.
 
     bfloat16 only pays on a CPU that computes it natively (AVX512-BF16 or AMX on x86, BF16 on ARM; read from
-    ``/proc/cpuinfo``). Elsewhere torch emulates it and a training step is many times *slower* than in float32 (26x
-    for a ResNet-18 step on an AVX2-only CPU), so the wrapper refuses to be built there unless told otherwise.
+    ``/proc/cpuinfo``). Elsewhere torch emulates it and a training step is many times *slower* than in float32 (the
+    README's ``--amp`` note gives the measured factor), so the wrapper refuses to be built there unless told otherwise.
 
     Args:
         allow_emulated_bf16 (bool): Build the wrapper even on a CPU without native bfloat16 (with a warning).
@@ -62,7 +62,7 @@ def check_native_bf16(allow_emulated: bool = False, info=None) -> None:
         return
     message = (f'bfloat16 autocast (--amp / CPUAutocastOptimWrapper) on a CPU without native bfloat16: '
                f'{describe_cpu(info)}. torch emulates bfloat16 there and a training step is many times slower than '
-               f'in float32 (26x for a ResNet-18 step on an AVX2-only CPU), not faster.')
+               f'in float32, not faster (the README\'s --amp note gives the measured factor).')
     if not allow_emulated:
         raise RuntimeError(f'{message} Train without --amp (float32), or set '
                            f'`optim_wrapper.allow_emulated_bf16=True` to use it anyway.')

@@ -3,14 +3,14 @@ import difflib
 from typing import Optional
 
 from mmengine.config import Config
-from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner, load_state_dict
 
 from openmixosr.registry import RUNNERS
-from .checkpoint import load_checkpoint_file
+from openmixosr.utils.checkpoint_io import load_checkpoint_file, strip_revise_keys
 from .checkpoint_compat import (KnownClassesMismatchError, automix_to_classifier, check_state_dict, checkpoint_kind,
-                                known_classes_mismatch, select_prefix, strip_revise_keys)
-from .start_checks import open_set_data_problem, schedule_problems
+                                known_classes_mismatch, select_prefix)
+from .hooks.runner_model import runner_model
+from .start_checks import check_required_hooks, open_set_data_problem, schedule_problems
 
 #: ``load_cfg`` (a top-level config key): how checkpoints are loaded into the model (``load_from``, ``--resume``,
 #: ``tools/test.py``).
@@ -41,7 +41,7 @@ class OpenMixOSRRunner(Runner):
 
     **Loading** (``load_from``, ``--resume``, ``tools/test.py``; MMEngine routes all three through
     :meth:`load_checkpoint`) reads a local file with ``torch.load(weights_only=True)``
-    (:func:`~openmixosr.engine.checkpoint.load_checkpoint_file`: tensors, numpy data and builtin containers only; the
+    (:func:`~openmixosr.utils.checkpoint_io.load_checkpoint_file`: tensors, numpy data and builtin containers only; the
     message hub history of a plain MMEngine checkpoint is left out), and loads it as the top-level ``load_cfg`` says
     (:data:`LOAD_CFG_DEFAULTS`):
 
@@ -74,7 +74,7 @@ class OpenMixOSRRunner(Runner):
         return load_settings(self.cfg.get('load_cfg'))
 
     def _unwrapped_model(self):
-        return self.model.module if is_model_wrapper(self.model) else self.model
+        return runner_model(self)
 
     # ---------------------------------------------------------------------------------------------------- stages
     def train(self):
@@ -83,6 +83,7 @@ class OpenMixOSRRunner(Runner):
         if problems:
             raise ValueError('\n'.join(problems))
         if self.train_loop is not None:
+            check_required_hooks(self.model, self.hooks)
             self._check_source_classes()
             self._check_evaluation_data(self.val_loop, 'validation', 'val')
         return super().train()

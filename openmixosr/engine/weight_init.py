@@ -4,13 +4,13 @@ from mmengine.model import PretrainedInit, update_init_info
 from mmengine.runner import load_state_dict
 
 from openmixosr.registry import WEIGHT_INITIALIZERS
-from .checkpoint import load_checkpoint_file, load_checkpoint_to_model
+from openmixosr.utils.checkpoint_io import load_checkpoint_file, load_checkpoint_to_model
 from .checkpoint_compat import select_prefix
 
 
 @WEIGHT_INITIALIZERS.register_module(name='SafePretrained')
 class SafePretrainedInit(PretrainedInit):
-    """Initialise a module from a checkpoint, loaded by :func:`~openmixosr.engine.checkpoint.load_checkpoint_file`.
+    """Initialise a module from a checkpoint, loaded by :func:`~openmixosr.utils.checkpoint_io.load_checkpoint_file`.
 
     MMEngine's ``Pretrained`` loads local files with ``torch.load`` and torch's default allow-list, which refuses the
     numpy arrays and message hub that MMEngine (and OpenMixOSR) write into every training checkpoint. This one takes

@@ -48,7 +48,8 @@ def apply_pretrained(cfg: Config) -> Config:
 
     Linear-evaluation configs declare ``pretrained = 'work_dirs/.../epoch_N.pth'`` (a self-supervised checkpoint) so
     that ``--cfg-options pretrained=PATH`` picks another one; this sets
-    ``model.backbone.init_cfg = dict(type='Pretrained', checkpoint=pretrained, prefix='backbone.')`` and fails early,
+    ``model.backbone.init_cfg = dict(type='SafePretrained', checkpoint=pretrained, prefix='backbone.')`` (weights-only
+    loading, :class:`~openmixosr.engine.SafePretrainedInit`) and fails early,
     naming the pre-training command, when the file does not exist.
 
     Args:
@@ -64,7 +65,7 @@ def apply_pretrained(cfg: Config) -> Config:
             f'The self-supervised checkpoint {cfg.pretrained!r} does not exist. Pre-train first, e.g. '
             f'`python tools/train.py configs/selfsup/amix_i_r18w16_digits.py`, or pass another one with '
             f'`--cfg-options pretrained=work_dirs/<pretrain config>/epoch_<N>.pth`.')
-    cfg.model.backbone.init_cfg = dict(type='Pretrained', checkpoint=cfg.pretrained, prefix='backbone.')
+    cfg.model.backbone.init_cfg = dict(type='SafePretrained', checkpoint=cfg.pretrained, prefix='backbone.')
     return cfg
 
 

@@ -35,8 +35,8 @@ def read_cpuinfo(path: str = CPUINFO) -> Optional[Dict[str, object]]:
 def has_native_bf16(info: Optional[Dict[str, object]] = None) -> Optional[bool]:
     """Whether the CPU computes bfloat16 natively (AVX512-BF16, AMX-BF16 or ARM BF16).
 
-    Without these instructions torch emulates bfloat16 and autocast is much *slower* than float32 (26x for a
-    ResNet-18 step measured on an AVX2-only CPU).
+    Without these instructions torch emulates bfloat16 and autocast is much *slower* than float32 (the README
+    gives the measured factor).
 
     Args:
         info (dict, optional): Output of :func:`read_cpuinfo`; read from ``/proc/cpuinfo`` when None.

@@ -8,7 +8,7 @@ import torch
 from mmengine.logging import MessageHub, MMLogger
 
 from openmixosr.engine import load_weights_only
-from openmixosr.engine.checkpoint import find_resumable_checkpoint
+from openmixosr.utils.checkpoint_io import find_resumable_checkpoint
 from openmixosr.registry import HOOKS
 
 

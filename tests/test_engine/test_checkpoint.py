@@ -10,7 +10,7 @@ from mmengine.logging import HistoryBuffer, MessageHub
 from mmengine.runner import CheckpointLoader
 
 from openmixosr.engine import OmittedObject, load_checkpoint_file, load_checkpoint_to_model, load_weights_only
-from openmixosr.engine.checkpoint import (CorruptedCheckpointError, OmittedHistoryBuffer, find_resumable_checkpoint,
+from openmixosr.utils.checkpoint_io import (CorruptedCheckpointError, OmittedHistoryBuffer, find_resumable_checkpoint,
                                          message_hub_from_plain, message_hub_to_plain)
 
 

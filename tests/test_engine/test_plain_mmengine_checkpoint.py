@@ -24,7 +24,7 @@ from mmengine.runner import checkpoint as mmengine_checkpoint
 from torch import nn
 
 from openmixosr.engine import OpenMixOSRRunner, load_weights_only
-from openmixosr.engine.checkpoint import OmittedHistoryBuffer
+from openmixosr.utils.checkpoint_io import OmittedHistoryBuffer
 from tests.helpers.run_tool import REPO_ROOT
 
 _RUNS = itertools.count()

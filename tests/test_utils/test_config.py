@@ -42,7 +42,7 @@ def test_pretrained_checkpoint_becomes_the_backbone_init_cfg(tmp_path):
     cfg = _linear_config(checkpoint)
     assert apply_pretrained(cfg) is cfg
     # prefix: the self-supervised checkpoint holds the whole MoCo model, the linear backbone takes `backbone.*` only.
-    assert cfg.model.backbone.init_cfg == dict(type='Pretrained', checkpoint=str(checkpoint), prefix='backbone.')
+    assert cfg.model.backbone.init_cfg == dict(type='SafePretrained', checkpoint=str(checkpoint), prefix='backbone.')
     assert cfg.model.backbone.type == 'ResNet_CIFAR' and cfg.model.backbone.depth == 18
 
 

@@ -25,8 +25,8 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.dataset import default_collate, pseudo_collate  # noqa: E402
-from mmengine.runner import load_checkpoint  # noqa: E402
 
+from openmixosr.engine import load_checkpoint_to_model  # noqa: E402
 from openmixosr.models.algorithms import MomentumMixMixin  # noqa: E402
 from openmixosr.models.utils import mask_mix  # noqa: E402
 from openmixosr.utils import apply_osr_split, register_all_modules  # noqa: E402
@@ -73,7 +73,7 @@ def build_model(cfg: Config, checkpoint: Optional[str] = None) -> torch.nn.Modul
     model = MODELS.build(model_cfg)
     check_mix_model(model)
     if checkpoint is not None:
-        load_checkpoint(model, checkpoint, map_location='cpu', strict=True)
+        load_checkpoint_to_model(model, checkpoint, map_location='cpu', strict=True)
     return model.eval()
 
 

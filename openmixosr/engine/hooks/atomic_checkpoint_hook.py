@@ -12,7 +12,7 @@ from mmengine.fileio import LocalBackend
 from mmengine.hooks import CheckpointHook
 
 from openmixosr.registry import HOOKS
-from ..checkpoint import message_hub_from_plain, message_hub_to_plain
+from openmixosr.utils.checkpoint_io import message_hub_from_plain, message_hub_to_plain
 
 #: The options of MMEngine's ``CheckpointHook`` (MMEngine passes any other keyword to ``Runner.save_checkpoint``,
 #: which rejects it at the first save, after a whole epoch).
@@ -88,7 +88,7 @@ class AtomicCheckpointHook(CheckpointHook):
       kill during the save of a ``max_keep_ckpts=1`` run left a half-written file and a ``last_checkpoint`` naming a
       deleted one. Stale temporary files of a killed save are removed when training starts.
     - **Loadable with weights_only.** The message hub's ``HistoryBuffer`` objects are stored as plain arrays (see
-      :func:`~openmixosr.engine.checkpoint.message_hub_to_plain`) and rebuilt on resume; this hook is the one place
+      :func:`~openmixosr.utils.checkpoint_io.message_hub_to_plain`) and rebuilt on resume; this hook is the one place
       that converts them. Being the checkpoint hook itself (``default_hooks.checkpoint``, merged by key), this cannot
       be lost by a config that replaces the ``custom_hooks`` list. The history of a checkpoint written by MMEngine's
       own hook cannot be read safely: resuming from one leaves it out, with a warning.

@@ -9,6 +9,7 @@ import torch.nn.functional as F
 from mmengine.model import BaseModel
 from mmpretrain.structures import DataSample
 
+from openmixosr.utils.checkpoint_io import load_weights_only
 from openmixosr.registry import MODELS
 from ..losses import soft_target_cross_entropy
 from ..paired_mixers import build_paired_mixer
@@ -139,9 +140,6 @@ class AsymmetricDistiller(ModeDispatchMixin, BaseModel):
         training set before the first epoch and refuses a teacher of another split (``--allow-other-classes``
         allows it). The model itself does not know its data, so the comparison cannot happen here.
         """
-        # TODO(issue 11, item 3): models must not import from openmixosr.engine; this lazy import goes once the
-        # safe loader lives below the models.
-        from openmixosr.engine.checkpoint import load_weights_only
         self.source_dataset_metas = {}
         if checkpoint is None:
             warnings.warn('AsymmetricDistiller: no teacher_checkpoint, the teacher keeps random weights.')
@@ -223,7 +221,8 @@ class AsymmetricDistiller(ModeDispatchMixin, BaseModel):
         """``KD`` on the non-confusing mixed samples ``+ mu * L_CMI + eta * L_relabel`` on the confusing ones."""
         mixed = self.mixer(inputs)
         # T(x) is needed by the CMI term and by KD toward the raw sample only. Two passes of N (the teacher is in eval
-        # mode, so they equal one pass of 2N) measured faster on the CPU than one pass over the concatenation.
+        # mode, so they equal one pass of 2N) rather than one over the concatenation: tools/benchmark/distill_step.py
+        # prints both timings.
         with torch.no_grad():
             teacher_mixed = self._logits(self.teacher, mixed.inputs)
             if self.mixed_step_needs_raw_teacher:

@@ -168,6 +168,7 @@ class MoCoAMix(MomentumMixMixin, MoCo):
         return batch_unshuffle_ddp(self._embed(self.momentum_encoder, shuffled), unshuffle)
 
     provides_pseudo_labels = False
+    momentum_forwards_no_graph = 1  # the keys k(x2)
     generation_inputs = ('query', 'keys', 'index', 'lam', 'queue')
 
     def _generation_inputs(self, query, keys, queue, index, lam, data_samples) -> Dict[str, object]:

@@ -10,6 +10,7 @@ from torch import nn
 
 from ..utils.mask_draws import draw_mask_pair, masks_as_in_training, momentum_features
 from ..utils.momentum_encoder import MomentumEncoder
+from ..utils.step_passes import SINGLE_STEP, NetworkPasses, StepPasses
 
 
 class MomentumMixMixin:
@@ -41,12 +42,30 @@ class MomentumMixMixin:
     mix_block: nn.Module
     mix_layer: str
     alpha: float
+    #: Full forwards of ``k`` without a graph in a step besides the Mix Block's features (MoCo's keys: 1).
+    momentum_forwards_no_graph: int = 0
     #: ``k``'s update count at the previous training step of this process (None before the first one).
     _momentum_steps_at_last_step: Optional[int] = None
 
     def online_network(self) -> nn.Sequential:
         """``q`` as one module, with the structure of ``momentum_encoder.module``."""
         raise NotImplementedError
+
+    def step_passes(self) -> Dict[str, StepPasses]:
+        """The passes of one training step, read by ``tools/benchmark`` (one source for the pass counts).
+
+        ``q``: two forwards and two backwards (the clean / query view and the mixed batch); ``k``: its stages up to
+        ``mix_layer`` without a graph, ``momentum_forwards_no_graph`` full forwards without a graph, and one forward
+        whose backward reaches only its input (the generation loss); the Mix Block: one forward with a graph (``s_mb``)
+        and one without (``s_bb``); one optimizer step and one EMA update.
+        """
+        return {SINGLE_STEP: StepPasses(
+            networks=dict(online=NetworkPasses(forwards=2, backwards=2),
+                          momentum=NetworkPasses(partial_forwards_no_graph=1,
+                                                 forwards_no_graph=self.momentum_forwards_no_graph, forwards=1,
+                                                 input_backwards=1),
+                          mix_block=NetworkPasses(forwards=1, forwards_no_graph=1, backwards=1)),
+            momentum_updates=1)}
 
     def init_weights(self) -> None:
         """Initialise ``q`` and the Mix Block, then start ``k`` as an exact copy of ``q``."""

@@ -1,5 +1,5 @@
 """Image classifier whose predictions carry the raw logits needed by open-set scores."""
-from typing import List, Optional
+from typing import Dict, List, Optional
 
 import torch
 from mmpretrain.models import ImageClassifier
@@ -7,6 +7,7 @@ from mmpretrain.structures import DataSample
 
 from openmixosr.registry import MODELS
 from ..utils import attach_predictions
+from ..utils.step_passes import SINGLE_STEP, NetworkPasses, StepPasses
 
 
 @MODELS.register_module()
@@ -22,3 +23,8 @@ class OpenSetClassifier(ImageClassifier):
     def predict(self, inputs: torch.Tensor, data_samples: Optional[List[DataSample]] = None) -> List[DataSample]:
         logits = self.head(self.extract_feat(inputs))
         return attach_predictions(logits, data_samples)
+
+    def step_passes(self) -> Dict[str, StepPasses]:
+        """One forward and one backward of the classifier and one optimizer step per training step (CutMix / MixUp
+        in ``batch_augments`` only copy pixels); read by ``tools/benchmark``."""
+        return {SINGLE_STEP: StepPasses(networks=dict(online=NetworkPasses(forwards=1, backwards=1)))}

@@ -100,45 +100,6 @@ class StepPasses:
         return '; '.join(parts)
 
 
-# ---------------------------------------------------------------------------------------------------------------
-# TEMPORARY (issue 11): the counts of the models' "Passes per step" docstrings, for models that do not declare
-# ``step_passes`` yet. Delete this block and its use in ``step_passes_of`` once AutoMix, MoCoAMix (and
-# MoCoAMixCluster), AsymmetricDistiller and OpenSetClassifier declare ``step_passes``.
-# ---------------------------------------------------------------------------------------------------------------
-_CLASSIFIER = StepPasses(networks=dict(online=NetworkPasses(forwards=1, backwards=1)))
-_MOMENTUM_MIX = StepPasses(
-    networks=dict(online=NetworkPasses(forwards=2, backwards=2),
-                  momentum=NetworkPasses(partial_forwards_no_graph=1, forwards=1, input_backwards=1),
-                  mix_block=NetworkPasses(forwards=1, forwards_no_graph=1, backwards=1)),
-    momentum_updates=1)
-_MOCO_MIX = StepPasses(
-    networks=dict(online=NetworkPasses(forwards=2, backwards=2),
-                  momentum=NetworkPasses(partial_forwards_no_graph=1, forwards_no_graph=1, forwards=1,
-                                         input_backwards=1),
-                  mix_block=NetworkPasses(forwards=1, forwards_no_graph=1, backwards=1)),
-    momentum_updates=1)
-
-
-def _temporary_fallback(model) -> Dict[str, StepPasses]:
-    name = type(model).__name__
-    if name == 'OpenSetClassifier':
-        return {SINGLE_STEP: _CLASSIFIER}
-    if name == 'AutoMix':
-        return {SINGLE_STEP: _MOMENTUM_MIX}
-    if name in ('MoCoAMix', 'MoCoAMixCluster'):
-        return {SINGLE_STEP: _MOCO_MIX}
-    if name == 'AsymmetricDistiller':
-        needs_raw = model.cmi_loss is not None or model.kd_target == 'raw'
-        student = NetworkPasses(forwards=1, backwards=1)
-        return dict(raw=StepPasses(networks=dict(teacher=NetworkPasses(forwards_no_graph=1), student=student)),
-                    mixed=StepPasses(networks=dict(teacher=NetworkPasses(forwards_no_graph=1 + needs_raw),
-                                                   student=student)))
-    raise TypeError(f'{name} declares no step_passes()')
-
-
-# --- end of the temporary block --------------------------------------------------------------------------------
-
-
 def step_passes_of(model) -> Dict[str, StepPasses]:
     """The passes ``model.step_passes()`` declares, step kind -> :class:`StepPasses`.
 
@@ -150,5 +111,6 @@ def step_passes_of(model) -> Dict[str, StepPasses]:
     """
     declare = getattr(model, 'step_passes', None)
     if declare is None:
-        return _temporary_fallback(model)
+        raise TypeError(f'{type(model).__name__} declares no step_passes(): add one (see '
+                        f'openmixosr.models.utils.step_passes) to benchmark it.')
     return declare()

@@ -7,7 +7,7 @@ import torch
 import torch.nn.functional as F
 
 from openmixosr.models.losses import mixup_cross_entropy
-from openmixosr.models.mixers import MixBlock, MixBlockPlus, adjust_to_lam
+from openmixosr.models.mix_blocks import MixBlock, MixBlockPlus, adjust_to_lam
 from openmixosr.models.utils import mask_mix
 from openmixosr.registry import MODELS
 

@@ -21,14 +21,14 @@ import os
 import os.path as osp
 import pickle
 import re
-from typing import List, Optional, Tuple
+from collections import OrderedDict
+from typing import Dict, List, Mapping, Optional, Tuple
 
 import numpy as np
 import torch
 from mmengine.logging import HistoryBuffer
 from mmengine.runner import CheckpointLoader, load_state_dict
 
-from .checkpoint_compat import strip_revise_keys
 
 try:  # numpy >= 2
     from numpy._core import multiarray as _multiarray
@@ -293,3 +293,10 @@ def find_resumable_checkpoint(work_dir: str) -> Tuple[Optional[str], List[str]]:
             continue
         return path, skipped
     return None, skipped
+
+
+def strip_revise_keys(state_dict: Mapping[str, torch.Tensor], revise_keys) -> Dict[str, torch.Tensor]:
+    """Apply MMEngine's ``revise_keys`` ``(pattern, replacement)`` pairs (default: drop a leading ``module.``)."""
+    for pattern, replacement in revise_keys:
+        state_dict = OrderedDict((re.sub(pattern, replacement, key), value) for key, value in state_dict.items())
+    return state_dict
