@@ -9,8 +9,9 @@ that every config whose header names a paper table is either a row here or a dec
 ``tools/reproduce_ablation.py`` prints the paper's numbers beside the measured ones from here.
 
 Switch paths: ``model.a.b`` is read from the model built from the config, ``cfg.a.b`` from the config itself. A path
-part reads an attribute, a key of a dict / ``ModuleDict``, or, in a list of dicts (``custom_hooks``), the dict whose
-``type`` it names; ``type`` gives the class name of a built object and ``keys`` the sorted keys of a mapping.
+part reads an attribute or a key of a dict / ``ModuleDict`` (hooks by their ``default_hooks`` key, e.g.
+``cfg.default_hooks.momentum_pipeline.momentum``); ``type`` gives the class name of a built object and ``keys`` the
+sorted keys of a mapping.
 
 The papers:
 
@@ -81,10 +82,11 @@ AUTOMIX_RECIPE_TINY = {'cfg.train_cfg.max_epochs': 400, 'cfg.optim_wrapper.optim
                        'cfg.optim_wrapper.optimizer.weight_decay': 1e-4, 'cfg.train_dataloader.batch_size': 100,
                        'model.head.num_classes': 200}
 MOMENTUM_PIPELINE = {'model.alpha': 2.0, 'model.mix_layer': 'layer3', 'model.eval_network': 'momentum',
-                     'cfg.custom_hooks.MomentumPipelineHook.momentum': 0.999,
-                     'cfg.custom_hooks.MomentumPipelineHook.end_momentum': 1.0,
-                     'cfg.custom_hooks.MomentumPipelineHook.mask_loss_weight': 0.1,
-                     'cfg.custom_hooks.MomentumPipelineHook.mask_loss_schedule': 'linear'}
+                     'model.mix_block.mask_loss_weight': 0.1,  # the start weight, which the hook decays
+                     'cfg.default_hooks.momentum_pipeline.momentum': 0.999,
+                     'cfg.default_hooks.momentum_pipeline.end_momentum': 1.0,
+                     'cfg.default_hooks.momentum_pipeline.end_mask_loss_weight': 0.0,
+                     'cfg.default_hooks.momentum_pipeline.mask_loss_schedule': 'linear'}
 AUTOMIX_MODEL = {'model.type': 'AutoMix', 'model.mix_block.type': 'MixBlock', 'model.mix_block.upsample': 'nearest',
                  'model.mix_block.lam_margin': 0.1, 'model.mix_block_loss.type': 'MixupCrossEntropyLoss',
                  **MOMENTUM_PIPELINE}

@@ -22,6 +22,7 @@ CONFIGS = sorted(path for path in CONFIG_ROOT.rglob('*.py') if '_base_' not in p
 DIGITS_CONFIGS = [path for path in CONFIGS if path.stem.endswith('_digits')]
 SELFSUP_TYPES = ('MoCo', 'MoCoAMix', 'MoCoAMixCluster')
 AMIX_SELFSUP_TYPES = ('MoCoAMix', 'MoCoAMixCluster')
+MOMENTUM_PIPELINE_TYPES = ('AutoMix', *AMIX_SELFSUP_TYPES)  # their momentum encoder moves only by the hook
 
 
 def _config_id(path: Path) -> str:
@@ -40,8 +41,53 @@ def _input_size(config_path: Path) -> int:
     return 16 if 'digits' in config_path.stem else 64 if 'tiny' in config_path.stem else 32
 
 
-def _hook_types(cfg):
-    return [hook['type'] for hook in cfg.get('custom_hooks', [])]
+def _hook_types(cfg) -> list:
+    """Types of the hooks a config registers: the non-None values of ``default_hooks``, then ``custom_hooks``."""
+    default_hooks = [hook for hook in (cfg.get('default_hooks') or {}).values() if hook is not None]
+    return [hook['type'] for hook in [*default_hooks, *cfg.get('custom_hooks', [])]]
+
+
+def _missing_required_hooks(cfg, model_class=None) -> list:
+    """The hooks that the config's model class declares in ``required_hooks`` but the config does not register.
+
+    Args:
+        cfg (Config): A full config.
+        model_class (type, optional): The model class; defaults to ``cfg.model.type`` looked up in MODELS.
+    """
+    model_class = model_class or MODELS.get(cfg.model.type)
+    registered = _hook_types(cfg)
+    return [hook for hook in getattr(model_class, 'required_hooks', ()) if hook not in registered]
+
+
+def test_every_config_registers_the_hooks_its_model_requires():
+    # A momentum model trained without MomentumPipelineHook keeps a frozen random momentum encoder, with no error.
+    # MMEngine replaces a `custom_hooks` list but merges `default_hooks` by key: the hooks live there.
+    missing, without_pipeline, with_custom_hooks = {}, [], []
+    for config_path in CONFIGS:
+        cfg = Config.fromfile(config_path)
+        if _missing_required_hooks(cfg):
+            missing[_config_id(config_path)] = _missing_required_hooks(cfg)
+        pipeline = cfg.default_hooks.get('momentum_pipeline')
+        if cfg.model.type in MOMENTUM_PIPELINE_TYPES and (pipeline or {}).get('type') != 'MomentumPipelineHook':
+            without_pipeline.append(_config_id(config_path))
+        if cfg.custom_hooks:
+            with_custom_hooks.append(_config_id(config_path))
+    assert not missing, f'configs without the hooks their model requires: {missing}'
+    assert not without_pipeline, f'momentum models without default_hooks.momentum_pipeline: {without_pipeline}'
+    assert not with_custom_hooks, f'hooks belong in default_hooks (merged by key): {with_custom_hooks}'
+
+
+def test_required_hooks_check_can_fail():
+    cfg = Config.fromfile(CONFIG_ROOT / 'selfsup' / 'amix_c_r18w16_digits.py')
+    cfg.default_hooks.cluster_assignment = None  # what a variant config may write by mistake
+
+    class NeedsClusterAssignment:
+        required_hooks = ('MomentumPipelineHook', 'ClusterAssignmentHook')
+
+    assert _missing_required_hooks(cfg, NeedsClusterAssignment) == ['ClusterAssignmentHook']
+    cfg.custom_hooks = [dict(type='ClusterAssignmentHook')]  # a hook registered as a custom hook counts too
+    assert _missing_required_hooks(cfg, NeedsClusterAssignment) == []
+    assert _missing_required_hooks(cfg, object) == []  # a model that requires nothing
 
 
 def _check_selfsup_config(cfg, config_path):
@@ -158,7 +204,7 @@ def _train_selfsup_one_epoch(cfg, tmp_path):
         assert len(values) == 3 and np.isfinite(values).all(), (name, values)
     model = runner.model
     if cfg.model.type in AMIX_SELFSUP_TYPES:
-        assert int(model.encoder_k.steps) == 3, 'MomentumPipelineHook updates k once per step'
+        assert int(model.momentum_encoder.steps) == 3, 'MomentumPipelineHook updates k once per step'
     if cfg.model.type == 'MoCoAMixCluster':
         # The hook sized the memory to the training set and filled every row with an L2-normalised key; k-means
         # re-assigned all samples after the epoch and left its L2-normalised centroids.

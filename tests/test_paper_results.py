@@ -37,9 +37,6 @@ def _step(obj, part):
         return type(obj).__name__
     if part == 'keys' and hasattr(obj, 'keys'):
         return sorted(obj.keys())
-    if isinstance(obj, list):
-        matches = [item for item in obj if isinstance(item, dict) and item.get('type') == part]
-        return matches[0] if len(matches) == 1 else MISSING
     if isinstance(obj, torch.nn.ModuleDict) or isinstance(obj, dict):
         return obj[part] if part in obj else MISSING
     return getattr(obj, part, MISSING)

@@ -65,7 +65,7 @@ def merge_args(cfg: Config, args) -> Config:
             cfg.optim_wrapper.type = 'CPUAutocastOptimWrapper'
 
     if args.channels_last:
-        cfg.custom_hooks = [*cfg.get('custom_hooks', []), dict(type='ChannelsLastHook')]
+        cfg.default_hooks.channels_last = dict(type='ChannelsLastHook')
 
     if args.resume == 'auto':
         cfg.resume = True

@@ -1,10 +1,15 @@
 # Runtime shared by every OpenMixOSR config.
 default_scope = 'openmixosr'
 
-# Default hooks are merged by key (a config that sets its own `custom_hooks` list keeps them):
+# Every hook lives in `default_hooks`, which MMEngine merges by key: a config changes or adds one hook by its key
+# (`default_hooks = dict(momentum_pipeline=dict(momentum=0.99))`) and cannot drop the others by accident, as a
+# replaced `custom_hooks` list would. The method runtimes add the hooks their models require under fixed keys
+# (`momentum_pipeline`, `cluster_assignment`); tools/train.py adds `channels_last`. `custom_hooks` stays empty for a
+# user's own extra hooks.
 # AtomicCheckpointHook = MMEngine's CheckpointHook with checked options, atomic files, checkpoints loadable with
 # torch.load(weights_only=True) and never non-finite; NonFiniteLossHook stops at the first NaN/Inf loss;
-# BroadcastBuffersHook makes distributed validation use the BatchNorm statistics that checkpoints save.
+# BroadcastBuffersHook makes distributed validation use the BatchNorm statistics that checkpoints save;
+# RandomStateHook makes a resumed run repeat the uninterrupted one.
 default_hooks = dict(
     timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=50),
@@ -14,9 +19,9 @@ default_hooks = dict(
     visualization=dict(type='VisualizationHook', enable=False),
     loss_check=dict(type='NonFiniteLossHook'),
     sync_buffers=dict(type='BroadcastBuffersHook'),
+    random_state=dict(type='RandomStateHook'),
 )
-# RandomStateHook makes a resumed run repeat the uninterrupted one.
-custom_hooks = [dict(type='RandomStateHook')]
+custom_hooks = []
 
 env_cfg = dict(
     cudnn_benchmark=False,

@@ -5,4 +5,4 @@ _base_ = [
     '../_base_/schedules/mix_sgd_cosine_400e.py',
     '../_base_/mixup_runtime.py',
 ]
-model = dict(head=dict(num_classes=200))
+model = dict(head=dict(num_classes={{_base_.num_classes}}))

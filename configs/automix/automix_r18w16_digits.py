@@ -6,11 +6,6 @@ _base_ = [
     '../_base_/mixup_runtime.py',
 ]
 model = dict(head=dict(num_classes={{_base_.num_classes}}))
-default_hooks = dict(logger=dict(interval=5), checkpoint=dict(interval=10))
 # 360 iterations instead of the papers' ~400k: m = 0.999 would leave the momentum encoder at ~70% of its random
 # initialisation. m = 0.9 gives it a time constant of 10 iterations (~3% of training, the papers' ~0.25% rounded up).
-custom_hooks = [
-    dict(type='SafeCheckpointHook'),
-    dict(type='RandomStateHook'),
-    dict(type='MomentumPipelineHook', momentum=0.9, end_momentum=1.0, mask_loss_weight=0.1, end_mask_loss_weight=0.0),
-]
+default_hooks = dict(logger=dict(interval=5), checkpoint=dict(interval=10), momentum_pipeline=dict(momentum=0.9))

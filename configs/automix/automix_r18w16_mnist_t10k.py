@@ -8,10 +8,5 @@ _base_ = [
 ]
 model = dict(head=dict(num_classes={{_base_.num_classes}}))
 train_dataloader = dict(batch_size=64)
-default_hooks = dict(logger=dict(interval=20), checkpoint=dict(interval=5))
 # ~770 iterations instead of the papers' ~400k: the momentum starts at 0.9 as in the digits configs.
-custom_hooks = [
-    dict(type='SafeCheckpointHook'),
-    dict(type='RandomStateHook'),
-    dict(type='MomentumPipelineHook', momentum=0.9, end_momentum=1.0, mask_loss_weight=0.1, end_mask_loss_weight=0.0),
-]
+default_hooks = dict(logger=dict(interval=20), checkpoint=dict(interval=5), momentum_pipeline=dict(momentum=0.9))

@@ -4,14 +4,9 @@ _base_ = [
     '../_base_/models/amix_c_mocov2_resnet18_cifar_w16.py',
     '../_base_/datasets/digits_ssl.py',
     '../_base_/schedules/cpu_ssl_sgd_cosine_100e.py',
-    '../_base_/selfsup_mix_runtime.py',
+    '../_base_/selfsup_cluster_runtime.py',
 ]
 model = dict(num_clusters=10)
-default_hooks = dict(logger=dict(interval=10), checkpoint=dict(interval=50))
 # m = 0.99 as in mocov2_r18w16_digits.py (short schedule).
-custom_hooks = [
-    dict(type='SafeCheckpointHook'),
-    dict(type='RandomStateHook'),
-    dict(type='MomentumPipelineHook', momentum=0.99, end_momentum=0.99, mask_loss_weight=0.1, end_mask_loss_weight=0.0),
-    dict(type='ClusterAssignmentHook', interval=1),
-]
+default_hooks = dict(logger=dict(interval=10), checkpoint=dict(interval=50),
+                     momentum_pipeline=dict(momentum=0.99, end_momentum=0.99))

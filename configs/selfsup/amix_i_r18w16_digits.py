@@ -6,10 +6,6 @@ _base_ = [
     '../_base_/schedules/cpu_ssl_sgd_cosine_100e.py',
     '../_base_/selfsup_mix_runtime.py',
 ]
-default_hooks = dict(logger=dict(interval=10), checkpoint=dict(interval=50))
 # m = 0.99 as in mocov2_r18w16_digits.py (short schedule).
-custom_hooks = [
-    dict(type='SafeCheckpointHook'),
-    dict(type='RandomStateHook'),
-    dict(type='MomentumPipelineHook', momentum=0.99, end_momentum=0.99, mask_loss_weight=0.1, end_mask_loss_weight=0.0),
-]
+default_hooks = dict(logger=dict(interval=10), checkpoint=dict(interval=50),
+                     momentum_pipeline=dict(momentum=0.99, end_momentum=0.99))

@@ -1,4 +1,8 @@
-"""mmpretrain's CIFAR-10/100 readers made offline: never download, say what to put where when files are missing."""
+"""mmpretrain's CIFAR-10/100 readers made offline: never download, say what to put where when files are missing.
+
+Registered as ``OfflineCIFAR10`` / ``OfflineCIFAR100``, not under mmpretrain's names: mmpretrain's ``CIFAR10`` /
+``CIFAR100`` stay reachable (``type='CIFAR10'``) and behave as mmpretrain documents them.
+"""
 import os.path as osp
 from typing import Sequence
 
@@ -52,8 +56,8 @@ class _OfflineCIFAR:
 
 
 @DATASETS.register_module()
-class CIFAR10(_OfflineCIFAR, _MMPretrainCIFAR10):
-    """CIFAR-10 from ``{data_root}/cifar-10-batches-py``; shadows mmpretrain's ``CIFAR10`` so it never downloads.
+class OfflineCIFAR10(_OfflineCIFAR, _MMPretrainCIFAR10):
+    """mmpretrain's ``CIFAR10`` read from ``{data_root}/cifar-10-batches-py`` without ever downloading.
 
     Args:
         data_root (str): Directory that contains ``cifar-10-batches-py``.
@@ -67,8 +71,8 @@ class CIFAR10(_OfflineCIFAR, _MMPretrainCIFAR10):
 
 
 @DATASETS.register_module()
-class CIFAR100(_OfflineCIFAR, _MMPretrainCIFAR100):
-    """CIFAR-100 (fine labels) from ``{data_root}/cifar-100-python``; shadows mmpretrain's ``CIFAR100``.
+class OfflineCIFAR100(_OfflineCIFAR, _MMPretrainCIFAR100):
+    """mmpretrain's ``CIFAR100`` (fine labels) read from ``{data_root}/cifar-100-python`` without ever downloading.
 
     Args:
         data_root (str): Directory that contains ``cifar-100-python``.

@@ -8,19 +8,19 @@ import os.path as osp
 from typing import Optional
 
 DATA_LAYOUTS = {
-    'CIFAR10': """\
+    'OfflineCIFAR10': """\
 data/cifar10/                      <- data_root
 └── cifar-10-batches-py/           (the extracted official python archive)
     ├── batches.meta
     ├── data_batch_1 ... data_batch_5
     └── test_batch""",
-    'CIFAR100': """\
+    'OfflineCIFAR100': """\
 data/cifar100/                     <- data_root
 └── cifar-100-python/              (the extracted official python archive)
     ├── meta
     ├── train
     └── test""",
-    'MNIST': """\
+    'OfflineMNIST': """\
 data/mnist/                        <- data_root
 ├── train-images-idx3-ubyte[.gz]   (split='train')
 ├── train-labels-idx1-ubyte[.gz]
@@ -54,7 +54,7 @@ def missing_data_error(dataset: str, path: str, reason: Optional[str] = None) ->
     """Build the error for a source dataset whose files are not on disk.
 
     Args:
-        dataset (str): Registered type name of the source dataset, e.g. ``'CIFAR10'``; selects the layout shown.
+        dataset (str): Registered type name of the source dataset, e.g. ``'OfflineCIFAR10'``; selects the layout shown.
         path (str): The file or directory that was looked for.
         reason (str, optional): What the loader itself reported, appended for context. Defaults to None.
 

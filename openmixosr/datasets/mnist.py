@@ -37,11 +37,11 @@ def read_idx(path: str) -> np.ndarray:
 
 
 @DATASETS.register_module()
-class MNIST(BaseDataset):
-    """MNIST from the official idx files in ``data_root``, as 28x28x3 uint8 images.
+class OfflineMNIST(BaseDataset):
+    """MNIST from the official idx files in ``data_root``, as 28x28x3 uint8 images, never downloading.
 
-    Registered as ``MNIST`` in OpenMixOSR's registry on purpose: it shadows mmpretrain's ``MNIST``, which picks its
-    files by ``test_mode`` instead of ``split``, insists on all four unzipped files and may download. This one reads
+    Not a drop-in for mmpretrain's ``MNIST`` (which keeps its name and behaviour): that one picks its files by
+    ``test_mode`` instead of ``split``, insists on all four unzipped files and may download. This one reads
     ``train-*`` or ``t10k-*`` files, each either plain or ``.gz``, and never downloads. The gray digits are replicated
     to 3 channels.
 
@@ -72,7 +72,7 @@ class MNIST(BaseDataset):
                  indices=None,
                  serialize_data: bool = True):
         if split not in ('train', 'test'):
-            raise ValueError(f"MNIST split must be 'train' or 'test', got {split!r}")
+            raise ValueError(f"OfflineMNIST split must be 'train' or 'test', got {split!r}")
         self.split = split
         self.test_files_only = test_files_only
         super().__init__(
@@ -89,12 +89,12 @@ class MNIST(BaseDataset):
             path = osp.join(self.data_root, candidate)
             if osp.isfile(path):
                 return path
-        raise missing_data_error('MNIST', osp.join(self.data_root, name + '[.gz]'))
+        raise missing_data_error('OfflineMNIST', osp.join(self.data_root, name + '[.gz]'))
 
     def load_data_list(self):
         """Load the images and labels of ``self.split``."""
         if not osp.isdir(self.data_root):
-            raise missing_data_error('MNIST', self.data_root)
+            raise missing_data_error('OfflineMNIST', self.data_root)
         prefix = 't10k' if self.test_files_only or self.split == 'test' else 'train'
         images = read_idx(self._find(f'{prefix}-images-idx3-ubyte'))
         labels = read_idx(self._find(f'{prefix}-labels-idx1-ubyte'))

@@ -29,7 +29,7 @@ def build_source(cfg: dict):
     """Build a closed-set source dataset from our registry: no pipeline, never downloading.
 
     Args:
-        cfg (dict): Dataset config, e.g. ``dict(type='CIFAR10', data_root='data/cifar10', split='test')``.
+        cfg (dict): Dataset config, e.g. ``dict(type='OfflineCIFAR10', data_root='data/cifar10', split='test')``.
             ``type`` is looked up in OpenMixOSR's registry first, then in mmpretrain's.
 
     Returns:
@@ -100,7 +100,7 @@ class OpenSetDataset(BaseDataset):
     pipeline processes them all.
 
     Args:
-        source (dict): Config of the closed-set dataset, e.g. ``dict(type='CIFAR10', data_root='data/cifar10',
+        source (dict): Config of the closed-set dataset, e.g. ``dict(type='OfflineCIFAR10', data_root='data/cifar10',
             split='test')``.
         benchmark (str, optional): Published split table: ``'mnist'``, ``'svhn'``, ``'cifar10'``, ``'cifar+10'``,
             ``'cifar+50'`` or ``'tiny_imagenet'``. Defaults to None.
@@ -148,7 +148,7 @@ class OpenSetDataset(BaseDataset):
             raise ValueError(f'osr_split={osr_split!r} selects a published split and needs `benchmark`.')
         if unknown_classes is not None and unknown_source is None:
             raise ValueError('`unknown_classes` filters `unknown_source`, which is not given. For a CIFAR+N test set '
-                             'pass `unknown_source=dict(type="CIFAR100", ..., split="test")`.')
+                             'pass `unknown_source=dict(type="OfflineCIFAR100", ..., split="test")`.')
 
         self.source = copy.deepcopy(dict(source))
         self.benchmark = benchmark

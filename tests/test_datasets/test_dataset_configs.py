@@ -36,9 +36,26 @@ CLOSED_SET_CONFIGS = {'cifar100.py': 100, 'tiny_imagenet.py': 200, 'stl10.py': 1
 SELF_SUPERVISED_CONFIGS = {'digits_ssl.py': 16, 'stl10_ssl.py': 96, 'tiny_imagenet_ssl.py': 64, 'tiny_imagenet_osr_ssl.py': 64}
 
 
+# what the configs above inherit: the parts they share, not datasets of their own
+COMMON_CONFIGS = ('open_set_common.py', 'open_set_benchmark_common.py', 'closed_set_common.py', 'mocov2_ssl_common.py')
+DATASET_CONFIGS = sorted([*CONFIGS, *CLOSED_SET_CONFIGS, *SELF_SUPERVISED_CONFIGS])
+
+
 def test_every_dataset_config_is_covered():
     assert sorted(osp.basename(p) for p in glob.glob(osp.join(CONFIG_DIR, '*.py'))) == sorted(
-        [*CONFIGS, *CLOSED_SET_CONFIGS, *SELF_SUPERVISED_CONFIGS])
+        [*DATASET_CONFIGS, *COMMON_CONFIGS])
+
+
+@pytest.mark.parametrize('name', DATASET_CONFIGS)
+def test_loaders_use_the_configs_own_pipelines(name):
+    # A base config cannot read the variables of the config that inherits it: each dataset config passes its own
+    # pipelines to its loaders, and binds test_dataloader to its own val_dataloader.
+    cfg = Config.fromfile(osp.join(CONFIG_DIR, name))
+    assert cfg.train_dataloader.dataset.pipeline == cfg.train_pipeline
+    if 'val_dataloader' in cfg:
+        assert cfg.val_dataloader.dataset.pipeline == cfg.test_pipeline
+        assert cfg.test_dataloader == cfg.val_dataloader
+    assert cfg.data_preprocessor.get('num_classes') == cfg.get('num_classes')  # None for pre-training
 
 
 @pytest.mark.parametrize('name', sorted(SELF_SUPERVISED_CONFIGS))

@@ -10,11 +10,11 @@ from openmixosr.registry import DATASETS
 
 
 def cifar10(root, split='test'):
-    return dict(type='CIFAR10', data_root=osp.join(root, 'cifar10'), split=split)
+    return dict(type='OfflineCIFAR10', data_root=osp.join(root, 'cifar10'), split=split)
 
 
 def cifar100(root, split='test'):
-    return dict(type='CIFAR100', data_root=osp.join(root, 'cifar100'), split=split)
+    return dict(type='OfflineCIFAR100', data_root=osp.join(root, 'cifar100'), split=split)
 
 
 def infos(dataset):
@@ -171,9 +171,9 @@ def test_argument_errors(fake_root):
 
 
 MISSING = {
-    'CIFAR10': dict(type='CIFAR10', split='test'),
-    'CIFAR100': dict(type='CIFAR100', split='test'),
-    'MNIST': dict(type='MNIST', split='test'),
+    'OfflineCIFAR10': dict(type='OfflineCIFAR10', split='test'),
+    'OfflineCIFAR100': dict(type='OfflineCIFAR100', split='test'),
+    'OfflineMNIST': dict(type='OfflineMNIST', split='test'),
     'SVHN': dict(type='SVHN', split='test'),
     'TinyImageNet': dict(type='TinyImageNet', split='val'),
 }
@@ -204,8 +204,8 @@ def test_no_download_is_ever_attempted(tmp_path, monkeypatch):
     monkeypatch.setattr(mmpretrain.datasets.mnist, 'download_and_extract_archive', fail)
     empty = str(tmp_path)
     # Ours, and mmpretrain's own classes whose `download` defaults to True: all report missing files instead.
-    for source in (dict(type='CIFAR10', data_root=empty), dict(type='mmpretrain.CIFAR10', data_root=empty),
-                   dict(type='FashionMNIST', data_root=empty)):
+    for source in (dict(type='OfflineCIFAR10', data_root=empty), dict(type='CIFAR10', data_root=empty),
+                   dict(type='MNIST', data_root=empty), dict(type='FashionMNIST', data_root=empty)):
         with pytest.raises(FileNotFoundError, match='never downloads'):
             OpenSetDataset(source=source)
     with pytest.raises(ValueError, match='never downloads'):

@@ -6,7 +6,8 @@ import pytest
 from fake_data import write_mnist, write_tiny_imagenet
 from sklearn.datasets import load_digits
 
-from openmixosr.datasets import (CIFAR10, CIFAR100, MNIST, SVHN, Digits, TinyImageNet, read_idx, stratified_partition)
+from openmixosr.datasets import (SVHN, Digits, OfflineCIFAR10, OfflineCIFAR100, OfflineMNIST, TinyImageNet, read_idx,
+                                 stratified_partition)
 from openmixosr.registry import DATASETS
 
 
@@ -72,7 +73,7 @@ def test_digits_bad_split():
 def test_mnist_reads_idx_files(tmp_path, gz):
     written = write_mnist(str(tmp_path), per_class=2, gz=gz)
     for split, prefix in (('train', 'train'), ('test', 't10k')):
-        images, labels = images_and_labels(MNIST(data_root=str(tmp_path), split=split))
+        images, labels = images_and_labels(OfflineMNIST(data_root=str(tmp_path), split=split))
         assert images.shape == (20, 28, 28, 3)
         assert np.array_equal(images[..., 1], written[f'{prefix}_images'])
         assert np.array_equal(labels, written[f'{prefix}_labels'])
@@ -90,8 +91,8 @@ def test_read_idx_rejects_bad_files(tmp_path):
 
 def test_mnist_test_files_only(tmp_path):
     written = write_mnist(str(tmp_path), per_class=10, prefixes=('t10k', ))  # no train files at all
-    train = MNIST(data_root=str(tmp_path), split='train', test_files_only=True)
-    test = MNIST(data_root=str(tmp_path), split='test', test_files_only=True)
+    train = OfflineMNIST(data_root=str(tmp_path), split='train', test_files_only=True)
+    test = OfflineMNIST(data_root=str(tmp_path), split='test', test_files_only=True)
     train_images, train_labels = images_and_labels(train)
     test_images, test_labels = images_and_labels(test)
     assert (len(train), len(test)) == (70, 30)
@@ -100,11 +101,16 @@ def test_mnist_test_files_only(tmp_path):
     assert np.array_equal(train_images[..., 0], written['t10k_images'][train_idx])
     assert np.array_equal(test_images[..., 0], written['t10k_images'][test_idx])
     with pytest.raises(FileNotFoundError, match='train-images-idx3-ubyte'):
-        MNIST(data_root=str(tmp_path), split='train')
+        OfflineMNIST(data_root=str(tmp_path), split='train')
 
 
-def test_mnist_shadows_mmpretrain():
-    assert DATASETS.get('MNIST') is MNIST
+def test_offline_sources_leave_mmpretrains_names_alone():
+    # Ours are registered under their own names; mmpretrain's CIFAR10 / CIFAR100 / MNIST keep theirs (and download
+    # by default: OpenSetDataset turns that off for sources).
+    import mmpretrain.datasets as upstream
+    for ours, name in ((OfflineCIFAR10, 'CIFAR10'), (OfflineCIFAR100, 'CIFAR100'), (OfflineMNIST, 'MNIST')):
+        assert DATASETS.get(ours.__name__) is ours
+        assert DATASETS.get(name) is getattr(upstream, name)
 
 
 # --- SVHN ---
@@ -161,14 +167,14 @@ def test_tiny_imagenet_unknown_wnid_in_annotations(tmp_path):
 def test_cifar10_reads_batches(fake_root):
     root, written = fake_root
     for split in ('train', 'test'):
-        images, labels = images_and_labels(CIFAR10(data_root=osp.join(root, 'cifar10'), split=split))
+        images, labels = images_and_labels(OfflineCIFAR10(data_root=osp.join(root, 'cifar10'), split=split))
         assert np.array_equal(images, written['cifar10'][f'{split}_images'])
         assert np.array_equal(labels, written['cifar10'][f'{split}_labels'])
 
 
 def test_cifar100_reads_fine_labels(fake_root):
     root, written = fake_root
-    dataset = CIFAR100(data_root=osp.join(root, 'cifar100'), split='test')
+    dataset = OfflineCIFAR100(data_root=osp.join(root, 'cifar100'), split='test')
     images, labels = images_and_labels(dataset)
     assert np.array_equal(labels, written['cifar100']['test_labels'])
     assert np.array_equal(images, written['cifar100']['test_images'])
@@ -180,6 +186,6 @@ def test_cifar_needs_only_the_requested_split(tmp_path, fake_root):
     import shutil
     shutil.copytree(osp.join(root, 'cifar10', 'cifar-10-batches-py'), tmp_path / 'cifar-10-batches-py')
     (tmp_path / 'cifar-10-batches-py' / 'data_batch_3').unlink()
-    assert len(CIFAR10(data_root=str(tmp_path), split='test')) == 30
+    assert len(OfflineCIFAR10(data_root=str(tmp_path), split='test')) == 30
     with pytest.raises(FileNotFoundError, match='data_batch_3'):
-        CIFAR10(data_root=str(tmp_path), split='train')
+        OfflineCIFAR10(data_root=str(tmp_path), split='train')

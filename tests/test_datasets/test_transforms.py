@@ -1,10 +1,13 @@
-"""The numpy-2-safe ColorJitter: same as mmpretrain's for positive hue draws, and no crash on negative ones."""
+"""HueSafeColorJitter: same as mmpretrain's ColorJitter for positive hue draws, no crash on negative ones, and a
+warning once the installed mmcv no longer needs the fix."""
+import warnings
+
 import mmcv
 import numpy as np
 import pytest
 from PIL import Image
 
-from openmixosr.datasets import ColorJitter, adjust_hue
+from openmixosr.datasets import HueSafeColorJitter, adjust_hue, transforms, upstream_hue_jitter_fails
 
 
 def _image(seed=0):
@@ -42,15 +45,43 @@ def test_adjust_hue_validates():
 
 def test_color_jitter_survives_negative_hue_draws_and_keeps_mmpretrains_draws():
     from mmpretrain.datasets.transforms import ColorJitter as Upstream
-    ours, upstream = ColorJitter(brightness=0.4, contrast=0.4, saturation=0.4), Upstream(brightness=0.4,
-                                                                                         contrast=0.4, saturation=0.4)
+    ours = HueSafeColorJitter(brightness=0.4, contrast=0.4, saturation=0.4)
+    upstream = Upstream(brightness=0.4, contrast=0.4, saturation=0.4)
     for seed in range(5):  # without hue jitter the two are the same transform
         np.random.seed(seed)
         a = ours.transform(dict(img=_image(seed)))['img']
         np.random.seed(seed)
         b = upstream.transform(dict(img=_image(seed)))['img']
         assert np.array_equal(a, b)
-    jitter = ColorJitter(hue=0.1)
+    jitter = HueSafeColorJitter(hue=0.1)
     np.random.seed(0)
     for seed in range(40):  # about half of the draws are negative
         assert jitter.transform(dict(img=_image(seed)))['img'].shape == (12, 12, 3)
+
+
+def test_the_fix_is_still_needed_with_the_installed_mmcv():
+    # Why HueSafeColorJitter exists: mmcv 2.2.0's adjust_hue (mmpretrain 1.2.0's ColorJitter) under numpy 2. When this
+    # fails after an upgrade, the configs can go back to mmpretrain's ColorJitter and the fix can go.
+    assert upstream_hue_jitter_fails()
+    with pytest.raises(OverflowError):
+        mmcv.adjust_hue(_image(), -0.1, backend='pillow')
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')
+        HueSafeColorJitter(hue=0.1)  # no warning while the fix is needed
+
+
+def test_warns_when_upstream_no_longer_needs_the_fix(monkeypatch):
+    monkeypatch.setattr(transforms, 'upstream_hue_jitter_fails', lambda: False)
+    with pytest.warns(UserWarning, match="no longer fails: use mmpretrain's ColorJitter"):
+        HueSafeColorJitter(hue=0.1)
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')
+        HueSafeColorJitter(brightness=0.4)  # no hue jitter: nothing to fix, nothing to say
+
+
+def test_registered_under_its_own_name():
+    from mmpretrain.datasets.transforms import ColorJitter as Upstream
+
+    from openmixosr.registry import TRANSFORMS
+    assert TRANSFORMS.get('HueSafeColorJitter') is HueSafeColorJitter
+    assert TRANSFORMS.get('ColorJitter') is Upstream

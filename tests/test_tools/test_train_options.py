@@ -1,4 +1,4 @@
-"""tools/train.py options folded into the config: unknown top-level keys, --vis-backend, --amp on CPU."""
+"""tools/train.py options folded into the config: unknown top-level keys, --vis-backend, --amp, --channels-last."""
 import importlib.util
 
 import pytest
@@ -52,3 +52,11 @@ def test_amp_is_refused_before_anything_is_built_on_a_cpu_without_bf16(train, mo
 def test_allow_other_classes_option(train):
     assert _merged(train).load_cfg.allow_other_classes is False
     assert _merged(train, '--allow-other-classes').load_cfg.allow_other_classes is True
+
+
+def test_channels_last_option_adds_a_default_hook(train):
+    # A default hook, merged by key: it keeps the config's own hooks and stays out of `custom_hooks`.
+    assert 'channels_last' not in _merged(train).default_hooks
+    cfg = _merged(train, '--channels-last')
+    assert cfg.default_hooks.channels_last == dict(type='ChannelsLastHook')
+    assert cfg.default_hooks.random_state == dict(type='RandomStateHook') and cfg.custom_hooks == []

@@ -40,12 +40,11 @@ def _interrupt_then_resume(config, options, tmp_path):
     Returns the epoch-3 state dicts (uninterrupted, resumed), the resumed run's epoch-2 state dict and the output of the
     resumed run.
     """
-    from mmengine.config import Config
-    hooks = Config.fromfile(config).custom_hooks + [dict(type='InterruptHook', after_epoch=2)]
+    # The configs' hooks are in default_hooks (merged by key): a custom hook list adds to them, replaces none.
     interrupting = tmp_path / 'interrupting.py'
     interrupting.write_text(f"_base_ = ['{config}']\n"
                             "custom_imports = dict(imports=['tests.helpers.interrupt_hook'], allow_failed_imports=False)\n"
-                            f"custom_hooks = {hooks!r}\n")
+                            "custom_hooks = [dict(type='InterruptHook', after_epoch=2)]\n")
     options = ['--cfg-options', 'train_cfg.max_epochs=3', *options]
     uninterrupted, interrupted = tmp_path / 'full', tmp_path / 'resumed'
     run_tool('train.py', config, '--work-dir', uninterrupted, *options)
@@ -108,7 +107,7 @@ def test_train_then_test_dumps_scores(tmp_path):
 def test_own_custom_hooks_keep_checkpoints_loadable_and_resume_skips_a_truncated_latest(tmp_path):
     # A config with its own `custom_hooks` list (MMEngine replaces lists) used to drop the hook that makes checkpoints
     # weights-only loadable: training exited 0, then --resume and test.py failed on HistoryBuffer. It is now part of
-    # the checkpoint hook (default_hooks, merged by key).
+    # the checkpoint hook, and every hook of the runtimes lives in default_hooks (merged by key).
     config = tmp_path / 'own_hooks.py'
     config.write_text(f"_base_ = ['{CE_DIGITS}']\ncustom_hooks = []\n")
     work_dir = tmp_path / 'work'
@@ -147,8 +146,7 @@ def test_distributed_cpu_training_two_processes(tmp_path, monkeypatch):
     config = tmp_path / 'ddp_digits.py'
     config.write_text(f"_base_ = ['{CE_DIGITS}']\n"
                       "custom_imports = dict(imports=['tests.helpers.rank_report_hook'], allow_failed_imports=False)\n"
-                      "custom_hooks = [dict(type='SafeCheckpointHook'), dict(type='RandomStateHook'), "
-                      "dict(type='RankReportHook')]\n")
+                      "custom_hooks = [dict(type='RankReportHook')]\n")
     work_dir = tmp_path / 'work'
     run_tool('dist_train.sh', config, 2, '--work-dir', work_dir, '--cfg-options', 'train_cfg.max_epochs=2', *SHORT,
              'train_dataloader.batch_size=32')
@@ -170,10 +168,8 @@ def test_distributed_cpu_amix_c_two_processes(tmp_path, monkeypatch):
     # is broadcast, so both ranks must end with the same memory, pseudo labels and centroids, besides the same weights
     # and queue.
     # 128 digits -> 64 per rank, 2 steps of 32 per rank (global batch 64 divides the 512-entry queue).
-    from mmengine.config import Config
     monkeypatch.setenv('PORT', str(_free_port()))
-    hooks = Config.fromfile(AMIX_C_SELFSUP_DIGITS).custom_hooks + [
-        dict(type='RankReportHook', buffers=['memory', 'pseudo_labels', 'centroids', 'queue'])]
+    hooks = [dict(type='RankReportHook', buffers=['memory', 'pseudo_labels', 'centroids', 'queue'])]
     config = tmp_path / 'ddp_amix_c.py'
     config.write_text(f"_base_ = ['{AMIX_C_SELFSUP_DIGITS}']\n"
                       "custom_imports = dict(imports=['tests.helpers.rank_report_hook'], allow_failed_imports=False)\n"

@@ -1,51 +1,16 @@
 # CIFAR+10 open-set benchmark: 4 known CIFAR-10 classes per published split; the unknowns are the 10 listed CIFAR-100
 # classes of the CIFAR-100 test set, and never the other CIFAR-10 classes. Select a split with `--cfg-options split=3`.
-split = 0
+# The CIFAR-10 benchmark (statistics of the training data, pipelines, sources) with other classes and unknowns.
+_base_ = ['./cifar10_osr.py']
 num_classes = 4
-dataset_type = 'OpenSetDataset'
-data_root = 'data/cifar10'
 unknown_data_root = 'data/cifar100'
 
-data_preprocessor = dict(
-    type='OpenSetDataPreprocessor',
-    num_classes=num_classes,
-    mean=[125.307, 122.961, 113.8575],  # CIFAR-10 train statistics (the training data), RGB
-    std=[51.5865, 50.847, 51.255],
-    to_rgb=False)
+data_preprocessor = dict(num_classes=num_classes)
 
-train_pipeline = [
-    dict(type='RandomCrop', crop_size=32, padding=4),
-    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
-    dict(type='PackInputs'),
-]
-test_pipeline = [dict(type='PackInputs')]
-
-train_dataloader = dict(
-    batch_size=32,
-    num_workers=2,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    dataset=dict(
-        type=dataset_type,
-        source=dict(type='CIFAR10', data_root=data_root, split='train'),
-        benchmark='cifar+10',
-        osr_split=split,
-        pipeline=train_pipeline))
-
+train_dataloader = dict(dataset=dict(benchmark='cifar+10'))
 val_dataloader = dict(
-    batch_size=64,
-    num_workers=2,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
-        type=dataset_type,
-        source=dict(type='CIFAR10', data_root=data_root, split='test'),
         benchmark='cifar+10',  # also selects the 10 CIFAR-100 classes of unknown_source
-        osr_split=split,
-        unknown_source=dict(type='CIFAR100', data_root=unknown_data_root, split='test'),
-        pipeline=test_pipeline,
-        test_mode=True))
+        with_unknown=False,  # the other CIFAR-10 classes are not unknowns here
+        unknown_source=dict(type='OfflineCIFAR100', data_root=unknown_data_root, split='test')))
 test_dataloader = val_dataloader
-
-val_evaluator = dict(type='OpenSetEvaluator')
-test_evaluator = val_evaluator

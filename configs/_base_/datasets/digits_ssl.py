@@ -13,7 +13,7 @@ data_preprocessor = dict(
 
 view_pipeline = [
     dict(type='RandomResizedCrop', scale=16, crop_ratio_range=(0.5, 1.0), backend='pillow'),
-    dict(type='RandomApply', transforms=[dict(type='ColorJitter', brightness=0.4, contrast=0.4)], prob=0.8),
+    dict(type='RandomApply', transforms=[dict(type='HueSafeColorJitter', brightness=0.4, contrast=0.4)], prob=0.8),
 ]
 train_pipeline = [
     dict(type='Resize', scale=16),

@@ -1,10 +1,10 @@
 # Tiny-ImageNet, closed set (all 200 classes, validation set as test set): the classification benchmark of
 # AutoMix / AMix. 64x64, RandomResizedCrop + flip, batch 100.
+_base_ = ['./closed_set_common.py']
 num_classes = 200
 data_root = 'data/tiny-imagenet-200'
 
 data_preprocessor = dict(
-    type='OpenSetDataPreprocessor',
     num_classes=num_classes,
     mean=[122.45, 114.27, 101.36],  # Tiny-ImageNet train statistics, RGB
     std=[58.70, 57.76, 57.68],
@@ -18,19 +18,7 @@ train_pipeline = [
 ]
 test_pipeline = [dict(type='LoadImageFromFile'), dict(type='PackInputs')]
 
-train_dataloader = dict(
-    batch_size=100,
-    num_workers=2,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    dataset=dict(type='TinyImageNet', data_root=data_root, split='train', pipeline=train_pipeline))
+train_dataloader = dict(dataset=dict(type='TinyImageNet', data_root=data_root, split='train', pipeline=train_pipeline))
 val_dataloader = dict(
-    batch_size=100,
-    num_workers=2,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(type='TinyImageNet', data_root=data_root, split='val', pipeline=test_pipeline, test_mode=True))
 test_dataloader = val_dataloader
-
-val_evaluator = dict(type='Accuracy', topk=(1, 5))
-test_evaluator = val_evaluator

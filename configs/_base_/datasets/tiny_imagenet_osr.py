@@ -1,12 +1,10 @@
 # Tiny-ImageNet open-set benchmark: 20 known classes per published split (indices into the sorted wnids); the other
 # 180 classes of the validation set (the labelled "test" set of the literature) are unknown (-1).
-split = 0
+_base_ = ['./open_set_benchmark_common.py']
 num_classes = 20
-dataset_type = 'OpenSetDataset'
 data_root = 'data/tiny-imagenet-200'
 
 data_preprocessor = dict(
-    type='OpenSetDataPreprocessor',
     num_classes=num_classes,
     mean=[122.45, 114.27, 101.36],  # Tiny-ImageNet train statistics, RGB
     std=[58.70, 57.76, 57.68],
@@ -25,31 +23,9 @@ test_pipeline = [
 ]
 
 train_dataloader = dict(
-    batch_size=32,
-    num_workers=2,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    dataset=dict(
-        type=dataset_type,
-        source=dict(type='TinyImageNet', data_root=data_root, split='train'),
-        benchmark='tiny_imagenet',
-        osr_split=split,
-        pipeline=train_pipeline))
-
+    dataset=dict(source=dict(type='TinyImageNet', data_root=data_root, split='train'), benchmark='tiny_imagenet',
+                 pipeline=train_pipeline))
 val_dataloader = dict(
-    batch_size=64,
-    num_workers=2,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(
-        type=dataset_type,
-        source=dict(type='TinyImageNet', data_root=data_root, split='val'),
-        benchmark='tiny_imagenet',
-        osr_split=split,
-        with_unknown=True,
-        pipeline=test_pipeline,
-        test_mode=True))
+    dataset=dict(source=dict(type='TinyImageNet', data_root=data_root, split='val'), benchmark='tiny_imagenet',
+                 pipeline=test_pipeline))
 test_dataloader = val_dataloader
-
-val_evaluator = dict(type='OpenSetEvaluator')
-test_evaluator = val_evaluator
