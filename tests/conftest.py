@@ -1,8 +1,17 @@
-"""Shared test setup: register every component once and point at the repository root."""
+"""Shared test setup: register every component once, point at the repository root, and build the tiny models and
+fake batches that the model tests (tests/test_models) and the hook tests (tests/test_engine/test_hooks) both use.
+
+The factories seed the global generator exactly as the tests did before they moved here, so values stay identical.
+Model-only fixtures (the distiller, the self-supervised AMix, the classifier) are in tests/test_models/conftest.py.
+"""
+import copy
 from pathlib import Path
 
 import pytest
+import torch
+from mmpretrain.structures import DataSample
 
+from openmixosr.registry import MODELS
 from openmixosr.utils import register_all_modules
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -13,3 +22,76 @@ register_all_modules(init_default_scope=True)  # as in a run: configs set defaul
 @pytest.fixture(scope='session')
 def repo_root() -> Path:
     return REPO_ROOT
+
+
+@pytest.fixture
+def tiny_resnet_cfg():
+    """Factory ``(depth=18, width=8) -> dict``: a ``ResNet_CIFAR`` config with stage widths ``width`` to ``8 * width``
+    (``32 * width`` for the bottleneck depths >= 50), returning only the last stage."""
+
+    def make(depth: int = 18, width: int = 8) -> dict:
+        return dict(type='ResNet_CIFAR', depth=depth, stem_channels=width, base_channels=width, out_indices=(3, ))
+
+    return make
+
+
+@pytest.fixture
+def build_tiny_automix(tiny_resnet_cfg):
+    """Factory ``(**overrides) -> AutoMix``: a 4-class AutoMix on the tiny ResNet-18 (width 8), a Mix Block on its
+    ``layer3`` (32 channels) and ``alpha=2``; built after ``torch.manual_seed(0)`` and initialised.
+
+    ``overrides`` replace top-level keys of the config (``mix_block``, ``momentum_buffers``, ``data_preprocessor``...).
+    """
+    tiny_automix = dict(
+        type='AutoMix',
+        backbone=tiny_resnet_cfg(),
+        neck=dict(type='GlobalAveragePooling'),
+        head=dict(type='LinearClsHead', num_classes=4, in_channels=64),
+        mix_block=dict(type='MixBlock', in_channels=32),
+        mix_layer='layer3',
+        alpha=2.0,
+    )
+
+    def build(**overrides):
+        cfg = copy.deepcopy(tiny_automix)
+        cfg.update(overrides)
+        torch.manual_seed(0)
+        model = MODELS.build(cfg)
+        model.init_weights()
+        return model
+
+    return build
+
+
+@pytest.fixture
+def labelled_images():
+    """Factory ``(n=8, size=16) -> (inputs, labels)``: ``torch.manual_seed(1)``, then ``n`` standard normal RGB images
+    of ``size x size`` and the labels ``0, 1, 2, 3, 0, ...`` (4 classes)."""
+
+    def make(n: int = 8, size: int = 16):
+        torch.manual_seed(1)
+        return torch.randn(n, 3, size, size), torch.arange(n) % 4
+
+    return make
+
+
+@pytest.fixture
+def gt_samples():
+    """Factory ``(labels) -> [DataSample]``: one data sample per label, with that ``gt_label``."""
+
+    def make(labels):
+        return [DataSample().set_gt_label(int(label)) for label in labels]
+
+    return make
+
+
+@pytest.fixture
+def labelled_batch(labelled_images, gt_samples):
+    """Factory ``(n=8, size=16) -> (inputs, data_samples)``: the images of ``labelled_images`` with their labels as
+    data samples, ready for ``model.loss(inputs, data_samples)``."""
+
+    def make(n: int = 8, size: int = 16):
+        inputs, labels = labelled_images(n, size)
+        return inputs, gt_samples(labels)
+
+    return make

@@ -1,6 +1,4 @@
 """DeviceAwareDDP wraps a CPU model in a real (single-process gloo) group and keeps its step working."""
-import os
-
 import pytest
 import torch
 import torch.distributed as dist

@@ -17,15 +17,6 @@ def test_forward_in_bfloat16_parameters_in_float32():
     assert not torch.equal(before, model.weight)
 
 
-def test_channels_last_hook_converts_the_model():
-    from types import SimpleNamespace
-
-    from openmixosr.engine.hooks import ChannelsLastHook
-    model = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3))
-    ChannelsLastHook().before_run(SimpleNamespace(model=model))
-    assert model[0].weight.is_contiguous(memory_format=torch.channels_last)
-
-
 def test_bf16_autocast_is_refused_on_a_cpu_without_native_bf16(monkeypatch):
     # On an AVX2-only CPU bf16 autocast is emulated: a ResNet-18 step took 26x longer than in fp32.
     import pytest

@@ -142,7 +142,7 @@ class AtomicCheckpointHook(CheckpointHook):
     # checkpoint it keeps (periodic, last, and the re-save after a new best) through `_save_checkpoint_with_step`,
     # which deletes the outdated file *before* writing and writes in place. This override keeps its bookkeeping
     # (`keep_ckpt_ids`, `last_ckpt` in the message hub, `self.last_ckpt`) and reorders the file operations.
-    # tests/test_engine/test_atomic_checkpoint_hook.py pins the behaviour.
+    # tests/test_engine/test_hooks/test_atomic_checkpoint_hook.py pins the behaviour.
     def _save_checkpoint_with_step(self, runner, step, meta):
         if not isinstance(self.file_backend, LocalBackend):  # remote storage: no rename; MMEngine's behaviour
             return super()._save_checkpoint_with_step(runner, step, meta)

@@ -1,7 +1,10 @@
-"""MomentumPipelineHook schedules: linear mask-loss weight (AutoMix Eq. 7) by default, cosine as the option."""
+"""MomentumPipelineHook: its schedules (linear mask-loss weight, AutoMix Eq. 7, by default; cosine as the option)
+and what it does to a tiny AutoMix model at an iteration."""
 import math
+from types import SimpleNamespace
 
 import pytest
+import torch
 
 from openmixosr.engine.hooks import MomentumPipelineHook
 
@@ -49,20 +52,44 @@ def test_the_start_weight_is_no_hook_argument():
     assert MomentumPipelineHook(end_mask_loss_weight=0.02).mask_loss_weight_at(0.5, 50, 100) == pytest.approx(0.26)
 
 
-def test_runner_model_unwraps_and_names_the_contract():
-    from types import SimpleNamespace
+def test_hook_schedules_at_start_middle_end():
+    hook = MomentumPipelineHook()
+    assert hook.momentum_at(0, 100) == pytest.approx(0.999)
+    assert hook.momentum_at(50, 100) == pytest.approx(0.9995)
+    assert hook.momentum_at(100, 100) == pytest.approx(1.0)
+    assert hook.mask_loss_weight_at(0.1, 0, 100) == pytest.approx(0.1)
+    assert hook.mask_loss_weight_at(0.1, 50, 100) == pytest.approx(0.05)
+    assert hook.mask_loss_weight_at(0.1, 100, 100) == pytest.approx(0.0)
 
-    import torch
 
-    from openmixosr.engine.hooks import ClusterAssignmentHook, runner_model
-    from openmixosr.models.algorithms import MomentumMixMixin
+def test_hook_drives_the_model_from_the_mix_blocks_own_weight(build_tiny_automix):
+    """The start of the mask-loss schedule is the Mix Block's ``mask_loss_weight`` argument (0.4 here, not the
+    default 0.1), and the momentum step reaches k with the scheduled m."""
+    model = build_tiny_automix(mix_block=dict(type='MixBlock', in_channels=32, mask_loss_weight=0.4),
+                               momentum_buffers='copy')
+    assert model.mix_block.initial_mask_loss_weight == 0.4
+    runner = SimpleNamespace(model=model, iter=25, max_iters=100)
+    hook = MomentumPipelineHook()
+    hook.before_train_iter(runner, 0)
+    assert model.mix_block.mask_loss_weight == pytest.approx(0.3)  # linear (AutoMix Eq. 7): 0.4 * (1 - 0.25)
+    assert model.mix_block.initial_mask_loss_weight == 0.4
+    runner.iter = 50
+    hook.before_train_iter(runner, 0)
+    assert model.mix_block.mask_loss_weight == pytest.approx(0.2)  # from the initial weight, not the current one
 
-    inner = torch.nn.Linear(2, 2)
-    wrapped = torch.nn.DataParallel(inner)  # a model wrapper MMEngine knows, like DDP: the model is its ``module``
-    assert runner_model(SimpleNamespace(model=wrapped)) is inner
-    assert runner_model(SimpleNamespace(model=inner)) is inner
-    with pytest.raises(TypeError, match=r'MomentumPipelineHook needs a MomentumMixMixin model \(A model with a '
-                                        r'momentum encoder.*Linear'):
-        runner_model(SimpleNamespace(model=wrapped), MomentumMixMixin, 'MomentumPipelineHook')
-    with pytest.raises(TypeError, match='ClusterAssignmentHook needs a MoCoAMixCluster model'):
-        ClusterAssignmentHook().before_run(SimpleNamespace(model=inner))
+    with torch.no_grad():
+        for param in model.online_network().parameters():
+            param.add_(1.0)
+    old_k = [p.clone() for p in model.momentum_encoder.module.parameters()]
+    runner.iter = 25
+    hook.after_train_iter(runner, 0)
+    m = 1 - 0.001 * (1 + 2 ** -0.5) / 2
+    for old, new, q in zip(old_k, model.momentum_encoder.module.parameters(), model.online_network().parameters()):
+        torch.testing.assert_close(new, m * old + (1 - m) * q, rtol=0, atol=1e-6)
+    assert int(model.momentum_encoder.steps) == 1
+
+
+def test_hook_refuses_a_model_without_the_contract():
+    runner = SimpleNamespace(model=torch.nn.Linear(2, 2), iter=0, max_iters=10)
+    with pytest.raises(TypeError, match='MomentumPipelineHook needs a MomentumMixMixin model.*Linear'):
+        MomentumPipelineHook().before_train_iter(runner, 0)

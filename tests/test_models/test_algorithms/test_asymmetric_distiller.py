@@ -1,44 +1,16 @@
-"""AsymmetricDistiller: frozen teacher, raw/mixed steps, the verify, losses and their wiring."""
-import copy
+"""AsymmetricDistiller: frozen teacher, raw/mixed steps, the verify, losses and their wiring.
 
+The tiny distiller (ResNet-18 student, ResNet-50 teacher) is the ``build_tiny_distiller`` / ``tiny_distiller_cfg``
+fixture of tests/test_models/conftest.py; its batches come from ``labelled_images`` and ``gt_samples``.
+"""
 import pytest
 import torch
-from mmpretrain.structures import DataSample
 
 from openmixosr.models.algorithms import confusing_samples
 from openmixosr.models.losses import dist_loss
 from openmixosr.models.paired_mixers import PairedMixer
 from openmixosr.models.utils import MixedBatch, mask_mix
 from openmixosr.registry import MIXERS, MODELS
-
-
-def _classifier(depth, width, num_classes=4):
-    return dict(type='OpenSetClassifier',
-                backbone=dict(type='ResNet_CIFAR', depth=depth, stem_channels=width, base_channels=width,
-                              out_indices=(3, )),
-                neck=dict(type='GlobalAveragePooling'),
-                head=dict(type='LinearClsHead', num_classes=num_classes,
-                          in_channels=width * 8 * (4 if depth >= 50 else 1)))
-
-
-TINY = dict(type='AsymmetricDistiller', student=_classifier(18, 8), teacher=_classifier(50, 4),
-            teacher_checkpoint=None,
-            data_preprocessor=dict(type='OpenSetDataPreprocessor', num_classes=4, mean=[0.0] * 3, std=[1.0] * 3))
-
-
-def _model(**overrides):
-    torch.manual_seed(0)
-    cfg = copy.deepcopy(TINY)
-    cfg.update(overrides)
-    with pytest.warns(UserWarning, match='random weights'):
-        model = MODELS.build(cfg)
-    model.init_weights()
-    return model
-
-
-def _batch(n=8):
-    torch.manual_seed(1)
-    return torch.randn(n, 3, 16, 16), torch.arange(n) % 4
 
 
 def _steer_teacher(model, seen_inputs, favoured=0, margin=1.0):
@@ -78,26 +50,28 @@ class _FixedMixer(PairedMixer):
         return MixedBatch(mixed, index, 1.0 - 64 / (inputs.size(-2) * inputs.size(-1)))
 
 
-def _fixed_mixed_setup(**overrides):
-    """A model on a mixed step with the fixed mixer and the steered teacher (favoured class 0).
+@pytest.fixture
+def fixed_mixed_setup(build_tiny_distiller, labelled_images):
+    """Factory ``(**overrides) -> (model, inputs, labels, mixed)``: the tiny distiller on a mixed step with the fixed
+    mixer and the steered teacher (favoured class 0).
 
     Labels ``[0, 1, 2, 3, 0, 1, 2, 3]``, partners' labels ``[1, 2, 3, 0, 1, 3, 0, 2]``: samples 0, 3, 4, 6 contain
     class 0 (kept by the verify), samples 1, 2, 5, 7 do not (confusing).
     """
-    model = _model(p_mix=1.0, **overrides)
-    model.mixer = _FixedMixer()
-    inputs, labels = _batch()
-    mixed = model.mixer(inputs)
-    _steer_teacher(model, torch.cat([inputs, mixed.inputs]))
-    with torch.no_grad():
-        t_mixed = model._logits(model.teacher, mixed.inputs)
-    confusing = confusing_samples(t_mixed, labels, mixed.index)
-    assert confusing.tolist() == [False, True, True, False, False, True, False, True]
-    return model, inputs, labels, mixed
 
+    def make(**overrides):
+        model = build_tiny_distiller(p_mix=1.0, **overrides)
+        model.mixer = _FixedMixer()
+        inputs, labels = labelled_images()
+        mixed = model.mixer(inputs)
+        _steer_teacher(model, torch.cat([inputs, mixed.inputs]))
+        with torch.no_grad():
+            t_mixed = model._logits(model.teacher, mixed.inputs)
+        confusing = confusing_samples(t_mixed, labels, mixed.index)
+        assert confusing.tolist() == [False, True, True, False, False, True, False, True]
+        return model, inputs, labels, mixed
 
-def _samples(labels):
-    return [DataSample().set_gt_label(int(y)) for y in labels]
+    return make
 
 
 def test_confusing_samples_on_crafted_teacher_logits():
@@ -111,15 +85,15 @@ def test_confusing_samples_on_crafted_teacher_logits():
     assert confusing_samples(logits, labels, index).tolist() == [False, False, True, True]
 
 
-def test_teacher_frozen_in_eval_mode_and_unchanged_by_training():
-    model = _model(p_mix=0.5)
+def test_teacher_frozen_in_eval_mode_and_unchanged_by_training(build_tiny_distiller, labelled_images, gt_samples):
+    model = build_tiny_distiller(p_mix=0.5)
     model.train()
     assert not model.teacher.training and model.student.training
     before = {k: v.clone() for k, v in model.teacher.state_dict().items()}
     optimizer = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=0.1)
     for step in range(4):
-        inputs, labels = _batch()
-        losses = model.loss(inputs, [DataSample().set_gt_label(int(y)) for y in labels])
+        inputs, labels = labelled_images()
+        losses = model.loss(inputs, gt_samples(labels))
         optimizer.zero_grad()
         sum(v for k, v in losses.items() if k.startswith('loss')).backward()
         optimizer.step()
@@ -128,10 +102,10 @@ def test_teacher_frozen_in_eval_mode_and_unchanged_by_training():
     assert all(not p.requires_grad for p in model.teacher.parameters())
 
 
-def test_p_mix_zero_is_the_pure_raw_loss():
-    model = _model(p_mix=0.0)
-    inputs, labels = _batch()
-    losses = model.loss(inputs, [DataSample().set_gt_label(int(y)) for y in labels])
+def test_p_mix_zero_is_the_pure_raw_loss(build_tiny_distiller, labelled_images, gt_samples):
+    model = build_tiny_distiller(p_mix=0.0)
+    inputs, labels = labelled_images()
+    losses = model.loss(inputs, gt_samples(labels))
     assert set(losses) == {'loss_ce', 'loss_kd'}
     with torch.no_grad():
         student, teacher = model._logits(model.student, inputs), model._logits(model.teacher, inputs)
@@ -139,15 +113,15 @@ def test_p_mix_zero_is_the_pure_raw_loss():
     torch.testing.assert_close(losses['loss_kd'], dist_loss(student, teacher))
 
 
-def test_p_mix_one_is_the_pure_mixed_loss_recomputed_by_hand():
+def test_p_mix_one_is_the_pure_mixed_loss_recomputed_by_hand(build_tiny_distiller, labelled_images, gt_samples):
     # Recomputes every term of a mixed step (KD on the kept rows, CMI, relabel on the confusing rows, their weights
     # mu / eta) by hand. The teacher is steered so the verify marks >= 2 samples confusing and keeps >= 2 whatever
     # the pairing, so the KD and the relabel checks always run (asserted below, no silent skip). Catches: wrong
     # relabel target (no uniform half, lam / 1 - lam swapped, y_j not taken through the pairing), relabel averaged
     # over all rows instead of the confusing ones, KD not restricted to the kept rows, eta / mu not applied.
     import numpy as np
-    model = _model(p_mix=1.0, mu=2.0, eta=0.5)
-    inputs, labels = _batch()
+    model = build_tiny_distiller(p_mix=1.0, mu=2.0, eta=0.5)
+    inputs, labels = labelled_images()
     torch.manual_seed(5)
     np.random.seed(5)
     torch.rand(())  # the step-type draw
@@ -155,7 +129,7 @@ def test_p_mix_one_is_the_pure_mixed_loss_recomputed_by_hand():
     _steer_teacher(model, torch.cat([inputs, first.inputs]))
     torch.manual_seed(5)
     np.random.seed(5)
-    losses = model.loss(inputs, [DataSample().set_gt_label(int(y)) for y in labels])
+    losses = model.loss(inputs, gt_samples(labels))
     assert {'loss_kd', 'loss_cmi', 'loss_relabel', 'relabel_fraction'} == set(losses)
     # Recompute with the same random draws.
     torch.manual_seed(5)
@@ -188,19 +162,19 @@ def test_p_mix_one_is_the_pure_mixed_loss_recomputed_by_hand():
     assert abs(0.5 * per_row.mean().item() - expected_relabel.item()) > 1e-4
 
 
-def test_symmetric_row_has_no_verify_and_adds_mixup_ce():
-    model = _model(p_mix=1.0, cmi_loss=None, relabel_loss=None, mixed_ce_weight=1.0)
-    inputs, labels = _batch()
-    losses = model.loss(inputs, [DataSample().set_gt_label(int(y)) for y in labels])
+def test_symmetric_row_has_no_verify_and_adds_mixup_ce(build_tiny_distiller, labelled_images, gt_samples):
+    model = build_tiny_distiller(p_mix=1.0, cmi_loss=None, relabel_loss=None, mixed_ce_weight=1.0)
+    inputs, labels = labelled_images()
+    losses = model.loss(inputs, gt_samples(labels))
     assert set(losses) == {'loss_kd', 'loss_mixed_ce'}
 
 
-def test_missing_and_mismatched_teacher_checkpoints(tmp_path):
-    cfg = copy.deepcopy(TINY)
+def test_missing_and_mismatched_teacher_checkpoints(tmp_path, tiny_classifier_cfg, tiny_distiller_cfg):
+    cfg = tiny_distiller_cfg()
     cfg['teacher_checkpoint'] = str(tmp_path / 'missing.pth')
     with pytest.raises(FileNotFoundError, match='Train the teacher first'):
         MODELS.build(cfg)
-    other = MODELS.build(dict(_classifier(18, 8, num_classes=3),
+    other = MODELS.build(dict(tiny_classifier_cfg(18, 8, num_classes=3),
                               data_preprocessor=dict(type='OpenSetDataPreprocessor', mean=[0.0] * 3, std=[1.0] * 3)))
     path = tmp_path / 'other.pth'
     torch.save({'state_dict': other.state_dict(), 'meta': {}}, path)
@@ -209,12 +183,14 @@ def test_missing_and_mismatched_teacher_checkpoints(tmp_path):
         MODELS.build(cfg)
 
 
-def test_init_weights_initialises_the_student_and_never_the_loaded_teacher(tmp_path):
+def test_init_weights_initialises_the_student_and_never_the_loaded_teacher(tmp_path, tiny_classifier_cfg,
+                                                                           tiny_distiller_cfg,
+                                                                           open_set_preprocessor_cfg):
     # The teacher checkpoint is written as tools/train.py writes one (meta with numpy arrays, a message hub of plain
     # arrays), so the safe weights-only loading is exercised too. MMEngine's default init_weights would re-draw the
     # teacher's convolutions (Kaiming) and reset its BatchNorm: any such change fails the equality below.
     import numpy as np
-    teacher = MODELS.build(dict(_classifier(50, 4), data_preprocessor=TINY['data_preprocessor']))
+    teacher = MODELS.build(dict(tiny_classifier_cfg(50, 4), data_preprocessor=open_set_preprocessor_cfg()))
     with torch.no_grad():
         for buffer in teacher.buffers():
             if buffer.is_floating_point():
@@ -223,7 +199,7 @@ def test_init_weights_initialises_the_student_and_never_the_loaded_teacher(tmp_p
     message_hub = dict(log_scalars={'train/loss': dict(log_history=np.arange(3.0), count_history=np.ones(3))})
     torch.save({'state_dict': teacher.state_dict(), 'message_hub': message_hub,
                 'meta': {'dataset_meta': {'classes': ('0', '1', '2', '3')}, 'seed': np.int64(0)}}, path)
-    model = MODELS.build(dict(copy.deepcopy(TINY), teacher_checkpoint=str(path)))
+    model = MODELS.build(tiny_distiller_cfg(teacher_checkpoint=str(path)))
     student_before = {k: v.clone() for k, v in model.student.state_dict().items()}
     model.init_weights()
     for key, value in teacher.state_dict().items():
@@ -234,10 +210,10 @@ def test_init_weights_initialises_the_student_and_never_the_loaded_teacher(tmp_p
     assert model.source_dataset_metas == {f'Teacher checkpoint {path}': {'classes': ('0', '1', '2', '3')}}
 
 
-def test_without_checkpoint_the_teacher_is_initialised_like_the_student():
+def test_without_checkpoint_the_teacher_is_initialised_like_the_student(tiny_distiller_cfg):
     torch.manual_seed(0)
     with pytest.warns(UserWarning, match='random weights'):
-        model = MODELS.build(copy.deepcopy(TINY))
+        model = MODELS.build(tiny_distiller_cfg())
     assert not model.teacher.is_init
     before = model.teacher.head.fc.weight.clone()
     model.init_weights()
@@ -245,20 +221,20 @@ def test_without_checkpoint_the_teacher_is_initialised_like_the_student():
     assert not torch.equal(model.teacher.head.fc.weight, before)  # the head's Normal(0, 0.01) init ran
 
 
-def test_teacher_checkpoint_without_state_dict_is_refused(tmp_path):
+def test_teacher_checkpoint_without_state_dict_is_refused(tmp_path, tiny_distiller_cfg):
     path = tmp_path / 'weights.pth'
     torch.save({'weights': torch.zeros(1)}, path)
     with pytest.raises(ValueError, match='no `state_dict` entry'):
-        MODELS.build(dict(copy.deepcopy(TINY), teacher_checkpoint=str(path)))
+        MODELS.build(tiny_distiller_cfg(teacher_checkpoint=str(path)))
 
 
-def test_infonce_cmi_gets_the_pooled_features_by_its_declared_inputs():
+def test_infonce_cmi_gets_the_pooled_features_by_its_declared_inputs(fixed_mixed_setup, gt_samples):
     """The InfoNCE estimator declares pooled features: its term equals a direct call on S's features of x_m and T's
     features of x (by value; logits have another width and would raise), and its projections get gradients."""
     cmi_cfg = dict(type='InfoNCECrossMutualInformationLoss', student_channels=64, teacher_channels=128)
-    model, inputs, labels, mixed = _fixed_mixed_setup(cmi_loss=cmi_cfg, mu=0.5)
+    model, inputs, labels, mixed = fixed_mixed_setup(cmi_loss=cmi_cfg, mu=0.5)
     assert model.cmi_loss.mixup_inputs == ('student_mixed_features', 'teacher_raw_features', 'index', 'lam')
-    losses = model.loss(inputs, _samples(labels))
+    losses = model.loss(inputs, gt_samples(labels))
     with torch.no_grad():
         student_features, _ = model._features_and_logits(model.student, mixed.inputs)
         teacher_features, _ = model._features_and_logits(model.teacher, inputs)
@@ -269,11 +245,11 @@ def test_infonce_cmi_gets_the_pooled_features_by_its_declared_inputs():
     assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in model.cmi_loss.parameters())
 
 
-def test_dist_cmi_gets_the_logits_by_its_declared_inputs_and_mu_is_its_only_weight():
-    model, inputs, labels, mixed = _fixed_mixed_setup(mu=3.0)
+def test_dist_cmi_gets_the_logits_by_its_declared_inputs_and_mu_is_its_only_weight(fixed_mixed_setup, gt_samples):
+    model, inputs, labels, mixed = fixed_mixed_setup(mu=3.0)
     assert model.cmi_loss.mixup_inputs == ('student_mixed_logits', 'teacher_raw_logits', 'index', 'lam')
     assert not hasattr(model.cmi_loss, 'loss_weight') and not hasattr(model.relabel_loss, 'loss_weight')
-    losses = model.loss(inputs, _samples(labels))
+    losses = model.loss(inputs, gt_samples(labels))
     with torch.no_grad():
         s_mixed = model._logits(model.student, mixed.inputs)
         t_raw = model._logits(model.teacher, inputs)
@@ -282,16 +258,16 @@ def test_dist_cmi_gets_the_logits_by_its_declared_inputs_and_mu_is_its_only_weig
     torch.testing.assert_close(direct, expected)
     torch.testing.assert_close(losses['loss_cmi'], 3.0 * expected)
     model.mu = 1.0
-    torch.testing.assert_close(model.loss(inputs, _samples(labels))['loss_cmi'], expected)
+    torch.testing.assert_close(model.loss(inputs, gt_samples(labels))['loss_cmi'], expected)
 
 
-def test_mixer_comes_from_the_mixers_registry():
-    model = _model()
+def test_mixer_comes_from_the_mixers_registry(build_tiny_distiller, tiny_distiller_cfg):
+    model = build_tiny_distiller()
     assert isinstance(model.mixer, PairedMixer) and type(model.mixer).__name__ == 'PairedCutMix'
     with pytest.raises(KeyError, match="'CutMix' is a batch augment"):
-        MODELS.build(dict(copy.deepcopy(TINY), mixer=dict(type='CutMix', alpha=1.0)))
+        MODELS.build(tiny_distiller_cfg(mixer=dict(type='CutMix', alpha=1.0)))
     with pytest.raises(KeyError, match="'Mosaic' is not a paired mixer"):
-        MODELS.build(dict(copy.deepcopy(TINY), mixer=dict(type='Mosaic')))
+        MODELS.build(tiny_distiller_cfg(mixer=dict(type='Mosaic')))
 
 
 class _HalfMaskMixer(PairedMixer):
@@ -308,12 +284,12 @@ class _HalfMaskMixer(PairedMixer):
         return MixedBatch(mask_mix(inputs, mask, index), index, mask[:, 0].mean(dim=(1, 2)), mask)
 
 
-def test_a_learned_mask_mixer_fits_the_distiller_unchanged():
+def test_a_learned_mask_mixer_fits_the_distiller_unchanged(gt_samples, tiny_distiller_cfg):
     """A mixer with parameters, lam per sample and a mask: the distiller holds it as a submodule (saved, trained) and
     its mixed step takes the per-sample lam (relabel target and mixup CE; the CMI term needs one lam per batch)."""
     MIXERS.register_module(name='_HalfMaskMixer', module=_HalfMaskMixer, force=True)
     try:
-        cfg = dict(copy.deepcopy(TINY), mixer=dict(type='_HalfMaskMixer'), p_mix=1.0, cmi_loss=None,
+        cfg = tiny_distiller_cfg(mixer=dict(type='_HalfMaskMixer'), p_mix=1.0, cmi_loss=None,
                    mixed_ce_weight=1.0)
         with pytest.warns(UserWarning, match='random weights'):
             model = MODELS.build(cfg)
@@ -323,16 +299,16 @@ def test_a_learned_mask_mixer_fits_the_distiller_unchanged():
     inputs = torch.rand(3, 3, 16, 16)
     mixed = model.mixer(inputs)
     torch.testing.assert_close(mixed.lam, torch.tensor([0.2, 0.5, 0.9]))
-    losses = model.loss(inputs, [DataSample().set_gt_label(y) for y in (0, 1, 2)])
+    losses = model.loss(inputs, gt_samples((0, 1, 2)))
     assert {'loss_kd', 'loss_relabel', 'relabel_fraction', 'loss_mixed_ce'} == set(losses)
     sum(v for k, v in losses.items() if k.startswith('loss')).backward()
     assert model.mixer.weight.grad is not None and model.mixer.weight.grad.abs().sum() > 0
 
 
-def test_bad_options_raise():
+def test_bad_options_raise(tiny_distiller_cfg):
     for bad in (dict(p_mix=1.5), dict(kd_target='logits'), dict(eval_network='both'), dict(mixed_ce_weight=-1.0)):
         with pytest.raises(ValueError):
-            MODELS.build(dict(copy.deepcopy(TINY), **bad))
+            MODELS.build(tiny_distiller_cfg(**bad))
 
 
 def _numpy_log_softmax(logits):
@@ -341,14 +317,15 @@ def _numpy_log_softmax(logits):
     return z - np.log(np.exp(z).sum(axis=1, keepdims=True))
 
 
-def test_kd_target_raw_distils_the_kept_mixed_samples_toward_the_teacher_on_the_raw_primary_sample():
+def test_kd_target_raw_distils_the_kept_mixed_samples_toward_the_teacher_on_the_raw_primary_sample(fixed_mixed_setup,
+                                                                                                    gt_samples):
     # kd_target='raw' (authors' code): KD = DIST(S(x_m)[kept], T(x_i)[kept]); 'mixed' (paper): T(x_m)[kept].
     # Catches: the option ignored (T(x_m) used for both), T(x_j) = T(x)[index] used instead of T(x_i), the raw
     # teacher rows not restricted to the kept samples, or a mismatch between the student rows and the teacher rows.
-    model, inputs, labels, mixed = _fixed_mixed_setup(kd_target='raw')
-    losses_raw = model.loss(inputs, _samples(labels))
+    model, inputs, labels, mixed = fixed_mixed_setup(kd_target='raw')
+    losses_raw = model.loss(inputs, gt_samples(labels))
     model.kd_target = 'mixed'  # same weights, same (fixed) draw
-    losses_mixed = model.loss(inputs, _samples(labels))
+    losses_mixed = model.loss(inputs, gt_samples(labels))
     with torch.no_grad():
         s_mixed = model._logits(model.student, mixed.inputs)
         t_raw = model._logits(model.teacher, inputs)
@@ -368,13 +345,13 @@ def test_kd_target_raw_distils_the_kept_mixed_samples_toward_the_teacher_on_the_
 
 
 @pytest.mark.parametrize('weight', [1.0, 0.5, 0.0])
-def test_mixed_ce_weight_is_mixup_ce_over_the_kept_rows_recomputed_with_numpy(weight):
+def test_mixed_ce_weight_is_mixup_ce_over_the_kept_rows_recomputed_with_numpy(weight, fixed_mixed_setup, gt_samples):
     # loss_mixed_ce = w * mean over kept rows of -sum(y_m * log_softmax(S(x_m))), y_m = lam onehot(y_i) +
     # (1 - lam) onehot(y_j); no key when w = 0. Catches: averaging over all rows (or the confusing ones), lam and
     # 1 - lam swapped, the partner label not taken through the pairing, w not applied, a zero term logged at w = 0.
     import numpy as np
-    model, inputs, labels, mixed = _fixed_mixed_setup(mixed_ce_weight=weight)
-    losses = model.loss(inputs, _samples(labels))
+    model, inputs, labels, mixed = fixed_mixed_setup(mixed_ce_weight=weight)
+    losses = model.loss(inputs, gt_samples(labels))
     if weight == 0.0:
         assert 'loss_mixed_ce' not in losses
         assert {'loss_kd', 'loss_cmi', 'loss_relabel', 'relabel_fraction'} == set(losses)
@@ -395,13 +372,13 @@ def test_mixed_ce_weight_is_mixup_ce_over_the_kept_rows_recomputed_with_numpy(we
     assert abs(weight * per_row.mean() - expected) > 1e-4  # the kept subset matters on this batch
 
 
-def test_symmetric_row_distils_every_mixed_sample_even_the_confusing_ones():
+def test_symmetric_row_distils_every_mixed_sample_even_the_confusing_ones(fixed_mixed_setup, gt_samples):
     # cmi_loss=None, relabel_loss=None: no verify, KD = DIST(S(x_m), T(x_m)) over all N rows, mixup CE over all rows.
     # The steered teacher calls 4 of the 8 samples confusing, so a verify applied anyway gives another value.
     # Catches: the verify (or a KD restricted to some rows) left on in the symmetric row.
     import numpy as np
-    model, inputs, labels, mixed = _fixed_mixed_setup(cmi_loss=None, relabel_loss=None, mixed_ce_weight=1.0)
-    losses = model.loss(inputs, _samples(labels))
+    model, inputs, labels, mixed = fixed_mixed_setup(cmi_loss=None, relabel_loss=None, mixed_ce_weight=1.0)
+    losses = model.loss(inputs, gt_samples(labels))
     assert set(losses) == {'loss_kd', 'loss_mixed_ce'}
     with torch.no_grad():
         s_mixed = model._logits(model.student, mixed.inputs)
@@ -417,7 +394,7 @@ def test_symmetric_row_distils_every_mixed_sample_even_the_confusing_ones():
     assert losses['loss_mixed_ce'].item() == pytest.approx(per_row.mean(), rel=1e-5, abs=1e-6)
 
 
-def test_a_new_cmi_estimator_needs_no_change_to_the_distiller():
+def test_a_new_cmi_estimator_needs_no_change_to_the_distiller(fixed_mixed_setup, gt_samples):
     """The docs' toy estimator (docs/asymmetric_distillation.md, Extending): it declares logits, gets S(x_m) and T(x)
     by name, and its term is mu times a direct call."""
     import torch.nn.functional as F
@@ -435,10 +412,10 @@ def test_a_new_cmi_estimator_needs_no_change_to_the_distiller():
 
     MODELS.register_module(name='_CosineCMI', module=CosineCrossMutualInformationLoss, force=True)
     try:
-        model, inputs, labels, mixed = _fixed_mixed_setup(cmi_loss=dict(type='_CosineCMI'), mu=2.0)
+        model, inputs, labels, mixed = fixed_mixed_setup(cmi_loss=dict(type='_CosineCMI'), mu=2.0)
     finally:
         MODELS.module_dict.pop('_CosineCMI')
-    losses = model.loss(inputs, _samples(labels))
+    losses = model.loss(inputs, gt_samples(labels))
     with torch.no_grad():
         s_mixed = model._logits(model.student, mixed.inputs)
         t_raw = model._logits(model.teacher, inputs)
@@ -449,17 +426,18 @@ def test_a_new_cmi_estimator_needs_no_change_to_the_distiller():
 
 @pytest.mark.parametrize('overrides, teacher_mixed', [(dict(), 2), (dict(cmi_loss=None), 1),
                                                        (dict(cmi_loss=None, kd_target='raw'), 2)])
-def test_step_passes_count_the_passes_a_step_makes(overrides, teacher_mixed):
+def test_step_passes_count_the_passes_a_step_makes(overrides, teacher_mixed, build_tiny_distiller, labelled_images,
+                                                   gt_samples):
     """The declared passes (read by the benchmarks) equal the forwards counted on the networks during a step."""
     calls = dict(teacher=0, student=0)
     for p_mix, kind in ((0.0, 'raw'), (1.0, 'mixed')):
-        model = _model(p_mix=p_mix, **overrides)
+        model = build_tiny_distiller(p_mix=p_mix, **overrides)
         for name in calls:
             calls[name] = 0
             getattr(model, name).backbone.register_forward_hook(
                 lambda *args, name=name: calls.__setitem__(name, calls[name] + 1))
-        inputs, labels = _batch()
-        model.loss(inputs, _samples(labels))
+        inputs, labels = labelled_images()
+        model.loss(inputs, gt_samples(labels))
         declared = model.step_passes()[kind].networks
         assert calls['teacher'] == declared['teacher'].forwards_no_graph == (teacher_mixed if kind == 'mixed' else 1)
         assert calls['student'] == declared['student'].forwards == 1

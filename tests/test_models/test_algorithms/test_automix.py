@@ -1,41 +1,14 @@
-"""AutoMix's Momentum Pipeline: which losses reach which parameters, the EMA arithmetic, the hook's schedules."""
-import copy
-from types import SimpleNamespace
+"""AutoMix's Momentum Pipeline: which losses reach which parameters, the EMA arithmetic, the momentum check.
 
+The tiny AutoMix and its batch are the ``build_tiny_automix`` and ``labelled_batch`` fixtures (tests/conftest.py); the
+MomentumPipelineHook's schedules are tested in tests/test_engine/test_hooks/test_momentum_pipeline_hook.py.
+"""
 import pytest
 import torch
 from mmpretrain.structures import DataSample
 
-from openmixosr.engine.hooks import MomentumPipelineHook
 from openmixosr.models.utils.momentum_encoder import MomentumEncoder
 from openmixosr.models.utils.truncated_forward import forward_until
-from openmixosr.registry import MODELS
-
-TINY_AUTOMIX = dict(
-    type='AutoMix',
-    backbone=dict(type='ResNet_CIFAR', depth=18, stem_channels=8, base_channels=8, out_indices=(3, )),
-    neck=dict(type='GlobalAveragePooling'),
-    head=dict(type='LinearClsHead', num_classes=4, in_channels=64),
-    mix_block=dict(type='MixBlock', in_channels=32),
-    mix_layer='layer3',
-    alpha=2.0,
-)
-
-
-def _model(**overrides):
-    cfg = copy.deepcopy(TINY_AUTOMIX)
-    cfg.update(overrides)
-    torch.manual_seed(0)
-    model = MODELS.build(cfg)
-    model.init_weights()
-    return model
-
-
-def _batch(n=8, size=16):
-    torch.manual_seed(1)
-    inputs = torch.randn(n, 3, size, size)
-    samples = [DataSample().set_gt_label(i % 4) for i in range(n)]
-    return inputs, samples
 
 
 def _grads(module):
@@ -52,27 +25,27 @@ def _no_signal(grads):
 
 @pytest.mark.parametrize('block', [dict(type='MixBlock', in_channels=32),
                                    dict(type='MixBlockPlus', in_channels=32)])
-def test_generation_loss_reaches_only_the_mix_block(block):
-    model = _model(mix_block=block)
+def test_generation_loss_reaches_only_the_mix_block(block, build_tiny_automix, labelled_batch):
+    model = build_tiny_automix(mix_block=block)
     model.train()
-    losses = model.loss(*_batch())
+    losses = model.loss(*labelled_batch())
     (losses['loss_generation'] + losses['loss_mask']).backward()
     assert _has_signal(_grads(model.mix_block))
     assert _no_signal(_grads(model.backbone)) and _no_signal(_grads(model.head))
     assert all(not p.requires_grad for p in model.momentum_encoder.parameters())
 
 
-def test_classification_loss_reaches_only_the_online_network():
-    model = _model()
+def test_classification_loss_reaches_only_the_online_network(build_tiny_automix, labelled_batch):
+    model = build_tiny_automix()
     model.train()
-    losses = model.loss(*_batch())
+    losses = model.loss(*labelled_batch())
     (losses['loss_clean'] + losses['loss_mix']).backward()
     assert _has_signal(_grads(model.backbone)) and _has_signal(_grads(model.head))
     assert _no_signal(_grads(model.mix_block))
 
 
-def test_momentum_encoder_starts_as_copy_and_follows_the_ema_formula():
-    model = _model(momentum_buffers='copy')
+def test_momentum_encoder_starts_as_copy_and_follows_the_ema_formula(build_tiny_automix):
+    model = build_tiny_automix(momentum_buffers='copy')
     online = dict(model.online_network().named_parameters())
     momentum = dict(model.momentum_encoder.module.named_parameters())
     for name, param in online.items():
@@ -96,78 +69,26 @@ def test_momentum_encoder_starts_as_copy_and_follows_the_ema_formula():
         torch.testing.assert_close(momentum[name], 0.9 * old_k[name] + 0.1 * online[name], rtol=0, atol=1e-6)
 
 
-def _tiny_pair():
-    """``q = Linear(2, 2) -> BatchNorm1d(2)`` with weights 1 and ``k`` a MomentumEncoder of it."""
-    q = torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.BatchNorm1d(2))
-    with torch.no_grad():
-        for param in q.parameters():
-            param.fill_(1.0)
-    return q
-
-
-@pytest.mark.parametrize('buffers', ['copy', 'own'])
-def test_momentum_encoder_parameters_follow_the_ema_by_hand(buffers):
-    q = _tiny_pair()
-    k = MomentumEncoder(q, buffers=buffers)
-    with torch.no_grad():
-        for param in q.parameters():
-            param.fill_(3.0)
-    k.update_parameters(q, 0.75)  # 0.75 * 1 + 0.25 * 3 = 1.5
-    for param in k.module.parameters():
-        assert torch.equal(param, torch.full_like(param, 1.5))
-    k.update_parameters(q, 0.5)  # 0.5 * 1.5 + 0.5 * 3 = 2.25
-    for param in k.module.parameters():
-        assert torch.equal(param, torch.full_like(param, 2.25))
-    assert int(k.steps) == 2
-
-
-def test_momentum_encoder_copy_mode_takes_the_online_buffers():
-    q = _tiny_pair()
-    k = MomentumEncoder(q, buffers='copy')
-    q.train()(torch.tensor([[0.0, 1.0], [2.0, 5.0]]))  # moves q's running mean / var and batch count
-    k.update_parameters(q, 0.9)
-    for (name, b_k), (_, b_q) in zip(k.module.named_buffers(), q.named_buffers()):
-        assert torch.equal(b_k, b_q), name
-    assert not torch.equal(k.module[1].running_mean, torch.zeros(2))
-
-
-def test_momentum_encoder_own_mode_keeps_its_buffers_until_its_own_forward():
-    q = _tiny_pair()
-    k = MomentumEncoder(q, buffers='own')
-    initial = {name: b.clone() for name, b in k.module.named_buffers()}
-    q.train()(torch.tensor([[0.0, 1.0], [2.0, 5.0]]))
-    k.update_parameters(q, 0.9)
-    for name, buffer in k.module.named_buffers():
-        assert torch.equal(buffer, initial[name]), name
-    assert not torch.equal(q[1].running_mean, initial['1.running_mean'])
-    # k's own train-mode forward: Linear with weights 1 and bias 1 maps both rows to 1 + x1 + x2 = [2, 8] per unit,
-    # batch mean 5, unbiased variance 18; BN momentum 0.1 from (0, 1) gives mean 0.1 * 5 = 0.5, var 0.9 + 1.8 = 2.7.
-    with torch.no_grad():
-        k.module.train()(torch.tensor([[0.0, 1.0], [2.0, 5.0]]))
-    torch.testing.assert_close(k.module[1].running_mean, torch.full((2, ), 0.5))
-    torch.testing.assert_close(k.module[1].running_var, torch.full((2, ), 2.7))
-    assert int(k.module[1].num_batches_tracked) == 1
-
-
-def test_momentum_buffers_option_is_validated_and_reaches_the_encoder():
+def test_momentum_buffers_option_is_validated_and_reaches_the_encoder(build_tiny_automix,
+                                                                     linear_bn_with_unit_weights):
     with pytest.raises(ValueError, match="buffers must be 'copy'.*or 'own'"):
-        MomentumEncoder(_tiny_pair(), buffers='ema')
+        MomentumEncoder(linear_bn_with_unit_weights(), buffers='ema')
     with pytest.raises(ValueError, match='momentum_buffers'):
-        _model(momentum_buffers='q')
-    model = _model(momentum_buffers='own')
+        build_tiny_automix(momentum_buffers='q')
+    model = build_tiny_automix(momentum_buffers='own')
     assert model.momentum_encoder.buffers_mode == 'own'
-    assert _model(momentum_buffers='copy').momentum_encoder.buffers_mode == 'copy'
-    assert _model().momentum_encoder.buffers_mode == 'own'  # the default (docs/automix.md)
+    assert build_tiny_automix(momentum_buffers='copy').momentum_encoder.buffers_mode == 'copy'
+    assert build_tiny_automix().momentum_encoder.buffers_mode == 'own'  # the default (docs/automix.md)
 
 
-def test_automix_own_buffers_come_from_the_training_forwards_of_k():
-    model = _model(momentum_buffers='own')
+def test_automix_own_buffers_come_from_the_training_forwards_of_k(build_tiny_automix, labelled_batch):
+    model = build_tiny_automix(momentum_buffers='own')
     model.train()
     initial = {name: b.clone() for name, b in model.momentum_encoder.module.named_buffers()}
     model.momentum_update(0.9)
     for name, buffer in model.momentum_encoder.module.named_buffers():
         assert torch.equal(buffer, initial[name]), name
-    model.loss(*_batch())  # k: stages up to layer3 on the clean batch, then a full forward on the mixed batch
+    model.loss(*labelled_batch())  # k: stages up to layer3 on the clean batch, then a full forward on the mixed batch
     k_bn = model.momentum_encoder.module[0].layer4[0].bn1
     assert not torch.equal(k_bn.running_mean, initial['0.layer4.0.bn1.running_mean'])
     for name, buffer in model.momentum_encoder.module.named_buffers():
@@ -179,98 +100,57 @@ def test_automix_own_buffers_come_from_the_training_forwards_of_k():
     assert not torch.equal(k_bn.running_mean, q_stats['0.layer4.0.bn1.running_mean'])
 
 
-def test_hook_schedules_at_start_middle_end():
-    hook = MomentumPipelineHook()
-    assert hook.momentum_at(0, 100) == pytest.approx(0.999)
-    assert hook.momentum_at(50, 100) == pytest.approx(0.9995)
-    assert hook.momentum_at(100, 100) == pytest.approx(1.0)
-    assert hook.mask_loss_weight_at(0.1, 0, 100) == pytest.approx(0.1)
-    assert hook.mask_loss_weight_at(0.1, 50, 100) == pytest.approx(0.05)
-    assert hook.mask_loss_weight_at(0.1, 100, 100) == pytest.approx(0.0)
-
-
-def test_hook_drives_the_model_from_the_mix_blocks_own_weight():
-    """The start of the mask-loss schedule is the Mix Block's ``mask_loss_weight`` argument (0.4 here, not the
-    default 0.1), and the momentum step reaches k with the scheduled m."""
-    model = _model(mix_block=dict(type='MixBlock', in_channels=32, mask_loss_weight=0.4), momentum_buffers='copy')
-    assert model.mix_block.initial_mask_loss_weight == 0.4
-    runner = SimpleNamespace(model=model, iter=25, max_iters=100)
-    hook = MomentumPipelineHook()
-    hook.before_train_iter(runner, 0)
-    assert model.mix_block.mask_loss_weight == pytest.approx(0.3)  # linear (AutoMix Eq. 7): 0.4 * (1 - 0.25)
-    assert model.mix_block.initial_mask_loss_weight == 0.4
-    runner.iter = 50
-    hook.before_train_iter(runner, 0)
-    assert model.mix_block.mask_loss_weight == pytest.approx(0.2)  # from the initial weight, not the current one
-
-    with torch.no_grad():
-        for param in model.online_network().parameters():
-            param.add_(1.0)
-    old_k = [p.clone() for p in model.momentum_encoder.module.parameters()]
-    runner.iter = 25
-    hook.after_train_iter(runner, 0)
-    m = 1 - 0.001 * (1 + 2 ** -0.5) / 2
-    for old, new, q in zip(old_k, model.momentum_encoder.module.parameters(), model.online_network().parameters()):
-        torch.testing.assert_close(new, m * old + (1 - m) * q, rtol=0, atol=1e-6)
-    assert int(model.momentum_encoder.steps) == 1
-
-
-def test_hook_refuses_a_model_without_the_contract():
-    runner = SimpleNamespace(model=torch.nn.Linear(2, 2), iter=0, max_iters=10)
-    with pytest.raises(TypeError, match='MomentumPipelineHook needs a MomentumMixMixin model.*Linear'):
-        MomentumPipelineHook().before_train_iter(runner, 0)
-
-
-def _train_step(model, wrapper):
-    inputs, samples = _batch()
+def _train_step(model, wrapper, labelled_batch):
+    inputs, samples = labelled_batch()
     return model.train_step(dict(inputs=list(inputs), data_samples=samples), wrapper)
 
 
-def _trainable(**overrides):
+def _trainable(build_tiny_automix, **overrides):
     from mmengine.optim import OptimWrapper
-    model = _model(data_preprocessor=dict(type='OpenSetDataPreprocessor'), **overrides)
+    model = build_tiny_automix(data_preprocessor=dict(type='OpenSetDataPreprocessor'), **overrides)
     return model.train(), OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.01))
 
 
-def test_a_step_without_momentum_update_since_the_last_one_raises():
-    model, wrapper = _trainable()
-    _train_step(model, wrapper)  # the first step of the process: nothing to compare with
+def test_a_step_without_momentum_update_since_the_last_one_raises(build_tiny_automix, labelled_batch):
+    model, wrapper = _trainable(build_tiny_automix)
+    _train_step(model, wrapper, labelled_batch)  # the first step of the process: nothing to compare with
     model.momentum_update(0.999)
-    _train_step(model, wrapper)
+    _train_step(model, wrapper, labelled_batch)
     with pytest.raises(RuntimeError, match='MomentumPipelineHook is missing.*default_hooks.momentum_pipeline'):
-        _train_step(model, wrapper)
+        _train_step(model, wrapper, labelled_batch)
     model.momentum_update(0.999)
-    _train_step(model, wrapper)
+    _train_step(model, wrapper, labelled_batch)
     # the loss path (DDP's wrapper calls loss instead of train_step) is checked too
     with pytest.raises(RuntimeError, match='MomentumPipelineHook is missing'):
-        model.loss(*_batch())
+        model.loss(*labelled_batch())
 
 
-def test_momentum_check_skips_evaluation_and_the_first_step_after_a_resume():
-    model, wrapper = _trainable()
-    _train_step(model, wrapper)
+def test_momentum_check_skips_evaluation_and_the_first_step_after_a_resume(build_tiny_automix, labelled_batch):
+    model, wrapper = _trainable(build_tiny_automix)
+    _train_step(model, wrapper, labelled_batch)
     model.momentum_update(0.999)
-    _train_step(model, wrapper)
+    _train_step(model, wrapper, labelled_batch)
     model.momentum_update(0.999)
     model.eval()
-    model.val_step(dict(inputs=list(_batch()[0]), data_samples=_batch()[1]))  # predict: no draws, no check
-    model.loss(*_batch())  # eval mode: not a training step
-    model.loss(*_batch())
-    resumed, resumed_wrapper = _trainable()
+    model.val_step(dict(inputs=list(labelled_batch()[0]),
+                        data_samples=labelled_batch()[1]))  # predict: no draws, no check
+    model.loss(*labelled_batch())  # eval mode: not a training step
+    model.loss(*labelled_batch())
+    resumed, resumed_wrapper = _trainable(build_tiny_automix)
     resumed.load_state_dict(model.state_dict())
     assert int(resumed.momentum_encoder.steps) == 2
-    _train_step(resumed, resumed_wrapper)  # a new process (or model) starts its count afresh
+    _train_step(resumed, resumed_wrapper, labelled_batch)  # a new process (or model) starts its count afresh
     with pytest.raises(RuntimeError, match='MomentumPipelineHook'):
-        _train_step(resumed, resumed_wrapper)
+        _train_step(resumed, resumed_wrapper, labelled_batch)
 
 
-def test_momentum_mix_contract():
+def test_momentum_mix_contract(build_tiny_automix, labelled_batch):
     from openmixosr.models.algorithms import MomentumMixMixin
-    model = _model()
+    model = build_tiny_automix()
     assert isinstance(model, MomentumMixMixin) and model.required_hooks == ('MomentumPipelineHook', )
     assert isinstance(model.momentum_encoder, MomentumEncoder) and model.mix_layer == 'layer3' and model.alpha == 2.0
     model.train()
-    inputs = _batch()[0]
+    inputs = labelled_batch()[0]
     features = model.mix_features(inputs)
     assert not features.requires_grad
     torch.testing.assert_close(features, forward_until(model.momentum_encoder.module[0], inputs, 'layer3'))
@@ -281,33 +161,19 @@ def test_momentum_mix_contract():
     model.draw_masks(inputs)  # public draws are not training steps: no momentum check
 
 
-def test_forward_until_stops_after_the_layer():
-    model = _model()
-    backbone = model.backbone
-    called = []
-    backbone.layer4.register_forward_hook(lambda *args: called.append('layer4'))
-    inputs = torch.randn(2, 3, 16, 16)
-    features = forward_until(backbone, inputs, 'layer3')
-    assert called == []
-    expected = backbone.layer3(backbone.layer2(backbone.layer1(backbone.relu(backbone.norm1(backbone.conv1(inputs))))))
-    torch.testing.assert_close(features, expected)
-    with pytest.raises(ValueError, match='no submodule'):
-        forward_until(backbone, inputs, 'layer9')
-
-
-def test_nan_mask_raises_with_the_iteration():
-    model = _model()
+def test_nan_mask_raises_with_the_iteration(build_tiny_automix, labelled_batch):
+    model = build_tiny_automix()
     model.train()
     with torch.no_grad():
         next(model.mix_block.parameters()).fill_(float('nan'))
     with pytest.raises(FloatingPointError, match='iteration 1'):
-        model.loss(*_batch())
+        model.loss(*labelled_batch())
 
 
-def test_predict_uses_the_momentum_encoder_unless_told_otherwise():
-    inputs, _ = _batch(4)
+def test_predict_uses_the_momentum_encoder_unless_told_otherwise(build_tiny_automix, labelled_batch):
+    inputs, _ = labelled_batch(4)
     for eval_network in ('momentum', 'online'):
-        model = _model(eval_network=eval_network).eval()
+        model = build_tiny_automix(eval_network=eval_network).eval()
         with torch.no_grad():
             for param in model.online_network().parameters():
                 param.mul_(1.5)  # make q differ from k
@@ -315,18 +181,18 @@ def test_predict_uses_the_momentum_encoder_unless_told_otherwise():
         samples = model.predict(inputs, [DataSample() for _ in range(4)])
         torch.testing.assert_close(torch.stack([s.pred_logits for s in samples]), network(inputs))
     with pytest.raises(ValueError, match='eval_network'):
-        _model(eval_network='teacher')
+        build_tiny_automix(eval_network='teacher')
 
 
-def test_sequential_backward_step_equals_one_backward_of_the_sum():
+def test_sequential_backward_step_equals_one_backward_of_the_sum(build_tiny_automix, labelled_batch):
     import numpy as np
     from mmengine.model import BaseModel
     from mmengine.optim import OptimWrapper
-    inputs, samples = _batch()
+    inputs, samples = labelled_batch()
     data = dict(inputs=list(inputs), data_samples=samples)
     results = []
     for step in (lambda m, d, w: m.train_step(d, w), lambda m, d, w: BaseModel.train_step(m, d, w)):
-        model = _model(data_preprocessor=dict(type='OpenSetDataPreprocessor'))
+        model = build_tiny_automix(data_preprocessor=dict(type='OpenSetDataPreprocessor'))
         model.train()
         wrapper = OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9))
         torch.manual_seed(3)
@@ -374,17 +240,17 @@ def _hand_mixup_ce(logits, labels, index, lam):
 
 @pytest.mark.parametrize('block', [dict(type='MixBlock', in_channels=32),
                                    dict(type='MixBlockPlus', in_channels=32)])
-def test_generation_loss_is_mixup_ce_through_the_momentum_encoder_not_q(block):
+def test_generation_loss_is_mixup_ce_through_the_momentum_encoder_not_q(block, build_tiny_automix, labelled_batch):
     # loss_generation = MCE(k(s[:, 0] x + s[:, 1] x[j_mb]), y, j_mb, lam_mb) with k the momentum encoder; q and k are
     # made to differ so the two recomputations disagree. Catches: the generated images classified by q (or by a
     # k that is not the EMA copy), the wrong draw (j_bb / lam_bb) used for the generation loss, the mask channels
     # swapped. The gradient part catches a generation loss that does not reach the Mix Block through the mask (e.g.
     # a detached mask, hidden in the existing test by loss_mask's own gradient) or that also reaches q or k.
-    model = _model(mix_block=block)
+    model = build_tiny_automix(mix_block=block)
     model.train()
     _q_and_k_apart(model)
     captured = _capture_draws(model)
-    inputs, samples = _batch()
+    inputs, samples = labelled_batch()
     labels = torch.tensor([s.gt_label.item() for s in samples])
     losses = model.loss(inputs, samples)
     mask, index, lam = captured['generated']['mask'], captured['index_mb'], captured['lam_mb']
@@ -415,11 +281,11 @@ def test_generation_loss_is_mixup_ce_through_the_momentum_encoder_not_q(block):
     assert all(p.grad is None and not p.requires_grad for p in model.momentum_encoder.parameters())
 
 
-def test_mix_features_with_running_statistics_leave_k_in_train_mode():
+def test_mix_features_with_running_statistics_leave_k_in_train_mode(build_tiny_automix):
     """mix_feature_stats='running': k's backbone makes the Mix Block features in eval mode (running statistics, no
     update of them), then goes back to train mode; 'batch' (default) normalises with the batch's statistics."""
     from openmixosr.models.utils.mask_draws import momentum_features
-    model = _model()
+    model = build_tiny_automix()
     model.train()
     backbone = model.momentum_encoder.module[0]
     with torch.no_grad():
@@ -440,4 +306,4 @@ def test_mix_features_with_running_statistics_leave_k_in_train_mode():
     torch.testing.assert_close(running, expected)
     assert not torch.allclose(running, batch, atol=1e-3)
     with pytest.raises(ValueError, match='mix_feature_stats'):
-        _model(mix_feature_stats='eval')
+        build_tiny_automix(mix_feature_stats='eval')

@@ -1,56 +1,23 @@
-"""Self-supervised AMix (MoCoAMix = AMix-I, MoCoAMixCluster = AMix-C): queue, cross-view pairing, gradient routing."""
+"""Self-supervised AMix (MoCoAMix = AMix-I, MoCoAMixCluster = AMix-C): queue, cross-view pairing, gradient routing.
+
+The tiny models and their two-view batches are fixtures of tests/test_models/conftest.py.
+"""
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from mmpretrain.structures import DataSample
 from sklearn.metrics import adjusted_rand_score
 
 from openmixosr.models.algorithms.moco_amix import embedding_spread
 from openmixosr.models.losses import mixup_info_nce, queue_info_nce
-from openmixosr.models.utils.clustering import gather_rows, kmeans_assign
 from openmixosr.registry import MODELS
 
-FEAT_DIM = 16
+FEAT_DIM, QUEUE_LEN = 16, 32  # the defaults of tiny_moco_amix_cfg: embedding width and queue length
 MASK_STATISTICS = ('mask_std', 'mask_lam_gap', 'mask_mixed_fraction')
-QUEUE_LEN = 32
 
 
-def _model_cfg(cluster=False):
-    cfg = dict(
-        type='MoCoAMixCluster' if cluster else 'MoCoAMix',
-        queue_len=QUEUE_LEN,
-        feat_dim=FEAT_DIM,
-        backbone=dict(type='ResNet_CIFAR', depth=18, stem_channels=8, base_channels=8, out_indices=(3, )),
-        neck=dict(type='MoCoV2Neck', in_channels=64, hid_channels=32, out_channels=FEAT_DIM, with_avg_pool=True),
-        head=dict(type='ContrastiveHead', loss=dict(type='CrossEntropyLoss'), temperature=0.2),
-        mix_block=dict(type='MixBlockPlus', in_channels=32, reduction=2, upsample='bilinear', lam_margin=0.1,
-                       lam_encoding='adaptive', nonlinear_value=True, global_attention=True, lam_adjust=True,
-                       variance_loss=True),
-        data_preprocessor=dict(type='SelfSupDataPreprocessor', mean=[0, 0, 0], std=[1, 1, 1]))
-    if cluster:
-        cfg['num_clusters'] = 3
-    return cfg
-
-
-def _build(cluster=False, seed=0):
-    torch.manual_seed(seed)
-    model = MODELS.build(_model_cfg(cluster))
-    model.init_weights()
-    return model
-
-
-def _views(n=8, size=16, seed=1):
-    generator = torch.Generator().manual_seed(seed)
-    return [torch.randn(n, 3, size, size, generator=generator), torch.randn(n, 3, size, size, generator=generator)]
-
-
-def _samples(n=8):
-    return [DataSample(metainfo=dict(sample_idx=i)) for i in range(n)]
-
-
-def test_momentum_encoder_starts_as_copy_and_follows_q():
-    model = _build()
+def test_momentum_encoder_starts_as_copy_and_follows_q(build_tiny_moco_amix):
+    model = build_tiny_moco_amix()
     online = dict(model.online_network().named_parameters())
     for name, param in model.momentum_encoder.module.named_parameters():
         assert torch.equal(param, online[name])
@@ -64,41 +31,41 @@ def test_momentum_encoder_starts_as_copy_and_follows_q():
         torch.testing.assert_close(new, 0.75 * old + 0.25 * target)
 
 
-def test_momentum_mix_contract_and_state_dict_names():
+def test_momentum_mix_contract_and_state_dict_names(build_tiny_moco_amix, two_view_images, indexed_samples):
     """k is ``momentum_encoder`` (MoCo's ``encoder_k`` is gone: one name in the state dict), the required hooks
     are listed, and a training step without a momentum update since the previous one raises."""
     from openmixosr.models.algorithms import MomentumMixMixin
-    model = _build()
+    model = build_tiny_moco_amix()
     assert isinstance(model, MomentumMixMixin) and not hasattr(model, 'encoder_k')
     keys = list(model.state_dict())
     assert 'momentum_encoder.steps' in keys and any(key.startswith('momentum_encoder.module.0.') for key in keys)
     assert not any(key.startswith('encoder_k.') for key in keys)
     assert model.required_hooks == ('MomentumPipelineHook', )
-    assert _build(cluster=True).required_hooks == ('MomentumPipelineHook', 'ClusterAssignmentHook')
-    view_q, view_k = model.views(_views())
-    assert torch.equal(view_k, _views()[1])
+    assert build_tiny_moco_amix(cluster=True).required_hooks == ('MomentumPipelineHook', 'ClusterAssignmentHook')
+    view_q, view_k = model.views(two_view_images())
+    assert torch.equal(view_k, two_view_images()[1])
     model.train()
-    model.loss(_views(), _samples())
+    model.loss(two_view_images(), indexed_samples())
     with pytest.raises(RuntimeError, match='MomentumPipelineHook is missing'):
-        model.loss(_views(), _samples())
+        model.loss(two_view_images(), indexed_samples())
     model.momentum_update(0.99)
-    model.loss(_views(), _samples())
+    model.loss(two_view_images(), indexed_samples())
 
 
-def test_sample_indices_are_the_memory_rows():
-    model = _build(cluster=True)
+def test_sample_indices_are_the_memory_rows(build_tiny_moco_amix, indexed_samples):
+    model = build_tiny_moco_amix(cluster=True)
     model.init_memory(8)
-    indices = model.sample_indices([DataSample(metainfo=dict(sample_idx=i)) for i in (5, 2, 7)])
+    indices = model.sample_indices(indexed_samples((5, 2, 7)))
     assert indices.tolist() == [5, 2, 7] and indices.dtype == torch.long
 
 
-def test_queue_receives_this_steps_keys_after_the_losses():
-    model = _build()
-    inputs = _views()
+def test_queue_receives_this_steps_keys_after_the_losses(build_tiny_moco_amix, two_view_images, indexed_samples):
+    model = build_tiny_moco_amix()
+    inputs = two_view_images()
     queue_before = model.queue.clone()
     generator_state = torch.get_rng_state()
     model.train()
-    model.loss(inputs, _samples())
+    model.loss(inputs, indexed_samples())
     # the keys are momentum_keys(view 2); replay the same shuffle by restoring the generator state
     torch.set_rng_state(generator_state)
     keys = model.momentum_keys(inputs[1])
@@ -108,10 +75,10 @@ def test_queue_receives_this_steps_keys_after_the_losses():
     assert torch.allclose(model.queue.norm(dim=0), torch.ones(QUEUE_LEN))
 
 
-def test_keys_do_not_depend_on_batch_shuffle():
+def test_keys_do_not_depend_on_batch_shuffle(build_tiny_moco_amix, two_view_images):
     """Shuffled BN must not change a key beyond BN's batch statistics: with eval BN the shuffle is invisible."""
-    model = _build().eval()
-    images = _views()[1]
+    model = build_tiny_moco_amix().eval()
+    images = two_view_images()[1]
     plain = F.normalize(model.momentum_encoder(images)[0], dim=1)
     torch.testing.assert_close(model.momentum_keys(images), plain)
 
@@ -126,16 +93,16 @@ def _fixed_draws(model, mask_value, lam, index):
 
 
 @pytest.mark.parametrize('mask_value, lam', [(1.0, 1.0), (0.0, 0.0)])
-def test_cross_view_pairing(monkeypatch, mask_value, lam):
+def test_cross_view_pairing(monkeypatch, mask_value, lam, build_tiny_moco_amix, two_view_images, indexed_samples):
     """s = 1: x_mix_i = x1_i, positive k2_i; s = 0: x_mix_i = x1_j(i), positive k2_j(i) (the other view)."""
-    model = _build().eval()  # eval BN: embeddings do not depend on the batch they are computed in
-    inputs = _views()
+    model = build_tiny_moco_amix().eval()  # eval BN: embeddings do not depend on the batch they are computed in
+    inputs = two_view_images()
     index = torch.tensor([3, 5, 0, 7, 1, 6, 2, 4])
     monkeypatch.setattr(model, 'draw_masks', _fixed_draws(model, mask_value, lam, index))
     queue = model.queue.clone()
     with torch.no_grad():
         keys = model.momentum_keys(inputs[1])
-        losses = model.loss(inputs, _samples())
+        losses = model.loss(inputs, indexed_samples())
         source = inputs[0] if mask_value == 1.0 else inputs[0][index]
         positives = keys if mask_value == 1.0 else keys[index]
         query = F.normalize(model.neck(model.backbone(source))[0], dim=1)
@@ -157,14 +124,14 @@ def _backward(model, losses, names):
 
 
 @pytest.mark.parametrize('cluster', [False, True])
-def test_each_objective_reaches_only_its_parameters(cluster):
-    model = _build(cluster)
+def test_each_objective_reaches_only_its_parameters(cluster, build_tiny_moco_amix, two_view_images, indexed_samples):
+    model = build_tiny_moco_amix(cluster)
     model.train()
     if cluster:
         model.init_memory(8)
         model.pseudo_labels = torch.tensor([0, 1, 2, 0, 1, 2, 0, 1])
         model.centroids = F.normalize(torch.randn(3, FEAT_DIM), dim=1)
-    losses = model.loss(_views(), _samples())
+    losses = model.loss(two_view_images(), indexed_samples())
     generation = ['loss_generation_ce' if cluster else 'loss_generation_infonce', 'loss_generation_bce', 'loss_mask']
     online = ['loss_moco', 'loss_mix']
 
@@ -178,15 +145,15 @@ def test_each_objective_reaches_only_its_parameters(cluster):
     assert set(losses) == set(generation + online + ['embedding_spread', *MASK_STATISTICS])
 
 
-def test_all_losses_finite_and_views_checked():
-    model = _build()
-    losses = model.loss(_views(), _samples())
+def test_all_losses_finite_and_views_checked(build_tiny_moco_amix, two_view_images, indexed_samples):
+    model = build_tiny_moco_amix()
+    losses = model.loss(two_view_images(), indexed_samples())
     assert set(losses) == {'loss_generation_infonce', 'loss_generation_bce', 'loss_mask', 'loss_moco', 'loss_mix',
                            'embedding_spread', *MASK_STATISTICS}
     assert all(torch.isfinite(value) for value in losses.values())
     assert 0.0 < losses['embedding_spread'] < 1.5 and not losses['embedding_spread'].requires_grad
     with pytest.raises(ValueError, match='two views'):
-        model.loss([_views()[0]], _samples())
+        model.loss([two_view_images()[0]], indexed_samples())
 
 
 def _hand_bce(query, keys, index, lam, t=0.2):
@@ -201,16 +168,17 @@ def _hand_bce(query, keys, index, lam, t=0.2):
     return total / len(index)
 
 
-def test_amix_i_objective_is_infonce_plus_non_parametric_bce_by_hand(monkeypatch):
+def test_amix_i_objective_is_infonce_plus_non_parametric_bce_by_hand(monkeypatch, build_tiny_moco_amix,
+                                                                     two_view_images, indexed_samples):
     """AMix-I: both Mix Block terms against a numpy computation on a tiny batch (lam = 0.3, s = 0.3 everywhere)."""
-    model = _build().eval()
+    model = build_tiny_moco_amix().eval()
     index = torch.tensor([1, 0, 3, 2, 5, 4, 7, 6])
     monkeypatch.setattr(model, 'draw_masks', _fixed_draws(model, 0.3, 0.3, index))
-    inputs = _views()
+    inputs = two_view_images()
     queue = model.queue.clone()
     with torch.no_grad():
         keys = model.momentum_keys(inputs[1])
-        losses = model.loss(inputs, _samples())
+        losses = model.loss(inputs, indexed_samples())
         query = F.normalize(model.momentum_encoder(0.3 * inputs[0] + 0.7 * inputs[0][index])[0], dim=1)
     q, k, negatives = query.double().numpy(), keys.double().numpy(), queue.double().numpy()
     nce = 0.0
@@ -223,20 +191,21 @@ def test_amix_i_objective_is_infonce_plus_non_parametric_bce_by_hand(monkeypatch
     assert float(losses['loss_generation_bce']) == pytest.approx(_hand_bce(query, keys, index, 0.3), rel=1e-5)
 
 
-def test_amix_c_objective_is_pseudo_label_ce_plus_non_parametric_bce(monkeypatch):
+def test_amix_c_objective_is_pseudo_label_ce_plus_non_parametric_bce(monkeypatch, build_tiny_moco_amix,
+                                                                     two_view_images, indexed_samples):
     """AMix-C (AMix Sec. 3.3, Table 7 'CE (C)+BCE'): its BCE is the non-parametric one on the instance keys, not
     the parametric pairwise BCE on cluster logits (Table 7's separate 'pBCE (C)' row)."""
-    model = _build(cluster=True).eval()
+    model = build_tiny_moco_amix(cluster=True).eval()
     model.init_memory(8)
     labels = torch.tensor([0, 1, 2, 0, 1, 2, 0, 1])
     model.pseudo_labels = labels.clone()
     model.centroids = F.normalize(torch.randn(3, FEAT_DIM), dim=1)
     index = torch.tensor([1, 2, 3, 4, 5, 6, 7, 0])
     monkeypatch.setattr(model, 'draw_masks', _fixed_draws(model, 0.4, 0.4, index))
-    inputs = _views()
+    inputs = two_view_images()
     with torch.no_grad():
         keys = model.momentum_keys(inputs[1])
-        losses = model.loss(inputs, _samples())
+        losses = model.loss(inputs, indexed_samples())
         query = F.normalize(model.momentum_encoder(0.4 * inputs[0] + 0.6 * inputs[0][index])[0], dim=1)
     assert set(name for name in losses if name.startswith('loss_generation')) == {'loss_generation_ce',
                                                                                'loss_generation_bce'}
@@ -249,33 +218,33 @@ def test_amix_c_objective_is_pseudo_label_ce_plus_non_parametric_bce(monkeypatch
     torch.testing.assert_close(model.memory, keys)
 
 
-def test_table7_pbce_row_uses_cluster_logits_and_amix_i_cannot_ask_for_them():
-    model = MODELS.build(dict(_model_cfg(cluster=True),
+def test_table7_pbce_row_uses_cluster_logits_and_amix_i_cannot_ask_for_them(tiny_moco_amix_cfg):
+    model = MODELS.build(dict(tiny_moco_amix_cfg(cluster=True),
                               mix_block_losses=dict(pbce=dict(type='PairwiseMixupBCELoss'))))
     assert list(model.mix_block_losses) == ['pbce']
     with pytest.raises(ValueError, match='MoCoAMixCluster'):
-        MODELS.build(dict(_model_cfg(), mix_block_losses=dict(ce=dict(type='MixupCrossEntropyLoss'))))
+        MODELS.build(dict(tiny_moco_amix_cfg(), mix_block_losses=dict(ce=dict(type='MixupCrossEntropyLoss'))))
     with pytest.raises(ValueError, match='at least one term'):
-        MODELS.build(dict(_model_cfg(), mix_block_losses=dict()))
+        MODELS.build(dict(tiny_moco_amix_cfg(), mix_block_losses=dict()))
     with pytest.raises(TypeError, match='mixup_inputs'):
-        MODELS.build(dict(_model_cfg(), mix_block_losses=dict(x=dict(type='CrossEntropyLoss'))))
+        MODELS.build(dict(tiny_moco_amix_cfg(), mix_block_losses=dict(x=dict(type='CrossEntropyLoss'))))
 
 
-def test_cluster_model_needs_the_hook():
-    model = _build(cluster=True)
+def test_cluster_model_needs_the_hook(tiny_moco_amix_cfg, build_tiny_moco_amix, two_view_images, indexed_samples):
+    model = build_tiny_moco_amix(cluster=True)
     with pytest.raises(RuntimeError, match='ClusterAssignmentHook'):
-        model.loss(_views(), _samples())
+        model.loss(two_view_images(), indexed_samples())
     model.init_memory(8)
     with pytest.raises(RuntimeError, match='no pseudo labels'):
-        model.loss(_views(), _samples())
+        model.loss(two_view_images(), indexed_samples())
     with pytest.raises(ValueError, match='num_clusters'):
-        MODELS.build(dict(_model_cfg(cluster=True), num_clusters=1))
+        MODELS.build(dict(tiny_moco_amix_cfg(cluster=True), num_clusters=1))
     with pytest.raises(ValueError, match='temperature'):
-        MODELS.build(dict(_model_cfg(cluster=True), temperature=0.0))
+        MODELS.build(dict(tiny_moco_amix_cfg(cluster=True), temperature=0.0))
 
 
-def test_assign_clusters_recovers_separated_groups():
-    model = _build(cluster=True)
+def test_assign_clusters_recovers_separated_groups(build_tiny_moco_amix):
+    model = build_tiny_moco_amix(cluster=True)
     model.init_memory(30)
     centres = F.normalize(torch.eye(FEAT_DIM)[:3], dim=1)
     truth = torch.arange(30) % 3
@@ -289,28 +258,9 @@ def test_assign_clusters_recovers_separated_groups():
     assert torch.equal(model.cluster_logits(model.memory).argmax(1), model.pseudo_labels)
 
 
-def test_kmeans_assign_is_seeded_and_validates():
-    features = np.random.RandomState(0).randn(50, 4)
-    (labels_a, centres_a), (labels_b, centres_b) = kmeans_assign(features, 5, seed=1), kmeans_assign(features, 5, seed=1)
-    assert np.array_equal(labels_a, labels_b) and np.array_equal(centres_a, centres_b)
-    for cluster in range(5):  # a centroid is the mean of its members
-        np.testing.assert_allclose(centres_a[cluster], features[labels_a == cluster].mean(0), rtol=1e-5, atol=1e-6)
-    with pytest.raises(ValueError, match='num_clusters'):
-        kmeans_assign(features, 51, seed=0)
-    features[3, 2] = np.nan
-    with pytest.raises(ValueError, match='NaN'):
-        kmeans_assign(features, 5, seed=0)
-
-
-def test_gather_rows_is_identity_on_one_process():
-    indices, rows = torch.tensor([4, 1]), torch.randn(2, 3)
-    gathered_indices, gathered_rows = gather_rows(indices, rows)
-    assert torch.equal(gathered_indices, indices) and torch.equal(gathered_rows, rows)
-
-
-def test_mixup_info_nce_matches_reference_on_model_embeddings():
+def test_mixup_info_nce_matches_reference_on_model_embeddings(build_tiny_moco_amix):
     """The registered loss the model uses is the functional mixup infoNCE."""
-    model = _build()
+    model = build_tiny_moco_amix()
     query, keys = F.normalize(torch.randn(4, FEAT_DIM), dim=1), F.normalize(torch.randn(4, FEAT_DIM), dim=1)
     index, queue = torch.tensor([1, 0, 3, 2]), model.queue
     torch.testing.assert_close(model.mix_loss(query, keys, index, 0.3, queue),

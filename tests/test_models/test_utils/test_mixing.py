@@ -1,9 +1,10 @@
-"""Mixing helpers: Beta draws on numpy's global generator, permutation pairing, and non-destructive mask mixing."""
+"""Mixing helpers: Beta draws on numpy's global generator, permutation pairing, non-destructive mask mixing and
+the mixed soft label."""
 import numpy as np
 import pytest
 import torch
 
-from openmixosr.models.utils import mask_mix, random_pairing, sample_lam
+from openmixosr.models.utils import mask_mix, mixed_soft_label, random_pairing, sample_lam
 
 
 def test_sample_lam_uses_numpys_global_generator():
@@ -70,3 +71,13 @@ def test_mask_mix_rejects_mismatched_shapes():
         mask_mix(torch.zeros(2, 3, 4, 4), torch.zeros(2, 1, 4, 4), torch.tensor([1, 0]))
     with pytest.raises(ValueError):
         mask_mix(torch.zeros(2, 3, 4, 4), torch.zeros(2, 2, 8, 8), torch.tensor([1, 0]))
+
+
+def test_mixed_soft_label_per_sample_lam():
+    labels = torch.tensor([0, 1, 2])
+    index = torch.tensor([1, 2, 0])
+    lam = torch.tensor([1.0, 0.25, 0.5])
+    expected = torch.tensor([[1.0, 0.0, 0.0], [0.0, 0.25, 0.75], [0.5, 0.0, 0.5]])
+    torch.testing.assert_close(mixed_soft_label(labels, index, lam, 3), expected)
+    with pytest.raises(ValueError, match='lam'):
+        mixed_soft_label(labels, index, torch.rand(2), 3)

@@ -1,0 +1,143 @@
+"""Tiny models and fake batches of the model tests (the ones shared with the hook tests are in tests/conftest.py).
+
+Every factory builds from a fresh config, seeded as the tests did before they moved here, so values stay identical.
+"""
+import copy
+
+import pytest
+import torch
+from mmpretrain.structures import DataSample
+
+from openmixosr.registry import MODELS
+
+
+@pytest.fixture
+def tiny_classifier_cfg(tiny_resnet_cfg):
+    """Factory ``(depth=18, width=8, num_classes=4) -> dict``: an ``OpenSetClassifier`` on the tiny ``ResNet_CIFAR``
+    (global average pooling, linear head), without data preprocessor."""
+
+    def make(depth: int = 18, width: int = 8, num_classes: int = 4) -> dict:
+        return dict(type='OpenSetClassifier',
+                    backbone=tiny_resnet_cfg(depth, width),
+                    neck=dict(type='GlobalAveragePooling'),
+                    head=dict(type='LinearClsHead', num_classes=num_classes,
+                              in_channels=width * 8 * (4 if depth >= 50 else 1)))
+
+    return make
+
+
+@pytest.fixture
+def open_set_preprocessor_cfg():
+    """Factory ``(num_classes=4) -> dict``: an ``OpenSetDataPreprocessor`` that leaves pixel values as they are."""
+
+    def make(num_classes: int = 4) -> dict:
+        return dict(type='OpenSetDataPreprocessor', num_classes=num_classes, mean=[0.0] * 3, std=[1.0] * 3)
+
+    return make
+
+
+@pytest.fixture
+def tiny_distiller_cfg(tiny_classifier_cfg, open_set_preprocessor_cfg):
+    """Factory ``(**overrides) -> dict``: an ``AsymmetricDistiller`` on 4 classes, student the tiny ResNet-18 (width 8),
+    teacher a tiny ResNet-50 (width 4) with no checkpoint (random weights, which the distiller warns about)."""
+
+    def make(**overrides) -> dict:
+        cfg = dict(type='AsymmetricDistiller', student=tiny_classifier_cfg(18, 8), teacher=tiny_classifier_cfg(50, 4),
+                   teacher_checkpoint=None, data_preprocessor=open_set_preprocessor_cfg())
+        cfg.update(copy.deepcopy(overrides))
+        return cfg
+
+    return make
+
+
+@pytest.fixture
+def build_tiny_distiller(tiny_distiller_cfg):
+    """Factory ``(**overrides) -> AsymmetricDistiller``: ``tiny_distiller_cfg(**overrides)`` built after
+    ``torch.manual_seed(0)`` (checking the random-teacher warning) and initialised."""
+
+    def build(**overrides):
+        torch.manual_seed(0)
+        cfg = tiny_distiller_cfg(**overrides)
+        with pytest.warns(UserWarning, match='random weights'):
+            model = MODELS.build(cfg)
+        model.init_weights()
+        return model
+
+    return build
+
+
+@pytest.fixture
+def tiny_moco_amix_cfg(tiny_resnet_cfg):
+    """Factory ``(cluster=False, feat_dim=16, queue_len=32) -> dict``: AMix-I (``MoCoAMix``) or, with ``cluster``,
+    AMix-C (``MoCoAMixCluster``, 3 clusters) on the tiny ResNet-18 (width 8), a MoCo v2 neck to ``feat_dim`` and a
+    Mix Block+ with every option on."""
+
+    def make(cluster: bool = False, feat_dim: int = 16, queue_len: int = 32) -> dict:
+        cfg = dict(
+            type='MoCoAMixCluster' if cluster else 'MoCoAMix',
+            queue_len=queue_len,
+            feat_dim=feat_dim,
+            backbone=tiny_resnet_cfg(),
+            neck=dict(type='MoCoV2Neck', in_channels=64, hid_channels=32, out_channels=feat_dim, with_avg_pool=True),
+            head=dict(type='ContrastiveHead', loss=dict(type='CrossEntropyLoss'), temperature=0.2),
+            mix_block=dict(type='MixBlockPlus', in_channels=32, reduction=2, upsample='bilinear', lam_margin=0.1,
+                           lam_encoding='adaptive', nonlinear_value=True, global_attention=True, lam_adjust=True,
+                           variance_loss=True),
+            data_preprocessor=dict(type='SelfSupDataPreprocessor', mean=[0, 0, 0], std=[1, 1, 1]))
+        if cluster:
+            cfg['num_clusters'] = 3
+        return cfg
+
+    return make
+
+
+@pytest.fixture
+def build_tiny_moco_amix(tiny_moco_amix_cfg):
+    """Factory ``(cluster=False, seed=0) -> MoCoAMix``: ``tiny_moco_amix_cfg(cluster)`` built after
+    ``torch.manual_seed(seed)`` and initialised."""
+
+    def build(cluster: bool = False, seed: int = 0):
+        torch.manual_seed(seed)
+        model = MODELS.build(tiny_moco_amix_cfg(cluster))
+        model.init_weights()
+        return model
+
+    return build
+
+
+@pytest.fixture
+def two_view_images():
+    """Factory ``(n=8, size=16, seed=1) -> [view_1, view_2]``: two batches of standard normal RGB images drawn from
+    one generator seeded with ``seed`` (the global generator is left alone)."""
+
+    def make(n: int = 8, size: int = 16, seed: int = 1):
+        generator = torch.Generator().manual_seed(seed)
+        return [torch.randn(n, 3, size, size, generator=generator), torch.randn(n, 3, size, size, generator=generator)]
+
+    return make
+
+
+@pytest.fixture
+def indexed_samples():
+    """Factory ``(indices=range(8)) -> [DataSample]``: unlabelled data samples whose ``sample_idx`` are ``indices``
+    (the rows a self-supervised model's memory keeps)."""
+
+    def make(indices=range(8)):
+        return [DataSample(metainfo=dict(sample_idx=i)) for i in indices]
+
+    return make
+
+
+@pytest.fixture
+def linear_bn_with_unit_weights():
+    """Factory ``() -> nn.Sequential``: ``Linear(2, 2) -> BatchNorm1d(2)`` with every parameter 1 (weights and
+    biases), small enough to follow a momentum update or a BatchNorm statistic by hand."""
+
+    def make() -> torch.nn.Sequential:
+        network = torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.BatchNorm1d(2))
+        with torch.no_grad():
+            for param in network.parameters():
+                param.fill_(1.0)
+        return network
+
+    return make

@@ -1,0 +1,106 @@
+"""Cross mutual information (asymmetric distillation Eq. 6): the DIST form and the InfoNCE estimator, their lam
+weights, declared inputs and gradients; like the relabel loss they carry no weight of their own (mu / eta, Eq. 8)."""
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from openmixosr.models.losses import CrossMutualInformationLoss, InfoNCECrossMutualInformationLoss, dist_loss
+from openmixosr.models.utils.declared_inputs import call_with_declared_inputs
+from openmixosr.registry import MODELS
+
+
+@pytest.fixture
+def cmi_batch():
+    torch.manual_seed(3)
+    student = torch.randn(6, 5, requires_grad=True)
+    teacher = torch.randn(6, 5, requires_grad=True)
+    index = torch.tensor([3, 0, 5, 1, 2, 4])
+    return student, teacher, index
+
+
+def test_cmi_lam_weights(cmi_batch):
+    student, teacher, index = cmi_batch
+    cmi = MODELS.build(dict(type='CrossMutualInformationLoss', tau=2.0))
+    d_i = dist_loss(student, teacher, tau=2.0)
+    d_j = dist_loss(student, teacher[index], tau=2.0)
+    torch.testing.assert_close(cmi(student, teacher, index, 1.0), d_i)
+    torch.testing.assert_close(cmi(student, teacher, index, 0.0), d_j)
+    torch.testing.assert_close(cmi(student, teacher, index, 0.3), 0.3 * d_i + 0.7 * d_j)
+    # the partner term really uses the pairing
+    assert not torch.allclose(d_i, d_j)
+    # called by its declared inputs, as the distiller calls it
+    offered = dict(student_mixed_logits=student, teacher_raw_logits=teacher, index=index, lam=0.3,
+                   student_mixed_features=None, teacher_raw_features=None)
+    torch.testing.assert_close(call_with_declared_inputs(cmi, offered), 0.3 * d_i + 0.7 * d_j)
+
+
+@pytest.mark.parametrize('cfg', [dict(type='CrossMutualInformationLoss'), dict(type='RelabelLoss'),
+                                 dict(type='InfoNCECrossMutualInformationLoss', student_channels=4,
+                                      teacher_channels=4)])
+def test_cmi_and_relabel_losses_have_no_weight_of_their_own(cfg):
+    """Their weights are the distiller's mu and eta (asymmetric distillation Eq. 8): a second factor is refused."""
+    with pytest.raises(TypeError, match='loss_weight'):
+        MODELS.build(dict(cfg, loss_weight=0.5))
+
+
+def test_cmi_teacher_detached_and_lam_checked(cmi_batch):
+    student, teacher, index = cmi_batch
+    cmi = CrossMutualInformationLoss()
+    cmi(student, teacher, index, 0.4).backward()
+    assert teacher.grad is None
+    assert student.grad.abs().sum() > 0
+    with pytest.raises(ValueError, match='lam'):
+        cmi(student, teacher, index, torch.rand(6))
+    with pytest.raises(ValueError, match='lam'):
+        cmi(student, teacher, index, 1.5)
+    with pytest.raises(ValueError, match='index'):
+        cmi(student, teacher, index[:4], 0.5)
+
+
+def _infonce_reference(s, t, temperature):
+    logits = s @ t.t() / temperature
+    return F.cross_entropy(logits, torch.arange(s.size(0)))
+
+
+def test_infonce_cmi_value_and_gradients():
+    torch.manual_seed(4)
+    cmi = MODELS.build(
+        dict(type='InfoNCECrossMutualInformationLoss', student_channels=8, teacher_channels=12, proj_dim=6))
+    assert cmi.nce_temperature == 0.1
+    assert cmi.mixup_inputs == ('student_mixed_features', 'teacher_raw_features', 'index', 'lam')
+    student = torch.randn(5, 8, requires_grad=True)
+    teacher = torch.randn(5, 12, requires_grad=True)
+    index = torch.tensor([1, 2, 3, 4, 0])
+    loss = cmi(student, teacher, index, 0.3)
+    assert torch.isfinite(loss)
+    s = F.normalize(cmi.student_proj(student), dim=1)
+    t = F.normalize(cmi.teacher_proj(teacher), dim=1)
+    expected = 0.3 * _infonce_reference(s, t, 0.1) + 0.7 * _infonce_reference(s, t[index], 0.1)
+    torch.testing.assert_close(loss, expected)
+    loss.backward()
+    assert teacher.grad is None
+    assert student.grad.abs().sum() > 0
+    for proj in (cmi.student_proj, cmi.teacher_proj):
+        assert proj.weight.grad is not None and proj.weight.grad.abs().sum() > 0
+
+
+def test_infonce_cmi_lower_for_aligned_features():
+    torch.manual_seed(5)
+    cmi = InfoNCECrossMutualInformationLoss(student_channels=16, teacher_channels=16, proj_dim=16)
+    cmi.teacher_proj.load_state_dict(cmi.student_proj.state_dict())  # same map: aligned features embed identically
+    teacher = torch.randn(8, 16)
+    index = torch.arange(8)
+    aligned = cmi(teacher.clone(), teacher, index, 1.0)
+    shuffled = cmi(teacher[torch.tensor([1, 2, 3, 4, 5, 6, 7, 0])], teacher, index, 1.0)
+    assert aligned < shuffled
+    assert aligned < np.log(8) < shuffled
+
+
+def test_infonce_cmi_requires_its_own_arguments():
+    with pytest.raises(TypeError):
+        MODELS.build(dict(type='InfoNCECrossMutualInformationLoss'))
+    with pytest.raises(TypeError):  # the DIST form takes no projection arguments
+        MODELS.build(dict(type='CrossMutualInformationLoss', proj_dim=128))
+    with pytest.raises(ValueError, match='nce_temperature'):
+        InfoNCECrossMutualInformationLoss(4, 4, nce_temperature=0.0)
