@@ -34,26 +34,22 @@ def _state_dict(path):
     return load_weights_only(str(path))['state_dict']
 
 
-def _interrupt_then_resume(config, options, tmp_path):
-    """Train ``config`` for 3 epochs uninterrupted, and interrupted after epoch 2 then resumed (same options).
+def _resume_matches_uninterrupted(config, options, tmp_path):
+    """Train ``config`` for 3 epochs, then resume its epoch-2 checkpoint into a new work dir and train epoch 3 again.
 
-    Returns the epoch-3 state dicts (uninterrupted, resumed), the resumed run's epoch-2 state dict and the output of the
-    resumed run.
+    Two runs: the uninterrupted one and the resumed one (what a run stopped after epoch 2 restarts from: the same
+    checkpoint). Returns the epoch-3 state dicts (uninterrupted, resumed), the epoch-2 state dict and the output of
+    the resumed run.
     """
-    # The configs' hooks are in default_hooks (merged by key): a custom hook list adds to them, replaces none.
-    interrupting = tmp_path / 'interrupting.py'
-    interrupting.write_text(f"_base_ = ['{config}']\n"
-                            "custom_imports = dict(imports=['tests.helpers.interrupt_hook'], allow_failed_imports=False)\n"
-                            "custom_hooks = [dict(type='InterruptHook', after_epoch=2)]\n")
     options = ['--cfg-options', 'train_cfg.max_epochs=3', *options]
-    uninterrupted, interrupted = tmp_path / 'full', tmp_path / 'resumed'
+    uninterrupted, resumed_dir = tmp_path / 'full', tmp_path / 'resumed'
     run_tool('train.py', config, '--work-dir', uninterrupted, *options)
-    stopped = run_tool('train.py', interrupting, '--work-dir', interrupted, *options, check=False)
-    assert stopped.returncode != 0 and 'interrupted after epoch 2' in stopped.stderr
-    assert not (interrupted / 'epoch_3.pth').exists()
-    resumed_run = run_tool('train.py', config, '--work-dir', interrupted, '--resume', *options)
-    expected, resumed = _state_dict(uninterrupted / 'epoch_3.pth'), _state_dict(interrupted / 'epoch_3.pth')
-    epoch_2 = _state_dict(interrupted / 'epoch_2.pth')
+    resumed_run = run_tool('train.py', config, '--work-dir', resumed_dir, '--resume', uninterrupted / 'epoch_2.pth',
+                           *options)
+    assert 'resumed epoch: 2' in resumed_run.stdout + resumed_run.stderr
+    assert not (resumed_dir / 'epoch_1.pth').exists() and not (resumed_dir / 'epoch_2.pth').exists()
+    expected, resumed = _state_dict(uninterrupted / 'epoch_3.pth'), _state_dict(resumed_dir / 'epoch_3.pth')
+    epoch_2 = _state_dict(uninterrupted / 'epoch_2.pth')
     assert expected.keys() == resumed.keys()
     for key in expected:
         assert torch.equal(expected[key], resumed[key]), key
@@ -68,8 +64,8 @@ def test_resume_continues_identically(config, extra, tmp_path):
     # CutMix and AMix draw random numbers every step and validation runs every epoch: neither may break the repeat.
     # AMix adds the momentum encoder, the Mix Block+ (learnable gamma, BN, dropout) and the hook's schedules.
     # The distiller (random teacher here) draws raw/mixed steps and CutMix boxes.
-    # The interrupted run has the same config (so the same lr schedule) and stops like Ctrl-C after epoch 2.
-    _interrupt_then_resume(config, [*SHORT, *extra], tmp_path)
+    # The resumed run has the same config (so the same lr schedule) and starts from the epoch-2 checkpoint.
+    _resume_matches_uninterrupted(config, [*SHORT, *extra], tmp_path)
 
 
 @pytest.mark.parametrize('config, samples', [(AMIX_C_SELFSUP_DIGITS, 128), (AMIX_I_SELFSUP_DIGITS, 64)],
@@ -80,7 +76,7 @@ def test_selfsup_resume_continues_identically(config, samples, tmp_path):
     # run must take them from the checkpoint, not fill the memory and cluster again before its first step. (AMix-I on
     # 2 batches per epoch only, to keep it cheap: AMix-C covers everything it has.)
     options = [*SELFSUP_SHORT, f'train_dataloader.dataset.indices={samples}']
-    expected, resumed, epoch_2, output = _interrupt_then_resume(config, options, tmp_path)
+    expected, resumed, epoch_2, output = _resume_matches_uninterrupted(config, options, tmp_path)
     assert 'queue' in expected
     if config == AMIX_C_SELFSUP_DIGITS:
         assert expected['memory'].shape == (128, 128) and expected['pseudo_labels'].shape == (128, )
