@@ -4,12 +4,12 @@
     bash tools/dist_test.sh CONFIG CHECKPOINT NUM_PROCESSES [ARGS]
 """
 import argparse
-import os
 
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 
 from openmixosr.engine import build_runner, init_cpu_distributed
 from openmixosr.utils import merge_tool_args, register_all_modules
+from openmixosr.utils.config import parse_tool_args
 
 
 def parse_args(argv=None):
@@ -25,17 +25,10 @@ def parse_args(argv=None):
     parser.add_argument('--allow-other-classes', action='store_true',
                         help='score a checkpoint trained on other known classes than the test set (a warning '
                         'instead of an error)')
-    parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
-        help='override config entries, e.g. `split=3`; a top-level `split` reaches every open-set dataset; '
-        '`load_cfg.prefix=student.` loads the student of a distiller checkpoint into a classifier config')
-    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none',
-                        help='job launcher')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args(argv)
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
-    return args
+    cfg_options_help = ('override config entries, e.g. `split=3`; a top-level `split` reaches every open-set dataset; '
+                        '`load_cfg.prefix=student.` loads the student of a distiller checkpoint into a classifier '
+                        'config')
+    return parse_tool_args(parser, cfg_options_help, argv)
 
 
 def merge_args(cfg: Config, args) -> Config:

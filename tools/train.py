@@ -8,11 +8,12 @@ import importlib.util
 import os
 
 import torch
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 
 from openmixosr.engine import build_runner, find_resumable_checkpoint, init_cpu_distributed
 from openmixosr.engine.optim_wrapper import check_native_bf16
 from openmixosr.utils import apply_pretrained, merge_tool_args, register_all_modules
+from openmixosr.utils.config import parse_tool_args
 
 #: ``--vis-backend`` choices: MMEngine visualisation backend and the package it needs.
 VIS_BACKENDS = {'tensorboard': ('TensorboardVisBackend', 'tensorboard'), 'wandb': ('WandbVisBackend', 'wandb')}
@@ -38,17 +39,9 @@ def parse_args(argv=None):
     parser.add_argument('--allow-other-classes', action='store_true',
                         help='allow checkpoints trained on other known classes (the teacher of a distillation, '
                         '--resume) with a warning instead of an error')
-    parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
-        help='override config entries, e.g. `split=3 train_cfg.max_epochs=5`; a top-level `split` reaches every '
-        'open-set dataset')
-    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none',
-                        help='job launcher')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args(argv)
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
-    return args
+    cfg_options_help = ('override config entries, e.g. `split=3 train_cfg.max_epochs=5`; a top-level `split` reaches '
+                        'every open-set dataset')
+    return parse_tool_args(parser, cfg_options_help, argv)
 
 
 def merge_args(cfg: Config, args) -> Config:

@@ -5,6 +5,7 @@ from .layouts import DATA_LAYOUTS, missing_data_error
 from .mnist import OfflineMNIST, read_idx
 from .open_set import UNKNOWN_LABEL, OpenSetDataset, build_source
 from .partition import select_partition, stratified_partition
+from .source_dataset import SourceDataset
 from .splits import BENCHMARKS, get_open_set_split
 from .stl10 import STL10
 from .svhn import SVHN
@@ -13,7 +14,7 @@ from .transforms import HueSafeColorJitter, adjust_hue, upstream_hue_jitter_fail
 
 __all__ = [
     'BENCHMARKS', 'DATA_LAYOUTS', 'Digits', 'HueSafeColorJitter', 'OfflineCIFAR10', 'OfflineCIFAR100', 'OfflineMNIST',
-    'OpenSetDataset', 'STL10', 'SVHN', 'TinyImageNet', 'UNKNOWN_LABEL', 'adjust_hue', 'build_source',
+    'OpenSetDataset', 'STL10', 'SVHN', 'SourceDataset', 'TinyImageNet', 'UNKNOWN_LABEL', 'adjust_hue', 'build_source',
     'get_open_set_split', 'missing_data_error', 'read_idx', 'select_partition', 'stratified_partition',
     'upstream_hue_jitter_fails'
 ]

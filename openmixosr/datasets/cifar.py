@@ -62,11 +62,7 @@ class OfflineCIFAR10(_OfflineCIFAR, _MMPretrainCIFAR10):
     Args:
         data_root (str): Directory that contains ``cifar-10-batches-py``.
         split (str): ``'train'`` (the five data batches) or ``'test'``. Defaults to ``'train'``.
-        pipeline (Sequence): Processing pipeline. Defaults to ().
-        test_mode (bool): Raise instead of re-sampling when a sample fails in the pipeline. Defaults to False.
-        indices (int | Sequence[int], optional): Keep only these samples (or the first ``indices``). Defaults to None.
-        serialize_data (bool): Keep the data list pickled in one buffer shared by dataloader workers.
-            Defaults to True.
+        pipeline, test_mode, indices, serialize_data: As in :class:`~openmixosr.datasets.SourceDataset`.
     """
 
 
@@ -77,9 +73,5 @@ class OfflineCIFAR100(_OfflineCIFAR, _MMPretrainCIFAR100):
     Args:
         data_root (str): Directory that contains ``cifar-100-python``.
         split (str): ``'train'`` or ``'test'``. Defaults to ``'train'``.
-        pipeline (Sequence): Processing pipeline. Defaults to ().
-        test_mode (bool): Raise instead of re-sampling when a sample fails in the pipeline. Defaults to False.
-        indices (int | Sequence[int], optional): Keep only these samples (or the first ``indices``). Defaults to None.
-        serialize_data (bool): Keep the data list pickled in one buffer shared by dataloader workers.
-            Defaults to True.
+        pipeline, test_mode, indices, serialize_data: As in :class:`~openmixosr.datasets.SourceDataset`.
     """

@@ -1,16 +1,15 @@
 """scikit-learn's embedded 8x8 digits as an image-classification dataset: real data with nothing to download."""
-from typing import Sequence
 
 import numpy as np
-from mmpretrain.datasets import BaseDataset
 
 from openmixosr.registry import DATASETS
 from .partition import select_partition
+from .source_dataset import SourceDataset
 from .utils import DIGIT_CLASSES, array_data_list, gray_to_rgb
 
 
 @DATASETS.register_module()
-class Digits(BaseDataset):
+class Digits(SourceDataset):
     """The 1,797 real 8x8 handwritten digits that ship inside scikit-learn (``sklearn.datasets.load_digits``).
 
     It needs nothing but the install, which makes it the quick-start and the data of the fast end-to-end tests.
@@ -20,26 +19,13 @@ class Digits(BaseDataset):
 
     Args:
         split (str): ``'train'`` or ``'test'``. Defaults to ``'train'``.
-        pipeline (Sequence): Processing pipeline. Defaults to ().
-        test_mode (bool): Raise instead of re-sampling when a sample fails in the pipeline. Defaults to False.
-        indices (int | Sequence[int], optional): Keep only these samples (or the first ``indices``). Defaults to None.
-        serialize_data (bool): Keep the data list pickled in one buffer shared by dataloader workers.
-            Defaults to True.
+        **kwargs: ``pipeline``, ``test_mode``, ``indices`` and ``serialize_data``, as in :class:`SourceDataset`.
     """
 
     METAINFO = {'classes': DIGIT_CLASSES}
 
-    def __init__(self,
-                 split: str = 'train',
-                 pipeline: Sequence = (),
-                 test_mode: bool = False,
-                 indices=None,
-                 serialize_data: bool = True):
-        if split not in ('train', 'test'):
-            raise ValueError(f"Digits split must be 'train' or 'test', got {split!r}")
-        self.split = split
-        super().__init__(
-            ann_file='', pipeline=pipeline, test_mode=test_mode, indices=indices, serialize_data=serialize_data)
+    def __init__(self, split: str = 'train', **kwargs):
+        super().__init__(data_root='', split=split, **kwargs)
 
     def load_data_list(self):
         """Load the digits of ``self.split``."""

@@ -2,14 +2,13 @@
 import gzip
 import os.path as osp
 import struct
-from typing import Sequence
 
 import numpy as np
-from mmpretrain.datasets import BaseDataset
 
 from openmixosr.registry import DATASETS
 from .layouts import missing_data_error
 from .partition import select_partition
+from .source_dataset import SourceDataset
 from .utils import DIGIT_CLASSES, array_data_list, gray_to_rgb
 
 
@@ -37,7 +36,7 @@ def read_idx(path: str) -> np.ndarray:
 
 
 @DATASETS.register_module()
-class OfflineMNIST(BaseDataset):
+class OfflineMNIST(SourceDataset):
     """MNIST from the official idx files in ``data_root``, as 28x28x3 uint8 images, never downloading.
 
     Not a drop-in for mmpretrain's ``MNIST`` (which keeps its name and behaviour): that one picks its files by
@@ -54,34 +53,14 @@ class OfflineMNIST(BaseDataset):
         data_root (str): Directory holding the idx files.
         split (str): ``'train'`` or ``'test'``. Defaults to ``'train'``.
         test_files_only (bool): Build both splits from the t10k files as described above. Defaults to False.
-        pipeline (Sequence): Processing pipeline. Defaults to ().
-        test_mode (bool): Raise instead of re-sampling when a sample fails in the pipeline. Defaults to False.
-        indices (int | Sequence[int], optional): Keep only these samples (or the first ``indices``). Defaults to None.
-        serialize_data (bool): Keep the data list pickled in one buffer shared by dataloader workers.
-            Defaults to True.
+        **kwargs: ``pipeline``, ``test_mode``, ``indices`` and ``serialize_data``, as in :class:`SourceDataset`.
     """
 
     METAINFO = {'classes': DIGIT_CLASSES}
 
-    def __init__(self,
-                 data_root: str,
-                 split: str = 'train',
-                 test_files_only: bool = False,
-                 pipeline: Sequence = (),
-                 test_mode: bool = False,
-                 indices=None,
-                 serialize_data: bool = True):
-        if split not in ('train', 'test'):
-            raise ValueError(f"OfflineMNIST split must be 'train' or 'test', got {split!r}")
-        self.split = split
+    def __init__(self, data_root: str, split: str = 'train', test_files_only: bool = False, **kwargs):
         self.test_files_only = test_files_only
-        super().__init__(
-            ann_file='',
-            data_root=data_root,
-            pipeline=pipeline,
-            test_mode=test_mode,
-            indices=indices,
-            serialize_data=serialize_data)
+        super().__init__(data_root, split, **kwargs)
 
     def _find(self, name: str) -> str:
         """Path of ``name`` or ``name.gz`` in the data root (plain file preferred)."""

@@ -1,13 +1,13 @@
 """STL-10 from the official binary files, memory-mapped so that the 2.7 GB unlabeled split is never loaded into RAM."""
 import os
 import os.path as osp
-from typing import Dict, List, Sequence
+from typing import Dict, List
 
 import numpy as np
-from mmpretrain.datasets import BaseDataset
 
 from openmixosr.registry import DATASETS
 from .layouts import missing_data_error
+from .source_dataset import SourceDataset
 
 STL10_CLASSES = ('airplane', 'bird', 'car', 'cat', 'deer', 'dog', 'horse', 'monkey', 'ship', 'truck')
 STL10_IMAGE_SHAPE = (3, 96, 96)  # one image in the X files: channel planes of 96x96, each stored column-major
@@ -61,7 +61,7 @@ def _num_images(path: str) -> int:
 
 
 @DATASETS.register_module()
-class STL10(BaseDataset):
+class STL10(SourceDataset):
     """STL-10 from the official binary files (``stl10_binary``), as 96x96x3 uint8 RGB images.
 
     The X files hold N x 3 x 96 x 96 bytes, each channel plane stored column-major; images are returned upright as
@@ -77,33 +77,15 @@ class STL10(BaseDataset):
             ``test_y.bin`` and ``unlabeled_X.bin``; only the files of ``split`` must exist.
         split (str): ``'train'`` (5,000 labelled images), ``'test'`` (8,000), ``'unlabeled'`` (100,000) or
             ``'train+unlabeled'``. Defaults to ``'train'``.
-        pipeline (Sequence): Processing pipeline. Defaults to ().
-        test_mode (bool): Raise instead of re-sampling when a sample fails in the pipeline. Defaults to False.
-        indices (int | Sequence[int], optional): Keep only these samples (or the first ``indices``). Defaults to None.
-        serialize_data (bool): Keep the data list pickled in one buffer shared by dataloader workers.
-            Defaults to True.
+        **kwargs: ``pipeline``, ``test_mode``, ``indices`` and ``serialize_data``, as in :class:`SourceDataset`.
     """
 
     METAINFO = {'classes': STL10_CLASSES}
+    SPLITS = tuple(STL10_SPLITS)
 
-    def __init__(self,
-                 data_root: str,
-                 split: str = 'train',
-                 pipeline: Sequence = (),
-                 test_mode: bool = False,
-                 indices=None,
-                 serialize_data: bool = True):
-        if split not in STL10_SPLITS:
-            raise ValueError(f'STL10 split must be one of {tuple(STL10_SPLITS)}, got {split!r}')
-        self.split = split
+    def __init__(self, data_root: str, split: str = 'train', **kwargs):
         self._memmaps = _MemmapCache()
-        super().__init__(
-            ann_file='',
-            data_root=data_root,
-            pipeline=pipeline,
-            test_mode=test_mode,
-            indices=indices,
-            serialize_data=serialize_data)
+        super().__init__(data_root, split, **kwargs)
 
     def _path(self, name: str) -> str:
         path = osp.join(self.data_root, name)
@@ -155,7 +137,3 @@ class STL10(BaseDataset):
     def get_cat_ids(self, idx: int) -> List[int]:
         """Category of sample ``idx`` (``[-1]`` when unlabeled), without reading its image."""
         return [int(self._index_info(idx)['gt_label'])]
-
-    def extra_repr(self):
-        """The extra repr information of the dataset."""
-        return [f'Data root: \t{self.data_root}', f'Split: \t{self.split}']

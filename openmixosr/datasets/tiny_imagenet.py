@@ -1,18 +1,17 @@
 """Tiny-ImageNet (200 classes, 64x64) read from the official extracted archive, including its flat ``val/``."""
 import os
 import os.path as osp
-from typing import List, Sequence
-
-from mmpretrain.datasets import BaseDataset
+from typing import List
 
 from openmixosr.registry import DATASETS
 from .layouts import missing_data_error
+from .source_dataset import SourceDataset
 
 IMAGE_SUFFIXES = ('.jpeg', '.jpg', '.png')
 
 
 @DATASETS.register_module()
-class TinyImageNet(BaseDataset):
+class TinyImageNet(SourceDataset):
     """Tiny-ImageNet from the official layout ``tiny-imagenet-200/``, storing image paths (decoded in the pipeline).
 
     Class index = position of the wnid in the sorted wnid list (the published open-set splits index that list). The
@@ -27,30 +26,11 @@ class TinyImageNet(BaseDataset):
     Args:
         data_root (str): The ``tiny-imagenet-200`` directory.
         split (str): ``'train'``, ``'val'`` or ``'test'`` (= ``'val'``). Defaults to ``'train'``.
-        pipeline (Sequence): Processing pipeline. Defaults to ().
-        test_mode (bool): Raise instead of re-sampling when a sample fails in the pipeline. Defaults to False.
-        indices (int | Sequence[int], optional): Keep only these samples (or the first ``indices``). Defaults to None.
-        serialize_data (bool): Keep the data list pickled in one buffer shared by dataloader workers.
-            Defaults to True.
+        pipeline, test_mode, indices, serialize_data: As in :class:`SourceDataset`.
     """
 
-    def __init__(self,
-                 data_root: str,
-                 split: str = 'train',
-                 pipeline: Sequence = (),
-                 test_mode: bool = False,
-                 indices=None,
-                 serialize_data: bool = True):
-        if split not in ('train', 'val', 'test'):
-            raise ValueError(f"TinyImageNet split must be 'train', 'val' or 'test' (= 'val'), got {split!r}")
-        self.split = 'val' if split == 'test' else split
-        super().__init__(
-            ann_file='',
-            data_root=data_root,
-            pipeline=pipeline,
-            test_mode=test_mode,
-            indices=indices,
-            serialize_data=serialize_data)
+    SPLITS = ('train', 'val')
+    SPLIT_ALIASES = {'test': 'val'}
 
     def load_wnids(self) -> List[str]:
         """The sorted wnid list: ``wnids.txt`` if present, else the folder names of ``train/``."""
@@ -104,7 +84,3 @@ class TinyImageNet(BaseDataset):
         wnids = self.load_wnids()
         self._metainfo['classes'] = tuple(wnids)
         return self._load_train(wnids) if self.split == 'train' else self._load_val(wnids)
-
-    def extra_repr(self):
-        """The extra repr information of the dataset."""
-        return [f'Data root: \t{self.data_root}', f'Split: \t{self.split}']

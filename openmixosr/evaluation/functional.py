@@ -122,6 +122,25 @@ def _grouped_counts(known_scores: np.ndarray,
     return _GroupedCounts(known, unknown, correct)
 
 
+def _checked_counts(known_scores, unknown_scores, known_correct=None) -> _GroupedCounts:
+    """Validate the inputs of a curve or threshold-free metric and return their grouped counts.
+
+    Args:
+        known_scores (array_like): Scores of the known test samples, shape [K].
+        unknown_scores (array_like): Scores of the unknown test samples, shape [U].
+        known_correct (array_like, optional): Bool (or 0/1) [K], whether each known sample is classified correctly;
+            given for OSCR, which also counts the correctly classified known samples.
+
+    Returns:
+        _GroupedCounts: See :func:`_grouped_counts`.
+    """
+    known_scores = _check_scores(known_scores, 'known scores')
+    unknown_scores = _check_scores(unknown_scores, 'unknown scores')
+    if known_correct is not None:
+        known_correct = _check_correct(known_correct, known_scores)
+    return _grouped_counts(known_scores, unknown_scores, known_correct)
+
+
 # ----------------------------------------------------------------------------------------------------------------------
 # Curves and threshold-free metrics
 # ----------------------------------------------------------------------------------------------------------------------
@@ -138,9 +157,7 @@ def roc_curve(known_scores, unknown_scores) -> Tuple[np.ndarray, np.ndarray]:
     Returns:
         tuple[np.ndarray, np.ndarray]: ``(fpr, tpr)``, both float64 of shape [G + 1], non-decreasing.
     """
-    known_scores = _check_scores(known_scores, 'known scores')
-    unknown_scores = _check_scores(unknown_scores, 'unknown scores')
-    counts = _grouped_counts(known_scores, unknown_scores)
+    counts = _checked_counts(known_scores, unknown_scores)
     return counts.unknown / counts.unknown[-1], counts.known / counts.known[-1]
 
 
@@ -159,21 +176,11 @@ def auroc(known_scores, unknown_scores) -> float:
     Returns:
         float: AUROC in [0, 1].
     """
-    known_scores = _check_scores(known_scores, 'known scores')
-    unknown_scores = _check_scores(unknown_scores, 'unknown scores')
-    counts = _grouped_counts(known_scores, unknown_scores)
+    counts = _checked_counts(known_scores, unknown_scores)
     n_known, n_unknown = int(counts.known[-1]), int(counts.unknown[-1])
     known_per_group = np.diff(counts.known)
     twice_numerator = int(np.dot(known_per_group, 2 * n_unknown - counts.unknown[1:] - counts.unknown[:-1]))
     return twice_numerator / (2 * n_known * n_unknown)
-
-
-def _oscr_counts(known_scores, known_correct, unknown_scores) -> _GroupedCounts:
-    """Validate the OSCR inputs and return the grouped counts including correctly classified known samples."""
-    known_scores = _check_scores(known_scores, 'known scores')
-    unknown_scores = _check_scores(unknown_scores, 'unknown scores')
-    known_correct = _check_correct(known_correct, known_scores)
-    return _grouped_counts(known_scores, unknown_scores, known_correct)
 
 
 def oscr_curve(known_scores, known_correct, unknown_scores) -> Tuple[np.ndarray, np.ndarray]:
@@ -191,7 +198,7 @@ def oscr_curve(known_scores, known_correct, unknown_scores) -> Tuple[np.ndarray,
     Returns:
         tuple[np.ndarray, np.ndarray]: ``(fpr, ccr)``, both float64 of shape [G + 1], non-decreasing.
     """
-    counts = _oscr_counts(known_scores, known_correct, unknown_scores)
+    counts = _checked_counts(known_scores, unknown_scores, known_correct)
     return counts.unknown / counts.unknown[-1], counts.correct / counts.known[-1]
 
 
@@ -210,7 +217,7 @@ def oscr(known_scores, known_correct, unknown_scores) -> float:
     Returns:
         float: OSCR in [0, accuracy].
     """
-    counts = _oscr_counts(known_scores, known_correct, unknown_scores)
+    counts = _checked_counts(known_scores, unknown_scores, known_correct)
     n_known, n_unknown = int(counts.known[-1]), int(counts.unknown[-1])
     twice_area = int(np.dot(np.diff(counts.unknown), counts.correct[1:] + counts.correct[:-1]))
     return twice_area / (2 * n_known * n_unknown)
@@ -242,9 +249,7 @@ def aupr_in(known_scores, unknown_scores) -> float:
     Returns:
         float: AUPR-In in (0, 1].
     """
-    known_scores = _check_scores(known_scores, 'known scores')
-    unknown_scores = _check_scores(unknown_scores, 'unknown scores')
-    counts = _grouped_counts(known_scores, unknown_scores)
+    counts = _checked_counts(known_scores, unknown_scores)
     return _average_precision(counts.known, counts.unknown)
 
 
@@ -262,9 +267,7 @@ def aupr_out(known_scores, unknown_scores) -> float:
     Returns:
         float: AUPR-Out in (0, 1].
     """
-    known_scores = _check_scores(known_scores, 'known scores')
-    unknown_scores = _check_scores(unknown_scores, 'unknown scores')
-    counts = _grouped_counts(known_scores, unknown_scores)
+    counts = _checked_counts(known_scores, unknown_scores)
     unknown_below = (counts.unknown[-1] - counts.unknown)[::-1]
     known_below = (counts.known[-1] - counts.known)[::-1]
     return _average_precision(unknown_below, known_below)

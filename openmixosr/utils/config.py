@@ -1,11 +1,16 @@
-"""Config helpers shared by the tools."""
+"""Config and command-line helpers shared by the tools."""
+import argparse
 import difflib
 import inspect
+import os
 import os.path as osp
-from typing import Iterable, Optional
+from typing import Iterable, Optional, Sequence
 
 import torch
-from mmengine.config import Config, ConfigDict
+from mmengine.config import Config, ConfigDict, DictAction
+
+#: ``--launcher`` choices of the runner tools (MMEngine's launchers).
+LAUNCHERS = ('none', 'pytorch', 'slurm', 'mpi')
 
 
 def apply_osr_split(cfg: Config) -> Config:
@@ -134,3 +139,30 @@ def merge_tool_args(cfg: Config, config_path: str, cfg_options: Optional[dict], 
     if launcher != 'none' and not torch.cuda.is_available():
         cfg.env_cfg.dist_cfg = dict(backend='gloo')
     return cfg
+
+
+def parse_tool_args(parser: argparse.ArgumentParser,
+                    cfg_options_help: str,
+                    argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
+    """Add the options that ``tools/train.py`` and ``tools/test.py`` both end with, parse, and export ``LOCAL_RANK``.
+
+    The options are ``--cfg-options`` (config overrides, merged by :func:`merge_tool_args`), ``--launcher`` (one of
+    :data:`LAUNCHERS`, default ``'none'``) and ``--local_rank`` / ``--local-rank`` (default 0, what the legacy
+    ``torch.distributed.launch`` passes). ``LOCAL_RANK`` is set from ``--local_rank`` unless the launcher (torchrun)
+    has set it already.
+
+    Args:
+        parser (argparse.ArgumentParser): The tool's parser, holding its own options.
+        cfg_options_help (str): Help text of ``--cfg-options`` (each tool gives its own examples).
+        argv (Sequence[str], optional): The arguments to parse, without the program name. None reads ``sys.argv``.
+
+    Returns:
+        argparse.Namespace: The parsed arguments.
+    """
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction, help=cfg_options_help)
+    parser.add_argument('--launcher', choices=list(LAUNCHERS), default='none', help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args(argv)
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    return args

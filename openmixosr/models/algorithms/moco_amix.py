@@ -16,7 +16,7 @@ from torch import nn
 from openmixosr.registry import MODELS
 from ..utils import mask_mix
 from ..utils.clustering import gather_rows, kmeans_assign
-from ..utils.declared_inputs import call_with_declared_inputs
+from ..utils.declared_inputs import call_with_declared_inputs, missing_inputs
 from ..utils.mask_statistics import mask_statistics
 from ..utils.momentum_encoder import MomentumEncoder
 from .momentum_mix import MomentumMixMixin
@@ -44,16 +44,13 @@ def build_objective(terms: Mapping[str, dict], available: tuple, owner: str) -> 
     built = nn.ModuleDict()
     for name, cfg in terms.items():
         loss = MODELS.build(cfg)
-        needs = getattr(loss, 'mixup_inputs', None)
-        if needs is None:
-            raise TypeError(f'{owner}: mix_block_losses[{name!r}] ({type(loss).__name__}) does not declare its '
-                            f'inputs (a `mixup_inputs` tuple of argument names).')
-        missing = [needed for needed in needs if needed not in available]
+        subject = f'{owner}: mix_block_losses[{name!r}] ({type(loss).__name__})'
+        missing = missing_inputs(loss, available, subject)
         if missing:
             hint = ' (class logits and labels exist only with pseudo labels: use MoCoAMixCluster)' if (
                 'logits' in missing or 'labels' in missing) else ''
-            raise ValueError(f'{owner}: mix_block_losses[{name!r}] ({type(loss).__name__}) needs {missing}, which '
-                             f'this model does not provide{hint}; it provides {list(available)}.')
+            raise ValueError(f'{subject} needs {missing}, which this model does not provide{hint}; it provides '
+                             f'{list(available)}.')
         built[name] = loss
     return built
 
@@ -236,38 +233,24 @@ class MoCoAMixCluster(MoCoAMix):
     Passes per step: those of :class:`MoCoAMix` plus one [N, D] x [D, K] product; the memory refresh reuses the keys.
 
     Args:
-        backbone, neck, head, mix_block, mix_layer, alpha, mix_loss, queue_len, feat_dim, data_preprocessor,
-            init_cfg: As in :class:`MoCoAMix`.
-        mix_block_losses (dict[str, dict], optional): The Mix Block objective. None means AMix-C's ``ce``
-            (``MixupCrossEntropyLoss`` on the pseudo labels) + ``bce`` (``NonParametricMixupBCELoss``, temperature 0.2).
         num_clusters (int): K of k-means. Defaults to 10.
         temperature (float): ``t`` of the centroid logits. Defaults to 0.2 (MoCo v2's).
+        **kwargs: The arguments of :class:`MoCoAMix` (``backbone``, ``neck``, ``head``, ``mix_block``, ``mix_layer``,
+            ``alpha``, ``mix_loss``, ``mix_block_losses``, ``queue_len``, ``feat_dim``, ``data_preprocessor``,
+            ``init_cfg``), by keyword, with its defaults, except that ``mix_block_losses=None`` means AMix-C's
+            objective: ``ce`` (``MixupCrossEntropyLoss`` on the pseudo labels) + ``bce``
+            (``NonParametricMixupBCELoss``, temperature 0.2).
     """
 
-    def __init__(self,
-                 backbone: dict,
-                 neck: dict,
-                 head: dict,
-                 mix_block: dict,
-                 mix_layer: str = 'layer3',
-                 alpha: float = 2.0,
-                 mix_loss: dict = dict(type='MixupInfoNCELoss', temperature=0.2),
-                 mix_block_losses: Optional[Dict[str, dict]] = None,
-                 num_clusters: int = 10,
-                 temperature: float = 0.2,
-                 queue_len: int = 65536,
-                 feat_dim: int = 128,
-                 data_preprocessor: Optional[dict] = None,
-                 init_cfg: Optional[dict] = None):
-        super().__init__(backbone=backbone, neck=neck, head=head, mix_block=mix_block, mix_layer=mix_layer,
-                         alpha=alpha, mix_loss=mix_loss, mix_block_losses=mix_block_losses, queue_len=queue_len,
-                         feat_dim=feat_dim, data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+    def __init__(self, *, num_clusters: int = 10, temperature: float = 0.2, **kwargs):
+        super().__init__(**kwargs)
         if num_clusters < 2:
             raise ValueError(f'num_clusters must be >= 2, got {num_clusters}')
         if not temperature > 0:
             raise ValueError(f'temperature must be > 0, got {temperature}')
         self.num_clusters = num_clusters
         self.temperature = temperature
+        feat_dim = self.queue.size(0)  # MoCo's queue holds one feat_dim column per negative
         self.register_buffer('centroids', torch.zeros(num_clusters, feat_dim))
         # Sized to the training set by ClusterAssignmentHook before a checkpoint is loaded.
         self.register_buffer('memory', torch.zeros(0, feat_dim))

@@ -28,7 +28,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from openmixosr.registry import MODELS
-from .dist_loss import dist_loss
+from .dist_loss import DISTLoss
 
 
 def _check_lam(lam: Union[float, torch.Tensor]) -> float:
@@ -118,14 +118,10 @@ class CrossMutualInformationLoss(BaseCrossMutualInformationLoss):
 
     def __init__(self, tau: float = 1.0, beta: float = 1.0, gamma: float = 1.0):
         super().__init__()
-        if not tau > 0:
-            raise ValueError(f'tau must be > 0, got {tau}')
-        self.tau = tau
-        self.beta = beta
-        self.gamma = gamma
+        self.dist = DISTLoss(tau=tau, beta=beta, gamma=gamma)
 
     def discrepancy(self, student: torch.Tensor, teacher: torch.Tensor) -> torch.Tensor:
-        return dist_loss(student, teacher, self.tau, self.beta, self.gamma)
+        return self.dist(student, teacher)
 
     def forward(self, student_mixed_logits: torch.Tensor, teacher_raw_logits: torch.Tensor, index: torch.Tensor,
                 lam: Union[float, torch.Tensor]) -> torch.Tensor:

@@ -83,39 +83,46 @@ def pairwise_mixup_bce(logits: torch.Tensor, labels: torch.Tensor, index: torch.
     return loss.mean()
 
 
+class _LabelMixupLoss(nn.Module):
+    """A mixup loss on class logits as a module: ``loss_weight * loss_function(logits, labels, index, lam)``.
+
+    A subclass sets ``loss_function``, one of the functions above; the inputs it declares in ``mixup_inputs`` are the
+    arguments of those functions.
+    """
+
+    mixup_inputs = ('logits', 'labels', 'index', 'lam')
+
+    def __init__(self, loss_weight: float = 1.0):
+        super().__init__()
+        self.loss_weight = loss_weight
+
+    @staticmethod
+    def loss_function(logits: torch.Tensor, labels: torch.Tensor, index: torch.Tensor,
+                      lam: Union[float, torch.Tensor]) -> torch.Tensor:
+        raise NotImplementedError
+
+    def forward(self, logits: torch.Tensor, labels: torch.Tensor, index: torch.Tensor,
+                lam: Union[float, torch.Tensor]) -> torch.Tensor:
+        return self.loss_weight * self.loss_function(logits, labels, index, lam)
+
+
 @MODELS.register_module()
-class MixupCrossEntropyLoss(nn.Module):
+class MixupCrossEntropyLoss(_LabelMixupLoss):
     """Module form of :func:`mixup_cross_entropy` (``lam * CE(p, y_i) + (1 - lam) * CE(p, y_j)``).
 
     Args:
         loss_weight (float): Factor applied to the loss. Defaults to 1.0.
     """
 
-    mixup_inputs = ('logits', 'labels', 'index', 'lam')
-
-    def __init__(self, loss_weight: float = 1.0):
-        super().__init__()
-        self.loss_weight = loss_weight
-
-    def forward(self, logits: torch.Tensor, labels: torch.Tensor, index: torch.Tensor,
-                lam: Union[float, torch.Tensor]) -> torch.Tensor:
-        return self.loss_weight * mixup_cross_entropy(logits, labels, index, lam)
+    loss_function = staticmethod(mixup_cross_entropy)
 
 
 @MODELS.register_module()
-class PairwiseMixupBCELoss(nn.Module):
+class PairwiseMixupBCELoss(_LabelMixupLoss):
     """Module form of :func:`pairwise_mixup_bce` (AMix's parametric BCE over the two mixed classes).
 
     Args:
         loss_weight (float): Factor applied to the loss. Defaults to 1.0.
     """
 
-    mixup_inputs = ('logits', 'labels', 'index', 'lam')
-
-    def __init__(self, loss_weight: float = 1.0):
-        super().__init__()
-        self.loss_weight = loss_weight
-
-    def forward(self, logits: torch.Tensor, labels: torch.Tensor, index: torch.Tensor,
-                lam: Union[float, torch.Tensor]) -> torch.Tensor:
-        return self.loss_weight * pairwise_mixup_bce(logits, labels, index, lam)
+    loss_function = staticmethod(pairwise_mixup_bce)
