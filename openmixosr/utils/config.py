@@ -71,7 +71,22 @@ def apply_pretrained(cfg: Config) -> Config:
             f'`python tools/train.py configs/selfsup/amix_i_r18w16_digits.py`, or pass another one with '
             f'`--cfg-options pretrained=work_dirs/<pretrain config>/epoch_<N>.pth`.')
     cfg.model.backbone.init_cfg = dict(type='SafePretrained', checkpoint=cfg.pretrained, prefix='backbone.')
+    # mmpretrain's ResNet skips its zero_init_residual (zeroing the last BN of each block) only when the init type is
+    # literally 'Pretrained' (mmpretrain 1.2, ResNet.init_weights); with 'SafePretrained' it would zero loaded weights.
+    if _accepts(cfg.model.backbone, 'zero_init_residual'):
+        cfg.model.backbone.zero_init_residual = False
     return cfg
+
+
+def _accepts(module_cfg: dict, argument: str) -> bool:
+    """Whether the registered class of ``module_cfg['type']`` takes ``argument`` in its constructor or in the
+    constructor of a base class it passes ``**kwargs`` to."""
+    from openmixosr.registry import MODELS
+    module_cls = MODELS.get(module_cfg['type'])
+    if module_cls is None:
+        return False
+    return any(argument in inspect.signature(klass.__init__).parameters for klass in module_cls.__mro__
+               if '__init__' in vars(klass))
 
 
 #: Top-level keys MMEngine's runner reads from a config (``Runner.from_cfg`` and ``runner.cfg.get``) and OpenMixOSR's

@@ -44,6 +44,8 @@ def test_pretrained_checkpoint_becomes_the_backbone_init_cfg(tmp_path):
     # prefix: the self-supervised checkpoint holds the whole MoCo model, the linear backbone takes `backbone.*` only.
     assert cfg.model.backbone.init_cfg == dict(type='SafePretrained', checkpoint=str(checkpoint), prefix='backbone.')
     assert cfg.model.backbone.type == 'ResNet_CIFAR' and cfg.model.backbone.depth == 18
+    # mmpretrain's ResNet re-zeroes the last BN of each block after loading unless the init type is 'Pretrained'.
+    assert cfg.model.backbone.zero_init_residual is False
 
 
 def test_missing_pretrained_checkpoint_names_the_path_and_the_pretraining_command(tmp_path):
