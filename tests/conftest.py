@@ -2,7 +2,8 @@
 fake batches that the model tests (tests/test_models) and the hook tests (tests/test_engine/test_hooks) both use.
 
 The factories seed the global generator exactly as the tests did before they moved here, so values stay identical.
-Model-only fixtures (the distiller, the self-supervised AMix, the classifier) are in tests/test_models/conftest.py.
+The classifier and distiller factories are here too (hook tests drive a tiny distiller); the self-supervised AMix
+ones are in tests/test_models/conftest.py.
 """
 import copy
 from pathlib import Path
@@ -95,3 +96,58 @@ def labelled_batch(labelled_images, gt_samples):
         return inputs, gt_samples(labels)
 
     return make
+
+
+@pytest.fixture
+def tiny_classifier_cfg(tiny_resnet_cfg):
+    """Factory ``(depth=18, width=8, num_classes=4) -> dict``: an ``OpenSetClassifier`` on the tiny ``ResNet_CIFAR``
+    (global average pooling, linear head), without data preprocessor."""
+
+    def make(depth: int = 18, width: int = 8, num_classes: int = 4) -> dict:
+        return dict(type='OpenSetClassifier',
+                    backbone=tiny_resnet_cfg(depth, width),
+                    neck=dict(type='GlobalAveragePooling'),
+                    head=dict(type='LinearClsHead', num_classes=num_classes,
+                              in_channels=width * 8 * (4 if depth >= 50 else 1)))
+
+    return make
+
+
+@pytest.fixture
+def open_set_preprocessor_cfg():
+    """Factory ``(num_classes=4) -> dict``: an ``OpenSetDataPreprocessor`` that leaves pixel values as they are."""
+
+    def make(num_classes: int = 4) -> dict:
+        return dict(type='OpenSetDataPreprocessor', num_classes=num_classes, mean=[0.0] * 3, std=[1.0] * 3)
+
+    return make
+
+
+@pytest.fixture
+def tiny_distiller_cfg(tiny_classifier_cfg, open_set_preprocessor_cfg):
+    """Factory ``(**overrides) -> dict``: an ``AsymmetricDistiller`` on 4 classes, student the tiny ResNet-18 (width 8),
+    teacher a tiny ResNet-50 (width 4) with no checkpoint (random weights, which the distiller warns about)."""
+
+    def make(**overrides) -> dict:
+        cfg = dict(type='AsymmetricDistiller', student=tiny_classifier_cfg(18, 8), teacher=tiny_classifier_cfg(50, 4),
+                   teacher_checkpoint=None, data_preprocessor=open_set_preprocessor_cfg())
+        cfg.update(copy.deepcopy(overrides))
+        return cfg
+
+    return make
+
+
+@pytest.fixture
+def build_tiny_distiller(tiny_distiller_cfg):
+    """Factory ``(**overrides) -> AsymmetricDistiller``: ``tiny_distiller_cfg(**overrides)`` built after
+    ``torch.manual_seed(0)`` (checking the random-teacher warning) and initialised."""
+
+    def build(**overrides):
+        torch.manual_seed(0)
+        cfg = tiny_distiller_cfg(**overrides)
+        with pytest.warns(UserWarning, match='random weights'):
+            model = MODELS.build(cfg)
+        model.init_weights()
+        return model
+
+    return build

@@ -154,8 +154,19 @@ def _check_linear_eval(model, cfg, config_path):
         assert pretrain_cfg.data_preprocessor[key] == cfg.data_preprocessor[key], key
 
 
+def _mixer_source_checkpoint(cfg, config_path, tmp_path) -> str:
+    """A checkpoint of the run a frozen learned mixer comes from (``mixer_source_config``), freshly initialised: the
+    config's mixer must load its Mix Block (and encoder) from it with strict keys."""
+    assert cfg.mixer_source_config, 'a frozen-mixer config names the config of its checkpoint'
+    source = Config.fromfile(str((config_path.parent / cfg.mixer_source_config).resolve()))
+    assert cfg.model.mixer.checkpoint.startswith(f'work_dirs/{Path(cfg.mixer_source_config).stem}/')
+    path = tmp_path / 'mixer_source.pth'
+    torch.save({'state_dict': MODELS.build(source.model).state_dict(), 'meta': {}}, path)
+    return str(path)
+
+
 @pytest.mark.parametrize('config_path', CONFIGS, ids=_config_id)
-def test_config_builds_model(config_path):
+def test_config_builds_model(config_path, tmp_path):
     cfg = Config.fromfile(config_path)
     assert cfg.default_scope == 'openmixosr'
     if 'osr_split' in str(cfg.train_dataloader):
@@ -169,6 +180,8 @@ def test_config_builds_model(config_path):
     if cfg.model.type == 'AsymmetricDistiller':
         assert cfg.model.teacher_checkpoint, 'a distillation config names its teacher checkpoint'
         cfg.model.teacher_checkpoint = None  # no trained teacher here: build with a random one
+        if cfg.model.mixer.get('checkpoint'):
+            cfg.model.mixer.checkpoint = _mixer_source_checkpoint(cfg, config_path, tmp_path)
     model = MODELS.build(cfg.model)
     num_classes = cfg.data_preprocessor.num_classes
     heads = [model.student.head, model.teacher.head] if hasattr(model, 'student') else [model.head]

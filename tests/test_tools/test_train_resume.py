@@ -15,6 +15,7 @@ CUTMIX_DIGITS = REPO_ROOT / 'configs/baselines/cutmix_r18w16_digits.py'
 CE_DIGITS = REPO_ROOT / 'configs/baselines/ce_r18w16_digits.py'
 AMIX_DIGITS = REPO_ROOT / 'configs/amix/amix_r18w16_digits.py'
 ASYM_DIGITS = REPO_ROOT / 'configs/asym/r18_digits.py'
+ASYM_AMIX_MASK_DIGITS = REPO_ROOT / 'configs/asym/r18_digits_amix_mask.py'
 AMIX_C_SELFSUP_DIGITS = REPO_ROOT / 'configs/selfsup/amix_c_r18w16_digits.py'
 AMIX_I_SELFSUP_DIGITS = REPO_ROOT / 'configs/selfsup/amix_i_r18w16_digits.py'
 SHORT = ['train_cfg.val_interval=1', 'default_hooks.checkpoint.interval=1', 'default_hooks.logger.interval=1',
@@ -58,12 +59,14 @@ def _resume_matches_uninterrupted(config, options, tmp_path):
 
 
 @pytest.mark.parametrize('config, extra', [(CUTMIX_DIGITS, []), (AMIX_DIGITS, []),
-                                           (ASYM_DIGITS, ['model.teacher_checkpoint=None'])],
-                         ids=['cutmix', 'amix', 'asym'])
+                                           (ASYM_DIGITS, ['model.teacher_checkpoint=None']),
+                                           (ASYM_AMIX_MASK_DIGITS, ['model.teacher_checkpoint=None'])],
+                         ids=['cutmix', 'amix', 'asym', 'asym_learned_masks'])
 def test_resume_continues_identically(config, extra, tmp_path):
     # CutMix and AMix draw random numbers every step and validation runs every epoch: neither may break the repeat.
     # AMix adds the momentum encoder, the Mix Block+ (learnable gamma, BN, dropout) and the hook's schedules.
-    # The distiller (random teacher here) draws raw/mixed steps and CutMix boxes.
+    # The distiller (random teacher here) draws raw/mixed steps and CutMix boxes; with learned masks it also trains a
+    # Mix Block+ (BN, dropout) through the teacher, and its mask-loss weight follows MaskLossScheduleHook.
     # The resumed run has the same config (so the same lr schedule) and starts from the epoch-2 checkpoint.
     _resume_matches_uninterrupted(config, [*SHORT, *extra], tmp_path)
 
@@ -157,6 +160,24 @@ def test_distributed_cpu_training_two_processes(tmp_path, monkeypatch):
     tested = {name: float(value) for name, value in re.findall(r'(osr/\w+): ([\d.]+)', result.stdout)}
     for name in ('osr/accuracy', 'osr/auroc', 'osr/oscr'):
         assert tested[name] == pytest.approx(reports[0]['metrics'][name], abs=2e-4), name
+
+
+def test_distributed_cpu_distiller_with_learned_masks_two_processes(tmp_path, monkeypatch):
+    # The distiller's Mix Block+ trains in mixed steps only, and each rank draws its own raw / mixed steps: the ranks
+    # must still agree on the trained parameters (DDP) and end bit-identical.
+    monkeypatch.setenv('PORT', str(_free_port()))
+    config = tmp_path / 'ddp_asym_learned_masks.py'
+    config.write_text(f"_base_ = ['{ASYM_AMIX_MASK_DIGITS}']\n"
+                      "custom_imports = dict(imports=['tests.helpers.rank_report_hook'], allow_failed_imports=False)\n"
+                      "custom_hooks = [dict(type='RankReportHook')]\n")
+    work_dir = tmp_path / 'work'
+    run_tool('dist_train.sh', config, 2, '--work-dir', work_dir, '--cfg-options', 'train_cfg.max_epochs=2', *SHORT,
+             'model.teacher_checkpoint=None', 'train_dataloader.batch_size=32')
+    reports = [json.loads((work_dir / f'rank{rank}.json').read_text()) for rank in (0, 1)]
+    assert reports[0]['param_digest'] == reports[1]['param_digest']
+    assert reports[0]['metrics'] == reports[1]['metrics'] and 'osr/auroc' in reports[0]['metrics']
+    state = _state_dict(work_dir / 'epoch_2.pth')
+    assert any(key.startswith('mixer.mix_block.') for key in state)
 
 
 def test_distributed_cpu_amix_c_two_processes(tmp_path, monkeypatch):

@@ -16,9 +16,11 @@ from ..paired_mixers import build_paired_mixer
 from ..utils import MixedBatch, attach_predictions, mixed_soft_label
 from ..utils.declared_inputs import call_with_declared_inputs
 from ..utils.step_passes import NetworkPasses, StepPasses
+from ..utils.truncated_forward import forward_capturing, forward_until
 from .mode_dispatch import ModeDispatchMixin
 
 KD_TARGETS = ('mixed', 'raw')
+STUDENT_DRAWS = ('same', 'independent')
 
 
 def confusing_samples(teacher_mixed_logits: torch.Tensor, labels: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
@@ -56,9 +58,20 @@ class AsymmetricDistiller(ModeDispatchMixin, BaseModel):
     ``T(x)``, ``teacher_raw_features``, ``index`` and ``lam``: the DIST estimator takes the logits, the InfoNCE one
     the pooled features.
 
+    Learned masks (``mixer=dict(type='LearnedMaskMixer', ...)``, docs/asymmetric_distillation.md, "Learned masks"):
+    the frozen teacher plays the part AutoMix gives its momentum encoder. The Mix Block's features are the teacher's
+    stage ``mixer.mix_layer`` on the clean batch (taken from the ``T(x)`` pass when there is one); a trained Mix
+    Block learns from ``mixup_CE(T(x_m), y, j, lam) + L_mask`` (or AMix's parametric BCE), which reaches it through
+    the frozen teacher and nothing else, while the student learns from the detached mix: the same draw
+    (``learned_student_draw='same'``: ``T(x_m)`` of the generation loss serves the verify and KD, one teacher pass
+    fewer) or a second, independent draw (``'independent'``, AutoMix's choice). Every lam-weighted term uses each
+    sample's own share ``mean(s_i)``. A trained Mix Block needs ``MaskLossScheduleHook`` (``required_hooks``).
+
     Passes per step (:meth:`step_passes`): raw, teacher 1 x N forward, student 1 x N forward + backward; mixed,
     teacher 2 x N forwards (1 x N when neither the CMI term nor ``kd_target='raw'`` needs ``T(x)``), student 1 x N
-    forward + backward.
+    forward + backward; a trained learned mixer makes the ``T(x_m)`` forward one with a graph and an input-only
+    backward, adds the Mix Block (forward + backward) and the teacher's stages up to ``mix_layer`` when no ``T(x)``
+    pass provides them, and with ``'independent'`` draws a second mask and runs ``T`` on it without a graph.
 
     Options of the ablation (paper Table 6) and of the authors' released code:
 
@@ -85,6 +98,8 @@ class AsymmetricDistiller(ModeDispatchMixin, BaseModel):
         kd_target (str): ``'mixed'`` (``T(x_m)``, the paper) or ``'raw'`` (``T(x_i)``, authors' code).
         mixed_ce_weight (float): Weight of mixup CE on the non-confusing mixed samples (0 = the paper's loss).
         eval_network (str): ``'student'`` (default) or ``'teacher'`` for validation and test.
+        learned_student_draw (str): With a trained learned mixer: ``'same'`` (default: the student learns from the
+            detached mix of the generation loss) or ``'independent'`` (a second draw, as in AutoMix).
         data_preprocessor (dict, optional): Defaults to ``OpenSetDataPreprocessor``.
 
     ``init_weights`` initialises every submodule but a loaded teacher; initialisation configs belong to the student's
@@ -105,6 +120,7 @@ class AsymmetricDistiller(ModeDispatchMixin, BaseModel):
                  kd_target: str = 'mixed',
                  mixed_ce_weight: float = 0.0,
                  eval_network: str = 'student',
+                 learned_student_draw: str = 'same',
                  data_preprocessor: Optional[dict] = None):
         if not 0.0 <= p_mix <= 1.0:
             raise ValueError(f'p_mix must be in [0, 1], got {p_mix}')
@@ -112,6 +128,8 @@ class AsymmetricDistiller(ModeDispatchMixin, BaseModel):
             raise ValueError(f'mixed_ce_weight must be >= 0 (0 = the paper\'s loss), got {mixed_ce_weight}')
         if kd_target not in KD_TARGETS:
             raise ValueError(f'kd_target must be one of {KD_TARGETS}, got {kd_target!r}')
+        if learned_student_draw not in STUDENT_DRAWS:
+            raise ValueError(f'learned_student_draw must be one of {STUDENT_DRAWS}, got {learned_student_draw!r}')
         if eval_network not in ('student', 'teacher'):
             raise ValueError(f"eval_network must be 'student' or 'teacher', got {eval_network!r}")
         data_preprocessor = dict(type='OpenSetDataPreprocessor') if data_preprocessor is None else data_preprocessor
@@ -131,6 +149,7 @@ class AsymmetricDistiller(ModeDispatchMixin, BaseModel):
         self.kd_target = kd_target
         self.mixed_ce_weight = mixed_ce_weight
         self.eval_network = eval_network
+        self.learned_student_draw = learned_student_draw
 
     def _load_teacher(self, checkpoint: Optional[str]) -> None:
         """Load the teacher's weights (the checkpoint's ``state_dict``, strict keys), mark it initialised, freeze it.
@@ -178,6 +197,21 @@ class AsymmetricDistiller(ModeDispatchMixin, BaseModel):
         """Whether a mixed step also runs the teacher on the raw batch: for the CMI term or for ``kd_target='raw'``."""
         return self.cmi_loss is not None or self.kd_target == 'raw'
 
+    @property
+    def trains_mixer(self) -> bool:
+        """Whether the mixer's Mix Block is trained here (a ``LearnedMaskMixer`` without checkpoint)."""
+        return bool(getattr(self.mixer, 'trainable', False))
+
+    @property
+    def mixer_needs_teacher_features(self) -> bool:
+        """Whether the mixer takes the teacher's features at its ``mix_layer`` (a learned mixer without encoder)."""
+        return 'features' in getattr(self.mixer, 'mixer_inputs', ())
+
+    @property
+    def required_hooks(self) -> tuple:
+        """``MaskLossScheduleHook`` when the mixer's Mix Block is trained (its mask-loss weight decays)."""
+        return ('MaskLossScheduleHook', ) if self.trains_mixer else ()
+
     def step_passes(self) -> Dict[str, StepPasses]:
         """Passes of a raw and of a mixed step (:mod:`~openmixosr.models.utils.step_passes`, read by the benchmarks).
 
@@ -185,9 +219,17 @@ class AsymmetricDistiller(ModeDispatchMixin, BaseModel):
         (``T(x_m)``, ``T(x)``; 1 when :attr:`mixed_step_needs_raw_teacher` is False), student 1 forward + backward.
         """
         student = NetworkPasses(forwards=1, backwards=1)
-        teacher_mixed = NetworkPasses(forwards_no_graph=1 + int(self.mixed_step_needs_raw_teacher))
-        return dict(raw=StepPasses(networks=dict(teacher=NetworkPasses(forwards_no_graph=1), student=student)),
-                    mixed=StepPasses(networks=dict(teacher=teacher_mixed, student=student)))
+        raw = StepPasses(networks=dict(teacher=NetworkPasses(forwards_no_graph=1), student=student))
+        on_raw = int(self.mixed_step_needs_raw_teacher)
+        partial = int(self.mixer_needs_teacher_features and not on_raw)
+        if not self.trains_mixer:
+            teacher = NetworkPasses(forwards_no_graph=1 + on_raw, partial_forwards_no_graph=partial)
+            return dict(raw=raw, mixed=StepPasses(networks=dict(teacher=teacher, student=student)))
+        independent = int(self.learned_student_draw == 'independent')
+        teacher = NetworkPasses(forwards=1, input_backwards=1, forwards_no_graph=on_raw + independent,
+                                partial_forwards_no_graph=partial)
+        mix_block = NetworkPasses(forwards=1, backwards=1, forwards_no_graph=independent)
+        return dict(raw=raw, mixed=StepPasses(networks=dict(teacher=teacher, mix_block=mix_block, student=student)))
 
     def extract_logits(self, inputs: torch.Tensor) -> torch.Tensor:
         """``S(x)``: logits of the student (``mode='tensor'``)."""
@@ -214,19 +256,32 @@ class AsymmetricDistiller(ModeDispatchMixin, BaseModel):
         with torch.no_grad():
             teacher_logits = self._logits(self.teacher, inputs)
         student_logits = self._logits(self.student, inputs)
-        return dict(loss_ce=F.cross_entropy(student_logits, labels),
+        # A trained Mix Block takes no part in a raw step; the zero keeps it in the graph, so that DDP (which expects
+        # every trained parameter in every step) and a step of another rank that mixed agree.
+        unused_mixer = sum(param.sum() for param in self.mixer.parameters() if param.requires_grad) * 0.0
+        return dict(loss_ce=F.cross_entropy(student_logits, labels) + unused_mixer,
                     loss_kd=self.kd_loss(student_logits, teacher_logits))
 
     def mixed_loss(self, inputs: torch.Tensor, labels: torch.Tensor) -> Dict[str, torch.Tensor]:
         """``KD`` on the non-confusing mixed samples ``+ mu * L_CMI + eta * L_relabel`` on the confusing ones."""
-        mixed = self.mixer(inputs)
         # T(x) is needed by the CMI term and by KD toward the raw sample only. Two passes of N (the teacher is in eval
         # mode, so they equal one pass of 2N) rather than one over the concatenation: tools/benchmark/distill_step.py
         # prints both timings.
-        with torch.no_grad():
-            teacher_mixed = self._logits(self.teacher, mixed.inputs)
-            if self.mixed_step_needs_raw_teacher:
-                teacher_raw_features, teacher_raw = self._features_and_logits(self.teacher, inputs)
+        teacher_raw_features, teacher_raw, mixer_inputs = self._teacher_on_raw(inputs)
+        mixed = self.mixer(inputs, **mixer_inputs)
+        losses = {}
+        if mixed.generation is not None:  # a trained Mix Block: its objective through the frozen teacher
+            teacher_generated = self._logits(self.teacher, mixed.inputs)
+            losses.update(self.mixer.generation_losses(teacher_generated, labels, mixed))
+            if self.learned_student_draw == 'same':
+                mixed, teacher_mixed = mixed.detached(), teacher_generated.detach()
+            else:
+                with torch.no_grad():
+                    mixed = self.mixer(inputs, **mixer_inputs).detached()
+                    teacher_mixed = self._logits(self.teacher, mixed.inputs)
+        else:
+            with torch.no_grad():
+                teacher_mixed = self._logits(self.teacher, mixed.inputs)
         student_features, student_mixed = self._features_and_logits(self.student, mixed.inputs)
 
         if self.relabel_loss is not None:
@@ -235,7 +290,7 @@ class AsymmetricDistiller(ModeDispatchMixin, BaseModel):
             confusing = torch.zeros_like(labels, dtype=torch.bool)
         kept = ~confusing
         kd_teacher = teacher_mixed if self.kd_target == 'mixed' else teacher_raw
-        losses = dict(loss_kd=self._kd_on(student_mixed, kd_teacher, kept))
+        losses['loss_kd'] = self._kd_on(student_mixed, kd_teacher, kept)
         if self.cmi_loss is not None:
             offered = dict(student_mixed_logits=student_mixed, student_mixed_features=student_features,
                            teacher_raw_logits=teacher_raw, teacher_raw_features=teacher_raw_features,
@@ -248,6 +303,24 @@ class AsymmetricDistiller(ModeDispatchMixin, BaseModel):
         if self.mixed_ce_weight > 0:
             losses['loss_mixed_ce'] = self.mixed_ce_weight * self._mixed_ce_on(student_mixed, labels, mixed, kept)
         return losses
+
+    @torch.no_grad()
+    def _teacher_on_raw(self, inputs: torch.Tensor):
+        """The teacher on the clean batch, what the step needs of it in one pass.
+
+        Returns:
+            tuple: pooled features and logits of ``T(x)`` (None, None when no loss needs them) and the mixer's
+            inputs (``features``: the teacher's stage ``mixer.mix_layer``, for a learned mixer that takes them).
+        """
+        needs_raw, needs_features = self.mixed_step_needs_raw_teacher, self.mixer_needs_teacher_features
+        if not needs_features:
+            return (*self._features_and_logits(self.teacher, inputs), {}) if needs_raw else (None, None, {})
+        layer = self.mixer.mix_layer
+        if not needs_raw:
+            return None, None, dict(features=forward_until(self.teacher.backbone, inputs, layer))
+        backbone_out, features = forward_capturing(self.teacher.backbone, inputs, layer)
+        pooled = self.teacher.neck(backbone_out) if self.teacher.with_neck else backbone_out
+        return pooled[-1], self.teacher.head(pooled), dict(features=features)
 
     def _kd_on(self, student_logits: torch.Tensor, teacher_logits: torch.Tensor, kept: torch.Tensor) -> torch.Tensor:
         """KD over the kept rows; DIST relates samples to each other, so fewer than two rows give a graph-keeping 0."""

@@ -6,7 +6,14 @@ in proportion to their share of the mix:
 
     L_CMI = lam * D(S(x_m), T(x_i)) + (1 - lam) * D(S(x_m), T(x_j)),    T(x_j) = T(x)[index]
 
-so one teacher pass on the raw batch serves both terms. Two estimators of ``D``, one class each:
+so one teacher pass on the raw batch serves both terms. With one lam per sample (a learned mask's share
+``lam_i = mean(s_i)``), each term weighs the samples by their own share:
+
+    L_CMI = mean(lam) * D_lam(S(x_m), T(x_i)) + mean(1 - lam) * D_{1 - lam}(S(x_m), T(x_j))
+
+where ``D_w`` is ``D`` with its means over samples weighted by ``w`` (for a per-sample ``D`` such as InfoNCE this is
+``mean_i [lam_i d_i(x_i) + (1 - lam_i) d_i(x_j)]``; for DIST, :mod:`~openmixosr.models.losses.dist_loss`). Equal
+``lam_i`` give the formula above exactly. Two estimators of ``D``, one class each:
 
 - :class:`CrossMutualInformationLoss` (the default of the paper and the authors' code): ``D`` is DIST on logits;
 - :class:`InfoNCECrossMutualInformationLoss`: a contrastive lower bound of the mutual information on pooled
@@ -21,7 +28,7 @@ of :class:`~openmixosr.models.algorithms.AsymmetricDistiller`. The InfoNCE proje
 as a submodule of the algorithm so that the optimizer sees them.
 """
 from numbers import Real
-from typing import Union
+from typing import Optional, Union
 
 import torch
 import torch.nn as nn
@@ -31,18 +38,25 @@ from openmixosr.registry import MODELS
 from .dist_loss import DISTLoss
 
 
-def _check_lam(lam: Union[float, torch.Tensor]) -> float:
-    """One ``lam`` per batch (as CutMix/MixUp draw it), as a python float in [0, 1]."""
+def _check_lam(lam: Union[float, torch.Tensor], batch_size: int) -> Union[float, torch.Tensor]:
+    """One ``lam`` for the batch (CutMix, MixUp) as a python float, or one per sample as a detached tensor [N]; all in
+    [0, 1]."""
     if isinstance(lam, torch.Tensor):
         if lam.numel() != 1:
-            raise ValueError(f'lam must be one value for the batch, got a tensor of shape {tuple(lam.shape)}')
+            if lam.shape != (batch_size, ):
+                raise ValueError(f'lam must be one value for the batch or a tensor [N={batch_size}], got a tensor of '
+                                 f'shape {tuple(lam.shape)}')
+            if bool(((lam < 0) | (lam > 1)).any()):
+                raise ValueError('lam must be in [0, 1] for every sample')
+            return lam.detach()
         lam = lam.item()
     if not isinstance(lam, Real) or not 0.0 <= lam <= 1.0:
         raise ValueError(f'lam must be a float in [0, 1], got {lam!r}')
     return float(lam)
 
 
-def info_nce(student: torch.Tensor, teacher: torch.Tensor, temperature: float) -> torch.Tensor:
+def info_nce(student: torch.Tensor, teacher: torch.Tensor, temperature: float,
+             sample_weights: Optional[torch.Tensor] = None) -> torch.Tensor:
     """InfoNCE with the diagonal as positives: ``CE(student @ teacher.T / temperature, arange(N))``.
 
     Row ``i`` scores student embedding ``i`` against every teacher embedding; the positive is teacher ``i``, the other
@@ -52,13 +66,17 @@ def info_nce(student: torch.Tensor, teacher: torch.Tensor, temperature: float) -
         student (Tensor): Student embeddings, [N, D] (normally L2-normalised).
         teacher (Tensor): Teacher embeddings, [N, D], row ``i`` the positive of student row ``i``.
         temperature (float): Divides the similarities.
+        sample_weights (Tensor, optional): Weights [N] of the rows; None: equal weights.
 
     Returns:
-        Tensor: The loss averaged over the N rows (a scalar).
+        Tensor: The loss averaged over the N rows (weighted by ``sample_weights``; a scalar).
     """
     logits = student @ teacher.t() / temperature
     targets = torch.arange(student.size(0), device=student.device)
-    return F.cross_entropy(logits, targets)
+    if sample_weights is None:
+        return F.cross_entropy(logits, targets)
+    per_row = F.cross_entropy(logits, targets, reduction='none')
+    return (sample_weights * per_row).sum() / sample_weights.sum()
 
 
 class BaseCrossMutualInformationLoss(nn.Module):
@@ -75,8 +93,16 @@ class BaseCrossMutualInformationLoss(nn.Module):
     def embed_teacher(self, teacher: torch.Tensor) -> torch.Tensor:
         return teacher
 
-    def discrepancy(self, student: torch.Tensor, teacher: torch.Tensor) -> torch.Tensor:
+    def discrepancy(self, student: torch.Tensor, teacher: torch.Tensor,
+                    sample_weights: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """``D(student, teacher)``, its means over samples weighted by ``sample_weights`` [N] when given."""
         raise NotImplementedError
+
+    def _weighted_term(self, student: torch.Tensor, teacher: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+        """``mean(w) * D_w(student, teacher)``; 0 (with the graph) when every weight is 0."""
+        if not bool(weights.sum() > 0):
+            return student.sum() * 0.0
+        return weights.mean() * self.discrepancy(student, teacher, weights)
 
     def cross_mutual_information(self, student_mixed: torch.Tensor, teacher_raw: torch.Tensor, index: torch.Tensor,
                                  lam: Union[float, torch.Tensor]) -> torch.Tensor:
@@ -86,19 +112,23 @@ class BaseCrossMutualInformationLoss(nn.Module):
             student_mixed (Tensor): Student output on the mixed batch ``x_m``, [N, ...].
             teacher_raw (Tensor): Teacher output on the raw batch ``x``, [N, ...]; detached here.
             index (LongTensor): Pairing ``j`` of the mix, [N].
-            lam (float): Share of ``x_i`` in ``x_m`` (one value for the batch).
+            lam (float | Tensor): Share of ``x_i`` in ``x_m``: one value for the batch, or a tensor [N] with each
+                sample's own share (module docstring).
 
         Returns:
             Tensor: A scalar.
         """
-        lam = _check_lam(lam)
         n = student_mixed.size(0)
+        lam = _check_lam(lam, n)
         if teacher_raw.size(0) != n or index.shape != (n, ):
             raise ValueError(f'expected student [N, ...], teacher [N, ...] and index [N], got '
                              f'{tuple(student_mixed.shape)}, {tuple(teacher_raw.shape)} and {tuple(index.shape)}')
         s = self.embed_student(student_mixed)
         t = self.embed_teacher(teacher_raw.detach())
-        return lam * self.discrepancy(s, t) + (1 - lam) * self.discrepancy(s, t[index])
+        if isinstance(lam, float):
+            return lam * self.discrepancy(s, t) + (1 - lam) * self.discrepancy(s, t[index])
+        lam = lam.to(s.dtype)
+        return self._weighted_term(s, t, lam) + self._weighted_term(s, t[index], 1 - lam)
 
 
 @MODELS.register_module()
@@ -120,8 +150,9 @@ class CrossMutualInformationLoss(BaseCrossMutualInformationLoss):
         super().__init__()
         self.dist = DISTLoss(tau=tau, beta=beta, gamma=gamma)
 
-    def discrepancy(self, student: torch.Tensor, teacher: torch.Tensor) -> torch.Tensor:
-        return self.dist(student, teacher)
+    def discrepancy(self, student: torch.Tensor, teacher: torch.Tensor,
+                    sample_weights: Optional[torch.Tensor] = None) -> torch.Tensor:
+        return self.dist(student, teacher, sample_weights)
 
     def forward(self, student_mixed_logits: torch.Tensor, teacher_raw_logits: torch.Tensor, index: torch.Tensor,
                 lam: Union[float, torch.Tensor]) -> torch.Tensor:
@@ -161,8 +192,9 @@ class InfoNCECrossMutualInformationLoss(BaseCrossMutualInformationLoss):
     def embed_teacher(self, teacher: torch.Tensor) -> torch.Tensor:
         return F.normalize(self.teacher_proj(teacher), dim=1)
 
-    def discrepancy(self, student: torch.Tensor, teacher: torch.Tensor) -> torch.Tensor:
-        return info_nce(student, teacher, self.nce_temperature)
+    def discrepancy(self, student: torch.Tensor, teacher: torch.Tensor,
+                    sample_weights: Optional[torch.Tensor] = None) -> torch.Tensor:
+        return info_nce(student, teacher, self.nce_temperature, sample_weights)
 
     def forward(self, student_mixed_features: torch.Tensor, teacher_raw_features: torch.Tensor, index: torch.Tensor,
                 lam: Union[float, torch.Tensor]) -> torch.Tensor:

@@ -13,7 +13,14 @@ Pearson correlation is invariant to a positive scale and a shift of either argum
 a row of the probabilities is scaled, nor ``intra`` when a column is. A zero-variance vector (a batch of one sample for
 ``intra``, a uniform row for ``inter``) has correlation 0 with everything: with N = 1, ``intra`` is the constant 1
 (no gradient), so DIST of identical logits is ``tau^2 * gamma`` there, not 0.
+
+With sample weights ``w`` [N] (the cross mutual information with one lam per sample, a learned mask's share), the
+means over samples become weighted: ``inter = 1 - sum_i w_i rho_i / sum_i w_i`` and ``intra`` uses the weighted
+Pearson correlation ``rho_w(a, b) = sum_i w_i a'_i b'_i / sqrt(sum_i w_i a'_i^2 * sum_i w_i b'_i^2)`` with
+``a' = a - sum_i w_i a_i / sum_i w_i``. Equal weights give DIST exactly.
 """
+from typing import Optional
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -23,25 +30,37 @@ from openmixosr.registry import MODELS
 PEARSON_EPS = 1e-8
 
 
-def pearson_correlation(a: torch.Tensor, b: torch.Tensor, dim: int, eps: float = PEARSON_EPS) -> torch.Tensor:
+def pearson_correlation(a: torch.Tensor, b: torch.Tensor, dim: int, eps: float = PEARSON_EPS,
+                        weights: Optional[torch.Tensor] = None) -> torch.Tensor:
     """Pearson correlation of ``a`` and ``b`` along ``dim``: the cosine of the mean-centred vectors.
 
     Args:
-        a (Tensor): First tensor.
+        a (Tensor): First tensor, 2-D.
         b (Tensor): Second tensor, same shape as ``a``.
         dim (int): Dimension holding the vectors to correlate.
         eps (float): Guard of the cosine against zero norms (``F.cosine_similarity``). Defaults to 1e-8.
+        weights (Tensor, optional): Non-negative weights along ``dim`` (the weighted correlation: weighted means and
+            sums; see the module docstring). None: equal weights.
 
     Returns:
         Tensor: Correlations in [-1, 1], ``dim`` removed.
     """
-    a = a - a.mean(dim=dim, keepdim=True)
-    b = b - b.mean(dim=dim, keepdim=True)
-    return F.cosine_similarity(a, b, dim=dim, eps=eps)
+    if weights is None:
+        a = a - a.mean(dim=dim, keepdim=True)
+        b = b - b.mean(dim=dim, keepdim=True)
+        return F.cosine_similarity(a, b, dim=dim, eps=eps)
+    shape = [1, 1]
+    shape[dim] = -1
+    weights = weights.to(a.dtype).reshape(shape)
+    total = weights.sum(dim=dim, keepdim=True)
+    a = a - (weights * a).sum(dim=dim, keepdim=True) / total
+    b = b - (weights * b).sum(dim=dim, keepdim=True) / total
+    root = weights.sqrt()
+    return F.cosine_similarity(root * a, root * b, dim=dim, eps=eps)
 
 
-def dist_from_probabilities(p_s: torch.Tensor, p_t: torch.Tensor, beta: float = 1.0,
-                            gamma: float = 1.0) -> torch.Tensor:
+def dist_from_probabilities(p_s: torch.Tensor, p_t: torch.Tensor, beta: float = 1.0, gamma: float = 1.0,
+                            sample_weights: Optional[torch.Tensor] = None) -> torch.Tensor:
     """DIST without the temperature: ``beta * inter + gamma * intra`` on probabilities [N, K].
 
     ``inter = 1 - mean_i rho(p_s[i, :], p_t[i, :])``, ``intra = 1 - mean_c rho(p_s[:, c], p_t[:, c])``. Split from
@@ -52,6 +71,7 @@ def dist_from_probabilities(p_s: torch.Tensor, p_t: torch.Tensor, beta: float = 
         p_t (Tensor): Teacher probabilities, [N, K].
         beta (float): Weight of the inter-class relation. Defaults to 1.0.
         gamma (float): Weight of the intra-class relation. Defaults to 1.0.
+        sample_weights (Tensor, optional): Weights [N] of the samples (module docstring); None: equal weights.
 
     Returns:
         Tensor: A scalar.
@@ -59,13 +79,20 @@ def dist_from_probabilities(p_s: torch.Tensor, p_t: torch.Tensor, beta: float = 
     if p_s.dim() != 2 or p_s.shape != p_t.shape:
         raise ValueError(f'expected student and teacher of the same shape [N, K], got {tuple(p_s.shape)} and '
                          f'{tuple(p_t.shape)}')
-    inter = 1 - pearson_correlation(p_s, p_t, dim=1).mean()
-    intra = 1 - pearson_correlation(p_s, p_t, dim=0).mean()
+    if sample_weights is None:
+        inter = 1 - pearson_correlation(p_s, p_t, dim=1).mean()
+        intra = 1 - pearson_correlation(p_s, p_t, dim=0).mean()
+        return beta * inter + gamma * intra
+    if sample_weights.shape != (p_s.size(0), ) or bool((sample_weights < 0).any()):
+        raise ValueError(f'sample_weights must be non-negative [N={p_s.size(0)}], got {tuple(sample_weights.shape)}')
+    weights = sample_weights.to(p_s.dtype)
+    inter = 1 - (weights * pearson_correlation(p_s, p_t, dim=1)).sum() / weights.sum()
+    intra = 1 - pearson_correlation(p_s, p_t, dim=0, weights=weights).mean()
     return beta * inter + gamma * intra
 
 
 def dist_loss(student_logits: torch.Tensor, teacher_logits: torch.Tensor, tau: float = 1.0, beta: float = 1.0,
-              gamma: float = 1.0) -> torch.Tensor:
+              gamma: float = 1.0, sample_weights: Optional[torch.Tensor] = None) -> torch.Tensor:
     """DIST (Huang et al. 2022): ``tau^2 * (beta * inter + gamma * intra)`` on ``softmax(z / tau)``.
 
     The teacher logits are detached here, so a teacher in training mode is never updated through this loss.
@@ -76,13 +103,14 @@ def dist_loss(student_logits: torch.Tensor, teacher_logits: torch.Tensor, tau: f
         tau (float): Softmax temperature; the loss is multiplied by ``tau^2``. Defaults to 1.0.
         beta (float): Weight of the inter-class relation. Defaults to 1.0.
         gamma (float): Weight of the intra-class relation. Defaults to 1.0.
+        sample_weights (Tensor, optional): Weights [N] of the samples (module docstring); None: equal weights.
 
     Returns:
         Tensor: A scalar.
     """
     p_s = F.softmax(student_logits / tau, dim=1)
     p_t = F.softmax(teacher_logits.detach() / tau, dim=1)
-    return tau**2 * dist_from_probabilities(p_s, p_t, beta, gamma)
+    return tau**2 * dist_from_probabilities(p_s, p_t, beta, gamma, sample_weights)
 
 
 @MODELS.register_module()
@@ -105,5 +133,7 @@ class DISTLoss(nn.Module):
         self.gamma = gamma
         self.loss_weight = loss_weight
 
-    def forward(self, student_logits: torch.Tensor, teacher_logits: torch.Tensor) -> torch.Tensor:
-        return self.loss_weight * dist_loss(student_logits, teacher_logits, self.tau, self.beta, self.gamma)
+    def forward(self, student_logits: torch.Tensor, teacher_logits: torch.Tensor,
+                sample_weights: Optional[torch.Tensor] = None) -> torch.Tensor:
+        return self.loss_weight * dist_loss(student_logits, teacher_logits, self.tau, self.beta, self.gamma,
+                                            sample_weights)

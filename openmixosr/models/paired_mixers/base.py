@@ -8,6 +8,7 @@ paired mixer is chosen in an algorithm's config instead (``mixer=dict(type='Pair
 in its own registry, :data:`~openmixosr.registry.MIXERS`.
 """
 from abc import ABCMeta, abstractmethod
+from typing import Tuple
 
 import torch
 from torch import nn
@@ -25,7 +26,7 @@ class PairedMixer(nn.Module, metaclass=ABCMeta):
     - ``index`` [N] is a permutation of ``0..N-1``: sample ``i`` is mixed with sample ``index[i]``;
     - ``lam`` is the share of ``x_i`` in ``x_m``: a float for the whole batch (CutMix, MixUp) or a tensor [N]
       (a learned mask, whose mean differs per sample); ``mixed_soft_label``, the mixup losses and the relabel target
-      take both, the cross mutual information loss one lam per batch only;
+      and the cross mutual information loss take both;
     - ``mask`` is the mask pair [N, 2, H, W] when the mixer draws one (``x_m = mask_mix(x, mask, index)``), else None;
     - random draws come from numpy's and torch's global generators, which
       :class:`~openmixosr.engine.hooks.RandomStateHook` stores in the checkpoints (a resumed run draws the same mixes).
@@ -36,8 +37,12 @@ class PairedMixer(nn.Module, metaclass=ABCMeta):
     state dict. Register a subclass with ``@MIXERS.register_module()``.
     """
 
+    #: What the mixer needs besides the images, by name (its ``forward`` keyword arguments): ``('features',)`` for a
+    #: learned mixer fed by its owner's frozen network (the distiller offers its teacher's features); none for CutMix.
+    mixer_inputs: Tuple[str, ...] = ()
+
     @abstractmethod
-    def forward(self, inputs: torch.Tensor) -> MixedBatch:
+    def forward(self, inputs: torch.Tensor, **mixer_inputs) -> MixedBatch:
         """Mix ``inputs`` [N, C, H, W] with a drawn pairing; see the class docstring for what is returned."""
 
 

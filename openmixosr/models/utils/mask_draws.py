@@ -1,6 +1,7 @@
 """Steps 1-2 of AutoMix's Momentum Pipeline (AutoMix Sec. 3.2; docs/automix.md, Method reference), shared by the
 supervised and self-supervised algorithms."""
-from typing import Dict
+from contextlib import contextmanager
+from typing import Dict, Optional
 
 import torch
 from torch import nn
@@ -10,12 +11,13 @@ from .truncated_forward import forward_until
 
 
 def finite_masks(mix_block: nn.Module, features: torch.Tensor, lam: float, index: torch.Tensor, out_size,
-                 iteration: int) -> Dict[str, torch.Tensor]:
-    """The Mix Block's output, with a clear error when the mask is not finite."""
+                 iteration: Optional[int] = None) -> Dict[str, torch.Tensor]:
+    """The Mix Block's output, with a clear error when the mask is not finite (``iteration``: for the message)."""
     output = mix_block(features, lam, index, out_size)
     if not torch.isfinite(output['mask']).all():
+        when = f' at training iteration {iteration}' if iteration is not None else ''
         raise FloatingPointError(
-            f'The Mix Block produced NaN/Inf mask values at training iteration {iteration} (lam={lam:.3f}). Lower '
+            f'The Mix Block produced NaN/Inf mask values{when} (lam={lam:.3f}). Lower '
             f'the learning rate of the Mix Block (paramwise_cfg) or check the momentum-encoder features for NaN.')
     return output
 
@@ -71,6 +73,25 @@ def momentum_features(backbone: nn.Module, inputs: torch.Tensor, mix_layer: str,
             module.training = mode
 
 
+@contextmanager
+def drawn_as_in_training(*modules: nn.Module):
+    """Run ``modules`` in train mode (BatchNorm on the batch's statistics, as when the Mix Block was trained), then
+    put back every submodule's mode and every buffer, so that drawing leaves a frozen module unchanged."""
+    modes = [[module.training for module in root.modules()] for root in modules]
+    saved = [{name: buffer.clone() for name, buffer in root.named_buffers()} for root in modules]
+    try:
+        for root in modules:
+            root.train()
+        yield
+    finally:
+        for root, root_modes, buffers in zip(modules, modes, saved):
+            for module, mode in zip(root.modules(), root_modes):
+                module.training = mode
+            with torch.no_grad():
+                for name, buffer in root.named_buffers():
+                    buffer.copy_(buffers[name])
+
+
 @torch.no_grad()
 def masks_as_in_training(backbone: nn.Module, mix_block: nn.Module, mix_layer: str, inputs: torch.Tensor, lam: float,
                          index: torch.Tensor, feature_statistics: str = 'batch') -> Dict[str, torch.Tensor]:
@@ -94,17 +115,6 @@ def masks_as_in_training(backbone: nn.Module, mix_block: nn.Module, mix_layer: s
     Returns:
         dict: The Mix Block's output (``mask``, ``raw_mask``, ``attention``).
     """
-    modules = (backbone, mix_block)
-    modes = [[m.training for m in module.modules()] for module in modules]
-    saved = [{name: buffer.clone() for name, buffer in module.named_buffers()} for module in modules]
-    try:
-        for module in modules:
-            module.train()
+    with drawn_as_in_training(backbone, mix_block):
         features = momentum_features(backbone, inputs, mix_layer, feature_statistics)
         return mix_block(features, lam, index, inputs.shape[-2:])
-    finally:
-        for module, module_modes, buffers in zip(modules, modes, saved):
-            for submodule, mode in zip(module.modules(), module_modes):
-                submodule.training = mode
-            for name, buffer in module.named_buffers():
-                buffer.copy_(buffers[name])

@@ -102,8 +102,18 @@ class MixedBatch(NamedTuple):
             correction, MixUp), or a tensor [N] with one value per sample (a learned mask: its mean).
         mask (Tensor, optional): The mask pair [N, 2, H, W] that made ``inputs`` (``mask_mix(x, mask, index)``),
             when the mixer draws one (learned masks); None for CutMix and MixUp. Defaults to None.
+        generation (dict, optional): Set by a mixer whose Mix Block is being trained: what its generation loss
+            needs (``drawn_lam``, the lam the Mix Block was asked for, and ``raw_mask``); ``inputs`` and ``mask``
+            then carry the graph into the Mix Block. None otherwise (and then nothing in the batch has a graph).
     """
     inputs: torch.Tensor
     index: torch.Tensor
     lam: Union[float, torch.Tensor]
     mask: Optional[torch.Tensor] = None
+    generation: Optional[dict] = None
+
+    def detached(self) -> 'MixedBatch':
+        """The same mix without a graph (what a network other than the Mix Block's judge trains on)."""
+        lam = self.lam.detach() if torch.is_tensor(self.lam) else self.lam
+        mask = None if self.mask is None else self.mask.detach()
+        return MixedBatch(self.inputs.detach(), self.index, lam, mask, None)

@@ -51,7 +51,9 @@ def test_cmi_teacher_detached_and_lam_checked(cmi_batch):
     assert teacher.grad is None
     assert student.grad.abs().sum() > 0
     with pytest.raises(ValueError, match='lam'):
-        cmi(student, teacher, index, torch.rand(6))
+        cmi(student, teacher, index, torch.rand(5))  # one per sample needs N = 6 values
+    with pytest.raises(ValueError, match='lam'):
+        cmi(student, teacher, index, torch.tensor([0.5, 0.5, 0.5, 0.5, 0.5, 1.5]))
     with pytest.raises(ValueError, match='lam'):
         cmi(student, teacher, index, 1.5)
     with pytest.raises(ValueError, match='index'):
@@ -104,3 +106,51 @@ def test_infonce_cmi_requires_its_own_arguments():
         MODELS.build(dict(type='CrossMutualInformationLoss', proj_dim=128))
     with pytest.raises(ValueError, match='nce_temperature'):
         InfoNCECrossMutualInformationLoss(4, 4, nce_temperature=0.0)
+
+
+def _pearson(a, b, w):
+    """Weighted Pearson correlation written out: weighted means, covariance and variances."""
+    ma, mb = np.sum(w * a) / np.sum(w), np.sum(w * b) / np.sum(w)
+    cov = np.sum(w * (a - ma) * (b - mb))
+    return cov / np.sqrt(np.sum(w * (a - ma)**2) * np.sum(w * (b - mb)**2))
+
+
+def _softmax(z):
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def _weighted_dist(s, t, w):
+    """DIST with sample weights w, by hand: weighted mean of the row correlations, weighted column correlations."""
+    p_s, p_t = _softmax(s), _softmax(t)
+    rows = np.array([_pearson(p_s[i], p_t[i], np.ones(p_s.shape[1])) for i in range(len(w))])
+    inter = 1 - np.sum(w * rows) / np.sum(w)
+    intra = 1 - np.mean([_pearson(p_s[:, c], p_t[:, c], w) for c in range(p_s.shape[1])])
+    return inter + intra
+
+
+def test_cmi_with_one_lam_per_sample_matches_a_hand_computation(cmi_batch):
+    student, teacher, index = cmi_batch
+    lam = torch.tensor([0.9, 0.2, 0.5, 0.75, 0.0, 0.4])
+    got = CrossMutualInformationLoss()(student, teacher, index, lam).item()
+    s, t, lam_np = student.detach().double().numpy(), teacher.detach().double().numpy(), lam.double().numpy()
+    expected = (lam_np.mean() * _weighted_dist(s, t, lam_np) +
+                (1 - lam_np).mean() * _weighted_dist(s, t[index.numpy()], 1 - lam_np))
+    assert got == pytest.approx(expected, rel=1e-4)
+    # equal shares give the one-lam formula exactly
+    same = CrossMutualInformationLoss()(student, teacher, index, torch.full((6, ), 0.3)).item()
+    assert same == pytest.approx(CrossMutualInformationLoss()(student, teacher, index, 0.3).item(), rel=1e-5)
+
+
+def test_infonce_cmi_with_one_lam_per_sample_weighs_each_row_by_its_share():
+    torch.manual_seed(4)
+    cmi = MODELS.build(
+        dict(type='InfoNCECrossMutualInformationLoss', student_channels=8, teacher_channels=12, proj_dim=6))
+    student, teacher = torch.randn(5, 8), torch.randn(5, 12)
+    index, lam = torch.tensor([1, 2, 3, 4, 0]), torch.tensor([1.0, 0.5, 0.25, 0.0, 0.6])
+    s = F.normalize(cmi.student_proj(student), dim=1)
+    t = F.normalize(cmi.teacher_proj(teacher), dim=1)
+    rows_i = F.cross_entropy(s @ t.t() / 0.1, torch.arange(5), reduction='none')
+    rows_j = F.cross_entropy(s @ t[index].t() / 0.1, torch.arange(5), reduction='none')
+    expected = (lam * rows_i + (1 - lam) * rows_j).mean()
+    assert cmi(student, teacher, index, lam).item() == pytest.approx(expected.item(), rel=1e-5)

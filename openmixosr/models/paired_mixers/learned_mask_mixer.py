@@ -1,0 +1,208 @@
+"""Mixup with a learned mask: a Mix Block (AutoMix) or Mix Block+ (AMix) as a paired mixer any model can use.
+
+Docs: docs/asymmetric_distillation.md ("Learned masks") and docs/automix.md (the Mix Block's equations).
+"""
+from typing import Dict, Optional, Tuple
+
+import torch
+from torch import nn
+
+from openmixosr.registry import MIXERS, MODELS
+from openmixosr.utils.checkpoint_io import load_weights_only
+from ..utils.declared_inputs import call_with_declared_inputs
+from ..utils.mask_draws import drawn_as_in_training, finite_masks
+from ..utils.mask_statistics import mask_statistics
+from ..utils.mixing import MixedBatch, mask_mix, random_pairing, sample_lam
+from ..utils.truncated_forward import forward_until
+from .base import PairedMixer, check_alpha, check_images
+
+#: Where a checkpoint of this toolkit keeps a Mix Block, and the momentum encoder's backbone that fed it.
+MIX_BLOCK_PREFIXES = ('mix_block.', 'mixer.mix_block.')
+ENCODER_PREFIX = 'momentum_encoder.module.0.'
+
+
+def sample_shares(mask: torch.Tensor) -> torch.Tensor:
+    """Per-sample lam of a mask pair: the spatial mean of ``s = mask[:, 0]`` [N, 2, H, W] -> [N]."""
+    return mask[:, 0].mean(dim=(1, 2))
+
+
+def _entries_under(state_dict: Dict[str, torch.Tensor], prefix: str) -> Dict[str, torch.Tensor]:
+    return {key[len(prefix):]: value for key, value in state_dict.items() if key.startswith(prefix)}
+
+
+def _load_strictly(module: nn.Module, entries: Dict[str, torch.Tensor], what: str, checkpoint: str) -> None:
+    """``module.load_state_dict(entries, strict=True)`` with an error that names the checkpoint and the mismatch."""
+    expected = set(module.state_dict())
+    missing, unexpected = sorted(expected - set(entries)), sorted(set(entries) - expected)
+    if missing or unexpected:
+        raise KeyError(f'{what} of checkpoint {checkpoint} does not match the config: missing {missing[:8]}'
+                       f'{" ..." if len(missing) > 8 else ""}, unexpected {unexpected[:8]}'
+                       f'{" ..." if len(unexpected) > 8 else ""}. Use the mix_block (and encoder) config of the '
+                       f'run that wrote the checkpoint (same type, in_channels, options).')
+    try:
+        module.load_state_dict(entries, strict=True)
+    except RuntimeError as error:  # same keys, other shapes
+        raise KeyError(f'{what} of checkpoint {checkpoint} does not match the config: {error}') from error
+
+
+@MIXERS.register_module()
+class LearnedMaskMixer(PairedMixer):
+    """Mix with the mask a Mix Block makes for a drawn ``(lam, j)``: ``x_m = s * x_i + (1 - s) * x_j``.
+
+    One call (AutoMix Sec. 3.1 and Eq. 2; AMix Sec. 3.2 for the Mix Block+): ``lam ~ Beta(alpha, alpha)``, ``j`` a
+    random permutation; the Mix Block turns the features ``z`` of a frozen network at its stage ``l`` into the mask
+    pair ``(s, 1 - s)``; ``x_m = mask_mix(x, (s, 1 - s), j)``. The returned :class:`MixedBatch` carries the pairing, the
+    mask and, as ``lam``, each sample's share ``mean(s_i)`` (a tensor [N]): the lam a mixed label must use, since
+    the Mix Block makes masks whose mean is only close to the drawn lam.
+
+    Two ways to get the Mix Block:
+
+    - **trained** (``checkpoint=None``): the owner gives the features (``mixer(x, features=z)``, declared in
+      :attr:`mixer_inputs`), runs its frozen network ``T`` on ``x_m`` *with* the graph (its parameters frozen) and
+      adds :meth:`generation_losses` to its objective: ``objective(T(x_m), y, j, lam) + L_mask`` (AutoMix Eq. 8's
+      generation loss through a frozen network), whose gradients reach the Mix Block only. Whatever else trains on
+      the mix must use ``mixed.detached()``, so that its loss never reaches the Mix Block;
+    - **frozen** (``checkpoint=PATH``): the Mix Block's weights come from a checkpoint of this toolkit (an AutoMix /
+      AMix run: ``mix_block.*``; a distiller with a learned mixer: ``mixer.mix_block.*``), strictly. With
+      ``encoder`` (the backbone config of the AutoMix / AMix run), its momentum encoder's backbone is loaded too
+      (``momentum_encoder.module.0.*``) and makes the features itself, so the mixer needs nothing but the images.
+      Draws run as in training (train mode, batch statistics) and leave every weight and buffer unchanged.
+
+    As a plain ``nn.Module`` in one's own loop (trained mode)::
+
+        mixer = LearnedMaskMixer(mix_block=dict(type='MixBlock', in_channels=256, reduction=2,
+                                                upsample='nearest', lam_margin=0.1))
+        with torch.no_grad():
+            z = forward_until(frozen.backbone, x, 'layer3')
+        mixed = mixer(x, features=z)
+        loss = sum(mixer.generation_losses(frozen(mixed.inputs), y, mixed).values())  # trains the Mix Block
+        loss = loss + my_mixup_loss(model(mixed.detached().inputs), y, mixed.index, mixed.lam)
+
+    Args:
+        mix_block (dict): ``MixBlock`` or ``MixBlockPlus`` config; ``in_channels`` = channels of the features.
+        alpha (float): ``lam ~ Beta(alpha, alpha)``. Defaults to 2.0 (AutoMix, AMix).
+        objective (dict): Generation objective on the frozen network's logits of ``x_m``, a loss declaring
+            ``mixup_inputs`` among ``logits, labels, index, lam``: ``MixupCrossEntropyLoss`` (AutoMix, default) or
+            ``PairwiseMixupBCELoss`` (AMix's parametric BCE). Trained mode only.
+        checkpoint (str, optional): Freeze the Mix Block with the weights of this checkpoint.
+        encoder (dict, optional): With ``checkpoint``: the backbone config of the AutoMix / AMix run, whose momentum
+            encoder's backbone makes the features (the Mix Block was trained on them).
+        mix_layer (str): With ``encoder``: its submodule that feeds the Mix Block. Defaults to ``'layer3'``.
+    """
+
+    def __init__(self,
+                 mix_block: dict,
+                 alpha: float = 2.0,
+                 objective: dict = dict(type='MixupCrossEntropyLoss'),
+                 checkpoint: Optional[str] = None,
+                 encoder: Optional[dict] = None,
+                 mix_layer: str = 'layer3'):
+        super().__init__()
+        if encoder is not None and checkpoint is None:
+            raise ValueError('LearnedMaskMixer: `encoder` is the momentum encoder of an AutoMix / AMix checkpoint and '
+                             'needs `checkpoint`; a trained mixer takes its features from its owner.')
+        self.alpha = check_alpha(alpha)
+        self.mix_block = MODELS.build(mix_block)
+        self.objective = MODELS.build(objective)
+        self.checkpoint = checkpoint
+        self.encoder = MODELS.build(encoder) if encoder is not None else None
+        self.mix_layer = mix_layer
+        if checkpoint is not None:
+            self._load_frozen(checkpoint)
+
+    @property
+    def trainable(self) -> bool:
+        """Whether the Mix Block is trained here (no checkpoint) and its draws carry a graph."""
+        return self.checkpoint is None
+
+    @property
+    def mixer_inputs(self) -> Tuple[str, ...]:
+        """``('features',)`` unless the mixer has its own encoder."""
+        return () if self.encoder is not None else ('features', )
+
+    def _load_frozen(self, checkpoint: str) -> None:
+        state_dict = load_weights_only(checkpoint, map_location='cpu')
+        state_dict = state_dict.get('state_dict', state_dict) if isinstance(state_dict, dict) else {}
+        prefix = next((prefix for prefix in MIX_BLOCK_PREFIXES if _entries_under(state_dict, prefix)), None)
+        if prefix is None:
+            raise KeyError(f'Checkpoint {checkpoint} holds no Mix Block (no key starts with {MIX_BLOCK_PREFIXES}): '
+                           f'pass the checkpoint of an AutoMix / AMix run or of a distiller with a learned mixer.')
+        _load_strictly(self.mix_block, _entries_under(state_dict, prefix), 'The Mix Block', checkpoint)
+        if self.encoder is not None:
+            entries = _entries_under(state_dict, ENCODER_PREFIX)
+            if not entries:
+                raise KeyError(f'Checkpoint {checkpoint} has no momentum encoder ({ENCODER_PREFIX}*): `encoder` '
+                               f'needs an AutoMix / AMix checkpoint; drop it for a distiller checkpoint.')
+            _load_strictly(self.encoder, entries, 'The momentum encoder', checkpoint)
+        self.requires_grad_(False)
+
+    def init_weights(self) -> None:
+        """Initialise a trained Mix Block (its ``init_cfg``); a frozen one keeps its checkpoint's weights."""
+        if self.trainable and hasattr(self.mix_block, 'init_weights'):
+            self.mix_block.init_weights()
+
+    def forward(self, inputs: torch.Tensor, features: Optional[torch.Tensor] = None) -> MixedBatch:
+        """Draw ``(lam, j)`` and mix ``inputs`` with the Mix Block's mask for it.
+
+        Args:
+            inputs (Tensor): Images [N, C, H, W] (left unchanged).
+            features (Tensor, optional): The frozen network's features at the mixing stage [N, C', h, w]; required
+                unless the mixer has its own ``encoder``.
+
+        Returns:
+            MixedBatch: ``lam`` is the per-sample share ``mean(s_i)`` [N]; ``generation`` is set in trained mode.
+        """
+        check_images(inputs)
+        lam, index = sample_lam(self.alpha), random_pairing(inputs.size(0), inputs.device)
+        if self.trainable:
+            self._check_features(features)
+            output = finite_masks(self.mix_block, features.detach(), lam, index, inputs.shape[-2:], iteration=None)
+            generation = dict(drawn_lam=lam, raw_mask=output['raw_mask'])
+        else:
+            output, generation = self._frozen_masks(inputs, features, lam, index), None
+        mask = output['mask']
+        return MixedBatch(mask_mix(inputs, mask, index), index, sample_shares(mask), mask, generation)
+
+    @torch.no_grad()
+    def _frozen_masks(self, inputs, features, lam, index) -> Dict[str, torch.Tensor]:
+        modules = (self.mix_block, ) if self.encoder is None else (self.mix_block, self.encoder)
+        with drawn_as_in_training(*modules):
+            if self.encoder is not None:
+                features = forward_until(self.encoder, inputs, self.mix_layer)
+            else:
+                self._check_features(features)
+            return self.mix_block(features, lam, index, inputs.shape[-2:])
+
+    def _check_features(self, features) -> None:
+        if features is None:
+            raise ValueError('LearnedMaskMixer needs `features` (the frozen network\'s stage output on the clean '
+                             'batch) unless it has its own `encoder`.')
+
+    def generation_losses(self, logits: torch.Tensor, labels: torch.Tensor,
+                          mixed: MixedBatch) -> Dict[str, torch.Tensor]:
+        """The Mix Block's objective on the frozen network's logits of ``mixed.inputs`` (with its graph).
+
+        ``loss_generation = objective(logits, y, j, lam_drawn)`` and ``loss_mask = L_mask(raw mask, lam_drawn)``
+        (AutoMix Eq. 7: the mask loss with the Mix Block's current ``mask_loss_weight``), as AutoMix trains its Mix
+        Block through the momentum encoder; plus the mask statistics (logged, not losses).
+
+        Args:
+            logits (Tensor): ``T(x_m)`` [N, K], computed with the graph into ``mixed.inputs``.
+            labels (LongTensor): ``y`` [N].
+            mixed (MixedBatch): This mixer's output in trained mode.
+
+        Returns:
+            dict: ``loss_generation``, ``loss_mask``, ``mask_std``, ``mask_lam_gap``, ``mask_mixed_fraction``.
+        """
+        if mixed.generation is None:
+            raise ValueError('generation_losses needs a mix drawn in trained mode (a frozen mixer has no objective; '
+                             'a detached mix has no graph).')
+        lam = mixed.generation['drawn_lam']
+        available = dict(logits=logits, labels=labels, index=mixed.index, lam=lam)
+        return dict(loss_generation=call_with_declared_inputs(self.objective, available),
+                    loss_mask=self.mix_block.mask_loss(mixed.generation['raw_mask'], lam),
+                    **mask_statistics(mixed.mask.detach(), lam))
+
+    def extra_repr(self) -> str:
+        state = 'trained' if self.trainable else f'frozen from {self.checkpoint}'
+        return f'alpha={self.alpha}, {state}'
