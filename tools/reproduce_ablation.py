@@ -1,10 +1,13 @@
 """Reproduce the ablation of the asymmetric distillation paper (Table 6) in one command.
 
-    python tools/reproduce_ablation.py configs/asym/r18_digits.py [--seeds 0 1 2] [--variants] [--work-dir DIR]
+    python tools/reproduce_ablation.py configs/asym/r18_digits.py [--seeds 0 1 2] [--variants] [--learned-masks]
+        [--work-dir DIR]
 
 The config names its teacher config (`teacher_config`) and the paper's rows (`ablation_rows`: a name, a config path
 relative to the config, and the id of the paper row in `openmixosr.paper_results`). `ablation_variant_rows` lists
-rows of ours that vary a paper row (e.g. mixup CE on the mixed samples); they run only with `--variants`. The tool
+rows of ours that vary a paper row (e.g. mixup CE on the mixed samples); they run only with `--variants`.
+`ablation_learned_mask_rows` replaces CutMix in the full method by learned masks (AutoMix's Mix Block, AMix's Mix
+Block+, trained through the teacher); they run after the paper's rows with `--learned-masks`. The tool
 trains the teacher once (seed 0), then every row for every seed, giving the distillation rows the teacher's
 checkpoint, and prints one table of closed-set accuracy, AUROC and OSCR (mean and standard deviation over the seeds,
 in %) with the paper's published numbers beside them. Each run's log is in its work dir.
@@ -34,6 +37,8 @@ def parse_args(argv=None):
     parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1], help='seeds of the rows (default: 0 1)')
     parser.add_argument('--variants', action='store_true',
                         help='also run `ablation_variant_rows` (ours, not the paper\'s rows)')
+    parser.add_argument('--learned-masks', action='store_true',
+                        help='also run `ablation_learned_mask_rows` (the full method with learned masks, ours)')
     parser.add_argument('--work-dir', help='root of all work dirs (default: work_dirs/ablation_CONFIG_NAME)')
     parser.add_argument('--cfg-options', nargs='+', default=[],
                         help='options passed to every run, e.g. `train_cfg.max_epochs=5` for a shorter smoke run')
@@ -120,6 +125,8 @@ def main(argv=None):
     rows = [(name, resolve(path), paper_id) for name, path, paper_id in cfg.ablation_rows]
     if args.variants:
         rows += [(name, resolve(path), None) for name, path in cfg.get('ablation_variant_rows', [])]
+    if args.learned_masks:
+        rows += [(name, resolve(path), None) for name, path in cfg.get('ablation_learned_mask_rows', [])]
 
     progress = ProgressBar(1 + len(rows) * len(args.seeds))
     teacher_dir = osp.join(work_root, 'teacher')

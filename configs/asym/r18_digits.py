@@ -27,3 +27,9 @@ ablation_variant_rows = [
     ('(c) + mixup CE (ours)', './ablation/r18_digits_t6_c_cmi_mixup_ce.py'),
     ('(d) + mixup CE (ours)', './ablation/r18_digits_t6_d_relabel_mixup_ce.py'),
 ]
+# Ours: the full method (d) with learned masks instead of CutMix, a Mix Block trained through the teacher
+# (`--learned-masks`; docs/asymmetric_distillation.md, "Learned masks").
+ablation_learned_mask_rows = [
+    ('(d) with AutoMix masks (ours)', './r18_digits_automix_mask.py'),
+    ('(d) with AMix masks (ours)', './r18_digits_amix_mask.py'),
+]

@@ -60,6 +60,15 @@ def test_ablation_rows_are_the_papers_rows(config):
         assert relative == row.config or CPU_COUNTERPARTS.get(relative) == paper_id, (relative, paper_id)
     for name, path in cfg.ablation_variant_rows:
         assert '(ours)' in name and 'mixup_ce' in path and (base / path).resolve().is_file()
+    # learned masks: the full method (d) with a Mix Block trained through the teacher instead of CutMix
+    assert [name for name, _ in cfg.ablation_learned_mask_rows] == ['(d) with AutoMix masks (ours)',
+                                                                    '(d) with AMix masks (ours)']
+    for (_, path), block in zip(cfg.ablation_learned_mask_rows, ('MixBlock', 'MixBlockPlus')):
+        learned = Config.fromfile(base / path)
+        assert learned.model.mixer.type == 'LearnedMaskMixer' and learned.model.mixer.mix_block.type == block
+        full = Config.fromfile((base / cfg.ablation_rows[-1][1]).resolve())
+        assert {key: value for key, value in learned.model.items() if key != 'mixer'} == {
+            key: value for key, value in full.model.items() if key != 'mixer'}, 'only the mixer differs from (d)'
 
 
 def test_table_prints_the_papers_numbers_beside():
