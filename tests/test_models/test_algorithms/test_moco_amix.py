@@ -273,3 +273,12 @@ def test_embedding_spread_detects_collapse():
     assert embedding_spread(spread).item() == pytest.approx(1.0, abs=0.02)
     collapsed = F.normalize(torch.ones(32, 64) + 1e-4 * torch.randn(32, 64, generator=generator), dim=1)
     assert embedding_spread(collapsed).item() < 1e-3
+
+
+def test_cluster_model_is_built_by_keyword_with_centroids_of_its_size(tiny_moco_amix_cfg):
+    cfg = tiny_moco_amix_cfg(cluster=True)
+    model = MODELS.build(dict(cfg, num_clusters=3))
+    assert model.centroids.shape == (3, cfg['feat_dim'])
+    arguments = {key: value for key, value in cfg.items() if key != 'type'}
+    with pytest.raises(TypeError):
+        type(model)(arguments['backbone'], **{key: value for key, value in arguments.items() if key != 'backbone'})

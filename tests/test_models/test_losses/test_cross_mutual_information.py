@@ -154,3 +154,8 @@ def test_infonce_cmi_with_one_lam_per_sample_weighs_each_row_by_its_share():
     rows_j = F.cross_entropy(s @ t[index].t() / 0.1, torch.arange(5), reduction='none')
     expected = (lam * rows_i + (1 - lam) * rows_j).mean()
     assert cmi(student, teacher, index, lam).item() == pytest.approx(expected.item(), rel=1e-5)
+
+
+def test_cmi_refuses_a_non_positive_temperature():
+    with pytest.raises(ValueError, match='tau must be > 0'):
+        CrossMutualInformationLoss(tau=0.0)
