@@ -57,6 +57,9 @@ TASK_UTILS = Registry('task util', parent=MMPRETRAIN_TASK_UTILS)
 
 METRICS = Registry('metric', parent=MMPRETRAIN_METRICS, locations=['openmixosr.evaluation'])
 EVALUATORS = Registry('evaluator', parent=MMPRETRAIN_EVALUATORS, locations=['openmixosr.evaluation'])
+# Post-hoc open-set scores (MSP, KNN, ViM, ...): numpy feature banks in, "higher = more known" scores out.
+# mmpretrain has no such registry, hence no parent.
+OPEN_SET_SCORES = Registry('open-set score', locations=['openmixosr.evaluation.scores'])
 
 
 # No OpenMixOSR visualizers yet: these children make the 'openmixosr' scope reach mmpretrain's.

@@ -1,6 +1,6 @@
 """Evaluate a checkpoint on the open-set test set of a config (the mmpretrain ``tools/test.py`` interface).
 
-    python tools/test.py CONFIG CHECKPOINT [--out results.npz]
+    python tools/test.py CONFIG CHECKPOINT [--scores mls knn vim | all] [--out results.npz]
     bash tools/dist_test.sh CONFIG CHECKPOINT NUM_PROCESSES [ARGS]
 """
 import argparse
@@ -17,8 +17,13 @@ def parse_args(argv=None):
     parser.add_argument('config', help='test config file path')
     parser.add_argument('checkpoint', help='checkpoint file')
     parser.add_argument('--work-dir', help='the dir to save the evaluation log')
-    parser.add_argument('--out', help='dump per-sample logits, open-set scores and labels (-1 = unknown) to this '
-                        '.npz file; draw curves with tools/analysis/plot_osr_curves.py')
+    parser.add_argument('--out', help='dump per-sample logits, labels (-1 = unknown) and the open-set scores of '
+                        '--scores (without it: mls, msp, energy) to this .npz file (`scores_<name>`); draw curves '
+                        'with tools/analysis/plot_osr_curves.py')
+    parser.add_argument('--scores', nargs='+', metavar='SCORE',
+                        help='open-set scores to evaluate besides the config\'s (osr/<score>/auroc, ...): names of '
+                        'the OPEN_SET_SCORES registry (mls, knn, vim, ...) or `all`; scores fitted on the training '
+                        'set collect its features once (test pipeline) and cache them next to the checkpoint')
     parser.add_argument('--no-strict', action='store_true',
                         help='load the checkpoint even if it does not fit the model (missing entries keep their '
                         'initial values); by default a mismatch is an error that says what the checkpoint is')
@@ -29,6 +34,17 @@ def parse_args(argv=None):
                         '`load_cfg.prefix=student.` loads the student of a distiller checkpoint into a classifier '
                         'config')
     return parse_tool_args(parser, cfg_options_help, argv)
+
+
+def score_list(names):
+    """``--scores`` as the ``scores`` argument of the open-set metrics: None, ``'all'`` or a list of names."""
+    if names is None:
+        return None
+    if 'all' in names:
+        if len(names) > 1:
+            raise ValueError(f'--scores all stands alone, got {names}')
+        return 'all'
+    return list(names)
 
 
 def merge_args(cfg: Config, args) -> Config:
@@ -42,11 +58,17 @@ def merge_args(cfg: Config, args) -> Config:
         load_cfg['allow_other_classes'] = True
     cfg.load_cfg = load_cfg
 
+    scores = score_list(args.scores)
+    evaluators = cfg.test_evaluator if isinstance(cfg.test_evaluator, list) else [cfg.test_evaluator]
+    if scores is not None:
+        evaluators = [dict(evaluator, scores=scores) if evaluator.get('type') == 'OpenSetEvaluator' else evaluator
+                      for evaluator in evaluators]
     if args.out is not None:
         if not args.out.endswith('.npz'):
             raise ValueError(f'--out must name a .npz file, got {args.out!r}')
-        evaluators = cfg.test_evaluator if isinstance(cfg.test_evaluator, list) else [cfg.test_evaluator]
-        cfg.test_evaluator = [*evaluators, dict(type='OpenSetScoreDump', out_file=args.out)]
+        dump = dict(type='OpenSetScoreDump', out_file=args.out)
+        evaluators = [*evaluators, dump if scores is None else dict(dump, scores=scores)]
+    cfg.test_evaluator = evaluators if len(evaluators) > 1 else evaluators[0]
 
     return cfg
 

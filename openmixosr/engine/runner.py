@@ -184,6 +184,17 @@ class OpenMixOSRRunner(Runner):
         return checkpoint
 
 
+    # ---------------------------------------------------------------------------------------------------- scores
+    def register_hooks(self, default_hooks=None, custom_hooks=None) -> None:
+        """MMEngine's hooks plus :class:`~openmixosr.evaluation.FitOpenSetScoresHook` (unless the config has it),
+        which fits the evaluators' open-set scores (final linear layer, training-set features with the test pipeline)
+        before each validation / test epoch; it does nothing for evaluators without ``scores``."""
+        super().register_hooks(default_hooks, custom_hooks)
+        from openmixosr.evaluation import FitOpenSetScoresHook
+        if not any(isinstance(hook, FitOpenSetScoresHook) for hook in self.hooks):
+            self.register_hook(FitOpenSetScoresHook())
+
+
 def build_runner(cfg: Config) -> Runner:
     """The runner of a config: ``runner_type`` when the config names one, :class:`OpenMixOSRRunner` otherwise."""
     if 'runner_type' in cfg:

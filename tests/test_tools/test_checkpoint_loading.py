@@ -121,3 +121,30 @@ def test_teacher_of_another_split_is_refused_before_training(checkpoints, tmp_pa
     assert f'Teacher checkpoint {checkpoints["r50"]} was trained on the known classes' in error
     assert 'the training set of this config' in error and '--allow-other-classes' in error
     assert 'Epoch(train)' not in result.stdout
+
+
+def test_test_py_scores_fitted_on_the_training_set_are_cached_next_to_the_checkpoint(checkpoints, tmp_path):
+    # Issue 14: --scores adds osr/<score>/* for each score; KNN and ViM are fitted on the training set's features,
+    # collected once and cached next to the checkpoint; --out saves every score.
+    checkpoint = tmp_path / 'ce.pth'
+    checkpoint.write_bytes(checkpoints['ce'].read_bytes())
+    out = tmp_path / 'scores.npz'
+    first = run_tool('test.py', CE, checkpoint, '--work-dir', tmp_path, '--scores', 'mls', 'knn', 'vim', '--out', out)
+    assert 'Collecting the training set' in first.stdout and 'osr/knn/auroc' in first.stdout
+    assert (tmp_path / 'ce.pth.scores_cache.npz').is_file()
+    with np.load(out) as data:
+        assert sorted(data.files) == ['labels', 'logits', 'scores_knn', 'scores_mls', 'scores_vim']
+        np.testing.assert_allclose(data['scores_mls'], data['logits'].max(axis=1), rtol=1e-6)
+    second = run_tool('test.py', CE, checkpoint, '--work-dir', tmp_path, '--scores', 'knn')
+    assert 'Collecting the training set' not in second.stdout and 'Loaded the fitted open-set scores' in second.stdout
+
+
+@pytest.mark.parametrize('config, name', [(ASYM, 'asym'), (AUTOMIX, 'automix')])
+def test_test_py_feature_scores_of_the_distiller_student_and_automix_k(checkpoints, tmp_path, config, name):
+    out = tmp_path / 'scores.npz'
+    teacher = ['--cfg-options', f'model.teacher_checkpoint={checkpoints["r50"]}'] if name == 'asym' else []
+    result = run_tool('test.py', config, checkpoints[name], '--work-dir', tmp_path, '--scores', 'knn', 'react',
+                      '--out', out, *teacher)
+    assert 'osr/knn/auroc' in result.stdout and 'osr/react/auroc' in result.stdout
+    with np.load(out) as data:
+        assert np.isfinite(data['scores_knn']).all() and np.ptp(data['scores_knn']) > 0

@@ -2,6 +2,7 @@ import importlib.util
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from openmixosr.evaluation.functional import energy_score, max_logit_score, max_softmax_score
 
@@ -21,8 +22,9 @@ def write_dump(path, seed):
     labels = np.r_[rng.integers(0, 4, 80), np.full(50, -1)].astype(np.int64)
     logits = rng.normal(size=(130, 4)).astype(np.float32)
     logits[np.arange(80), labels[:80]] += 2.0
+    knn_like = np.r_[rng.normal(1.0, 1.0, 80), rng.normal(-1.0, 1.0, 50)]  # any stored score: here a separating one
     np.savez(path, logits=logits, labels=labels, scores_mls=max_logit_score(logits),
-             scores_msp=max_softmax_score(logits), scores_energy=energy_score(logits))
+             scores_msp=max_softmax_score(logits), scores_energy=energy_score(logits), scores_knn=knn_like)
 
 
 def test_plot_osr_curves_writes_pngs(tmp_path):
@@ -31,7 +33,7 @@ def test_plot_osr_curves_writes_pngs(tmp_path):
     for seed, dump in enumerate(dumps):
         write_dump(dump, seed)
     out_dir = tmp_path / 'curves'
-    paths = script.main([str(dumps[0]), str(dumps[1]), '--out-dir', str(out_dir), '--score', 'energy',
+    paths = script.main([str(dumps[0]), str(dumps[1]), '--out-dir', str(out_dir), '--scores', 'energy',
                          '--labels', 'first', 'second', '--log-x'])
     assert paths == [str(out_dir / 'roc.png'), str(out_dir / 'oscr.png')]
     for path in paths:
@@ -47,3 +49,34 @@ def test_load_dump_splits_known_and_unknown(tmp_path):
         np.testing.assert_array_equal(dump.known_scores, data['scores_mls'][known])
         np.testing.assert_array_equal(dump.unknown_scores, data['scores_mls'][~known])
         np.testing.assert_array_equal(dump.known_correct, data['logits'][known].argmax(1) == data['labels'][known])
+
+
+def test_plot_several_scores_in_one_figure(tmp_path, monkeypatch):
+    script = load_script()
+    write_dump(tmp_path / 'a.npz', 0)
+    drawn = []
+    monkeypatch.setattr(script, 'plot_curves', lambda dumps, names, out_dir, log_x: drawn.append((dumps, names)) or [])
+    script.main([str(tmp_path / 'a.npz'), '--out-dir', str(tmp_path / 'curves'), '--scores', 'mls', 'knn'])
+    (dumps, names), = drawn
+    assert names == ['mls', 'knn']
+    with np.load(tmp_path / 'a.npz') as data:
+        known = data['labels'] >= 0
+        np.testing.assert_array_equal(dumps[1].known_scores, data['scores_knn'][known])
+        np.testing.assert_array_equal(dumps[0].unknown_scores, data['scores_mls'][~known])
+    paths = load_script().main([str(tmp_path / 'a.npz'), '--out-dir', str(tmp_path / 'curves'), '--scores', 'mls',
+                                'knn'])
+    assert all(Path(path).read_bytes()[:8] == b'\x89PNG\r\n\x1a\n' for path in paths)
+
+
+def test_curve_names_of_dumps_and_scores():
+    script = load_script()
+    assert script.curve_names(['a', 'b'], ['mls']) == ['a', 'b']
+    assert script.curve_names(['a'], ['mls', 'knn']) == ['mls', 'knn']
+    assert script.curve_names(['a', 'b'], ['mls', 'knn']) == ['a mls', 'a knn', 'b mls', 'b knn']
+
+
+def test_missing_score_names_the_stored_ones(tmp_path):
+    script = load_script()
+    write_dump(tmp_path / 'a.npz', 0)
+    with pytest.raises(KeyError, match=r"no score 'vim'; it has \['energy', 'knn', 'mls', 'msp'\]"):
+        script.load_dump(str(tmp_path / 'a.npz'), 'vim')

@@ -3,11 +3,12 @@
 Example::
 
     python tools/analysis/plot_osr_curves.py work_dirs/a/scores.npz work_dirs/b/scores.npz \\
-        --labels baseline automix --out-dir work_dirs/curves --score mls --log-x
+        --labels baseline automix --out-dir work_dirs/curves --scores mls knn vim --log-x
 
 Writes ``roc.png`` (TPR of known samples over FPR of unknown samples) and ``oscr.png`` (correct classification rate
-over FPR) into ``--out-dir``; the legend gives each dump's AUROC / OSCR in percent. The curve points and the numbers
-come from ``openmixosr.evaluation.functional``, the same code the evaluator uses.
+over FPR) into ``--out-dir``, one curve per dump and score (``scores_<name>`` of the dump) in one figure; the legend
+gives each curve's AUROC / OSCR in percent. The curve points and the numbers come from
+``openmixosr.evaluation.functional``, the same code the evaluator uses.
 """
 import argparse
 import os
@@ -20,7 +21,7 @@ matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from openmixosr.evaluation.functional import SCORE_TYPES, auroc, oscr, oscr_curve, roc_curve  # noqa: E402
+from openmixosr.evaluation.functional import auroc, oscr, oscr_curve, roc_curve  # noqa: E402
 
 
 class Dump(NamedTuple):
@@ -34,7 +35,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Plot ROC and OSCR curves of OpenSetScoreDump .npz files.')
     parser.add_argument('dumps', nargs='+', help='.npz files written by OpenSetScoreDump')
     parser.add_argument('--out-dir', required=True, help='directory for roc.png and oscr.png')
-    parser.add_argument('--score', choices=SCORE_TYPES, default='mls', help='which stored score to use')
+    parser.add_argument('--scores', nargs='+', default=['mls'], metavar='SCORE',
+                        help='stored scores to draw (scores_<name> in the dumps), e.g. mls knn vim; default: mls')
     parser.add_argument('--labels', nargs='+', help='legend names, one per dump (default: file names)')
     parser.add_argument('--log-x', action='store_true', help='log-scale FPR axis in the OSCR plot')
     args = parser.parse_args(argv)
@@ -48,24 +50,39 @@ def load_dump(path: str, score: str) -> Dump:
 
     Args:
         path (str): ``.npz`` file with ``logits`` [N, C], ``labels`` [N] (-1 = unknown) and ``scores_<score>`` [N].
-        score (str): ``'mls'``, ``'msp'`` or ``'energy'``.
+        score (str): The score's name, e.g. ``'mls'`` or ``'knn'``.
 
     Returns:
         Dump: known scores, correctness of the known samples, unknown scores.
+
+    Raises:
+        KeyError: The dump has no ``scores_<score>``; the message lists the scores it has.
     """
     with np.load(path, allow_pickle=False) as data:
+        if f'scores_{score}' not in data.files:
+            stored = sorted(name[len('scores_'):] for name in data.files if name.startswith('scores_'))
+            raise KeyError(f'{path} has no score {score!r}; it has {stored} (tools/test.py --scores chooses them).')
         logits, labels, scores = data['logits'], data['labels'], data[f'scores_{score}']
     known = labels >= 0
     correct = logits[known].argmax(axis=1) == labels[known]
     return Dump(scores[known], correct, scores[~known])
 
 
+def curve_names(dump_names: List[str], scores: List[str]) -> List[str]:
+    """Legend names of the curves of every dump and score: the dump's name, the score's, or both."""
+    if len(scores) == 1:
+        return list(dump_names)
+    if len(dump_names) == 1:
+        return list(scores)
+    return [f'{dump} {score}' for dump in dump_names for score in scores]
+
+
 def plot_curves(dumps: List[Dump], names: List[str], out_dir: str, log_x: bool = False) -> List[str]:
     """Draw the ROC and OSCR curves of all dumps into ``out_dir/roc.png`` and ``out_dir/oscr.png``.
 
     Args:
-        dumps (list[Dump]): Loaded dumps.
-        names (list[str]): Legend name of each dump.
+        dumps (list[Dump]): Loaded dumps (one per dump and score).
+        names (list[str]): Legend name of each.
         out_dir (str): Output directory (created if missing).
         log_x (bool): Log-scale FPR axis in the OSCR plot (the (0, 0) start point is then not drawn).
 
@@ -109,9 +126,9 @@ def _style(ax, title: str, xlabel: str, ylabel: str) -> None:
 
 def main(argv: Optional[List[str]] = None) -> List[str]:
     args = parse_args(argv)
-    names = args.labels or [osp.splitext(osp.basename(path))[0] for path in args.dumps]
-    dumps = [load_dump(path, args.score) for path in args.dumps]
-    paths = plot_curves(dumps, names, args.out_dir, args.log_x)
+    dump_names = args.labels or [osp.splitext(osp.basename(path))[0] for path in args.dumps]
+    dumps = [load_dump(path, score) for path in args.dumps for score in args.scores]
+    paths = plot_curves(dumps, curve_names(dump_names, args.scores), args.out_dir, args.log_x)
     for path in paths:
         print(f'Saved {path}')
     return paths

@@ -1,3 +1,3 @@
-from .open_set import OpenSetEvaluator, OpenSetScoreDump
+from .open_set import OPEN_SET_METRICS, OpenSetEvaluator, OpenSetScoreDump, OpenSetScoreMetric, build_scores
 
-__all__ = ['OpenSetEvaluator', 'OpenSetScoreDump']
+__all__ = ['OPEN_SET_METRICS', 'OpenSetEvaluator', 'OpenSetScoreDump', 'OpenSetScoreMetric', 'build_scores']

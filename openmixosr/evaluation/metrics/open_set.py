@@ -1,10 +1,17 @@
 """Open-set metrics for mmengine's evaluator: :class:`OpenSetEvaluator` and :class:`OpenSetScoreDump`.
 
-Both read the raw logits that the models store in ``pred_logits`` and the ground truth in ``gt_label``
-(``-1`` = unknown sample) of each data sample, which mmengine's ``Evaluator`` passes as ``DataSample.to_dict()``.
+Both read what the models store in each data sample (which mmengine's ``Evaluator`` passes as
+``DataSample.to_dict()``): the raw logits ``pred_logits``, the pooled features ``pred_features`` (the input of the
+head's final linear layer; read when a score of :mod:`openmixosr.evaluation.scores` needs them) and the ground truth
+``gt_label`` (``-1`` = unknown sample).
+
+The scores of the ``OPEN_SET_SCORES`` registry are fitted before the metric computes anything: scores of the logits
+alone are fitted on the spot; the others need the final linear layer and, for some, the training set's features,
+which :class:`~openmixosr.evaluation.score_fitting.FitOpenSetScoresHook` provides before each validation / test
+epoch (docs/metrics.md, "Scores fitted on the training set").
 """
 import os.path as osp
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Set, Tuple, Union
 
 import numpy as np
 import torch
@@ -13,68 +20,250 @@ from mmengine.logging import print_log
 from mmengine.utils import mkdir_or_exist
 
 from openmixosr.registry import METRICS
-from ..functional import (aupr_in, aupr_out, auroc, energy_score, fpr_at_tpr, max_logit_score, max_softmax_score,
-                          open_set_macro_f1, open_set_score, oscr, threshold_at_tpr)
+from ..functional import (aupr_in, aupr_out, auroc, fpr_at_tpr, open_set_macro_f1, open_set_score, oscr,
+                          threshold_at_tpr)
+from ..scores import ALL_ONE_PASS_SCORES, FeatureBank, FinalLinear, OpenSetScore, build_score
 
 UNKNOWN_LABEL = -1
+#: The open-set metrics computed for every score, in the order of the table's columns.
+OPEN_SET_METRICS = ('auroc', 'oscr', 'fpr95', 'aupr_in', 'aupr_out', 'macro_f1')
+
+ScoresArg = Union[None, str, Sequence[Union[str, dict]]]
+FittedStates = Dict[str, Dict[str, np.ndarray]]  # {score cache key: the score's state dict}
 
 
-def _logits_and_label(data_sample: dict) -> Tuple[np.ndarray, int]:
-    """Read the raw logits ([C], float32 numpy on CPU) and the label (int, -1 = unknown) of one data sample."""
+def build_scores(scores: ScoresArg) -> Dict[str, OpenSetScore]:
+    """The scores an open-set metric computes, by log name.
+
+    Args:
+        scores (None | str | Sequence[str | dict]): None for none, ``'all'`` for ``ALL_ONE_PASS_SCORES``, or names
+            (``'knn'``) and configs (``dict(type='KNNScore', k=50)``) of ``OPEN_SET_SCORES``.
+
+    Returns:
+        dict[str, OpenSetScore]: ``{score.name: score}`` in the given order.
+
+    Raises:
+        ValueError: Two scores with the same name (their metrics would overwrite each other).
+    """
+    if scores is None:
+        return {}
+    if isinstance(scores, str):
+        if scores != 'all':
+            raise ValueError(f"scores must be 'all' or a list of score names / configs, got the string {scores!r} "
+                             f"(write [{scores!r}] for one score).")
+        scores = ALL_ONE_PASS_SCORES
+    built = {}
+    for cfg in scores:
+        score = build_score(cfg)
+        if score.name in built:
+            raise ValueError(f'Two scores are named {score.name!r} ({built[score.name]!r} and {score!r}): their '
+                             f'metrics osr/{score.name}/* would overwrite each other.')
+        built[score.name] = score
+    return built
+
+
+def open_set_metrics(scores: np.ndarray, preds: np.ndarray, labels: np.ndarray) -> Dict[str, float]:
+    """The open-set metrics of :data:`OPEN_SET_METRICS` of one score, as fractions (0-1).
+
+    Args:
+        scores (np.ndarray): [N] open-set scores, higher = more known.
+        preds (np.ndarray): [N] predicted classes (argmax of the network's logits).
+        labels (np.ndarray): [N] labels, -1 = unknown.
+
+    Returns:
+        dict[str, float]: ``auroc``, ``oscr``, ``fpr95``, ``aupr_in``, ``aupr_out``, ``macro_f1``.
+
+    Raises:
+        ValueError: Without known or without unknown samples (the metrics are undefined).
+    """
+    known = labels != UNKNOWN_LABEL
+    known_scores, unknown_scores = scores[known], scores[~known]
+    known_labels, known_preds = labels[known], preds[known]
+    # The functional metrics raise a ValueError if either set is empty; auroc runs first so that happens before
+    # anything else is evaluated.
+    auroc_value = auroc(known_scores, unknown_scores)
+    correct = known_preds == known_labels
+    return dict(
+        auroc=auroc_value,
+        oscr=oscr(known_scores, correct, unknown_scores),
+        fpr95=fpr_at_tpr(known_scores, unknown_scores, 0.95),
+        aupr_in=aupr_in(known_scores, unknown_scores),
+        aupr_out=aupr_out(known_scores, unknown_scores),
+        macro_f1=open_set_macro_f1(known_scores, known_labels, known_preds, unknown_scores, preds[~known],
+                                   threshold_at_tpr(known_scores, 0.95)))
+
+
+def _as_numpy(value) -> np.ndarray:
+    if isinstance(value, torch.Tensor):
+        value = value.detach().cpu().numpy()
+    return np.asarray(value, dtype=np.float32)
+
+
+def _read_sample(data_sample: dict) -> dict:
+    """``logits`` [C] float32, ``label`` (int, -1 = unknown) and ``features`` ([D] float32 or None) of one sample."""
     if 'pred_logits' not in data_sample:
         raise KeyError('Open-set evaluation needs the raw logits of every sample, but the data sample has no '
                        '`pred_logits` field. The model must store its raw logits (shape [num_classes]) in '
                        f'`pred_logits` in `predict()`. Fields present: {sorted(data_sample)}.')
-    logits = data_sample['pred_logits']
-    if isinstance(logits, torch.Tensor):
-        logits = logits.detach().cpu().numpy()
     label = np.asarray(data_sample['gt_label']).reshape(-1)
     if label.shape != (1, ):
         raise ValueError(f'gt_label must hold exactly one label, got {label.shape[0]}.')
-    return np.asarray(logits, dtype=np.float32), int(label[0])
+    features = data_sample.get('pred_features')
+    return dict(logits=_as_numpy(data_sample['pred_logits']), label=int(label[0]),
+                features=None if features is None else _as_numpy(features))
 
 
-def _stack_results(results: List[dict]) -> Tuple[np.ndarray, np.ndarray]:
-    """Stack the per-sample results of :class:`_LogitCollector` into logits [N, C] float32 and labels [N] int64."""
-    logits = np.stack([result['logits'] for result in results])
-    labels = np.array([result['label'] for result in results], dtype=np.int64)
-    return logits, labels
+class OpenSetScoreMetric(BaseMetric):
+    """Keeps the logits, features and label of every sample and computes the open-set scores of ``scores``.
 
+    Subclasses turn the scores into metrics or files. :class:`~openmixosr.evaluation.score_fitting.
+    FitOpenSetScoresHook` fits :attr:`scores` before each validation / test epoch.
 
-class _LogitCollector(BaseMetric):
-    """Keeps the raw logits and the label of every sample; subclasses turn them into metrics or files."""
+    Args:
+        scores (None | str | Sequence[str | dict]): See :func:`build_scores`.
+        collect_device (str): Device used to collect results across ranks, ``'cpu'`` or ``'gpu'``.
+        prefix (str, optional): Prefix of the metric names.
+    """
+
+    def __init__(self, scores: ScoresArg = None, collect_device: str = 'cpu', prefix: Optional[str] = None) -> None:
+        super().__init__(collect_device=collect_device, prefix=prefix)
+        #: The registry scores, by log name; fitted by ``FitOpenSetScoresHook`` (or on the spot, see below).
+        self.scores: Dict[str, OpenSetScore] = build_scores(scores)
+        self._keep_features = any(score.uses_features for score in self.scores.values())
+        self._fitted: Set[str] = set()  # names of the scores fitted (or loaded) for the coming evaluation
 
     def process(self, data_batch, data_samples: Sequence[dict]) -> None:
-        """Store ``pred_logits`` and ``gt_label`` of each data sample in ``self.results``.
+        """Store ``pred_logits``, ``gt_label`` and (when a score reads them) ``pred_features`` of each sample.
 
         Args:
             data_batch: The batch from the dataloader (unused).
-            data_samples (Sequence[dict]): Model outputs as dicts with ``pred_logits`` [C] and ``gt_label`` [1].
+            data_samples (Sequence[dict]): Model outputs as dicts with ``pred_logits`` [C], ``gt_label`` [1] and
+                ``pred_features`` [D].
         """
         for data_sample in data_samples:
-            logits, label = _logits_and_label(data_sample)
-            self.results.append(dict(logits=logits, label=label))
+            result = _read_sample(data_sample)
+            if not self._keep_features:
+                result['features'] = None
+            elif result['features'] is None:
+                readers = [name for name, score in self.scores.items() if score.uses_features]
+                raise KeyError(f'The scores {readers} read the pooled features, but the data sample has no '
+                               '`pred_features` field: the model\'s predict() must store them '
+                               '(openmixosr.models.utils.predictions.attach_predictions(..., features=...)). '
+                               f'Fields present: {sorted(data_sample)}.')
+            self.results.append(result)
+
+    @staticmethod
+    def _test_bank(results: List[dict]) -> FeatureBank:
+        """Stack the per-sample results into a :class:`FeatureBank` (features None when they were not kept)."""
+        logits = np.stack([result['logits'] for result in results])
+        labels = np.array([result['label'] for result in results], dtype=np.int64)
+        features = None
+        if results and results[0]['features'] is not None:
+            features = np.stack([result['features'] for result in results])
+        return FeatureBank(features=features, logits=logits, labels=labels)
+
+    @property
+    def needs_train_set(self) -> bool:
+        """Whether a score of :attr:`scores` is fitted on the training set's features."""
+        return any(score.needs_train_set for score in self.scores.values())
+
+    def fit_scores(self,
+                   final_layer: Optional[FinalLinear],
+                   train_bank: Callable[[], FeatureBank],
+                   cached_states: Optional[FittedStates] = None) -> FittedStates:
+        """Fit every score of :attr:`scores` (``FitOpenSetScoresHook`` calls this before each val / test epoch).
+
+        A score fitted on the training set is restored from ``cached_states`` when they hold its statistics (same
+        class and hyper-parameters); otherwise it is fitted on ``train_bank()``, which is called only then.
+
+        Args:
+            final_layer (FinalLinear, optional): The classifier's final linear layer; None is enough only for scores
+                of the logits alone.
+            train_bank (Callable[[], FeatureBank]): Returns the training set's features, logits and labels.
+            cached_states (dict, optional): ``{cache key: state dict}`` from an earlier fit (see
+                :func:`score_cache_key`).
+
+        Returns:
+            dict[str, dict[str, np.ndarray]]: The state dicts of the scores fitted on the training set, by cache key.
+        """
+        cached_states = cached_states or {}
+        states = {}
+        for name, score in self.scores.items():
+            if score.needs_train_set:
+                key = score_cache_key(score)
+                if not _load_state(score, cached_states.get(key)):
+                    score.fit(final_layer, train_bank())
+                states[key] = score.state_dict()
+            else:
+                score.fit(final_layer)
+            self._fitted.add(name)
+        return states
+
+    def _compute_scores(self, test: FeatureBank) -> Dict[str, np.ndarray]:
+        """Every score of :attr:`scores` on the test bank; logit-only scores that were not fitted are fitted here.
+
+        Raises:
+            RuntimeError: A score that needs the final layer or the training set was not fitted.
+        """
+        values = {}
+        for name, score in self.scores.items():
+            if name not in self._fitted:
+                if score.needs_train_set or score.needs_final_layer:
+                    needs = 'the training set\'s features' if score.needs_train_set else 'the final linear layer'
+                    raise RuntimeError(
+                        f'{type(self).__name__}: score {name!r} ({score!r}) is not fitted; it needs {needs}. '
+                        'OpenMixOSRRunner fits the scores before each validation / test epoch (FitOpenSetScoresHook, '
+                        'used by tools/test.py); outside a runner call fit_scores(final_layer, train_bank) first.')
+                score.fit()
+                self._fitted.add(name)
+            values[name] = score.score(test)
+        self._fitted.clear()  # the next evaluation (e.g. after another training epoch) is fitted anew
+        return values
+
+
+def score_cache_key(score: OpenSetScore) -> str:
+    """The key of a score's fitted statistics in a cache: its class and hyper-parameters, e.g. ``KNNScore(k=50)``."""
+    return repr(score)
+
+
+def _load_state(score: OpenSetScore, state: Optional[Dict[str, np.ndarray]]) -> bool:
+    """Load cached statistics into ``score``; False when there are none or they do not fit it."""
+    if state is None:
+        return False
+    try:
+        score.load_state_dict(state)
+    except (KeyError, ValueError):
+        return False
+    return True
 
 
 @METRICS.register_module()
-class OpenSetEvaluator(_LogitCollector):
-    """Closed-set accuracy and the open-set metrics of docs/metrics.md (Method reference), from the raw logits.
+class OpenSetEvaluator(OpenSetScoreMetric):
+    """Closed-set accuracy and the open-set metrics of docs/metrics.md (Method reference), for one or more scores.
 
-    Known samples have ``gt_label >= 0``, unknown samples ``gt_label == -1``. The open-set score of every sample is
-    computed from its logits (see :func:`~openmixosr.evaluation.functional.open_set_score`). All returned values are
-    percentages (0-100), like mmpretrain's ``Accuracy``:
+    Known samples have ``gt_label >= 0``, unknown samples ``gt_label == -1``. All returned values are percentages
+    (0-100), like mmpretrain's ``Accuracy``:
 
-    - ``accuracy``: closed-set top-1 accuracy (argmax of the logits) on the known samples only.
+    - ``accuracy``: closed-set top-1 accuracy (argmax of the network's logits) on the known samples only, once.
     - ``auroc``, ``oscr``, ``aupr_in``, ``aupr_out``: the threshold-free metrics, times 100.
     - ``fpr95``: percentage of unknown samples accepted at the threshold that keeps 95% of the known samples.
     - ``macro_f1``: macro-F1 over the known classes plus "unknown" at that same threshold.
 
+    The metrics without a score name (``osr/auroc``, ...) are those of ``score_type`` (MLS by default: the numbers
+    the toolkit publishes). Every score of ``scores`` adds ``osr/<score>/auroc``, ``osr/<score>/oscr``, ... (the
+    OSCR of a score uses the network's own predictions). One table, one row per score, is logged.
+
     Without unknown (or known) samples the open-set metrics are undefined and ``compute_metrics`` raises.
 
     Args:
-        score_type (str): ``'mls'`` (max logit, default), ``'msp'`` (max softmax) or ``'energy'``.
+        score_type (str): Score of the unnamed metrics: ``'mls'`` (max logit, default), ``'msp'`` (max softmax) or
+            ``'energy'``.
         temperature (float): Temperature of the energy score (only valid with ``score_type='energy'``).
             Defaults to 1.0.
+        scores (None | str | Sequence[str | dict]): More scores, by name or config of ``OPEN_SET_SCORES``
+            (``['knn', dict(type='ViMScore', dim=64)]``), or ``'all'`` (``ALL_ONE_PASS_SCORES``). Defaults to
+            None (only ``score_type``). Scores fitted on the training set make the runner collect its features
+            before each validation / test epoch (cached next to the checkpoint when testing).
         collect_device (str): Device used to collect results across ranks, ``'cpu'`` or ``'gpu'``.
         prefix (str, optional): Prefix of the metric names; ``None`` means ``'osr'``.
     """
@@ -83,75 +272,91 @@ class OpenSetEvaluator(_LogitCollector):
     def __init__(self,
                  score_type: str = 'mls',
                  temperature: float = 1.0,
+                 scores: ScoresArg = None,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
-        super().__init__(collect_device=collect_device, prefix=prefix)
+        super().__init__(scores=scores, collect_device=collect_device, prefix=prefix)
         open_set_score(np.zeros((1, 1)), score_type, temperature)  # fail at build time on a bad combination
         self.score_type = score_type
         self.temperature = temperature
 
     def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
-        """Compute the metrics (in percent) from the collected logits and labels, and log them as a table.
+        """Compute the metrics (in percent) from the collected results, and log them as a table.
 
         Args:
             results (list[dict]): The per-sample results of :meth:`process` from all ranks.
 
         Returns:
-            dict[str, float]: ``accuracy``, ``auroc``, ``oscr``, ``fpr95``, ``aupr_in``, ``aupr_out``, ``macro_f1``.
+            dict[str, float]: ``accuracy``, the metrics of ``score_type`` (``auroc``, ``oscr``, ``fpr95``,
+            ``aupr_in``, ``aupr_out``, ``macro_f1``) and ``<score>/<metric>`` for every score of ``scores``.
         """
-        logits, labels = _stack_results(results)
-        scores = open_set_score(logits, self.score_type, self.temperature)
-        preds = logits.argmax(axis=1)
-        known = labels != UNKNOWN_LABEL
-        known_scores, unknown_scores = scores[known], scores[~known]
-        known_labels, known_preds = labels[known], preds[known]
-        # The functional metrics raise a ValueError if either set is empty; auroc runs first so that happens before
-        # anything else (e.g. the mean of an empty accuracy array) is evaluated.
-        auroc_value = auroc(known_scores, unknown_scores)
-        correct = known_preds == known_labels
-        metrics = dict(
-            accuracy=correct.mean(),
-            auroc=auroc_value,
-            oscr=oscr(known_scores, correct, unknown_scores),
-            fpr95=fpr_at_tpr(known_scores, unknown_scores, 0.95),
-            aupr_in=aupr_in(known_scores, unknown_scores),
-            aupr_out=aupr_out(known_scores, unknown_scores),
-            macro_f1=open_set_macro_f1(known_scores, known_labels, known_preds, unknown_scores, preds[~known],
-                                       threshold_at_tpr(known_scores, 0.95)),
-        )
-        metrics = {name: 100.0 * float(value) for name, value in metrics.items()}
-        print_log(self._format_table(metrics, len(known_scores), len(unknown_scores)), logger='current')
+        test = self._test_bank(results)
+        preds = test.logits.argmax(axis=1)
+        known = test.labels != UNKNOWN_LABEL
+        metrics = dict(accuracy=100.0 * float((preds[known] == test.labels[known]).mean()))
+        primary = open_set_metrics(open_set_score(test.logits, self.score_type, self.temperature), preds, test.labels)
+        metrics.update({metric: 100.0 * float(value) for metric, value in primary.items()})
+        rows = [(f'{self.score_type} *', {metric: metrics[metric] for metric in OPEN_SET_METRICS})]
+        for name, values in self._compute_scores(test).items():
+            row = {metric: 100.0 * float(value) for metric, value in open_set_metrics(values, preds,
+                                                                                      test.labels).items()}
+            metrics.update({f'{name}/{metric}': value for metric, value in row.items()})
+            if not (name == self.score_type and row == rows[0][1]):  # the same numbers as the starred row
+                rows.append((name, row))
+        print_log(self.format_table(metrics['accuracy'], rows, int(known.sum()), int((~known).sum())),
+                  logger='current')
         return metrics
 
-    def _format_table(self, metrics: Dict[str, float], n_known: int, n_unknown: int) -> str:
-        """A plain-text table of the metrics (percent) with the score type and the sample counts."""
-        title = (f'Open-set results ({self.score_type.upper()} score, {n_known} known / {n_unknown} unknown '
-                 f'samples, all values in %)')
-        width = max(len(name) for name in metrics)
-        rule = '-' * (width + 11)
-        rows = [f'{name:<{width}} | {value:7.2f}' for name, value in metrics.items()]
-        return '\n'.join(['', title, rule, f'{"metric":<{width}} | {"value":>7}', rule, *rows, rule])
+    @staticmethod
+    def format_table(accuracy: float, rows: List[Tuple[str, Dict[str, float]]], n_known: int, n_unknown: int) -> str:
+        """A plain-text table of the open-set metrics (percent), one row per score.
+
+        Args:
+            accuracy (float): Closed-set accuracy in percent.
+            rows (list[tuple[str, dict[str, float]]]): ``(row name, {metric: value})`` per score, in order.
+            n_known (int): Number of known test samples.
+            n_unknown (int): Number of unknown test samples.
+
+        Returns:
+            str: The table, preceded by an empty line.
+        """
+        width = max(len('score'), *(len(name) for name, _ in rows))
+        header = f'{"score":<{width}} | ' + ' | '.join(f'{metric:>8}' for metric in OPEN_SET_METRICS)
+        rule = '-' * len(header)
+        lines = [f'{name:<{width}} | ' + ' | '.join(f'{row[metric]:8.2f}' for metric in OPEN_SET_METRICS)
+                 for name, row in rows]
+        title = (f'Open-set results: accuracy {accuracy:.2f}, {n_known} known / {n_unknown} unknown samples, all '
+                 'values in % (* = the score of the osr/<metric> entries)')
+        return '\n'.join(['', title, rule, header, rule, *lines, rule])
 
 
 @METRICS.register_module()
-class OpenSetScoreDump(_LogitCollector):
-    """Save the logits, labels and all open-set scores of the test set to an ``.npz`` file (``tools/test.py --out``).
+class OpenSetScoreDump(OpenSetScoreMetric):
+    """Save the logits, labels and open-set scores of the test set to an ``.npz`` file (``tools/test.py --out``).
 
-    The file holds ``logits`` [N, C] float32, ``labels`` [N] int64 (-1 = unknown), and ``scores_mls``,
-    ``scores_msp``, ``scores_energy`` (temperature 1) [N] float64. It can be read with ``np.load(allow_pickle=False)``
+    The file holds ``logits`` [N, C] float32, ``labels`` [N] int64 (-1 = unknown), and ``scores_<name>`` [N]
+    float64 for every score of ``scores`` (higher = more known). It can be read with ``np.load(allow_pickle=False)``
     and is what ``tools/analysis/plot_osr_curves.py`` plots. Returns no metrics.
 
     Args:
         out_file (str): Path of the ``.npz`` file; parent directories are created.
+        scores (str | Sequence[str | dict]): The scores to save (see :func:`build_scores`). Defaults to MLS, MSP and
+            energy (temperature 1), which need nothing but the logits.
         collect_device (str): Device used to collect results across ranks, ``'cpu'`` or ``'gpu'``.
         prefix (str, optional): Prefix of the (empty) metric names; ``None`` means ``'osr_dump'``.
     """
     default_prefix = 'osr_dump'
 
-    def __init__(self, out_file: str, collect_device: str = 'cpu', prefix: Optional[str] = None) -> None:
-        super().__init__(collect_device=collect_device, prefix=prefix)
+    def __init__(self,
+                 out_file: str,
+                 scores: ScoresArg = ('mls', 'msp', 'energy'),
+                 collect_device: str = 'cpu',
+                 prefix: Optional[str] = None) -> None:
         if not out_file.endswith('.npz'):
             raise ValueError(f'out_file must end with .npz, got {out_file!r}.')
+        super().__init__(scores=scores, collect_device=collect_device, prefix=prefix)
+        if not self.scores:
+            raise ValueError('OpenSetScoreDump needs at least one score.')
         self.out_file = out_file
 
     def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
@@ -163,15 +368,11 @@ class OpenSetScoreDump(_LogitCollector):
         Returns:
             dict: Always empty.
         """
-        logits, labels = _stack_results(results)
+        test = self._test_bank(results)
+        scores = self._compute_scores(test)
         mkdir_or_exist(osp.dirname(osp.abspath(self.out_file)))
-        np.savez(
-            self.out_file,
-            logits=logits,
-            labels=labels,
-            scores_mls=max_logit_score(logits),
-            scores_msp=max_softmax_score(logits),
-            scores_energy=energy_score(logits))
-        print_log(f'Saved logits, labels and open-set scores of {len(labels)} samples to {self.out_file}',
-                  logger='current')
+        np.savez(self.out_file, logits=test.logits, labels=test.labels,
+                 **{f'scores_{name}': values for name, values in scores.items()})
+        print_log(f'Saved logits, labels and {len(scores)} open-set scores ({", ".join(scores)}) of '
+                  f'{len(test.labels)} samples to {self.out_file}', logger='current')
         return {}

@@ -15,6 +15,7 @@ from ..losses import soft_target_cross_entropy
 from ..paired_mixers import build_paired_mixer
 from ..utils import MixedBatch, attach_predictions, mixed_soft_label
 from ..utils.declared_inputs import call_with_declared_inputs
+from ..utils.predictions import final_linear_of
 from ..utils.step_passes import NetworkPasses, StepPasses
 from ..utils.truncated_forward import forward_capturing, forward_until
 from .mode_dispatch import ModeDispatchMixin
@@ -339,5 +340,13 @@ class AsymmetricDistiller(ModeDispatchMixin, BaseModel):
 
     @torch.no_grad()
     def predict(self, inputs: torch.Tensor, data_samples: Optional[List[DataSample]] = None) -> List[DataSample]:
-        network = self.student if self.eval_network == 'student' else self.teacher
-        return attach_predictions(self._logits(network, inputs), data_samples)
+        """Logits and pooled features of the student (or teacher, see ``eval_network``) for open-set scores."""
+        features, logits = self._features_and_logits(self._evaluated_network(), inputs)
+        return attach_predictions(logits, data_samples, features=features)
+
+    def final_linear(self):
+        """The final linear layer (``FinalLinear``) of the network :meth:`predict` evaluates, for open-set scores."""
+        return final_linear_of(self._evaluated_network().head)
+
+    def _evaluated_network(self):
+        return self.student if self.eval_network == 'student' else self.teacher

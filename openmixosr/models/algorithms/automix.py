@@ -10,11 +10,12 @@ from torch import nn
 
 from openmixosr.registry import MODELS
 from ..losses import mixup_cross_entropy
-from ..utils import attach_predictions, mask_mix
+from ..utils import mask_mix
 from ..utils.mask_draws import FEATURE_STATISTICS
 from ..utils.mask_statistics import mask_statistics
 from ..utils.momentum_encoder import MomentumEncoder
 from ..utils.multi_backward import backward_without_update
+from ..utils.predictions import attach_predictions, final_linear_of, head_features_and_logits
 from .mode_dispatch import ModeDispatchMixin
 from .momentum_mix import MomentumMixMixin
 
@@ -170,6 +171,15 @@ class AutoMix(MomentumMixMixin, ModeDispatchMixin, BaseModel):
 
     @torch.no_grad()
     def predict(self, inputs: torch.Tensor, data_samples: Optional[List[DataSample]] = None) -> List[DataSample]:
-        """Logits of ``k`` (or ``q``, see ``eval_network``) with ``pred_logits`` for open-set scores."""
-        network = self.momentum_encoder.module if self.eval_network == 'momentum' else self.online_network()
-        return attach_predictions(network(inputs), data_samples)
+        """Logits and pooled features of ``k`` (or ``q``, see ``eval_network``) for open-set scores, one pass."""
+        network = self._evaluated_network()
+        features, logits = head_features_and_logits(network[-1], network[:-1](inputs))
+        return attach_predictions(logits, data_samples, features=features)
+
+    def final_linear(self):
+        """The final linear layer (``FinalLinear``) of the network :meth:`predict` evaluates, for open-set scores."""
+        return final_linear_of(self._evaluated_network()[-1])
+
+    def _evaluated_network(self) -> nn.Sequential:
+        """``k`` or ``q`` (``eval_network``) as backbone -> neck -> head."""
+        return self.momentum_encoder.module if self.eval_network == 'momentum' else self.online_network()

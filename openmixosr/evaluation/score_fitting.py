@@ -1,0 +1,103 @@
+"""Fit the open-set scores of the evaluators before each validation / test epoch: :class:`FitOpenSetScoresHook`.
+
+MMEngine's metrics see the model's outputs only; a score such as KNN or ViM also needs the final linear layer and the
+training set's features. The hook, which sees the runner, provides them: before an epoch whose evaluator has an
+:class:`~openmixosr.evaluation.metrics.open_set.OpenSetScoreMetric` with ``scores``, it takes the model's
+``final_linear()`` and, if a score is fitted on the training set, runs the model's ``predict`` over the training set
+with the test pipeline (:func:`~openmixosr.evaluation.feature_bank.collect_feature_bank`). When testing a checkpoint
+(``load_from``), the fitted statistics are cached next to it (:class:`~openmixosr.evaluation.score_cache.ScoreCache`)
+and a second test loads them instead of collecting the features again. ``OpenMixOSRRunner`` registers the hook.
+"""
+from typing import List, Optional
+
+from mmengine.hooks import Hook
+from mmengine.logging import print_log
+from mmpretrain.utils import get_ori_model
+
+from openmixosr.registry import HOOKS
+from .feature_bank import collect_feature_bank, train_loader_with_test_pipeline
+from .metrics.open_set import OpenSetScoreMetric
+from .score_cache import ScoreCache
+from .scores import FeatureBank, FinalLinear
+
+
+def scored_metrics(evaluator) -> List[OpenSetScoreMetric]:
+    """The metrics of an evaluator that compute registry scores (and so must be fitted)."""
+    return [metric for metric in getattr(evaluator, 'metrics', []) if isinstance(metric, OpenSetScoreMetric)
+            and metric.scores]
+
+
+def model_final_linear(model, metrics: List[OpenSetScoreMetric]) -> Optional[FinalLinear]:
+    """The model's ``final_linear()``; None for a model without one when only logit scores are asked for.
+
+    Raises:
+        TypeError: A score needs the final layer or the training set and the model has no ``final_linear()``.
+    """
+    if hasattr(model, 'final_linear'):
+        return model.final_linear()
+    needing = [name for metric in metrics for name, score in metric.scores.items()
+               if score.needs_final_layer or score.needs_train_set]
+    if needing:
+        raise TypeError(f'The scores {needing} need the classifier\'s final linear layer, but '
+                        f'{type(model).__name__} has no final_linear() method (OpenSetClassifier, AutoMix and '
+                        'AsymmetricDistiller have one).')
+    return None
+
+
+@HOOKS.register_module()
+class FitOpenSetScoresHook(Hook):
+    """Fit the evaluators' open-set scores before every validation and test epoch (see the module docstring).
+
+    Validation during training refits on every epoch (the network changed) and collects the training features each
+    time a score needs them; only tests of a ``load_from`` checkpoint use the cache.
+    """
+    priority = 'NORMAL'
+
+    def before_val_epoch(self, runner) -> None:
+        self._fit(runner, runner.val_loop.evaluator, checkpoint=None)
+
+    def before_test_epoch(self, runner) -> None:
+        self._fit(runner, runner.test_loop.evaluator, checkpoint=runner.cfg.get('load_from'))
+
+    def _fit(self, runner, evaluator, checkpoint: Optional[str]) -> None:
+        metrics = scored_metrics(evaluator)
+        if not metrics:
+            return
+        model = get_ori_model(runner.model)
+        final_layer = model_final_linear(model, metrics)
+        cache = None
+        if checkpoint is not None and any(metric.needs_train_set for metric in metrics):
+            cache = ScoreCache(checkpoint, dict(
+                train_dataloader=train_loader_with_test_pipeline(runner.cfg), model=runner.cfg.get('model'),
+                data_preprocessor=runner.cfg.get('data_preprocessor'), load_cfg=runner.cfg.get('load_cfg')))
+        cached = cache.load() if cache is not None else {}
+        train_bank = _LazyTrainBank(model, runner.cfg)
+        states = {}
+        for metric in metrics:
+            states.update(metric.fit_scores(final_layer, train_bank, cached))
+        if cache is not None:
+            if train_bank.collected:
+                cache.save(states)
+                print_log(f'Saved the fitted open-set scores to {cache.path}', logger='current')
+            else:
+                print_log(f'Loaded the fitted open-set scores from {cache.path}', logger='current')
+
+
+class _LazyTrainBank:
+    """Collects the training set's features on the first call and returns the same bank afterwards."""
+
+    def __init__(self, model, cfg) -> None:
+        self.model, self.cfg = model, cfg
+        self._bank: Optional[FeatureBank] = None
+
+    @property
+    def collected(self) -> bool:
+        return self._bank is not None
+
+    def __call__(self) -> FeatureBank:
+        if self._bank is None:
+            loader = train_loader_with_test_pipeline(self.cfg)
+            print_log('Collecting the training set\'s features (test pipeline) to fit the open-set scores',
+                      logger='current')
+            self._bank = collect_feature_bank(self.model, loader)
+        return self._bank
