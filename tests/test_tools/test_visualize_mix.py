@@ -1,4 +1,5 @@
-"""tools/analysis/visualize_mix.py: a checkpoint of the digits AutoMix model drawn into a PNG grid."""
+"""tools/analysis/visualize_mix.py: checkpoints of the digits AutoMix / AMix models and of asymmetric distillers with
+a learned mixer drawn into a PNG grid."""
 import importlib.util
 from pathlib import Path
 
@@ -6,11 +7,14 @@ import matplotlib.image as mpimg
 import pytest
 import torch
 
+from openmixosr.models.utils.truncated_forward import forward_until
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = REPO_ROOT / 'tools' / 'analysis' / 'visualize_mix.py'
 AUTOMIX_CONFIG = REPO_ROOT / 'configs' / 'automix' / 'automix_r18w16_digits.py'
 AMIX_CONFIG = REPO_ROOT / 'configs' / 'amix' / 'amix_r18w16_digits.py'
 CE_CONFIG = REPO_ROOT / 'configs' / 'baselines' / 'ce_r18w16_digits.py'
+ASYM_CONFIGS = REPO_ROOT / 'configs' / 'asym'
 
 
 @pytest.fixture(scope='module')
@@ -136,3 +140,104 @@ def test_viewer_draws_masks_as_training_does_and_leaves_the_model_alone(script):
         eval_mode = model.mix_block(features, 0.3, index, inputs.shape[-2:])['mask'][:, 0]
     torch.testing.assert_close(drawn, expected)
     assert not torch.allclose(drawn, eval_mode, atol=1e-3)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Asymmetric distillers with a learned mixer (LearnedMaskMixer)
+# ----------------------------------------------------------------------------------------------------------------
+def save_distiller_checkpoint(script, config, path, cfg_options=None, value_bias=None):
+    """A distiller built from ``config`` (random teacher: the config's teacher checkpoint is not trained here), its
+    trained Mix Block's value bias optionally set, saved like a run saves it."""
+    cfg = script.load_config(str(config), dict(cfg_options or {}, **{'model.teacher_checkpoint': None}))
+    torch.manual_seed(0)
+    model = script.build_model(cfg)
+    model.init_weights()
+    if value_bias is not None:
+        with torch.no_grad():
+            model.mixer.mix_block.value.bias.fill_(value_bias)
+    torch.save({'state_dict': model.state_dict(), 'meta': {}}, path)
+    return model
+
+
+def snapshot(model):
+    return {name: value.clone() for name, value in model.state_dict().items()}
+
+
+def test_distiller_checkpoint_drives_the_learned_masks(script, tmp_path):
+    """The distiller's trained Mix Block comes from its checkpoint (the config's teacher checkpoint is not read):
+    a large value bias gives s ~ 0, the mix is the partner."""
+    config = ASYM_CONFIGS / 'r18_digits_automix_mask.py'
+    saved = save_distiller_checkpoint(script, config, tmp_path / 'distiller.pth', value_bias=20.0)
+    cfg = script.load_config(str(config))
+    assert not Path(cfg.model.teacher_checkpoint).is_file()  # would fail the build if it were read
+    model = script.build_model(cfg, str(tmp_path / 'distiller.pth'))
+    assert not model.training and model.mixer.mix_block.value.bias[0].item() == 20.0
+    for name, value in saved.teacher.state_dict().items():  # the teacher is the checkpoint's, not a new random one
+        assert torch.equal(model.teacher.state_dict()[name], value), name
+    inputs, _ = script.load_batch(cfg, model, 'test', 3)
+    index = script.pair_index(3)
+    mixes = script.mix_for_lams(model, inputs, index, [0.5])
+    assert 0.0 <= mixes[0.5]['s'].min() and mixes[0.5]['s'].max() < 0.01
+    torch.testing.assert_close(mixes[0.5]['mixed'], inputs[index], atol=1e-3 * inputs.abs().max().item(), rtol=0)
+
+    out = tmp_path / 'distiller_mix.png'
+    script.main([str(config), str(tmp_path / 'distiller.pth'), '--out', str(out), '--lams', '0.4', '--num-pairs', '2'])
+    image = mpimg.imread(str(out))
+    width, height = script.figure_size(2, 1)
+    assert image.shape[1] == pytest.approx(width * script.DPI, abs=2) and image[..., :3].std() > 0.05
+
+
+def test_distiller_masks_come_from_the_teacher_features_as_in_training(script, tmp_path):
+    """AMix's Mix Block+ (BatchNorm, Dropout) in train mode on the frozen teacher's stage-3 features of the clean
+    images, as the mixed step draws it; the viewer leaves every weight, buffer and mode as it was."""
+    config = ASYM_CONFIGS / 'r18_digits_amix_mask.py'
+    save_distiller_checkpoint(script, config, tmp_path / 'amix_distiller.pth')
+    cfg = script.load_config(str(config))
+    model = script.build_model(cfg, str(tmp_path / 'amix_distiller.pth'))
+    inputs, _ = script.load_batch(cfg, model, 'test', 6)
+    index = script.pair_index(6)
+    before = snapshot(model)
+    torch.manual_seed(1)
+    drawn = script.mix_for_lams(model, inputs, index, [0.3, 0.7])
+    assert not any(module.training for module in model.modules())
+    for name, value in model.state_dict().items():
+        assert torch.equal(value, before[name]), name
+    with torch.no_grad():
+        torch.manual_seed(1)
+        for lam in (0.3, 0.7):
+            features = forward_until(model.teacher.backbone, inputs, model.mixer.mix_layer)
+            model.mixer.mix_block.train()
+            expected = model.mixer.mix_block(features, lam, index, inputs.shape[-2:])['mask'][:, 0]
+            model.mixer.mix_block.eval()
+            torch.testing.assert_close(drawn[lam]['s'], expected)
+            assert ((drawn[lam]['s'] >= 0) & (drawn[lam]['s'] <= 1)).all()
+            assert drawn[lam]['s'].std() > 1e-3  # a mask with content, not a constant
+        eval_mode = model.mixer.mix_block(features, 0.7, index, inputs.shape[-2:])['mask'][:, 0]
+    assert not torch.allclose(drawn[0.7]['s'], eval_mode, atol=1e-3)
+
+
+def test_distiller_with_a_mixer_frozen_from_automix_draws_the_automix_masks(script, tmp_path):
+    """configs/asym/r18_digits_automix_frozen_mask.py: the Mix Block and encoder of an AutoMix checkpoint; the viewer
+    draws exactly the masks the AutoMix model draws."""
+    automix_checkpoint = save_checkpoint(script, AUTOMIX_CONFIG, tmp_path / 'automix.pth')
+    config = ASYM_CONFIGS / 'r18_digits_automix_frozen_mask.py'
+    options = {'model.mixer.checkpoint': str(automix_checkpoint)}
+    save_distiller_checkpoint(script, config, tmp_path / 'frozen.pth', options)
+    cfg = script.load_config(str(config), options)
+    model = script.build_model(cfg, str(tmp_path / 'frozen.pth'))
+    automix = script.build_model(script.load_config(str(AUTOMIX_CONFIG)), str(automix_checkpoint))
+    inputs, _ = script.load_batch(cfg, model, 'test', 4)
+    index = script.pair_index(4)
+    drawn = script.mix_for_lams(model, inputs, index, [0.6])[0.6]['s']
+    expected = script.mix_for_lams(automix, inputs, index, [0.6])[0.6]['s']
+    torch.testing.assert_close(drawn, expected)
+    out = tmp_path / 'frozen_mix.png'
+    script.main([str(config), str(tmp_path / 'frozen.pth'), '--out', str(out), '--num-pairs', '1',
+                 '--cfg-options', f'model.mixer.checkpoint={automix_checkpoint}'])
+    assert out.stat().st_size > 0
+
+
+def test_distiller_without_a_learned_mixer_is_refused(script):
+    cfg = script.load_config(str(ASYM_CONFIGS / 'r18_digits.py'), {'model.teacher_checkpoint': None})
+    with pytest.raises(ValueError, match='PairedCutMix, not a LearnedMaskMixer'):
+        script.build_model(cfg)

@@ -1,20 +1,32 @@
-"""Draw the masks of a trained AutoMix / AMix Mix Block and the images they mix (like Fig. 4 of the AutoMix paper).
+"""Draw the masks of a trained Mix Block and the images they mix (like Fig. 4 of the AutoMix paper).
 
-Example::
+Examples::
 
     python tools/analysis/visualize_mix.py configs/automix/automix_r18w16_digits.py \\
         work_dirs/automix_r18w16_digits/epoch_30.pth --out mix.png --lams 0.2 0.5 0.8 --num-pairs 4
+    python tools/analysis/visualize_mix.py configs/asym/r18_digits_automix_mask.py \\
+        work_dirs/r18_digits_automix_mask/epoch_30.pth --out distiller_mix.png
+
+Two kinds of model have a Mix Block to draw:
+
+- an AutoMix / AMix model (``MomentumMixMixin``): the Mix Block takes the momentum encoder's features up to
+  ``model.mix_layer``;
+- an ``AsymmetricDistiller`` whose mixer is a ``LearnedMaskMixer`` (``configs/asym/*_mask.py``): the Mix Block takes
+  the frozen teacher's stage ``mixer.mix_layer`` on the clean images (or the mixer's own encoder, for a Mix Block
+  frozen from an AutoMix checkpoint). The distiller's checkpoint holds the teacher, so the config's
+  ``teacher_checkpoint`` is not read; a frozen mixer's ``checkpoint`` (the AutoMix run) is, when the model is built.
 
 Takes ``--num-pairs + 1`` images spread evenly over the config's val (``--split test``, default) or train dataset,
 runs them through the dataset's pipeline and the model's data preprocessor, pairs image i with image i + 1 and, for
-every lam, computes the momentum encoder's features up to ``model.mix_layer`` and the Mix Block's mask ``s`` (the
-weight of ``x_i``; for AMix after its lam adjusting, i.e. the mask the classifier is trained on), everything in eval
-mode. One row per pair: ``x_i``, ``x_j``, then for each lam the mask (heatmap, titled with lam and mean(s)) and the
-mixed image ``s * x_i + (1 - s) * x_j``. Images are shown in the channel order the model sees, denormalised with the
-data preprocessor's mean and std.
+every lam, draws the Mix Block's mask ``s`` (the weight of ``x_i``; for AMix after its lam adjusting, i.e. the mask
+the classifier is trained on) as a training step draws it (``model.masks_for``: the feature network and the Mix
+Block as in training, the model's modes and buffers left unchanged). One row per pair: ``x_i``, ``x_j``, then for
+each lam the mask (heatmap, titled with lam and mean(s)) and the mixed image ``s * x_i + (1 - s) * x_j``. Images are
+shown in the channel order the model sees, denormalised with the data preprocessor's mean and std.
 """
 import argparse
 import os.path as osp
+import warnings
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import matplotlib
@@ -27,7 +39,8 @@ from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.dataset import default_collate, pseudo_collate  # noqa: E402
 
 from openmixosr.engine import load_checkpoint_to_model  # noqa: E402
-from openmixosr.models.algorithms import MomentumMixMixin  # noqa: E402
+from openmixosr.models.algorithms import AsymmetricDistiller, MomentumMixMixin  # noqa: E402
+from openmixosr.models.paired_mixers import LearnedMaskMixer  # noqa: E402
 from openmixosr.models.utils import mask_mix  # noqa: E402
 from openmixosr.utils import apply_osr_split, register_all_modules  # noqa: E402
 
@@ -38,8 +51,9 @@ DPI = 100
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description='Visualise the Mix Block masks of an AutoMix / AMix checkpoint.')
-    parser.add_argument('config', help='AutoMix or AMix config file')
+    parser = argparse.ArgumentParser(description='Visualise the Mix Block masks of an AutoMix / AMix checkpoint or of '
+                                                 'an asymmetric distiller with a learned mixer.')
+    parser.add_argument('config', help='AutoMix, AMix or asymmetric-distiller (LearnedMaskMixer) config file')
     parser.add_argument('checkpoint', help='checkpoint file (.pth)')
     parser.add_argument('--out', default='mix.png', help='output PNG')
     parser.add_argument('--lams', type=float, nargs='+', default=[0.2, 0.5, 0.8], help='mixing ratios to show')
@@ -65,12 +79,20 @@ def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
 
 def build_model(cfg: Config, checkpoint: Optional[str] = None) -> torch.nn.Module:
     """Build ``cfg.model`` (with the top-level ``data_preprocessor``, as the Runner does), load the checkpoint and
-    return it in eval mode on the CPU."""
+    return it in eval mode on the CPU.
+
+    With a checkpoint, a distiller's ``teacher_checkpoint`` is not loaded: the distiller's checkpoint holds the
+    teacher (strict keys).
+    """
     from openmixosr.registry import MODELS
     model_cfg = cfg.model.copy()
     if cfg.get('data_preprocessor') is not None:
         model_cfg.setdefault('data_preprocessor', cfg.data_preprocessor)
-    model = MODELS.build(model_cfg)
+    if checkpoint is not None and 'teacher_checkpoint' in model_cfg:
+        model_cfg.teacher_checkpoint = None
+    with warnings.catch_warnings():
+        warnings.filterwarnings('ignore', message='.*no teacher_checkpoint')
+        model = MODELS.build(model_cfg)
     check_mix_model(model)
     if checkpoint is not None:
         load_checkpoint_to_model(model, checkpoint, map_location='cpu', strict=True)
@@ -78,11 +100,18 @@ def build_model(cfg: Config, checkpoint: Optional[str] = None) -> torch.nn.Modul
 
 
 def check_mix_model(model: torch.nn.Module) -> None:
-    """Raise a clear error unless the model has a momentum encoder and a Mix Block (``MomentumMixMixin``)."""
+    """Raise a clear error unless the model draws learned masks: a ``MomentumMixMixin`` (momentum encoder and Mix
+    Block) or an ``AsymmetricDistiller`` with a ``LearnedMaskMixer``."""
+    if isinstance(model, AsymmetricDistiller):
+        if not isinstance(model.mixer, LearnedMaskMixer):
+            raise ValueError(f'The distiller\'s mixer is {type(model.mixer).__name__}, not a LearnedMaskMixer: it has '
+                             f'no Mix Block to draw. visualize_mix.py needs a distiller config with a learned mixer '
+                             f'(configs/asym/*_mask.py).')
+        return
     if not isinstance(model, MomentumMixMixin):
         raise ValueError(f'{type(model).__name__} has no mix_block and momentum encoder: visualize_mix.py needs an '
                          f'AutoMix or AMix model (a MomentumMixMixin: AutoMix with a MixBlock or MixBlockPlus, '
-                         f'MoCoAMix or MoCoAMixCluster).')
+                         f'MoCoAMix or MoCoAMixCluster) or an AsymmetricDistiller with a LearnedMaskMixer.')
 
 
 def dataset_config(cfg: Config, split: str):
@@ -144,13 +173,20 @@ def pair_index(num_images: int) -> torch.Tensor:
 
 
 @torch.no_grad()
-def mix_for_lams(model: MomentumMixMixin, inputs: torch.Tensor, index: torch.Tensor,
+def mix_for_lams(model: torch.nn.Module, inputs: torch.Tensor, index: torch.Tensor,
                  lams: Sequence[float]) -> Dict[float, Dict[str, torch.Tensor]]:
     """Masks and mixed images of the Mix Block for each lam, drawn as a training step draws them.
 
-    The features come from the momentum encoder's backbone up to ``model.mix_layer`` with the batch's BatchNorm
-    statistics, and the Mix Block runs in train mode, as in training (``model.masks_for``); the model is left as it
+    ``model.masks_for`` computes the features as training does (AutoMix / AMix: the momentum encoder's backbone up to
+    ``model.mix_layer`` with the batch's BatchNorm statistics; a distiller: the frozen teacher's stage
+    ``mixer.mix_layer``, or the mixer's own encoder) and runs the Mix Block in train mode; the model is left as it
     was.
+
+    Args:
+        model (nn.Module): A model that :func:`check_mix_model` accepts.
+        inputs (Tensor): Normalised images [N, C, H, W].
+        index (LongTensor): Pairing [N].
+        lams (Sequence[float]): Mixing ratios.
 
     Returns:
         dict: lam -> ``{'s': [N, H, W] weight of x_i, 'mixed': [N, C, H, W] normalised mixed images}``.

@@ -12,7 +12,7 @@ from mmpretrain.structures import DataSample
 from openmixosr.utils.checkpoint_io import load_weights_only
 from openmixosr.registry import MODELS
 from ..losses import soft_target_cross_entropy
-from ..paired_mixers import build_paired_mixer
+from ..paired_mixers import LearnedMaskMixer, build_paired_mixer
 from ..utils import MixedBatch, attach_predictions, mixed_soft_label
 from ..utils.declared_inputs import call_with_declared_inputs
 from ..utils.predictions import final_linear_of
@@ -316,12 +316,39 @@ class AsymmetricDistiller(ModeDispatchMixin, BaseModel):
         needs_raw, needs_features = self.mixed_step_needs_raw_teacher, self.mixer_needs_teacher_features
         if not needs_features:
             return (*self._features_and_logits(self.teacher, inputs), {}) if needs_raw else (None, None, {})
-        layer = self.mixer.mix_layer
         if not needs_raw:
-            return None, None, dict(features=forward_until(self.teacher.backbone, inputs, layer))
-        backbone_out, features = forward_capturing(self.teacher.backbone, inputs, layer)
+            return None, None, dict(features=self.mask_features(inputs))
+        backbone_out, features = forward_capturing(self.teacher.backbone, inputs, self.mixer.mix_layer)
         pooled = self.teacher.neck(backbone_out) if self.teacher.with_neck else backbone_out
         return pooled[-1], self.teacher.head(pooled), dict(features=features)
+
+    @torch.no_grad()
+    def mask_features(self, images: torch.Tensor) -> Optional[torch.Tensor]:
+        """The learned mixer's features on ``images`` as a mixed step computes them: the teacher's stage
+        ``mixer.mix_layer`` (eval mode, no graph); None when the mixer takes none (its own encoder, or CutMix)."""
+        if not self.mixer_needs_teacher_features:
+            return None
+        return forward_until(self.teacher.backbone, images, self.mixer.mix_layer)
+
+    def masks_for(self, images: torch.Tensor, lam: float, index: torch.Tensor) -> Dict[str, torch.Tensor]:
+        """The learned mixer's masks for a chosen lam and pairing, drawn as a mixed training step draws them and
+        leaving the model unchanged (for viewers; the signature of ``MomentumMixMixin.masks_for``).
+
+        Args:
+            images (Tensor): Normalised images [N, C, H, W].
+            lam (float): Mixing ratio.
+            index (LongTensor): Pairing [N].
+
+        Returns:
+            dict: The Mix Block's output (``mask`` [N, 2, H, W], ``raw_mask``, ...).
+
+        Raises:
+            TypeError: The mixer is not a ``LearnedMaskMixer`` (CutMix and MixUp have no masks to draw).
+        """
+        if not isinstance(self.mixer, LearnedMaskMixer):
+            raise TypeError(f'{type(self.mixer).__name__} is not a LearnedMaskMixer: only a learned mixer draws '
+                            f'masks for a chosen lam.')
+        return self.mixer.masks_for(images, lam, index, features=self.mask_features(images))
 
     def _kd_on(self, student_logits: torch.Tensor, teacher_logits: torch.Tensor, kept: torch.Tensor) -> torch.Tensor:
         """KD over the kept rows; DIST relates samples to each other, so fewer than two rows give a graph-keeping 0."""

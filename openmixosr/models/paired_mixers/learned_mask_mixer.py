@@ -159,12 +159,28 @@ class LearnedMaskMixer(PairedMixer):
             output = finite_masks(self.mix_block, features.detach(), lam, index, inputs.shape[-2:], iteration=None)
             generation = dict(drawn_lam=lam, raw_mask=output['raw_mask'])
         else:
-            output, generation = self._frozen_masks(inputs, features, lam, index), None
+            output, generation = self.masks_for(inputs, lam, index, features), None
         mask = output['mask']
         return MixedBatch(mask_mix(inputs, mask, index), index, sample_shares(mask), mask, generation)
 
     @torch.no_grad()
-    def _frozen_masks(self, inputs, features, lam, index) -> Dict[str, torch.Tensor]:
+    def masks_for(self, inputs: torch.Tensor, lam: float, index: torch.Tensor,
+                  features: Optional[torch.Tensor] = None) -> Dict[str, torch.Tensor]:
+        """The Mix Block's output for a chosen ``lam`` and pairing, drawn as in training, without a graph.
+
+        The Mix Block (and the encoder) run in train mode, as when the block was trained; every submodule's mode and
+        buffer is put back afterwards, so a call leaves the mixer unchanged (frozen draws, viewers).
+
+        Args:
+            inputs (Tensor): Images [N, C, H, W].
+            lam (float): Mixing ratio.
+            index (LongTensor): Pairing [N].
+            features (Tensor, optional): The frozen network's features at the mixing stage [N, C', h, w]; required
+                unless the mixer has its own ``encoder``.
+
+        Returns:
+            dict: The Mix Block's output: ``mask`` [N, 2, H, W] (``s``, ``1 - s``), ``raw_mask``, ...
+        """
         modules = (self.mix_block, ) if self.encoder is None else (self.mix_block, self.encoder)
         with drawn_as_in_training(*modules):
             if self.encoder is not None:
