@@ -7,6 +7,7 @@ import matplotlib.image as mpimg
 import pytest
 import torch
 
+from openmixosr.models.paired_mixers.learned_mask_mixer import standardise_per_channel
 from openmixosr.models.utils.truncated_forward import forward_until
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -189,7 +190,7 @@ def test_distiller_checkpoint_drives_the_learned_masks(script, tmp_path):
 
 def test_distiller_masks_come_from_the_teacher_features_as_in_training(script, tmp_path):
     """AMix's Mix Block+ (BatchNorm, Dropout) in train mode on the frozen teacher's stage-3 features of the clean
-    images, as the mixed step draws it; the viewer leaves every weight, buffer and mode as it was."""
+    images (standardised per channel), as the mixed step draws it; the viewer leaves every weight, buffer and mode as it was."""
     config = ASYM_CONFIGS / 'r18_digits_amix_mask.py'
     save_distiller_checkpoint(script, config, tmp_path / 'amix_distiller.pth')
     cfg = script.load_config(str(config))
@@ -205,7 +206,8 @@ def test_distiller_masks_come_from_the_teacher_features_as_in_training(script, t
     with torch.no_grad():
         torch.manual_seed(1)
         for lam in (0.3, 0.7):
-            features = forward_until(model.teacher.backbone, inputs, model.mixer.mix_layer)
+            # the mixer standardises the teacher's features per channel (feature_norm='batch')
+            features = standardise_per_channel(forward_until(model.teacher.backbone, inputs, model.mixer.mix_layer))
             model.mixer.mix_block.train()
             expected = model.mixer.mix_block(features, lam, index, inputs.shape[-2:])['mask'][:, 0]
             model.mixer.mix_block.eval()

@@ -5,6 +5,7 @@ Docs: docs/asymmetric_distillation.md ("Learned masks") and docs/automix.md (the
 from typing import Dict, Optional, Tuple
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from openmixosr.registry import MIXERS, MODELS
@@ -19,6 +20,15 @@ from .base import PairedMixer, check_alpha, check_images
 #: Where a checkpoint of this toolkit keeps a Mix Block, and the momentum encoder's backbone that fed it.
 MIX_BLOCK_PREFIXES = ('mix_block.', 'mixer.mix_block.')
 ENCODER_PREFIX = 'momentum_encoder.module.0.'
+
+
+FEATURE_NORMS = ('batch', 'none')
+
+
+def standardise_per_channel(features: torch.Tensor) -> torch.Tensor:
+    """``(z - mean_c) / sqrt(var_c + 1e-5)`` per channel ``c`` over the batch and the positions (a BatchNorm without
+    parameters or running statistics)."""
+    return F.batch_norm(features, None, None, training=True, eps=1e-5)
 
 
 def sample_shares(mask: torch.Tensor) -> torch.Tensor:
@@ -88,6 +98,13 @@ class LearnedMaskMixer(PairedMixer):
         encoder (dict, optional): With ``checkpoint``: the backbone config of the AutoMix / AMix run, whose momentum
             encoder's backbone makes the features (the Mix Block was trained on them).
         mix_layer (str): With ``encoder``: its submodule that feeds the Mix Block. Defaults to ``'layer3'``.
+        feature_norm (str): What is done to features given by the owner before the Mix Block: ``'batch'``
+            (default) standardises each channel over the batch and positions (:func:`standardise_per_channel`),
+            ``'none'`` leaves them. Ours, not AutoMix's: AutoMix feeds its Mix Block with a momentum encoder in train
+            mode, trained with it, whereas a frozen teacher in eval mode gives features of any scale (a trained
+            quarter-width ResNet-50 on the digits: mean |z| ~ 50 at stage 3, which saturates a fresh Mix Block's
+            sigmoid at s = 1 and leaves it no gradient). Features of the mixer's own ``encoder`` are left as they are
+            (the AutoMix run's Mix Block was trained on them raw).
     """
 
     def __init__(self,
@@ -96,8 +113,12 @@ class LearnedMaskMixer(PairedMixer):
                  objective: dict = dict(type='MixupCrossEntropyLoss'),
                  checkpoint: Optional[str] = None,
                  encoder: Optional[dict] = None,
-                 mix_layer: str = 'layer3'):
+                 mix_layer: str = 'layer3',
+                 feature_norm: str = 'batch'):
         super().__init__()
+        if feature_norm not in FEATURE_NORMS:
+            raise ValueError(f'feature_norm must be one of {FEATURE_NORMS}, got {feature_norm!r}')
+        self.feature_norm = feature_norm
         if encoder is not None and checkpoint is None:
             raise ValueError('LearnedMaskMixer: `encoder` is the momentum encoder of an AutoMix / AMix checkpoint and '
                              'needs `checkpoint`; a trained mixer takes its features from its owner.')
@@ -156,7 +177,8 @@ class LearnedMaskMixer(PairedMixer):
         lam, index = sample_lam(self.alpha), random_pairing(inputs.size(0), inputs.device)
         if self.trainable:
             self._check_features(features)
-            output = finite_masks(self.mix_block, features.detach(), lam, index, inputs.shape[-2:], iteration=None)
+            output = finite_masks(self.mix_block, self._given(features.detach()), lam, index, inputs.shape[-2:],
+                                  iteration=None)
             generation = dict(drawn_lam=lam, raw_mask=output['raw_mask'])
         else:
             output, generation = self.masks_for(inputs, lam, index, features), None
@@ -187,7 +209,12 @@ class LearnedMaskMixer(PairedMixer):
                 features = forward_until(self.encoder, inputs, self.mix_layer)
             else:
                 self._check_features(features)
+                features = self._given(features)
             return self.mix_block(features, lam, index, inputs.shape[-2:])
+
+    def _given(self, features: torch.Tensor) -> torch.Tensor:
+        """Features given by the owner, as the Mix Block takes them (``feature_norm``)."""
+        return standardise_per_channel(features) if self.feature_norm == 'batch' else features
 
     def _check_features(self, features) -> None:
         if features is None:

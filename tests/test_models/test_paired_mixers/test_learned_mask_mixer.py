@@ -1,4 +1,5 @@
 """LearnedMaskMixer: the Mix Block as a paired mixer, trained through a frozen network or frozen from a checkpoint."""
+import numpy as np
 import pytest
 import torch
 
@@ -108,3 +109,23 @@ def test_frozen_mixer_refuses_a_checkpoint_that_does_not_match(build_tiny_automi
     torch.save({'state_dict': {'backbone.conv1.weight': torch.zeros(1)}}, tmp_path / 'other.pth')
     with pytest.raises(KeyError, match='holds no Mix Block'):
         LearnedMaskMixer(mix_block=dict(type='MixBlock', in_channels=32), checkpoint=str(tmp_path / 'other.pth'))
+
+
+def test_given_features_are_standardised_per_channel_so_their_scale_does_not_saturate_the_mask():
+    # A frozen teacher in eval mode can give features of any scale (~50 at stage 3 of the trained digits teacher):
+    # unnormalised, a fresh Mix Block's sigmoid saturates at s = 1 and gets no gradient.
+    torch.manual_seed(0)
+    mixer = LearnedMaskMixer(mix_block=MIX_BLOCK)
+    images, features = torch.randn(8, 3, 16, 16), _features()
+    torch.manual_seed(1), np.random.seed(1)
+    small = mixer(images, features=features).mask
+    torch.manual_seed(1), np.random.seed(1)
+    large = mixer(images, features=100 * features + 7).mask
+    assert torch.allclose(small, large, atol=1e-5)
+    assert 0.1 < float(small[:, 0].mean()) < 0.9 and float(small[:, 0].flatten(1).std(1).mean()) > 1e-3
+    raw = LearnedMaskMixer(mix_block=MIX_BLOCK, feature_norm='none')
+    raw.load_state_dict(mixer.state_dict())
+    torch.manual_seed(1), np.random.seed(1)
+    assert not torch.allclose(raw(images, features=100 * features + 7).mask, large, atol=1e-3)
+    with pytest.raises(ValueError, match='feature_norm'):
+        LearnedMaskMixer(mix_block=MIX_BLOCK, feature_norm='layer')
