@@ -19,7 +19,8 @@ from openmixosr.registry import MODELS
 
 CONFIG_ROOT = Path(__file__).resolve().parents[1] / 'configs'
 CONFIGS = sorted(path for path in CONFIG_ROOT.rglob('*.py') if '_base_' not in path.parts)
-DIGITS_CONFIGS = [path for path in CONFIGS if path.stem.endswith('_digits')]
+DIGITS_CONFIGS = [path for path in CONFIGS if path.stem.endswith('_digits') or
+                  (path.stem.startswith('r18_digits_') and path.stem.endswith('_mask'))]
 SELFSUP_TYPES = ('MoCo', 'MoCoAMix', 'MoCoAMixCluster')
 AMIX_SELFSUP_TYPES = ('MoCoAMix', 'MoCoAMixCluster')
 MOMENTUM_PIPELINE_TYPES = ('AutoMix', *AMIX_SELFSUP_TYPES)  # their momentum encoder moves only by the hook
@@ -237,6 +238,8 @@ def test_digits_config_trains_a_few_iterations(config_path, tmp_path):
     cfg.work_dir = str(tmp_path)
     if cfg.model.type == 'AsymmetricDistiller':
         cfg.model.teacher_checkpoint = None  # random teacher: the wiring is what is tested here
+        if cfg.model.mixer.get('checkpoint'):
+            cfg.model.mixer.checkpoint = _mixer_source_checkpoint(cfg, config_path, tmp_path)
     cfg.experiment_name = f'test_{config_path.stem}'
     cfg.train_dataloader.dataset.indices = 96
     cfg.train_dataloader.batch_size = 32
