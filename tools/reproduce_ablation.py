@@ -1,7 +1,7 @@
 """Reproduce the ablation of the asymmetric distillation paper (Table 6) in one command.
 
     python tools/reproduce_ablation.py configs/asym/r18_digits.py [--seeds 0 1 2] [--variants] [--learned-masks]
-        [--work-dir DIR]
+        [--jobs N] [--work-dir DIR]
 
 The config names its teacher config (`teacher_config`) and the paper's rows (`ablation_rows`: a name, a config path
 relative to the config, and the id of the paper row in `openmixosr.paper_results`). `ablation_variant_rows` lists
@@ -11,6 +11,10 @@ Block+, trained through the teacher); they run after the paper's rows with `--le
 trains the teacher once (seed 0), then every row for every seed, giving the distillation rows the teacher's
 checkpoint, and prints one table of closed-set accuracy, AUROC and OSCR (mean and standard deviation over the seeds,
 in %) with the paper's published numbers beside them. Each run's log is in its work dir.
+
+`--jobs N` runs N trainings at once (the teacher first, alone), each with ``cores // N`` threads: on a small CPU,
+single-thread runs side by side finish sooner than multi-thread runs one after another. A finished run leaves
+``metrics.json`` in its work dir and is not run again, so a command interrupted half-way continues where it stopped.
 """
 import argparse
 import json
@@ -18,7 +22,9 @@ import os
 import os.path as osp
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from glob import glob
+from typing import Optional
 
 import numpy as np
 from mmengine.config import Config
@@ -39,6 +45,8 @@ def parse_args(argv=None):
                         help='also run `ablation_variant_rows` (ours, not the paper\'s rows)')
     parser.add_argument('--learned-masks', action='store_true',
                         help='also run `ablation_learned_mask_rows` (the full method with learned masks, ours)')
+    parser.add_argument('--jobs', type=int, default=1,
+                        help='trainings at once, each with cores // jobs threads (default: 1)')
     parser.add_argument('--work-dir', help='root of all work dirs (default: work_dirs/ablation_CONFIG_NAME)')
     parser.add_argument('--cfg-options', nargs='+', default=[],
                         help='options passed to every run, e.g. `train_cfg.max_epochs=5` for a shorter smoke run')
@@ -59,21 +67,47 @@ def last_metrics(work_dir: str) -> dict:
     return metrics
 
 
-def run_training(config: str, work_dir: str, seed: int, options=()) -> None:
-    """Run ``tools/train.py`` in a fresh process (log in ``work_dir/train.log``)."""
+def run_training(config: str, work_dir: str, seed: int, options=(), threads: Optional[int] = None) -> None:
+    """Run ``tools/train.py`` in a fresh process (log in ``work_dir/train.log``), with ``threads`` torch threads
+    (``OMP_NUM_THREADS``) when given."""
     os.makedirs(work_dir, exist_ok=True)
     command = [sys.executable, TRAIN, config, '--work-dir', work_dir, '--cfg-options', f'randomness.seed={seed}',
                *options]
+    env = dict(os.environ, **({'OMP_NUM_THREADS': str(threads)} if threads else {}))
     with open(osp.join(work_dir, 'train.log'), 'w') as log:
-        result = subprocess.run(command, stdout=log, stderr=subprocess.STDOUT)
+        result = subprocess.run(command, stdout=log, stderr=subprocess.STDOUT, env=env)
     if result.returncode != 0:
         raise RuntimeError(f'Training failed ({" ".join(command)}); see {work_dir}/train.log')
 
 
-def train(config: str, work_dir: str, seed: int, options=()) -> dict:
-    """:func:`run_training`, then the last validation metrics of the run."""
-    run_training(config, work_dir, seed, options)
-    return last_metrics(work_dir)
+FINISHED = 'metrics.json'
+
+
+def train(config: str, work_dir: str, seed: int, options=(), threads: Optional[int] = None) -> dict:
+    """:func:`run_training`, then the last validation metrics of the run, kept in ``work_dir/metrics.json`` with the
+    run's settings; a run that has that file already is not run again (and a finished run of other settings in the
+    same work dir is an error, not a result)."""
+    finished = osp.join(work_dir, FINISHED)
+    settings = dict(config=osp.abspath(config), seed=seed, options=list(options))
+    if osp.isfile(finished):
+        with open(finished) as file:
+            record = json.load(file)
+        if record['settings'] != settings:
+            raise RuntimeError(f'{work_dir} holds a finished run of other settings ({record["settings"]}, now '
+                               f'{settings}): pass another --work-dir, or delete that run to train it again.')
+        return record['metrics']
+    run_training(config, work_dir, seed, options, threads)
+    metrics = last_metrics(work_dir)
+    with open(finished, 'w') as file:
+        json.dump(dict(settings=settings, metrics=metrics), file)
+    return metrics
+
+
+def threads_per_job(jobs: int) -> Optional[int]:
+    """``cores // jobs`` (at least 1) when several runs share the CPU; None (torch's default) for one run."""
+    if jobs < 1:
+        raise ValueError(f'--jobs must be >= 1, got {jobs}')
+    return max(1, (os.cpu_count() or 1) // jobs) if jobs > 1 else None
 
 
 def last_checkpoint(work_dir: str) -> str:
@@ -128,19 +162,24 @@ def main(argv=None):
     if args.learned_masks:
         rows += [(name, resolve(path), None) for name, path in cfg.get('ablation_learned_mask_rows', [])]
 
+    threads = threads_per_job(args.jobs)
     progress = ProgressBar(1 + len(rows) * len(args.seeds))
     teacher_dir = osp.join(work_root, 'teacher')
     results = {'teacher': [train(resolve(cfg.teacher_config), teacher_dir, seed=0, options=args.cfg_options)]}
     checkpoint = last_checkpoint(teacher_dir)
     progress.update()
     paper = {name: paper_numbers(paper_id) for name, _, paper_id in rows}
+    runs = []
     for name, config, _ in rows:
         distills = Config.fromfile(config).model.type == 'AsymmetricDistiller'
         options = [*args.cfg_options, *([f'model.teacher_checkpoint={checkpoint}'] if distills else [])]
         slug = ''.join(c if c.isalnum() else '_' for c in name).strip('_')
-        results[name] = []
-        for seed in args.seeds:
-            results[name].append(train(config, osp.join(work_root, slug, f'seed{seed}'), seed, options))
+        runs += [(name, seed, (config, osp.join(work_root, slug, f'seed{seed}'), seed, options, threads))
+                 for seed in args.seeds]
+    with ThreadPoolExecutor(args.jobs) as pool:
+        futures = [(name, pool.submit(train, *arguments)) for name, _, arguments in runs]
+        for name, future in futures:
+            results.setdefault(name, []).append(future.result())
             progress.update()
     table = format_table(results, args.seeds,
                          f'Ablation (mean ± std over seeds {list(args.seeds)}; teacher: seed 0; values in %; '

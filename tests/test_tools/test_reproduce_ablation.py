@@ -1,6 +1,8 @@
 """tools/reproduce_ablation.py: metric parsing, the table, the config contract (training itself is tested elsewhere)."""
 import importlib.util
 import json
+import os
+import os.path as osp
 
 import pytest
 
@@ -80,3 +82,40 @@ def test_table_prints_the_papers_numbers_beside():
     assert 'paper acc.' in header and 'paper AUROC' in header and 'paper OSCR' not in header  # Table 6: no OSCR
     assert [cell.strip() for cell in full.split('|')[-2:]] == ['87.30', '85.30']
     assert '87.30' not in teacher and '87.30' not in ours
+
+
+def _fake_training(calls):
+    """A stand-in for tools/train.py: writes one validation record and a last_checkpoint, and records the call."""
+    def run(config, work_dir, seed, options=(), threads=None):
+        calls.append((osp.basename(config), work_dir, seed, tuple(options), threads))
+        vis = osp.join(work_dir, '20260101_000000', 'vis_data')
+        os.makedirs(vis, exist_ok=True)
+        with open(osp.join(vis, 'scalars.json'), 'w') as file:
+            file.write(json.dumps({'osr/accuracy': 90.0 + seed, 'osr/auroc': 80.0, 'osr/oscr': 70.0, 'step': 1}))
+        with open(osp.join(work_dir, 'last_checkpoint'), 'w') as file:
+            file.write(osp.join(work_dir, 'epoch_1.pth'))
+    return run
+
+
+def test_jobs_run_side_by_side_with_split_threads_and_finished_runs_are_not_run_again(tmp_path, monkeypatch, capsys):
+    tool = _tool()
+    calls = []
+    monkeypatch.setattr(tool, 'run_training', _fake_training(calls))
+    monkeypatch.setattr(tool.os, 'cpu_count', lambda: 2)
+    config = str(REPO_ROOT / 'configs/asym/r18_digits.py')
+    argv = [config, '--seeds', '0', '1', '--jobs', '2', '--work-dir', str(tmp_path)]
+    tool.main(argv)
+    assert len(calls) == 1 + 5 * 2
+    assert calls[0][4] is None and all(call[4] == 1 for call in calls[1:])  # teacher alone, then 2 x 1 thread
+    teacher = calls[0][1]
+    assert all(f'model.teacher_checkpoint={teacher}/epoch_1.pth' in call[3] for call in calls
+               if call[0].startswith('r18_digits'))
+    first = capsys.readouterr().out
+    assert '90.50 ± 0.50' in first  # seeds 0 and 1 of every row, in row order
+    calls.clear()
+    tool.main(argv)  # an interrupted or repeated command continues: nothing finished runs again
+    assert calls == [] and capsys.readouterr().out.split('\n', 1)[1] == first.split('\n', 1)[1]
+    with pytest.raises(RuntimeError, match='finished run of other settings'):
+        tool.main([*argv, '--cfg-options', 'train_cfg.max_epochs=5'])
+    with pytest.raises(ValueError, match='--jobs'):
+        tool.threads_per_job(0)
