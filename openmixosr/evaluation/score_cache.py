@@ -1,19 +1,22 @@
 """Fitted statistics of the open-set scores, cached in one ``.npz`` file next to the checkpoint they were fitted for.
 
 ``<checkpoint>.scores_cache.npz`` holds the state dicts of the scores fitted on the training set (keyed by the
-score's class and hyper-parameters) and the key of what they were fitted on: the sha256 of the checkpoint file and a
-hash of the training data's config (with the test pipeline), the model's config and the loading options. A cache
-whose key differs is ignored and overwritten, so a changed checkpoint (retrained, or another one at the same path)
-or another split never reuses stale statistics.
+score's class and hyper-parameters) and the key of what they were fitted on: the sha256 of the weights actually
+evaluated (the model's state dict after loading, not the file: a resumed or partly loaded model differs from it), a
+hash of the training data's config (with the test pipeline), the model's config and the loading options, and
+:data:`CACHE_VERSION`. A cache whose key differs is ignored and overwritten, so changed weights, another split or a
+change of how the scores are fitted never reuse stale statistics.
 """
 import hashlib
 import json
+import zipfile
 import os
 import os.path as osp
 import warnings
 from typing import Dict
 
 import numpy as np
+import torch
 
 #: Separates the score's cache key from the state dict's key in the ``.npz`` entry names.
 _SEPARATOR = '|'
@@ -21,12 +24,17 @@ _KEY_ENTRY = '__cache_key__'
 States = Dict[str, Dict[str, np.ndarray]]
 
 
-def file_sha256(path: str, chunk_bytes: int = 1 << 20) -> str:
-    """The sha256 of a file, read in chunks of ``chunk_bytes``."""
+#: Part of every cache key: raise it when what a fit computes changes (a fix of a score or of the stored features).
+CACHE_VERSION = 1
+
+
+def state_sha256(model) -> str:
+    """The sha256 of a model's state dict: every entry's name, dtype, shape and bytes, in order."""
     digest = hashlib.sha256()
-    with open(path, 'rb') as file:
-        for chunk in iter(lambda: file.read(chunk_bytes), b''):
-            digest.update(chunk)
+    for name, value in model.state_dict().items():
+        tensor = value.detach().cpu().contiguous()
+        digest.update(f'{name}:{tensor.dtype}:{tuple(tensor.shape)}'.encode())
+        digest.update(tensor.numpy().tobytes() if tensor.dtype != torch.bfloat16 else tensor.float().numpy().tobytes())
     return digest.hexdigest()
 
 
@@ -34,17 +42,18 @@ class ScoreCache:
     """The cached fitted statistics of one checkpoint.
 
     Args:
-        checkpoint (str): Path of the checkpoint file (local).
+        checkpoint (str): Path of the checkpoint file (local): the cache lies next to it.
+        weights_digest (str): :func:`state_sha256` of the evaluated model.
         context (dict): What else the statistics depend on (JSON-serialisable after ``str`` of unknown objects),
             e.g. the training dataloader config and the model config.
     """
 
     suffix = '.scores_cache.npz'
 
-    def __init__(self, checkpoint: str, context: dict) -> None:
+    def __init__(self, checkpoint: str, weights_digest: str, context: dict) -> None:
         self.path = checkpoint + self.suffix
-        context_json = json.dumps(context, sort_keys=True, default=str)
-        self.key = f'{file_sha256(checkpoint)}:{hashlib.sha256(context_json.encode()).hexdigest()}'
+        context_json = json.dumps(dict(context, cache_version=CACHE_VERSION), sort_keys=True, default=str)
+        self.key = f'{weights_digest}:{hashlib.sha256(context_json.encode()).hexdigest()}'
 
     def load(self) -> States:
         """The cached state dicts by score key; empty when there is no cache or it was made for something else."""
@@ -60,7 +69,7 @@ class ScoreCache:
                         score_key, state_key = entry.split(_SEPARATOR, 1)
                         states.setdefault(score_key, {})[state_key] = data[entry]
                 return states
-        except (OSError, ValueError) as error:  # a truncated or foreign file: refit and overwrite it
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile) as error:  # truncated or foreign: refit, overwrite
             warnings.warn(f'Ignoring the unreadable score cache {self.path}: {error}')
             return {}
 
@@ -79,7 +88,7 @@ class ScoreCache:
         if unsaveable:
             warnings.warn(f'Not caching the fitted scores: {unsaveable} are not plain arrays.')
             return
-        partial = self.path + '.partial.npz'
+        partial = f'{self.path}.{os.getpid()}.partial.npz'  # one per process: ranks never share a partial file
         try:
             np.savez(partial, **entries)
             os.replace(partial, self.path)

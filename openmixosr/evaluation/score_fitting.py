@@ -10,6 +10,7 @@ and a second test loads them instead of collecting the features again. ``OpenMix
 """
 from typing import List, Optional
 
+from mmengine.dist import is_main_process
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
 from mmpretrain.utils import get_ori_model
@@ -17,7 +18,7 @@ from mmpretrain.utils import get_ori_model
 from openmixosr.registry import HOOKS
 from .feature_bank import collect_feature_bank, train_loader_with_test_pipeline
 from .metrics.open_set import OpenSetScoreMetric
-from .score_cache import ScoreCache
+from .score_cache import ScoreCache, state_sha256
 from .scores import FeatureBank, FinalLinear
 
 
@@ -67,7 +68,7 @@ class FitOpenSetScoresHook(Hook):
         final_layer = model_final_linear(model, metrics)
         cache = None
         if checkpoint is not None and any(metric.needs_train_set for metric in metrics):
-            cache = ScoreCache(checkpoint, dict(
+            cache = ScoreCache(checkpoint, state_sha256(model), dict(
                 train_dataloader=train_loader_with_test_pipeline(runner.cfg), model=runner.cfg.get('model'),
                 data_preprocessor=runner.cfg.get('data_preprocessor'), load_cfg=runner.cfg.get('load_cfg')))
         cached = cache.load() if cache is not None else {}
@@ -77,7 +78,8 @@ class FitOpenSetScoresHook(Hook):
             states.update(metric.fit_scores(final_layer, train_bank, cached))
         if cache is not None:
             if train_bank.collected:
-                cache.save(states)
+                if is_main_process():
+                    cache.save(states)
                 print_log(f'Saved the fitted open-set scores to {cache.path}', logger='current')
             else:
                 print_log(f'Loaded the fitted open-set scores from {cache.path}', logger='current')

@@ -14,6 +14,7 @@ from mmengine.dataset import pseudo_collate
 
 from openmixosr.evaluation import (FitOpenSetScoresHook, ScoreCache, collect_feature_bank,
                                    train_loader_with_test_pipeline)
+from openmixosr.evaluation.score_cache import state_sha256
 from openmixosr.evaluation import feature_bank as feature_bank_module
 from openmixosr.evaluation import score_fitting
 from openmixosr.registry import DATASETS, MODELS
@@ -120,24 +121,31 @@ def test_collect_feature_bank_rejects_nan_features():
 # ---------------------------------------------------------------------------------------------------- cache
 def test_score_cache_round_trip_and_invalidation(tmp_path):
     checkpoint = tmp_path / 'model.pth'
-    checkpoint.write_bytes(b'weights v1')
+    model = torch.nn.Linear(3, 2)
     states = {'KNNScore(k=3)': dict(bank=np.arange(6, dtype=np.float32).reshape(2, 3), k=np.asarray(3))}
     context = dict(train_dataloader=dict(split=0))
-    ScoreCache(str(checkpoint), context).save(states)
+    ScoreCache(str(checkpoint), state_sha256(model), context).save(states)
     assert os.path.isfile(f'{checkpoint}.scores_cache.npz')
-    loaded = ScoreCache(str(checkpoint), context).load()
+    loaded = ScoreCache(str(checkpoint), state_sha256(model), context).load()
     np.testing.assert_array_equal(loaded['KNNScore(k=3)']['bank'], states['KNNScore(k=3)']['bank'])
-    assert ScoreCache(str(checkpoint), dict(train_dataloader=dict(split=1))).load() == {}  # other training data
-    checkpoint.write_bytes(b'weights v2')  # same path, retrained
-    assert ScoreCache(str(checkpoint), context).load() == {}
+    other_data = ScoreCache(str(checkpoint), state_sha256(model), dict(train_dataloader=dict(split=1)))
+    assert other_data.load() == {}
+    with torch.no_grad():
+        model.weight[0, 0] += 1  # other weights evaluated (retrained, resumed, loaded in part), same path
+    assert ScoreCache(str(checkpoint), state_sha256(model), context).load() == {}
 
 
 def test_score_cache_ignores_a_broken_file(tmp_path):
     checkpoint = tmp_path / 'model.pth'
-    checkpoint.write_bytes(b'weights')
-    (tmp_path / 'model.pth.scores_cache.npz').write_bytes(b'not a zip file')
+    digest = state_sha256(torch.nn.Linear(2, 2))
+    cache = tmp_path / 'model.pth.scores_cache.npz'
+    cache.write_bytes(b'not a zip file')
     with pytest.warns(UserWarning, match='unreadable score cache'):
-        assert ScoreCache(str(checkpoint), {}).load() == {}
+        assert ScoreCache(str(checkpoint), digest, {}).load() == {}
+    ScoreCache(str(checkpoint), digest, {}).save({'S': dict(a=np.arange(3))})
+    cache.write_bytes(cache.read_bytes()[:40])  # truncated: a zip file that cannot be read
+    with pytest.warns(UserWarning, match='unreadable score cache'):
+        assert ScoreCache(str(checkpoint), digest, {}).load() == {}
 
 
 # ---------------------------------------------------------------------------------------------------- end to end
