@@ -151,6 +151,10 @@ class AsymmetricDistiller(ModeDispatchMixin, BaseModel):
         self.mixed_ce_weight = mixed_ce_weight
         self.eval_network = eval_network
         self.learned_student_draw = learned_student_draw
+        if learned_student_draw != 'same' and not self.trains_mixer:
+            raise ValueError(f"learned_student_draw={learned_student_draw!r} needs a trained learned mixer (a "
+                             f"LearnedMaskMixer without checkpoint); the mixer is {type(self.mixer).__name__}"
+                             f"{' (frozen)' if isinstance(self.mixer, LearnedMaskMixer) else ''}.")
 
     def _load_teacher(self, checkpoint: Optional[str]) -> None:
         """Load the teacher's weights (the checkpoint's ``state_dict``, strict keys), mark it initialised, freeze it.
@@ -225,7 +229,12 @@ class AsymmetricDistiller(ModeDispatchMixin, BaseModel):
         partial = int(self.mixer_needs_teacher_features and not on_raw)
         if not self.trains_mixer:
             teacher = NetworkPasses(forwards_no_graph=1 + on_raw, partial_forwards_no_graph=partial)
-            return dict(raw=raw, mixed=StepPasses(networks=dict(teacher=teacher, student=student)))
+            networks = dict(teacher=teacher, student=student)
+            if isinstance(self.mixer, LearnedMaskMixer):  # frozen: the Mix Block (and its encoder's stages) draw
+                networks['mix_block'] = NetworkPasses(forwards_no_graph=1)
+                if self.mixer.encoder is not None:
+                    networks['mixer_encoder'] = NetworkPasses(partial_forwards_no_graph=1)
+            return dict(raw=raw, mixed=StepPasses(networks=networks))
         independent = int(self.learned_student_draw == 'independent')
         teacher = NetworkPasses(forwards=1, input_backwards=1, forwards_no_graph=on_raw + independent,
                                 partial_forwards_no_graph=partial)
@@ -258,7 +267,8 @@ class AsymmetricDistiller(ModeDispatchMixin, BaseModel):
             teacher_logits = self._logits(self.teacher, inputs)
         student_logits = self._logits(self.student, inputs)
         # A trained Mix Block takes no part in a raw step; the zero keeps it in the graph, so that DDP (which expects
-        # every trained parameter in every step) and a step of another rank that mixed agree.
+        # every trained parameter in every step) and a step of another rank that mixed agree. Its gradient is then 0,
+        # not None: an optimizer with weight decay or momentum still moves it on raw steps (as measured).
         unused_mixer = sum(param.sum() for param in self.mixer.parameters() if param.requires_grad) * 0.0
         return dict(loss_ce=F.cross_entropy(student_logits, labels) + unused_mixer,
                     loss_kd=self.kd_loss(student_logits, teacher_logits))

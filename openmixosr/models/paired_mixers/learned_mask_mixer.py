@@ -85,7 +85,8 @@ class LearnedMaskMixer(PairedMixer):
         with torch.no_grad():
             z = forward_until(frozen.backbone, x, 'layer3')
         mixed = mixer(x, features=z)
-        loss = sum(mixer.generation_losses(frozen(mixed.inputs), y, mixed).values())  # trains the Mix Block
+        losses = mixer.generation_losses(frozen(mixed.inputs), y, mixed)  # also holds mask statistics (logged)
+        loss = losses['loss_generation'] + losses['loss_mask']  # trains the Mix Block
         loss = loss + my_mixup_loss(model(mixed.detached().inputs), y, mixed.index, mixed.lam)
 
     Args:
@@ -93,11 +94,12 @@ class LearnedMaskMixer(PairedMixer):
         alpha (float): ``lam ~ Beta(alpha, alpha)``. Defaults to 2.0 (AutoMix, AMix).
         objective (dict): Generation objective on the frozen network's logits of ``x_m``, a loss declaring
             ``mixup_inputs`` among ``logits, labels, index, lam``: ``MixupCrossEntropyLoss`` (AutoMix, default) or
-            ``PairwiseMixupBCELoss`` (AMix's parametric BCE). Trained mode only.
+            ``PairwiseMixupBCELoss`` (AMix's parametric BCE). Trained mode only (not built when frozen).
         checkpoint (str, optional): Freeze the Mix Block with the weights of this checkpoint.
         encoder (dict, optional): With ``checkpoint``: the backbone config of the AutoMix / AMix run, whose momentum
             encoder's backbone makes the features (the Mix Block was trained on them).
-        mix_layer (str): With ``encoder``: its submodule that feeds the Mix Block. Defaults to ``'layer3'``.
+        mix_layer (str): The stage that feeds the Mix Block: of ``encoder`` when there is one, otherwise of the
+            owner's frozen network (the distiller takes its teacher's). Defaults to ``'layer3'``.
         feature_norm (str): What is done to features given by the owner before the Mix Block: ``'batch'``
             (default) standardises each channel over the batch and positions (:func:`standardise_per_channel`),
             ``'none'`` leaves them. Ours, not AutoMix's: AutoMix feeds its Mix Block with a momentum encoder in train
@@ -124,7 +126,7 @@ class LearnedMaskMixer(PairedMixer):
                              'needs `checkpoint`; a trained mixer takes its features from its owner.')
         self.alpha = check_alpha(alpha)
         self.mix_block = MODELS.build(mix_block)
-        self.objective = MODELS.build(objective)
+        self.objective = MODELS.build(objective) if checkpoint is None else None
         self.checkpoint = checkpoint
         self.encoder = MODELS.build(encoder) if encoder is not None else None
         self.mix_layer = mix_layer
@@ -148,6 +150,10 @@ class LearnedMaskMixer(PairedMixer):
         if prefix is None:
             raise KeyError(f'Checkpoint {checkpoint} holds no Mix Block (no key starts with {MIX_BLOCK_PREFIXES}): '
                            f'pass the checkpoint of an AutoMix / AMix run or of a distiller with a learned mixer.')
+        if prefix == 'mix_block.' and self.encoder is None:
+            raise ValueError(f'Checkpoint {checkpoint} is an AutoMix / AMix run: its Mix Block was trained on the '
+                             f'features of its own momentum encoder. Pass that run\'s backbone config as `encoder` '
+                             f'(e.g. configs/asym/r18_digits_automix_frozen_mask.py), so the masks are the run\'s.')
         _load_strictly(self.mix_block, _entries_under(state_dict, prefix), 'The Mix Block', checkpoint)
         if self.encoder is not None:
             entries = _entries_under(state_dict, ENCODER_PREFIX)

@@ -109,3 +109,8 @@ def test_frozen_mixer_from_an_automix_checkpoint_trains_nothing_of_its_own(build
     # init_weights leaves the loaded Mix Block alone
     model.init_weights()
     assert all(torch.equal(before[name], value) for name, value in model.mixer.state_dict().items())
+
+
+def test_an_independent_draw_needs_a_trained_learned_mixer(build_tiny_distiller):
+    with pytest.raises(ValueError, match="learned_student_draw='independent' needs a trained learned mixer"):
+        build_tiny_distiller(learned_student_draw='independent')  # CutMix
