@@ -13,8 +13,8 @@ checkpoint, and prints one table of closed-set accuracy, AUROC and OSCR (mean an
 in %) with the paper's published numbers beside them. Each run's log is in its work dir.
 
 `--jobs N` runs N trainings at once (the teacher first, alone), each with ``cores // N`` threads: on a small CPU,
-single-thread runs side by side finish sooner than multi-thread runs one after another (on 2 cores: 2 min 59 s
-against 4 min 2 s for the digits ablation). Float sums depend on the thread count, so rows trained with ``--jobs 2``
+single-thread runs side by side finish sooner than multi-thread runs one after another (the README gives the
+measured times). Float sums depend on the thread count, so rows trained with ``--jobs 2``
 differ (within their noise) from rows trained one at a time; each repeats exactly with its own. A finished run leaves
 ``metrics.json`` in its work dir and is not run again, so a command interrupted half-way continues where it stopped.
 """
