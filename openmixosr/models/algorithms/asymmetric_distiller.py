@@ -15,7 +15,7 @@ from ..losses import soft_target_cross_entropy
 from ..paired_mixers import LearnedMaskMixer, build_paired_mixer
 from ..utils import MixedBatch, attach_predictions, mixed_soft_label
 from ..utils.declared_inputs import call_with_declared_inputs
-from ..utils.predictions import final_linear_of
+from ..utils.predictions import final_linear_of, head_features_and_logits
 from ..utils.step_passes import NetworkPasses, StepPasses
 from ..utils.truncated_forward import forward_capturing, forward_until
 from .mode_dispatch import ModeDispatchMixin
@@ -251,9 +251,8 @@ class AsymmetricDistiller(ModeDispatchMixin, BaseModel):
 
     @staticmethod
     def _features_and_logits(classifier, inputs: torch.Tensor):
-        """Pooled features (the neck's last output) and logits, from one forward pass."""
-        features = classifier.extract_feat(inputs)
-        return features[-1], classifier.head(features)
+        """Pooled features (the input of the head's final linear layer) and logits, from one forward pass."""
+        return head_features_and_logits(classifier.head, classifier.extract_feat(inputs))
 
     def loss(self, inputs: torch.Tensor, data_samples: List[DataSample]) -> Dict[str, torch.Tensor]:
         labels = torch.cat([sample.gt_label for sample in data_samples])
@@ -330,7 +329,7 @@ class AsymmetricDistiller(ModeDispatchMixin, BaseModel):
             return None, None, dict(features=self.mask_features(inputs))
         backbone_out, features = forward_capturing(self.teacher.backbone, inputs, self.mixer.mix_layer)
         pooled = self.teacher.neck(backbone_out) if self.teacher.with_neck else backbone_out
-        return pooled[-1], self.teacher.head(pooled), dict(features=features)
+        return (*head_features_and_logits(self.teacher.head, pooled), dict(features=features))
 
     @torch.no_grad()
     def mask_features(self, images: torch.Tensor) -> Optional[torch.Tensor]:
