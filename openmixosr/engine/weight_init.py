@@ -1,11 +1,13 @@
 """``init_cfg=dict(type='SafePretrained', ...)``: MMEngine's ``Pretrained`` initializer with weights-only loading."""
+import os.path as osp
+
 from mmengine.logging import print_log
 from mmengine.model import PretrainedInit, update_init_info
 from mmengine.runner import load_state_dict
 
 from openmixosr.registry import WEIGHT_INITIALIZERS
-from openmixosr.utils.checkpoint_io import load_checkpoint_file, load_checkpoint_to_model
-from .checkpoint_compat import select_prefix
+from openmixosr.utils.checkpoint_io import load_checkpoint_file, strip_revise_keys
+from .checkpoint_compat import CheckpointMismatchError, select_prefix
 
 
 @WEIGHT_INITIALIZERS.register_module(name='SafePretrained')
@@ -18,22 +20,45 @@ class SafePretrainedInit(PretrainedInit):
     change ``Pretrained``; a config chooses this initializer by name.
 
     Args:
-        checkpoint (str): A local path or a URL.
+        checkpoint (str): A local path or a URL. OpenMixOSR never downloads weights a config names by path: a
+            missing file is a :class:`FileNotFoundError` that says to put the file there.
         prefix (str, optional): Load only the entries under this prefix (e.g. ``'backbone.'``), without it.
-            Defaults to None (the whole state dict).
+            Defaults to None (the whole state dict, a leading ``module.`` dropped).
         map_location (str): Same as :func:`torch.load`. Defaults to ``'cpu'``.
+        require_all (bool): Every parameter and buffer of the module must be in the checkpoint (entries the module
+            does not have, such as a pre-training head, are still skipped). Without it a checkpoint of other key
+            names loads nothing and training starts from random weights with only a log line. Defaults to False
+            (MMEngine's behaviour).
     """
 
+    def __init__(self, *, require_all: bool = False, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.require_all = require_all
+
     def __call__(self, module) -> None:
+        if '://' not in self.checkpoint and not osp.isfile(self.checkpoint):
+            raise FileNotFoundError(
+                f'Pretrained weights {self.checkpoint} not found (init_cfg of {type(module).__name__}). OpenMixOSR '
+                'never downloads weights: put the checkpoint file at that path, or set `init_cfg.checkpoint` '
+                '(`--cfg-options`) to where it is.')
+        checkpoint = load_checkpoint_file(self.checkpoint, map_location=self.map_location)
+        state_dict = checkpoint.get('state_dict', checkpoint) if isinstance(checkpoint, dict) else checkpoint
         if self.prefix is None:
             print_log(f'load model from: {self.checkpoint}', logger='current')
-            load_checkpoint_to_model(module, self.checkpoint, map_location=self.map_location)
+            state_dict = strip_revise_keys(state_dict, ((r'^module\.', ''), ))
         else:
             print_log(f'load {self.prefix} in model from: {self.checkpoint}', logger='current')
-            checkpoint = load_checkpoint_file(self.checkpoint, map_location=self.map_location)
-            state_dict = checkpoint.get('state_dict', checkpoint)
             prefix = self.prefix if self.prefix.endswith('.') else self.prefix + '.'
-            load_state_dict(module, select_prefix(state_dict, prefix), strict=False, logger='current')
+            state_dict = select_prefix(state_dict, prefix)
+        if self.require_all:
+            missing = sorted(set(module.state_dict()) - set(state_dict))
+            if missing:
+                raise CheckpointMismatchError(
+                    f'{self.checkpoint} lacks {len(missing)} of the {len(module.state_dict())} entries of '
+                    f'{type(module).__name__} (require_all=True), e.g. {missing[:3]}; its entries look like '
+                    f'{sorted(state_dict)[:3]}. Is it the checkpoint the config expects (or does it need '
+                    '`prefix=`)?')
+        load_state_dict(module, state_dict, strict=False, logger='current')
         # The record update_init_info writes to exists only inside BaseModule.init_weights (MMEngine's initializers
         # test for it the same way).
         if hasattr(module, '_params_init_info'):
