@@ -25,10 +25,10 @@ class SafePretrainedInit(PretrainedInit):
         prefix (str, optional): Load only the entries under this prefix (e.g. ``'backbone.'``), without it.
             Defaults to None (the whole state dict, a leading ``module.`` dropped).
         map_location (str): Same as :func:`torch.load`. Defaults to ``'cpu'``.
-        require_all (bool): Every parameter and buffer of the module must be in the checkpoint (entries the module
-            does not have, such as a pre-training head, are still skipped). Without it a checkpoint of other key
-            names loads nothing and training starts from random weights with only a log line. Defaults to False
-            (MMEngine's behaviour).
+        require_all (bool): Every parameter and buffer of the module (BatchNorm's ``num_batches_tracked`` counters
+            aside) must be in the checkpoint; entries the module does not have, such as a pre-training head, are
+            still skipped. Without it a checkpoint of other key names loads nothing and training starts from random
+            weights with only a log line. Defaults to False (MMEngine's behaviour).
     """
 
     def __init__(self, *, require_all: bool = False, **kwargs) -> None:
@@ -51,7 +51,9 @@ class SafePretrainedInit(PretrainedInit):
             prefix = self.prefix if self.prefix.endswith('.') else self.prefix + '.'
             state_dict = select_prefix(state_dict, prefix)
         if self.require_all:
-            missing = sorted(set(module.state_dict()) - set(state_dict))
+            # BatchNorm's step counters are not weights (checkpoints of older torch versions lack them)
+            missing = sorted(key for key in set(module.state_dict()) - set(state_dict)
+                             if not key.endswith('num_batches_tracked'))
             if missing:
                 raise CheckpointMismatchError(
                     f'{self.checkpoint} lacks {len(missing)} of the {len(module.state_dict())} entries of '

@@ -37,7 +37,7 @@ def test_require_all_refuses_a_checkpoint_of_other_names(tmp_path):
     torch.save(dict(state_dict=state), tmp_path / 'other.pth')
     target = _small()
     before = {key: value.clone() for key, value in target.state_dict().items()}
-    with pytest.raises(CheckpointMismatchError, match=r'lacks 7 of the 7 entries of Sequential.*prefix='):
+    with pytest.raises(CheckpointMismatchError, match=r'lacks 6 of the 7 entries of Sequential.*prefix='):
         initialize(target, dict(type='SafePretrained', checkpoint=str(tmp_path / 'other.pth'), require_all=True))
     assert all(torch.equal(target.state_dict()[key], value) for key, value in before.items())
     # without require_all it loads nothing, as MMEngine's Pretrained would (only a log line)
@@ -47,3 +47,9 @@ def test_require_all_refuses_a_checkpoint_of_other_names(tmp_path):
                             require_all=True))
     assert all(torch.equal(target.state_dict()[key], value) for key, value in
                {k[len('backbone.'):]: v for k, v in state.items()}.items())
+
+
+def test_require_all_does_not_need_batchnorm_step_counters(tmp_path):
+    state = {key: value for key, value in _small().state_dict().items() if not key.endswith('num_batches_tracked')}
+    torch.save(state, tmp_path / 'old.pth')
+    initialize(_small(), dict(type='SafePretrained', checkpoint=str(tmp_path / 'old.pth'), require_all=True))
