@@ -25,6 +25,8 @@ setup(
     long_description=(HERE / 'README.md').read_text(encoding='utf-8'),
     long_description_content_type='text/markdown',
     packages=find_packages(exclude=('configs', 'tools', 'tests', 'docs')),
+    # The published class splits of the Semantic Shift Benchmark, read at run time by openmixosr/datasets/splits.py.
+    package_data={'openmixosr.datasets': ['ssb_splits/*.json', 'ssb_splits/README.md']},
     python_requires='>=3.9',
     install_requires=read_requirements('runtime'),
     extras_require={

@@ -1,20 +1,25 @@
 """Open-set datasets: the published class splits, the open-set wrapper and the closed-set sources it reads."""
 from .cifar import OfflineCIFAR10, OfflineCIFAR100
 from .digits import Digits
-from .layouts import DATA_LAYOUTS, missing_data_error
+from .imagenet21k import ImageNet21KFolder
+from .layouts import DATA_LAYOUTS, MissingDataError, missing_data_error
 from .mnist import OfflineMNIST, read_idx
 from .open_set import UNKNOWN_LABEL, OpenSetDataset, build_source
 from .partition import select_partition, stratified_partition
 from .source_dataset import SourceDataset
-from .splits import BENCHMARKS, get_open_set_split
+from .splits import (BENCHMARKS, NAMED_SET_BENCHMARKS, UNKNOWN_SET_NAMES, get_open_set_split, get_unknown_sets,
+                     required_num_classes)
+from .stanford_cars import StanfordCarsFolder
 from .stl10 import STL10
 from .svhn import SVHN
 from .tiny_imagenet import TinyImageNet
 from .transforms import HueSafeColorJitter, adjust_hue, upstream_hue_jitter_fails
+from .unknown_sets import KNOWN_SET_NAME, UNKNOWN_SET_KEY
 
 __all__ = [
-    'BENCHMARKS', 'DATA_LAYOUTS', 'Digits', 'HueSafeColorJitter', 'OfflineCIFAR10', 'OfflineCIFAR100', 'OfflineMNIST',
-    'OpenSetDataset', 'STL10', 'SVHN', 'SourceDataset', 'TinyImageNet', 'UNKNOWN_LABEL', 'adjust_hue', 'build_source',
-    'get_open_set_split', 'missing_data_error', 'read_idx', 'select_partition', 'stratified_partition',
-    'upstream_hue_jitter_fails'
+    'BENCHMARKS', 'DATA_LAYOUTS', 'Digits', 'HueSafeColorJitter', 'ImageNet21KFolder', 'KNOWN_SET_NAME',
+    'MissingDataError', 'NAMED_SET_BENCHMARKS', 'OfflineCIFAR10', 'OfflineCIFAR100', 'OfflineMNIST', 'OpenSetDataset',
+    'STL10', 'SVHN', 'SourceDataset', 'StanfordCarsFolder', 'TinyImageNet', 'UNKNOWN_LABEL', 'UNKNOWN_SET_KEY',
+    'UNKNOWN_SET_NAMES', 'adjust_hue', 'build_source', 'get_open_set_split', 'get_unknown_sets', 'missing_data_error',
+    'read_idx', 'required_num_classes', 'select_partition', 'stratified_partition', 'upstream_hue_jitter_fails'
 ]

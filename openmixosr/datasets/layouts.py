@@ -47,10 +47,43 @@ data/tiny-imagenet-200/            <- data_root (the extracted official archive,
 └── val/
     ├── images/val_0.JPEG ...
     └── val_annotations.txt        (tab separated: file, wnid, bbox)""",
+    'CUB': """\
+data/CUB_200_2011/                 <- data_root (the extracted CUB_200_2011.tgz; read by mmpretrain's CUB)
+├── images.txt                     (image id, path under images/)
+├── image_class_labels.txt         (image id, class id 1..200; label = class id - 1)
+├── train_test_split.txt           (image id, 1 = train, 0 = test)
+├── classes.txt                    (optional, not read: class id, folder name)
+└── images/
+    └── 001.Black_footed_Albatross/Black_Footed_Albatross_0001_796111.jpg ...""",
+    'FGVCAircraft': """\
+data/fgvc-aircraft-2013b/          <- data_root (the extracted archive; read by mmpretrain's FGVCAircraft)
+└── data/
+    ├── images_variant_trainval.txt  (split='trainval': image id and variant name per line)
+    ├── images_variant_test.txt      (split='test'; also images_variant_{train,val}.txt for 'train' / 'val')
+    ├── variants.txt                 (optional, not read: the 100 variant names)
+    └── images/
+        └── 1025794.jpg ...""",
+    'StanfordCarsFolder': """\
+data/stanford_cars/                <- data_root
+└── car_data/
+    └── car_data/
+        ├── train/
+        │   └── AM General Hummer SUV 2000/00163.jpg ...   (one folder per class: 196)
+        └── test/
+            └── AM General Hummer SUV 2000/00046.jpg ...   (the same class folders as train/)""",
+    'ImageNet21KFolder': """\
+data/imagenet21k_resized/imagenet21k_val/   <- data_root: one folder per WordNet id (ImageNet-21K-P validation)
+├── n00005787/
+│   └── n00005787_10001.JPEG ...
+└── n00006484/ ...                 (only the folders of the wnids asked for are read)""",
 }
 
 
-def missing_data_error(dataset: str, path: str, reason: Optional[str] = None) -> FileNotFoundError:
+class MissingDataError(FileNotFoundError):
+    """A :class:`FileNotFoundError` whose message already shows the dataset, the path and the expected layout."""
+
+
+def missing_data_error(dataset: str, path: str, reason: Optional[str] = None) -> MissingDataError:
     """Build the error for a source dataset whose files are not on disk.
 
     Args:
@@ -59,7 +92,7 @@ def missing_data_error(dataset: str, path: str, reason: Optional[str] = None) ->
         reason (str, optional): What the loader itself reported, appended for context. Defaults to None.
 
     Returns:
-        FileNotFoundError: Raise it with ``raise missing_data_error(...)``.
+        MissingDataError: A :class:`FileNotFoundError`; raise it with ``raise missing_data_error(...)``.
     """
     layout = DATA_LAYOUTS.get(dataset)
     where = f'{path!r}' if osp.isabs(path) else f'{path!r} (relative to the working directory: {osp.abspath(path)!r})'
@@ -71,4 +104,4 @@ def missing_data_error(dataset: str, path: str, reason: Optional[str] = None) ->
     lines.append('OpenMixOSR never downloads data: place the official files there yourself (see docs/datasets.md).')
     if reason:
         lines.append(f'The loader reported: {reason}')
-    return FileNotFoundError('\n'.join(lines))
+    return MissingDataError('\n'.join(lines))

@@ -1,12 +1,23 @@
-"""Published open-set class splits (Neal et al. 2018, as used by the OSR benchmark; docs/datasets.md, Method
-reference), copied verbatim so results stay comparable with the literature.
+"""Published open-set class splits, copied verbatim so results stay comparable with the literature.
 
-Each benchmark has five splits. A split lists the *known* classes by their index in the closed-set dataset; the
-known labels are remapped to their position in that list (split ``[2, 4, ...]`` maps 2 -> 0, 4 -> 1, ...). Every
-other class of the same dataset is unknown, except for CIFAR+N, whose known classes come from CIFAR-10 and whose
-unknown classes are the listed CIFAR-100 test classes.
+Two kinds of benchmark (docs/datasets.md, Method reference):
+
+- The OSR benchmark of Neal et al. 2018 (``'mnist'``, ``'svhn'``, ``'cifar10'``, ``'cifar+10'``, ``'cifar+50'``,
+  ``'tiny_imagenet'``): five splits each. A split lists the *known* classes by their index in the closed-set dataset;
+  the known labels are remapped to their position in that list (split ``[2, 4, ...]`` maps 2 -> 0, 4 -> 1, ...). Every
+  other class of the same dataset is unknown, except for CIFAR+N, whose known classes come from CIFAR-10 and whose
+  unknown classes are the listed CIFAR-100 test classes.
+- Benchmarks with *named* unknown sets (``'ssb_cub'``, ``'ssb_scars'``, ``'ssb_aircraft'``, ``'in21k_ssb'``): the
+  Semantic Shift Benchmark of Vaze et al. 2022, one published split each, read from the JSON files shipped in
+  ``ssb_splits/``. Their unknown classes form an ``'easy'`` and a ``'hard'`` set (:func:`get_unknown_sets`; the
+  published 'Medium' classes are merged into 'Hard', as the benchmark reports them). ``'in21k_ssb'`` is the large-scale
+  benchmark: every class of the source (Tiny-ImageNet) is known, the unknown sets are ImageNet-21K WordNet ids.
 """
-from typing import List, Optional, Tuple
+import functools
+import json
+from dataclasses import dataclass
+from importlib import resources
+from typing import Dict, List, Optional, Tuple, Union
 
 NUM_SPLITS = 5
 
@@ -84,26 +95,130 @@ _BENCHMARKS = {
     'tiny_imagenet': (TINY_IMAGENET_KNOWN, None),
 }
 
-BENCHMARKS = tuple(_BENCHMARKS)
+SSB_SPLITS_DIR = 'ssb_splits'  # package data next to this module
 
 
-def get_open_set_split(benchmark: str, index: int) -> Tuple[List[int], Optional[List[int]]]:
+@dataclass(frozen=True)
+class NamedSetTable:
+    """A benchmark with one published split and named unknown sets, read from ``ssb_splits/{file}``.
+
+    Attributes:
+        file (str): JSON file ``{"known_classes": [...], "unknown_classes": {"Easy": [...], "Medium": [...],
+            "Hard": [...]}}``.
+        dataset (str): What the class ids index, for error messages.
+        num_classes (int, optional): Number of classes the known source must have; None when not fixed.
+        known_from_table (bool): The known classes are the table's list; False: every class of the source is known
+            and the table's known list (ImageNet-1K for ``'in21k_ssb'``) is not used.
+    """
+
+    file: str
+    dataset: str
+    num_classes: Optional[int]
+    known_from_table: bool = True
+
+
+_NAMED_SET_BENCHMARKS = {
+    'ssb_cub': NamedSetTable('cub_ssb_splits.json', 'CUB-200-2011 (class id of image_class_labels.txt minus 1)', 200),
+    'ssb_scars': NamedSetTable('scars_ssb_splits.json', 'Stanford Cars (index of the sorted class folders)', 196),
+    'ssb_aircraft': NamedSetTable('aircraft_ssb_splits.json', 'FGVC-Aircraft (index of the sorted variant names)', 100),
+    'in21k_ssb': NamedSetTable('imagenet_ssb_splits.json', 'ImageNet-21K (WordNet ids)', None, known_from_table=False),
+}
+
+BENCHMARKS = tuple(_BENCHMARKS) + tuple(_NAMED_SET_BENCHMARKS)
+NAMED_SET_BENCHMARKS = tuple(_NAMED_SET_BENCHMARKS)
+UNKNOWN_SET_NAMES = ('easy', 'hard')  # the names of the sets of every named-set benchmark
+
+
+@functools.lru_cache(maxsize=None)
+def _read_table(file_name: str) -> dict:
+    """The parsed JSON file ``ssb_splits/{file_name}`` shipped with the package (cached: do not modify it)."""
+    return json.loads((resources.files(__package__) / SSB_SPLITS_DIR / file_name).read_text(encoding='utf-8'))
+
+
+def _check_benchmark(benchmark: str) -> None:
+    if benchmark not in BENCHMARKS:
+        raise ValueError(f'Unknown open-set benchmark {benchmark!r}; expected one of {", ".join(BENCHMARKS)}.')
+
+
+def get_open_set_split(benchmark: str, index: int) -> Tuple[Optional[List[int]], Optional[List[int]]]:
     """Look up one published open-set split.
 
     Args:
-        benchmark (str): One of ``'mnist'``, ``'svhn'``, ``'cifar10'``, ``'cifar+10'``, ``'cifar+50'``,
-            ``'tiny_imagenet'``.
-        index (int): Split index, 0 to 4.
+        benchmark (str): One of :data:`BENCHMARKS`: ``'mnist'``, ``'svhn'``, ``'cifar10'``, ``'cifar+10'``,
+            ``'cifar+50'``, ``'tiny_imagenet'`` (five splits each), ``'ssb_cub'``, ``'ssb_scars'``,
+            ``'ssb_aircraft'``, ``'in21k_ssb'`` (one split each).
+        index (int): Split index, 0 to 4; 0 for the benchmarks with one split.
 
     Returns:
-        tuple[list[int], list[int] | None]: The known classes (in label order: the i-th entry becomes label i) and the
-        unknown classes. The unknown list is only given for CIFAR+N, where it names CIFAR-100 classes; it is None
-        when the unknown classes are all the other classes of the same dataset.
+        tuple[list[int] | None, list[int] | None]: The known classes (in label order: the i-th entry becomes label i;
+        None for ``'in21k_ssb'``, whose known classes are all classes of the source) and the unknown classes. The
+        unknown list is only given for CIFAR+N, where it names CIFAR-100 classes; it is None when the unknown classes
+        are the other classes of the same dataset, or come in named sets (:func:`get_unknown_sets`).
     """
-    if benchmark not in _BENCHMARKS:
-        raise ValueError(f'Unknown open-set benchmark {benchmark!r}; expected one of {", ".join(BENCHMARKS)}.')
+    _check_benchmark(benchmark)
+    if benchmark in _NAMED_SET_BENCHMARKS:
+        if isinstance(index, bool) or not isinstance(index, int) or index != 0:
+            raise ValueError(f'{benchmark} has one published split: the open-set split index (osr_split) must be 0, '
+                             f'got {index!r}.')
+        table = _NAMED_SET_BENCHMARKS[benchmark]
+        known = [int(c) for c in _read_table(table.file)['known_classes']] if table.known_from_table else None
+        return known, None
     if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < NUM_SPLITS:
         raise ValueError(f'The open-set split index must be an integer in 0..{NUM_SPLITS - 1}, got {index!r}.')
     known_table, unknown_table = _BENCHMARKS[benchmark]
     unknown = None if unknown_table is None else list(unknown_table[index])
     return list(known_table[index]), unknown
+
+
+def get_unknown_sets(benchmark: str) -> Dict[str, List[Union[int, str]]]:
+    """The named unknown sets of a benchmark: ``{'easy': Easy, 'hard': Medium + Hard}`` of the published table.
+
+    The Semantic Shift Benchmark reports an Easy and a Hard open-set test; its 'Medium' classes are merged into 'Hard'
+    (Medium first, then Hard, in the published order).
+
+    Args:
+        benchmark (str): One of :data:`NAMED_SET_BENCHMARKS`.
+
+    Returns:
+        dict[str, list[int | str]]: Set name -> classes: indices into the source's classes (``'ssb_cub'``,
+        ``'ssb_scars'``, ``'ssb_aircraft'``) or ImageNet-21K WordNet ids (``'in21k_ssb'``). A new dict each call.
+    """
+    _check_benchmark(benchmark)
+    if benchmark not in _NAMED_SET_BENCHMARKS:
+        raise ValueError(f'Benchmark {benchmark!r} has no named unknown sets; those with named sets are '
+                         f'{", ".join(NAMED_SET_BENCHMARKS)}. Use `with_unknown` / `unknown_source` for it instead.')
+    unknown = _read_table(_NAMED_SET_BENCHMARKS[benchmark].file)['unknown_classes']
+    easy = list(unknown.get('Easy', []))
+    hard = list(unknown.get('Medium', [])) + list(unknown.get('Hard', []))
+    return dict(zip(UNKNOWN_SET_NAMES, (easy, hard)))
+
+
+def required_num_classes(benchmark: str) -> Optional[int]:
+    """How many classes the known source of ``benchmark`` must have (None when not fixed).
+
+    The SSB tables index the classes of one dataset (CUB-200-2011: 200, Stanford Cars: 196, FGVC-Aircraft: 100); a
+    source with another class count would silently shift every index, so :class:`OpenSetDataset` refuses it.
+
+    Args:
+        benchmark (str): One of :data:`BENCHMARKS`.
+
+    Returns:
+        int | None: The class count for the SSB benchmarks, None for the others.
+    """
+    _check_benchmark(benchmark)
+    table = _NAMED_SET_BENCHMARKS.get(benchmark)
+    return None if table is None else table.num_classes
+
+
+def benchmark_dataset(benchmark: str) -> Optional[str]:
+    """What the class ids of a named-set benchmark index (e.g. ``'CUB-200-2011 (class id ... minus 1)'``), else None.
+
+    Args:
+        benchmark (str): One of :data:`BENCHMARKS`.
+
+    Returns:
+        str | None: A description for error messages.
+    """
+    _check_benchmark(benchmark)
+    table = _NAMED_SET_BENCHMARKS.get(benchmark)
+    return None if table is None else table.dataset

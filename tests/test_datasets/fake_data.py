@@ -215,3 +215,135 @@ def write_stl10(root, train_per_class=1, test_per_class=1, num_unlabeled=3, seed
     with open(osp.join(root, 'class_names.txt'), 'w') as f:
         f.write('\n'.join(('airplane', 'bird', 'car', 'cat', 'deer', 'dog', 'horse', 'monkey', 'ship', 'truck')) + '\n')
     return written
+
+
+def save_flat_image(path, value, size=8):
+    """Write a ``size`` x ``size`` JPEG whose red channel is ``value % 256`` (the class, for checks after decoding)."""
+    from PIL import Image
+
+    pixels = np.zeros((size, size, 3), dtype=np.uint8)
+    pixels[..., 0] = value % 256
+    Image.fromarray(pixels).save(path, format='JPEG', quality=95)
+
+
+def cub_folder(class_index):
+    """The image folder of CUB class ``class_index`` (0-based), e.g. ``001.Black_footed_Albatross`` for 0."""
+    from mmpretrain.datasets.categories import CUB_CATEGORIES
+
+    return f'{class_index + 1:03d}.{CUB_CATEGORIES[class_index]}'
+
+
+def write_cub(root, train_per_class=1, test_per_class=1, num_classes=200, seed=6):
+    """Write the CUB-200-2011 tree into ``root``: images.txt, image_class_labels.txt, train_test_split.txt,
+    classes.txt and ``images/{class folder}/*.jpg``, with the images of all classes and both splits shuffled.
+
+    Returns:
+        dict: ``{split}_labels`` (class id - 1, in image id order) and ``{split}_paths`` (paths under ``images/``)
+        for ``split`` in train and test.
+    """
+    rng = np.random.default_rng(seed)
+    samples = [(c, 'train') for c in range(num_classes) for _ in range(train_per_class)]
+    samples += [(c, 'test') for c in range(num_classes) for _ in range(test_per_class)]
+    order = rng.permutation(len(samples))
+    written = dict(train_labels=[], train_paths=[], test_labels=[], test_paths=[])
+    lines = dict(images=[], labels=[], split=[])
+    for image_id, position in enumerate(order, 1):
+        class_index, split = samples[position]
+        folder = cub_folder(class_index)
+        os.makedirs(osp.join(root, 'images', folder), exist_ok=True)
+        relative = f'{folder}/{folder.split(".", 1)[1]}_{image_id:04d}.jpg'
+        save_flat_image(osp.join(root, 'images', relative), class_index)
+        lines['images'].append(f'{image_id} {relative}')
+        lines['labels'].append(f'{image_id} {class_index + 1}')
+        lines['split'].append(f'{image_id} {1 if split == "train" else 0}')
+        written[f'{split}_labels'].append(class_index)
+        written[f'{split}_paths'].append(relative)
+    for name, key in (('images.txt', 'images'), ('image_class_labels.txt', 'labels'),
+                      ('train_test_split.txt', 'split')):
+        with open(osp.join(root, name), 'w') as f:
+            f.write('\n'.join(lines[key]) + '\n')
+    with open(osp.join(root, 'classes.txt'), 'w') as f:
+        f.write(''.join(f'{c + 1} {cub_folder(c)}\n' for c in range(num_classes)))
+    return written
+
+
+def stanford_cars_name(index):
+    """A fake Stanford Cars class name. Mixed case, so that sorting by code point (``ImageFolder``, ``sorted``)
+    differs from a case-insensitive sort: ``'BMW ...'`` comes before ``'Bentley ...'``."""
+    make = ('Bentley', 'BMW', 'Aston Martin', 'AM General')[index % 4]
+    return f'{make} Model {(index * 37) % 196:03d} {2007 + index % 6}'
+
+
+def write_stanford_cars(root, num_classes=196, train_per_class=1, test_per_class=1, test_classes=None):
+    """Write ``root/car_data/car_data/{train,test}/<class name>/*.jpg`` (folders created in shuffled order).
+
+    Args:
+        test_classes (list[int], optional): Class indices (in creation order) that get a test folder; all when None.
+
+    Returns:
+        dict: ``classes`` (the sorted class names) and ``{split}_samples``: (path, class name) per image, in the
+        order the loader must give them (sorted class names, then sorted file names).
+    """
+    names = [stanford_cars_name(i) for i in range(num_classes)]
+    assert len(set(names)) == num_classes
+    written = dict(classes=sorted(names))
+    for split, per_class in (('train', train_per_class), ('test', test_per_class)):
+        indices = range(num_classes) if split == 'train' or test_classes is None else test_classes
+        samples = []
+        for index in indices:
+            folder = osp.join(root, 'car_data', 'car_data', split, names[index])
+            os.makedirs(folder, exist_ok=True)
+            for k in range(per_class):
+                path = osp.join(folder, f'{index:05d}_{k}.jpg')
+                save_flat_image(path, written['classes'].index(names[index]))
+                samples.append((path, names[index]))
+        written[f'{split}_samples'] = sorted(samples, key=lambda item: (item[1], item[0]))
+    return written
+
+
+def write_fgvc_aircraft(root, trainval_per_class=1, test_per_class=1, seed=7):
+    """Write ``root/data/``: images_variant_{trainval,test}.txt (shuffled), variants.txt and ``images/*.jpg`` for the
+    100 variants (mmpretrain's FGVCAircraft accepts only the real variant names).
+
+    Returns:
+        dict: ``variants`` (the names as written in variants.txt) and ``{split}_variants`` (the variant of each line).
+    """
+    from mmpretrain.datasets.categories import FGVCAIRCRAFT_CATEGORIES
+
+    rng = np.random.default_rng(seed)
+    variants = list(FGVCAIRCRAFT_CATEGORIES)
+    data = osp.join(root, 'data')
+    os.makedirs(osp.join(data, 'images'), exist_ok=True)
+    with open(osp.join(data, 'variants.txt'), 'w') as f:
+        f.write('\n'.join(rng.permutation(variants)) + '\n')
+    written = dict(variants=variants)
+    image_id = 1000000
+    for split, per_class in (('trainval', trainval_per_class), ('test', test_per_class)):
+        lines, split_variants = [], []
+        for position in rng.permutation(len(variants) * per_class):
+            variant = variants[position % len(variants)]
+            image_id += 1
+            save_flat_image(osp.join(data, 'images', f'{image_id}.jpg'), position % len(variants))
+            lines.append(f'{image_id} {variant}')
+            split_variants.append(variant)
+        with open(osp.join(data, f'images_variant_{split}.txt'), 'w') as f:
+            f.write('\n'.join(lines) + '\n')
+        written[f'{split}_variants'] = split_variants
+    return written
+
+
+def write_imagenet21k(root, wnids, per_class=1):
+    """Write ``root/<wnid>/<wnid>_<k>.JPEG`` for every wnid; the red channel is the wnid's position in ``wnids``.
+
+    Returns:
+        dict: wnid -> list of written paths.
+    """
+    written = {}
+    for position, wnid in enumerate(wnids):
+        os.makedirs(osp.join(root, wnid), exist_ok=True)
+        written[wnid] = []
+        for k in range(per_class):
+            path = osp.join(root, wnid, f'{wnid}_{k}.JPEG')
+            save_flat_image(path, position)
+            written[wnid].append(path)
+    return written

@@ -36,9 +36,19 @@ CLOSED_SET_CONFIGS = {'cifar100.py': 100, 'tiny_imagenet.py': 200, 'stl10.py': 1
 SELF_SUPERVISED_CONFIGS = {'digits_ssl.py': 16, 'stl10_ssl.py': 96, 'tiny_imagenet_ssl.py': 64, 'tiny_imagenet_osr_ssl.py': 64}
 
 
+# configs with named unknown sets ('easy', 'hard'): the Semantic Shift Benchmark and the large-scale benchmark
+# -> (benchmark, number of known classes, input size)
+NAMED_SET_CONFIGS = {
+    'ssb_cub.py': ('ssb_cub', 100, 448),
+    'ssb_scars.py': ('ssb_scars', 98, 448),
+    'ssb_aircraft.py': ('ssb_aircraft', 50, 448),
+    'tiny_imagenet_vs_in21k.py': ('in21k_ssb', 200, 64),
+}
+
 # what the configs above inherit: the parts they share, not datasets of their own
-COMMON_CONFIGS = ('open_set_common.py', 'open_set_benchmark_common.py', 'closed_set_common.py', 'mocov2_ssl_common.py')
-DATASET_CONFIGS = sorted([*CONFIGS, *CLOSED_SET_CONFIGS, *SELF_SUPERVISED_CONFIGS])
+COMMON_CONFIGS = ('open_set_common.py', 'open_set_benchmark_common.py', 'closed_set_common.py', 'mocov2_ssl_common.py',
+                  'ssb_common.py')
+DATASET_CONFIGS = sorted([*CONFIGS, *CLOSED_SET_CONFIGS, *SELF_SUPERVISED_CONFIGS, *NAMED_SET_CONFIGS])
 
 
 def test_every_dataset_config_is_covered():
@@ -239,3 +249,46 @@ def test_mnist_test_files_config_needs_only_t10k(tmp_path):
     train_set = DATASETS.build(cfg.train_dataloader.dataset)
     test_set = DATASETS.build(cfg.test_dataloader.dataset)
     assert len(train_set) == 6 * 7 and len(test_set) == 10 * 3
+
+
+@pytest.mark.parametrize('name', sorted(NAMED_SET_CONFIGS))
+def test_named_set_config_conventions(name):
+    cfg = Config.fromfile(osp.join(CONFIG_DIR, name))
+    benchmark, num_classes, _ = NAMED_SET_CONFIGS[name]
+    assert cfg.num_classes == cfg.data_preprocessor.num_classes == num_classes
+    datasets = open_set_datasets(cfg.to_dict())
+    assert len(datasets) == 3 and all(d['benchmark'] == benchmark for d in datasets)
+    known = get_open_set_split(benchmark, 0)[0]
+    assert known is None if benchmark == 'in21k_ssb' else cfg.num_classes == len(known)
+    train, val = cfg.train_dataloader.dataset, cfg.val_dataloader.dataset
+    assert 'unknown_sets' not in train and not train.get('with_unknown', False) and 'unknown_source' not in train
+    assert tuple(val.unknown_sets) == ('easy', 'hard') and not val.get('with_unknown', False) and val.test_mode
+    assert dict(type='PackInputs', algorithm_keys=('unknown_set', )) in val.pipeline
+    assert tuple(cfg.val_evaluator.unknown_sets) == ('easy', 'hard') and cfg.test_evaluator == cfg.val_evaluator
+    assert cfg.test_dataloader == cfg.val_dataloader
+    for loader in ('train_dataloader', 'val_dataloader'):
+        assert cfg[loader].sampler.shuffle == (loader == 'train_dataloader')
+
+
+@pytest.mark.parametrize('name', sorted(NAMED_SET_CONFIGS))
+def test_named_set_config_builds_on_fake_data(name, ssb_root, fake_root):
+    benchmark, num_classes, size = NAMED_SET_CONFIGS[name]
+    cfg = Config.fromfile(osp.join(CONFIG_DIR, name))
+    for loader in ('train_dataloader', 'val_dataloader'):
+        point_to_fake_data(cfg[loader], fake_root[0] if benchmark == 'in21k_ssb' else ssb_root[0])
+        cfg[loader].update(num_workers=0, persistent_workers=False, batch_size=2)
+    if benchmark == 'in21k_ssb':
+        cfg.val_dataloader.dataset.unknown_source.data_root = osp.join(ssb_root[0], 'imagenet21k')
+    train_set = DATASETS.build(cfg.train_dataloader.dataset)
+    val_set = DATASETS.build(cfg.val_dataloader.dataset)
+    assert len(train_set.metainfo['classes']) == len(val_set.metainfo['classes']) == num_classes
+    assert set(train_set.get_gt_labels()) == set(range(num_classes))  # one fake image per class
+    marks = [val_set.get_data_info(i)['unknown_set'] for i in range(len(val_set))]
+    assert set(marks) == {'', 'easy', 'hard'}
+    assert [label == -1 for label in val_set.get_gt_labels()] == [mark != '' for mark in marks]
+    preprocessor = MODELS.build(cfg.data_preprocessor)
+    for loader_cfg, dataset in ((cfg.train_dataloader, train_set), (cfg.val_dataloader, val_set)):
+        batch = next(iter(build_loader(loader_cfg, dataset)))
+        data = preprocessor(batch, training=dataset is train_set)
+        assert data['inputs'].shape == (2, 3, size, size)
+    assert [sample.unknown_set for sample in data['data_samples']] == marks[:2]  # packed for the evaluator

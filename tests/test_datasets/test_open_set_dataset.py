@@ -59,6 +59,16 @@ def test_published_split_test_marks_the_rest_unknown(fake_root):
     root, _ = fake_root
     dataset = OpenSetDataset(source=cifar10(root), benchmark='cifar10', osr_split=3, with_unknown=True)
     assert np.bincount(labels(dataset) + 1).tolist() == [4 * 3] + [3] * 6  # 4 unknown classes of 3 samples
+    assert 'unknown_set' not in dataset.get_data_info(0)  # only datasets with named unknown sets carry the field
+
+
+def test_metainfo_records_the_split(fake_root):
+    root, _ = fake_root
+    meta = OpenSetDataset(source=cifar10(root), benchmark='cifar10', osr_split=3, with_unknown=True).metainfo
+    assert meta == dict(classes=('ship', 'frog', 'automobile', 'truck', 'airplane', 'horse'),
+                        known_classes=(8, 6, 1, 9, 0, 7), benchmark='cifar10', osr_split=3, unknown_sets=())
+    meta = OpenSetDataset(source=cifar10(root), known_classes=[2, 4]).metainfo
+    assert (meta['known_classes'], meta['benchmark'], meta['osr_split']) == ((2, 4), None, 0)
 
 
 def test_cifar_plus10_unknowns_come_only_from_listed_cifar100_classes(fake_root):
@@ -176,6 +186,10 @@ MISSING = {
     'OfflineMNIST': dict(type='OfflineMNIST', split='test'),
     'SVHN': dict(type='SVHN', split='test'),
     'TinyImageNet': dict(type='TinyImageNet', split='val'),
+    'CUB': dict(type='CUB', split='test'),
+    'FGVCAircraft': dict(type='FGVCAircraft', split='test'),
+    'StanfordCarsFolder': dict(type='StanfordCarsFolder', split='test'),
+    'ImageNet21KFolder': dict(type='ImageNet21KFolder'),
 }
 
 
@@ -191,6 +205,17 @@ def test_missing_data_names_dataset_path_and_layout(tmp_path, name, root_exists)
     assert name in message and str(data_root) in message
     assert DATA_LAYOUTS[name].splitlines()[1] in message  # the layout tree
     assert 'never downloads' in message
+
+
+def test_missing_file_inside_an_existing_cub_root_shows_the_layout(tmp_path, ssb_root):
+    import shutil
+    root, _ = ssb_root
+    for name in ('images.txt', 'image_class_labels.txt', 'train_test_split.txt'):
+        shutil.copy(osp.join(root, 'CUB_200_2011', name), tmp_path / name)
+    (tmp_path / 'image_class_labels.txt').unlink()
+    with pytest.raises(FileNotFoundError, match=r'(?s)CUB data not found.*images.txt.*image_class_labels.txt.*'
+                       r'The loader reported: .*image_class_labels.txt'):
+        OpenSetDataset(source=dict(type='CUB', data_root=str(tmp_path), split='test'), benchmark='ssb_cub')
 
 
 def test_no_download_is_ever_attempted(tmp_path, monkeypatch):

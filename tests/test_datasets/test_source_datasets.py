@@ -1,13 +1,14 @@
 """Closed-set sources read from the official on-disk formats (fake files) and the embedded digits."""
+import os
 import os.path as osp
 
 import numpy as np
 import pytest
-from fake_data import write_mnist, write_tiny_imagenet
+from fake_data import cub_folder, write_imagenet21k, write_mnist, write_stanford_cars, write_tiny_imagenet
 from sklearn.datasets import load_digits
 
-from openmixosr.datasets import (SVHN, Digits, OfflineCIFAR10, OfflineCIFAR100, OfflineMNIST, TinyImageNet, read_idx,
-                                 stratified_partition)
+from openmixosr.datasets import (SVHN, Digits, ImageNet21KFolder, OfflineCIFAR10, OfflineCIFAR100, OfflineMNIST,
+                                 StanfordCarsFolder, TinyImageNet, build_source, read_idx, stratified_partition)
 from openmixosr.registry import DATASETS
 
 
@@ -189,3 +190,111 @@ def test_cifar_needs_only_the_requested_split(tmp_path, fake_root):
     assert len(OfflineCIFAR10(data_root=str(tmp_path), split='test')) == 30
     with pytest.raises(FileNotFoundError, match='data_batch_3'):
         OfflineCIFAR10(data_root=str(tmp_path), split='train')
+
+
+# --- Semantic Shift Benchmark sources: mmpretrain's CUB and FGVCAircraft, our Stanford Cars and ImageNet-21K folders
+
+
+def labels_and_paths(dataset):
+    infos = [dataset.get_data_info(i) for i in range(len(dataset))]
+    return [info['gt_label'] for info in infos], [info['img_path'] for info in infos]
+
+
+def test_cub_label_is_class_id_minus_one(ssb_root):
+    root, written = ssb_root
+    for split in ('train', 'test'):
+        cub = build_source(dict(type='CUB', data_root=osp.join(root, 'CUB_200_2011'), split=split))
+        assert type(cub).__module__.startswith('mmpretrain')  # mmpretrain's class, reached through our registry
+        labels, paths = labels_and_paths(cub)
+        assert labels == written['cub'][f'{split}_labels']  # image id order, class id - 1
+        assert paths == [osp.join(root, 'CUB_200_2011', 'images', p) for p in written['cub'][f'{split}_paths']]
+        # The image folder names the class: '001.Black_footed_Albatross' is label 0.
+        assert all(path.split(os.sep)[-2] == cub_folder(label) for label, path in zip(labels, paths))
+    assert len(cub.metainfo['classes']) == 200 and cub.metainfo['classes'][0] == 'Black_footed_Albatross'
+
+
+def test_fgvc_aircraft_classes_are_numpy_unique_order(ssb_root):
+    root, written = ssb_root
+    from mmpretrain.datasets.categories import FGVCAIRCRAFT_CATEGORIES
+
+    aircraft = build_source(dict(type='FGVCAircraft', data_root=osp.join(root, 'fgvc-aircraft-2013b'), split='test'))
+    classes = aircraft.metainfo['classes']
+    # The SSB numbers the variants as numpy.unique sorts the names of the annotation files.
+    written_names = written['aircraft']['trainval_variants'] + written['aircraft']['test_variants']
+    assert list(classes) == list(np.unique(written_names)) == list(np.unique(FGVCAIRCRAFT_CATEGORIES))
+    assert len(classes) == 100
+    labels, _ = labels_and_paths(aircraft)
+    assert [classes[label] for label in labels] == written['aircraft']['test_variants']
+    trainval = build_source(dict(type='FGVCAircraft', data_root=osp.join(root, 'fgvc-aircraft-2013b'),
+                                 split='trainval'))
+    assert len(trainval) == 100
+
+
+def test_mmpretrain_names_keep_mmpretrains_classes():
+    import mmpretrain.datasets as upstream
+    assert DATASETS.get('CUB') is upstream.CUB and DATASETS.get('FGVCAircraft') is upstream.FGVCAircraft
+    assert DATASETS.get('StanfordCarsFolder') is StanfordCarsFolder
+    assert DATASETS.get('ImageNet21KFolder') is ImageNet21KFolder
+
+
+def test_stanford_cars_classes_are_sorted_folder_names(ssb_root):
+    root, written = ssb_root
+    cars = written['scars']
+    for split in ('train', 'test'):
+        dataset = StanfordCarsFolder(data_root=osp.join(root, 'stanford_cars'), split=split)
+        classes = dataset.metainfo['classes']
+        assert classes == tuple(cars['classes']) and len(classes) == 196
+        labels, paths = labels_and_paths(dataset)
+        assert [(p, classes[label]) for label, p in zip(labels, paths)] == cars[f'{split}_samples']
+    # Code-point order, as ImageFolder: upper-case 'BMW' before 'Bentley', 'AM General' before 'Aston Martin'.
+    assert classes[0].startswith('AM General') and classes.index(next(c for c in classes if c.startswith('BMW'))) < \
+        classes.index(next(c for c in classes if c.startswith('Bentley')))
+
+
+def test_stanford_cars_splits_must_have_the_same_class_folders(tmp_path):
+    write_stanford_cars(str(tmp_path), num_classes=4, test_classes=[0, 1, 2])
+    missing = sorted(n for n in os.listdir(tmp_path / 'car_data' / 'car_data' / 'train')
+                     if n not in os.listdir(tmp_path / 'car_data' / 'car_data' / 'test'))
+    for split in ('train', 'test'):
+        with pytest.raises(ValueError, match=rf'same class folders.*Only in train/: \[\'{missing[0]}\'\] \(1\)'):
+            StanfordCarsFolder(data_root=str(tmp_path), split=split)
+    # Without the other split there is nothing to compare with.
+    import shutil
+    shutil.rmtree(tmp_path / 'car_data' / 'car_data' / 'train')
+    assert len(StanfordCarsFolder(data_root=str(tmp_path), split='test')) == 3
+
+
+def test_imagenet21k_reads_only_the_asked_wnids(tmp_path, monkeypatch):
+    wnids = ['n00000003', 'n00000001', 'n00000002']
+    write_imagenet21k(str(tmp_path), wnids, per_class=2)
+    (tmp_path / 'notes.txt').write_text('not a class')
+    (tmp_path / 'n00000001' / 'readme.txt').write_text('not an image')
+    import openmixosr.datasets.imagenet21k as module
+    read = []
+    monkeypatch.setattr(module, 'image_files', lambda folder, real=module.image_files: read.append(folder) or
+                        real(folder))
+    dataset = ImageNet21KFolder(data_root=str(tmp_path), wnids=['n00000003', 'n00000001'])
+    assert dataset.metainfo['classes'] == ('n00000001', 'n00000003')  # sorted
+    assert sorted(osp.basename(f) for f in read) == ['n00000001', 'n00000003']  # n00000002 not listed
+    labels, paths = labels_and_paths(dataset)
+    assert labels == [0, 0, 1, 1]
+    assert [osp.basename(p) for p in paths] == ['n00000001_0.JPEG', 'n00000001_1.JPEG', 'n00000003_0.JPEG',
+                                                 'n00000003_1.JPEG']
+    every = ImageNet21KFolder(data_root=str(tmp_path))  # None: every sub-folder
+    assert every.metainfo['classes'] == tuple(sorted(wnids)) and len(every) == 6
+
+
+def test_imagenet21k_errors(tmp_path):
+    write_imagenet21k(str(tmp_path), ['n00000001'])
+    asked = ['n00000001'] + [f'n1000000{i}' for i in range(7)]
+    with pytest.raises(FileNotFoundError, match=r"7 of the 8 requested wnid folders are missing, e.g. \['n10000000', "
+                       r"'n10000001', 'n10000002', 'n10000003', 'n10000004'\]"):
+        ImageNet21KFolder(data_root=str(tmp_path), wnids=asked)
+    with pytest.raises(ValueError, match='twice'):
+        ImageNet21KFolder(data_root=str(tmp_path), wnids=['n00000001', 'n00000001'])
+    with pytest.raises(TypeError, match='list of WordNet id strings'):
+        ImageNet21KFolder(data_root=str(tmp_path), wnids='n00000001')
+    empty = tmp_path / 'empty'
+    empty.mkdir()
+    with pytest.raises(FileNotFoundError, match='no wnid sub-folder'):
+        ImageNet21KFolder(data_root=str(empty))

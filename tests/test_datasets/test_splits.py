@@ -1,7 +1,13 @@
-"""The published open-set split tables (Neal et al. 2018; docs/datasets.md, Method reference) and their lookup."""
+"""The published open-set split tables (Neal et al. 2018, the Semantic Shift Benchmark; docs/datasets.md, Method
+reference) and their lookup."""
+import json
+import re
+from importlib import resources
+
 import pytest
 
-from openmixosr.datasets import BENCHMARKS, get_open_set_split
+from openmixosr.datasets import (BENCHMARKS, NAMED_SET_BENCHMARKS, get_open_set_split, get_unknown_sets,
+                                 required_num_classes)
 from openmixosr.datasets import splits
 
 # benchmark -> (number of known classes, number of classes of the known dataset, unknown count, unknown dataset size)
@@ -15,8 +21,17 @@ SIZES = {
 }
 
 
+# SSB benchmark -> (classes of the source, known, easy, medium + hard), counted by hand in the published JSON files
+SSB_SIZES = {
+    'ssb_cub': (200, 100, 32, 34 + 34),
+    'ssb_scars': (196, 98, 76, 15 + 7),
+    'ssb_aircraft': (100, 50, 20, 17 + 13),
+}
+
+
 def test_benchmark_names():
-    assert set(BENCHMARKS) == set(SIZES)
+    assert set(BENCHMARKS) == set(SIZES) | set(SSB_SIZES) | {'in21k_ssb'}
+    assert set(NAMED_SET_BENCHMARKS) == set(SSB_SIZES) | {'in21k_ssb'}
 
 
 @pytest.mark.parametrize('name', sorted(SIZES))
@@ -66,3 +81,85 @@ def test_lookup_returns_copies():
 def test_bad_lookup(name, index):
     with pytest.raises(ValueError, match='benchmark|split index'):
         get_open_set_split(name, index)
+
+
+# --- Semantic Shift Benchmark ---
+
+
+@pytest.mark.parametrize('name', sorted(SSB_SIZES))
+def test_ssb_tables_partition_the_classes(name):
+    num_classes, num_known, num_easy, num_hard = SSB_SIZES[name]
+    known, unknown = get_open_set_split(name, 0)
+    sets = get_unknown_sets(name)
+    assert unknown is None and list(sets) == ['easy', 'hard']
+    assert (len(known), len(sets['easy']), len(sets['hard'])) == (num_known, num_easy, num_hard)
+    # Known, easy and hard are disjoint and together every class of the dataset once.
+    every = known + sets['easy'] + sets['hard']
+    assert sorted(every) == list(range(num_classes))
+    assert required_num_classes(name) == num_classes
+
+
+def test_ssb_entries_spelled_out():
+    # Hand-copied from the published JSON files: order is kept, Medium comes before Hard in 'hard'.
+    cub_known, _ = get_open_set_split('ssb_cub', 0)
+    assert cub_known[:4] == [150, 70, 34, 178] and cub_known[-1] == 136
+    cub = get_unknown_sets('ssb_cub')
+    assert cub['easy'][:3] == [20, 159, 173] and cub['easy'][-1] == 138
+    assert cub['hard'][:2] == [152, 195]  # first Medium classes
+    assert cub['hard'][34:36] == [29, 110] and cub['hard'][-1] == 125  # first and last Hard classes
+    aircraft = get_unknown_sets('ssb_aircraft')
+    assert get_open_set_split('ssb_aircraft', 0)[0][:7] == [0, 1, 2, 3, 4, 5, 10]
+    assert aircraft['easy'][:3] == [80, 81, 42]
+    assert aircraft['hard'][:2] == [78, 82] and aircraft['hard'][17:19] == [6, 7]
+    scars = get_unknown_sets('ssb_scars')
+    assert get_open_set_split('ssb_scars', 0)[0][:3] == [1, 11, 25]
+    assert scars['easy'][:3] == [4, 5, 6]
+    assert scars['hard'][:3] == [3, 8, 10] and scars['hard'][15:] == [23, 42, 83, 94, 113, 126, 190]
+
+
+def _packaged_table(file_name):
+    return json.loads((resources.files('openmixosr.datasets') / 'ssb_splits' / file_name).read_text())
+
+
+def test_in21k_ssb_known_are_all_source_classes_and_sets_are_wnids():
+    assert get_open_set_split('in21k_ssb', 0) == (None, None)  # the ImageNet-1K known list is not used
+    assert required_num_classes('in21k_ssb') is None
+    sets = get_unknown_sets('in21k_ssb')
+    assert (len(sets['easy']), len(sets['hard'])) == (1000, 980)
+    assert sets['easy'][:3] == ['n00021939', 'n00015388', 'n03183080']
+    every = sets['easy'] + sets['hard']
+    assert len(set(every)) == 1980 and all(re.fullmatch(r'n\d{8}', wnid) for wnid in every)
+    # Disjoint from ImageNet-1K (the table's known list), hence from Tiny-ImageNet's 200 classes.
+    imagenet_1k = _packaged_table('imagenet_ssb_splits.json')['known_classes']
+    assert len(imagenet_1k) == 1000 and not set(every) & set(imagenet_1k)
+
+
+def test_ssb_tables_are_shipped_in_the_package():
+    for file_name in ('cub_ssb_splits.json', 'scars_ssb_splits.json', 'aircraft_ssb_splits.json',
+                      'imagenet_ssb_splits.json'):
+        table = _packaged_table(file_name)
+        assert set(table) == {'known_classes', 'unknown_classes'}
+    assert _packaged_table('cub_ssb_splits.json')['unknown_classes']['Medium'][0] == 152
+
+
+def test_unknown_sets_lookup_returns_copies():
+    get_unknown_sets('ssb_cub')['easy'].append(999)
+    get_open_set_split('ssb_cub', 0)[0].append(999)
+    assert len(get_unknown_sets('ssb_cub')['easy']) == 32 and len(get_open_set_split('ssb_cub', 0)[0]) == 100
+
+
+@pytest.mark.parametrize('name', sorted(NAMED_SET_BENCHMARKS))
+@pytest.mark.parametrize('index', [1, 4, -1, True, '0'])
+def test_ssb_has_one_split(name, index):
+    with pytest.raises(ValueError, match='one published split.*must be 0'):
+        get_open_set_split(name, index)
+
+
+def test_named_sets_errors():
+    with pytest.raises(ValueError, match="'cifar10' has no named unknown sets"):
+        get_unknown_sets('cifar10')
+    with pytest.raises(ValueError, match='Unknown open-set benchmark'):
+        get_unknown_sets('ssb_cars')
+    with pytest.raises(ValueError, match='Unknown open-set benchmark'):
+        required_num_classes('ssb_cars')
+    assert required_num_classes('cifar10') is None

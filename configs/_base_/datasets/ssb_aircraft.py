@@ -1,0 +1,28 @@
+# Semantic Shift Benchmark, FGVC-Aircraft: 50 known variants of 100, trained on trainval; AGC's RandAugment M=15
+# and label smoothing 0.2 for FGVC-Aircraft.
+# Images: data/fgvc-aircraft-2013b/ (the official layout, docs/datasets.md); the class split ships with OpenMixOSR.
+_base_ = ['./ssb_common.py']
+num_classes = 50
+data_root = 'data/fgvc-aircraft-2013b'
+label_smoothing = 0.2
+
+data_preprocessor = dict(num_classes=num_classes)
+
+# AGC's 'rand-augment' training transform: RandAugment (N=2, magnitude M of 30) on the decoded image, resize to
+# 448 x 448, random crop with 4 pixels of padding, horizontal flip.
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='RandAugment', policies='timm_increasing', num_policies=2, total_level=30, magnitude_level=15,
+         hparams=dict(pad_val=[104, 116, 124])),
+    dict(type='Resize', scale=({{_base_.image_size}}, {{_base_.image_size}})),
+    dict(type='RandomCrop', crop_size={{_base_.image_size}}, padding=4),
+    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
+    dict(type='PackInputs'),
+]
+
+train_dataloader = dict(
+    dataset=dict(source=dict(type='FGVCAircraft', data_root=data_root, split='trainval'), benchmark='ssb_aircraft',
+                 pipeline=train_pipeline))
+val_dataloader = dict(
+    dataset=dict(source=dict(type='FGVCAircraft', data_root=data_root, split='test'), benchmark='ssb_aircraft'))
+test_dataloader = val_dataloader
