@@ -26,11 +26,34 @@ def dataset_labels(dataset) -> np.ndarray:
                        for index in range(len(dataset))], dtype=np.int64)
 
 
+def dataset_unknown_sets(dataset, probe_only: bool = False) -> Optional[List[Optional[str]]]:
+    """The ``unknown_set`` of every sample's data info (None where one has none), without loading any image.
+
+    Args:
+        dataset: Any dataset with ``get_data_info(i)``.
+        probe_only (bool): Read every data info only if the first or the last one has ``unknown_set`` (a cheap test
+            of whether the dataset names unknown sets at all).
+
+    Returns:
+        list[str | None] | None: One entry per sample, or None when no data info read has the field.
+    """
+    if not len(dataset) or not hasattr(dataset, 'get_data_info'):
+        return None
+    if probe_only and all('unknown_set' not in dataset.get_data_info(index) for index in (0, len(dataset) - 1)):
+        return None
+    names = [dataset.get_data_info(index).get('unknown_set') for index in range(len(dataset))]
+    return None if all(name is None for name in names) else names
+
+
 def open_set_data_problem(dataset, evaluator, name: str, cfg_key: str) -> Optional[str]:
     """What is wrong with evaluation data for an open-set evaluator, or None.
 
     :class:`~openmixosr.evaluation.OpenSetEvaluator` needs known (label >= 0) and unknown (label -1) samples; without
     either it raises, but only after the whole evaluation pass (for validation: after the first training epochs).
+    With ``unknown_sets`` (the Semantic Shift Benchmark's 'easy' and 'hard'), every set must have samples and the
+    data infos' ``unknown_set`` must fit the sets
+    (:func:`~openmixosr.evaluation.metrics.open_set.unknown_set_problem`); an evaluator without ``unknown_sets`` on
+    a dataset that names its unknown sets is a problem too.
 
     Args:
         dataset: The validation or test dataset.
@@ -41,20 +64,29 @@ def open_set_data_problem(dataset, evaluator, name: str, cfg_key: str) -> Option
     Returns:
         str | None: The message of the problem.
     """
-    from openmixosr.evaluation.metrics.open_set import OpenSetEvaluator
-    if not any(isinstance(metric, OpenSetEvaluator) for metric in getattr(evaluator, 'metrics', [])):
+    from openmixosr.evaluation.metrics.open_set import OpenSetEvaluator, unknown_set_problem
+    metrics = [metric for metric in getattr(evaluator, 'metrics', []) if isinstance(metric, OpenSetEvaluator)]
+    if not metrics:
         return None
     labels = dataset_labels(dataset)
     n_unknown = int((labels == UNKNOWN_LABEL).sum())
     n_known = int((labels >= 0).sum())
-    if n_unknown and n_known:
-        return None
-    missing = 'unknown (label -1)' if not n_unknown else 'known'
-    fix = ('keep the samples of the other classes with `with_unknown=True`, or add `unknown_source=dict(...)` '
-           '(e.g. CIFAR-100 for CIFAR+N)') if not n_unknown else 'check its known classes (`split`, `known_classes`)'
-    return (f'The {name} set has no {missing} samples ({n_known} known, {n_unknown} unknown), but OpenSetEvaluator '
-            f'needs both to compute AUROC / OSCR: {fix} in `{cfg_key}`. (Without this check it would fail after the '
-            f'whole {name} pass.)')
+    if not (n_unknown and n_known):
+        missing = 'unknown (label -1)' if not n_unknown else 'known'
+        if not n_unknown:
+            fix = ('keep the samples of the other classes with `with_unknown=True`, or add '
+                   '`unknown_source=dict(...)` (e.g. CIFAR-100 for CIFAR+N)')
+        else:
+            fix = 'check its known classes (`split`, `known_classes`)'
+        return (f'The {name} set has no {missing} samples ({n_known} known, {n_unknown} unknown), but '
+                f'OpenSetEvaluator needs both to compute AUROC / OSCR: {fix} in `{cfg_key}`. (Without this check it '
+                f'would fail after the whole {name} pass.)')
+    names = dataset_unknown_sets(dataset, probe_only=all(metric.unknown_sets is None for metric in metrics))
+    for metric in metrics:
+        problem = unknown_set_problem(labels, names, metric.unknown_sets, where=f'{name} set')
+        if problem:
+            return f'{problem} (`{cfg_key}`; found before the {name} pass.)'
+    return None
 
 
 def _scheduler_list(param_scheduler) -> List[dict]:

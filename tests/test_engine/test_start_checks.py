@@ -62,3 +62,41 @@ def test_required_hooks_are_checked_with_the_default_hooks_key():
     check_required_hooks(torch.nn.Linear(2, 2), [])  # no required_hooks: nothing needed
     assert default_hook_key('MomentumPipelineHook') == 'momentum_pipeline'
     assert default_hook_key('EMAHook') == 'ema'
+
+
+class InfoDataset:
+    """A dataset of data infos only (``get_data_info`` without ``get_gt_labels``, as MMEngine's wrappers)."""
+
+    def __init__(self, labels, unknown_sets=None):
+        self.infos = [dict(gt_label=label) for label in labels]
+        if unknown_sets is not None:
+            for info, name in zip(self.infos, unknown_sets):
+                info['unknown_set'] = name
+
+    def __len__(self):
+        return len(self.infos)
+
+    def get_data_info(self, index):
+        return dict(self.infos[index])
+
+
+def test_every_configured_unknown_set_needs_samples():
+    labels = [0, 1, 2, -1, -1, -1]
+    sets = ['', '', '', 'easy', 'easy', 'hard']
+    both = SimpleNamespace(metrics=[OpenSetEvaluator(unknown_sets=('easy', 'hard'))])
+    assert open_set_data_problem(InfoDataset(labels, sets), both, 'test', 'test_dataloader.dataset') is None
+    easy_only = ['', '', '', 'easy', 'easy', 'easy']
+    problem = open_set_data_problem(InfoDataset(labels, easy_only), both, 'test', 'test_dataloader.dataset')
+    assert "unknown sets ['hard'] of the evaluator's unknown_sets ('easy', 'hard') have no sample in the test set" in \
+        problem and 'test_dataloader.dataset' in problem
+    problem = open_set_data_problem(InfoDataset(labels), both, 'validation', 'val_dataloader.dataset')
+    assert 'samples of the validation set have no `unknown_set` field' in problem
+    # a dataset that names its sets, evaluated without unknown_sets: found from the first / last data info
+    problem = open_set_data_problem(InfoDataset(labels, sets), SimpleNamespace(metrics=[OpenSetEvaluator()]), 'test',
+                                    'test_dataloader.dataset')
+    assert "named unknown sets ['easy', 'hard']" in problem and "unknown_sets=('easy', 'hard')" in problem
+    unnamed = ['', '', '', '', '', '']
+    assert open_set_data_problem(InfoDataset(labels, unnamed), SimpleNamespace(metrics=[OpenSetEvaluator()]), 'test',
+                                 'x') is None
+    problem = open_set_data_problem(InfoDataset(labels, ['', 'hard', '', 'easy', 'easy', 'hard']), both, 'test', 'x')
+    assert 'known sample(s) of the test set (gt_label >= 0) name an unknown set, e.g. sample 1' in problem

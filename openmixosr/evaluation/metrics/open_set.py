@@ -3,7 +3,8 @@
 Both read what the models store in each data sample (which mmengine's ``Evaluator`` passes as
 ``DataSample.to_dict()``): the raw logits ``pred_logits``, the pooled features ``pred_features`` (the input of the
 head's final linear layer; read when a score of :mod:`openmixosr.evaluation.scores` needs them) and the ground truth
-``gt_label`` (``-1`` = unknown sample).
+``gt_label`` (``-1`` = unknown sample) and, for a test set with several named unknown sets (the Semantic Shift
+Benchmark's 'easy' and 'hard'), ``unknown_set``: ``''`` for a known sample, the set's name for an unknown one.
 
 The scores of the ``OPEN_SET_SCORES`` registry are fitted before the metric computes anything: scores of the logits
 alone are fitted on the spot; the others need the final linear layer and, for some, the training set's features,
@@ -29,6 +30,7 @@ UNKNOWN_LABEL = -1
 OPEN_SET_METRICS = ('auroc', 'oscr', 'fpr95', 'aupr_in', 'aupr_out', 'macro_f1')
 
 ScoresArg = Union[None, str, Sequence[Union[str, dict]]]
+UnknownSetNames = Sequence[Optional[str]]  # the ``unknown_set`` of each sample, None where a sample has none
 FittedStates = Dict[str, Dict[str, np.ndarray]]  # {score cache key: the score's state dict}
 
 
@@ -100,7 +102,8 @@ def _as_numpy(value) -> np.ndarray:
 
 
 def _read_sample(data_sample: dict) -> dict:
-    """``logits`` [C] float32, ``label`` (int, -1 = unknown) and ``features`` ([D] float32 or None) of one sample."""
+    """``logits`` [C] float32, ``label`` (int, -1 = unknown), ``features`` ([D] float32 or None) and ``unknown_set``
+    (str, or None when the sample has no such field) of one sample."""
     if 'pred_logits' not in data_sample:
         raise KeyError('Open-set evaluation needs the raw logits of every sample, but the data sample has no '
                        '`pred_logits` field. The model must store its raw logits (shape [num_classes]) in '
@@ -108,9 +111,102 @@ def _read_sample(data_sample: dict) -> dict:
     label = np.asarray(data_sample['gt_label']).reshape(-1)
     if label.shape != (1, ):
         raise ValueError(f'gt_label must hold exactly one label, got {label.shape[0]}.')
+    unknown_set = data_sample.get('unknown_set')
+    if unknown_set is not None and not isinstance(unknown_set, str):
+        raise TypeError(f'unknown_set must be a str (\'\' for a known sample, the set\'s name for an unknown one), got '
+                        f'{type(unknown_set).__name__} {unknown_set!r}.')
     features = data_sample.get('pred_features')
     return dict(logits=_as_numpy(data_sample['pred_logits']), label=int(label[0]),
-                features=None if features is None else _as_numpy(features))
+                features=None if features is None else _as_numpy(features), unknown_set=unknown_set)
+
+
+def check_unknown_sets(unknown_sets: Optional[Sequence[str]]) -> Optional[Tuple[str, ...]]:
+    """``unknown_sets`` of :class:`OpenSetEvaluator` as a tuple, or None.
+
+    Raises:
+        ValueError: A single string, an empty sequence, an empty name, a name with ``/`` (it separates the parts of
+            the metric names) or a name given twice.
+    """
+    if unknown_sets is None:
+        return None
+    if isinstance(unknown_sets, str):
+        raise ValueError(f'unknown_sets must be a sequence of set names, got the string {unknown_sets!r} '
+                         f'(write ({unknown_sets!r}, ) for one set).')
+    unknown_sets = tuple(unknown_sets)
+    if not unknown_sets:
+        raise ValueError('unknown_sets is empty: name the unknown sets, e.g. (\'easy\', \'hard\'), or leave it None.')
+    for name in unknown_sets:
+        if not isinstance(name, str) or not name or '/' in name:
+            raise ValueError(f'unknown_sets must hold non-empty names without "/", got {name!r} in {unknown_sets}.')
+    duplicates = sorted({name for name in unknown_sets if unknown_sets.count(name) > 1})
+    if duplicates:
+        raise ValueError(f'unknown_sets names {duplicates} more than once ({unknown_sets}): their metrics '
+                         'osr/<set>/* would overwrite each other.')
+    return unknown_sets
+
+
+def unknown_set_problem(labels: np.ndarray,
+                        names: Optional[UnknownSetNames],
+                        unknown_sets: Optional[Sequence[str]],
+                        where: str = 'test set') -> Optional[str]:
+    """What is wrong with the ``unknown_set`` names of an evaluation set for ``OpenSetEvaluator(unknown_sets)``.
+
+    The contract: a known sample (label >= 0) has ``unknown_set == ''``, an unknown sample (label -1) the name of its
+    set, one of ``unknown_sets``, and every set of ``unknown_sets`` has at least one sample. Without ``unknown_sets``
+    no sample may name a set (the metrics would silently merge the sets).
+
+    Args:
+        labels (np.ndarray): [N] labels, -1 = unknown.
+        names (Sequence[str | None], optional): [N] ``unknown_set`` of each sample (None where a sample has none),
+            or None when no sample has the field.
+        unknown_sets (Sequence[str], optional): The evaluator's ``unknown_sets``.
+        where (str): The evaluation set, for the message (``'test set'``, ``'validation set'``).
+
+    Returns:
+        str | None: The message of the first problem found, or None.
+    """
+    labels = np.asarray(labels).reshape(-1)
+    if names is None:
+        if unknown_sets is None:
+            return None
+        names = [None] * len(labels)
+    names = list(names)
+    if len(names) != len(labels):
+        raise ValueError(f'{len(names)} unknown_set names for {len(labels)} labels.')
+    if unknown_sets is None:
+        named = sorted({str(name) for name in names if name})
+        if named:
+            return (f'The {where} has named unknown sets {named} (the samples\' `unknown_set`), but OpenSetEvaluator '
+                    f'has no `unknown_sets`: set `unknown_sets={tuple(named)}` in the evaluator. (Metrics against '
+                    'all unknown sets merged are not benchmark numbers.)')
+        return None
+    missing = sum(name is None for name in names)
+    if missing:
+        return (f'OpenSetEvaluator(unknown_sets={tuple(unknown_sets)}) reads the unknown set of every sample, but '
+                f'{missing} of the {len(names)} samples of the {where} have no `unknown_set` field: use a dataset '
+                "whose samples carry it and add `algorithm_keys=('unknown_set',)` to the pipeline's PackInputs.")
+    names = np.asarray(names, dtype=str)
+    named_known = np.flatnonzero((labels >= 0) & (names != ''))
+    if named_known.size:
+        index = named_known[0]
+        return (f'{named_known.size} known sample(s) of the {where} (gt_label >= 0) name an unknown set, e.g. sample '
+                f"{index} (gt_label {int(labels[index])}, unknown_set {str(names[index])!r}): known samples have "
+                "unknown_set ''.")
+    unnamed_unknown = np.flatnonzero((labels < 0) & (names == ''))
+    if unnamed_unknown.size:
+        return (f'{unnamed_unknown.size} unknown sample(s) of the {where} (gt_label -1) have the unknown_set '
+                f"'', e.g. sample {unnamed_unknown[0]}: unknown samples name their set, one of {tuple(unknown_sets)}.")
+    present = set(np.unique(names[labels < 0]).tolist())
+    others = sorted(present - set(unknown_sets))
+    if others:
+        return (f'The {where} has unknown samples of the sets {others}, which are not in the evaluator\'s '
+                f'unknown_sets {tuple(unknown_sets)}: add them to `unknown_sets`.')
+    empty = [name for name in unknown_sets if name not in present]
+    if empty:
+        return (f'The unknown sets {empty} of the evaluator\'s unknown_sets {tuple(unknown_sets)} have no sample in '
+                f'the {where} (it has {sorted(present)}): check the dataset\'s unknown sets or remove them from '
+                '`unknown_sets`.')
+    return None
 
 
 class OpenSetScoreMetric(BaseMetric):
@@ -125,6 +221,9 @@ class OpenSetScoreMetric(BaseMetric):
         prefix (str, optional): Prefix of the metric names.
     """
 
+    #: The names of the unknown sets every sample must name in ``unknown_set`` (see :class:`OpenSetEvaluator`).
+    unknown_sets: Optional[Tuple[str, ...]] = None
+
     def __init__(self, scores: ScoresArg = None, collect_device: str = 'cpu', prefix: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
         #: The registry scores, by log name; fitted by ``FitOpenSetScoresHook`` (or on the spot, see below).
@@ -133,15 +232,25 @@ class OpenSetScoreMetric(BaseMetric):
         self._fitted: Set[str] = set()  # names of the scores fitted (or loaded) for the coming evaluation
 
     def process(self, data_batch, data_samples: Sequence[dict]) -> None:
-        """Store ``pred_logits``, ``gt_label`` and (when a score reads them) ``pred_features`` of each sample.
+        """Store ``pred_logits``, ``gt_label``, ``unknown_set`` (when present) and (when a score reads them)
+        ``pred_features`` of each sample.
 
         Args:
             data_batch: The batch from the dataloader (unused).
-            data_samples (Sequence[dict]): Model outputs as dicts with ``pred_logits`` [C], ``gt_label`` [1] and
-                ``pred_features`` [D].
+            data_samples (Sequence[dict]): Model outputs as dicts with ``pred_logits`` [C], ``gt_label`` [1],
+                ``pred_features`` [D] and ``unknown_set`` (str).
+
+        Raises:
+            KeyError: :attr:`unknown_sets` is set and a sample has no ``unknown_set`` field.
         """
         for data_sample in data_samples:
             result = _read_sample(data_sample)
+            if self.unknown_sets is not None and result['unknown_set'] is None:
+                raise KeyError(f'{type(self).__name__}(unknown_sets={self.unknown_sets}) reads the unknown set of '
+                               'every sample, but the data sample has no `unknown_set` field: add '
+                               "`algorithm_keys=('unknown_set',)` to the test pipeline's PackInputs (and use a "
+                               'dataset whose samples carry `unknown_set`). Fields present: '
+                               f'{sorted(data_sample)}.')
             if not self._keep_features:
                 result['features'] = None
             elif result['features'] is None:
@@ -151,6 +260,22 @@ class OpenSetScoreMetric(BaseMetric):
                                '(openmixosr.models.utils.predictions.attach_predictions(..., features=...)). '
                                f'Fields present: {sorted(data_sample)}.')
             self.results.append(result)
+
+    @staticmethod
+    def _unknown_set_names(results: List[dict]) -> Optional[List[str]]:
+        """The ``unknown_set`` of every sample, or None when no sample has the field.
+
+        Raises:
+            ValueError: Some samples have the field and others do not.
+        """
+        names = [result['unknown_set'] for result in results]
+        missing = sum(name is None for name in names)
+        if missing == len(names):
+            return None
+        if missing:
+            raise ValueError(f'{missing} of the {len(names)} test samples have no `unknown_set` field while the others '
+                             'have one: every sample of the dataset must carry it (\'\' for a known sample).')
+        return names
 
     @staticmethod
     def _test_bank(results: List[dict]) -> FeatureBank:
@@ -253,6 +378,16 @@ class OpenSetEvaluator(OpenSetScoreMetric):
     the toolkit publishes). Every score of ``scores`` adds ``osr/<score>/auroc``, ``osr/<score>/oscr``, ... (the
     OSCR of a score uses the network's own predictions). One table, one row per score, is logged.
 
+    **Several unknown sets** (the Semantic Shift Benchmark's 'easy' and 'hard'): with ``unknown_sets``, every sample
+    names its set in ``unknown_set`` (``''`` for a known sample) and each set ``s`` is evaluated on its own: the
+    metrics of ``s`` use all known samples and the unknown samples of ``s`` only, as the benchmark defines them
+    (``osr/<s>/auroc``, ``osr/<s>/oscr``, ... for ``score_type``, ``osr/<s>/<score>/<metric>`` for every score of
+    ``scores``); ``accuracy`` (of the known samples) is logged once. There are no unnamed open-set metrics then: an
+    AUROC of the known samples against all sets merged weighs the sets by their sizes and is not a benchmark number.
+    The table has one group of rows per set. A sample naming a set the evaluator does not list, a listed set without
+    samples, a known sample naming a set or an unknown one naming none are errors, and so are named sets in the
+    samples of an evaluator without ``unknown_sets``.
+
     Without unknown (or known) samples the open-set metrics are undefined and ``compute_metrics`` raises.
 
     Args:
@@ -264,6 +399,9 @@ class OpenSetEvaluator(OpenSetScoreMetric):
             (``['knn', dict(type='ViMScore', dim=64)]``), or ``'all'`` (``ALL_ONE_PASS_SCORES``). Defaults to
             None (only ``score_type``). Scores fitted on the training set make the runner collect its features
             before each validation / test epoch (cached next to the checkpoint when testing).
+        unknown_sets (Sequence[str], optional): Names of the unknown sets evaluated separately, e.g.
+            ``('easy', 'hard')``; the samples must carry ``unknown_set`` (``PackInputs(algorithm_keys=
+            ('unknown_set', ))``). Defaults to None (all unknown samples form one set).
         collect_device (str): Device used to collect results across ranks, ``'cpu'`` or ``'gpu'``.
         prefix (str, optional): Prefix of the metric names; ``None`` means ``'osr'``.
     """
@@ -273,12 +411,14 @@ class OpenSetEvaluator(OpenSetScoreMetric):
                  score_type: str = 'mls',
                  temperature: float = 1.0,
                  scores: ScoresArg = None,
+                 unknown_sets: Optional[Sequence[str]] = None,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
         super().__init__(scores=scores, collect_device=collect_device, prefix=prefix)
         open_set_score(np.zeros((1, 1)), score_type, temperature)  # fail at build time on a bad combination
         self.score_type = score_type
         self.temperature = temperature
+        self.unknown_sets = check_unknown_sets(unknown_sets)
 
     def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
         """Compute the metrics (in percent) from the collected results, and log them as a table.
@@ -288,24 +428,58 @@ class OpenSetEvaluator(OpenSetScoreMetric):
 
         Returns:
             dict[str, float]: ``accuracy``, the metrics of ``score_type`` (``auroc``, ``oscr``, ``fpr95``,
-            ``aupr_in``, ``aupr_out``, ``macro_f1``) and ``<score>/<metric>`` for every score of ``scores``.
+            ``aupr_in``, ``aupr_out``, ``macro_f1``) and ``<score>/<metric>`` for every score of ``scores``; with
+            ``unknown_sets``, ``accuracy`` and, for every set ``s``, ``s/<metric>`` and ``s/<score>/<metric>``.
+
+        Raises:
+            ValueError: The samples' ``unknown_set`` names do not fit ``unknown_sets`` (see
+                :func:`unknown_set_problem`).
         """
         test = self._test_bank(results)
+        names = self._unknown_set_names(results)
+        problem = unknown_set_problem(test.labels, names, self.unknown_sets)
+        if problem:
+            raise ValueError(problem)
         preds = test.logits.argmax(axis=1)
         known = test.labels != UNKNOWN_LABEL
         metrics = dict(accuracy=100.0 * float((preds[known] == test.labels[known]).mean()))
-        primary = open_set_metrics(open_set_score(test.logits, self.score_type, self.temperature), preds, test.labels)
-        metrics.update({metric: 100.0 * float(value) for metric, value in primary.items()})
-        rows = [(f'{self.score_type} *', {metric: metrics[metric] for metric in OPEN_SET_METRICS})]
-        for name, values in self._compute_scores(test).items():
-            row = {metric: 100.0 * float(value) for metric, value in open_set_metrics(values, preds,
-                                                                                      test.labels).items()}
-            metrics.update({f'{name}/{metric}': value for metric, value in row.items()})
-            if not (name == self.score_type and row == rows[0][1]):  # the same numbers as the starred row
-                rows.append((name, row))
-        print_log(self.format_table(metrics['accuracy'], rows, int(known.sum()), int((~known).sum())),
-                  logger='current')
+        scores = {f'{self.score_type} *': open_set_score(test.logits, self.score_type, self.temperature)}
+        scores.update(self._compute_scores(test))
+        if self.unknown_sets is None:
+            rows = self._score_rows(scores, preds, test.labels, metrics, key_prefix='')
+            table = self.format_table(metrics['accuracy'], rows, int(known.sum()), int((~known).sum()))
+        else:
+            names = np.asarray(names)
+            set_rows = []
+            for unknown_set in self.unknown_sets:
+                subset = known | (names == unknown_set)
+                rows = self._score_rows({name: values[subset] for name, values in scores.items()}, preds[subset],
+                                        test.labels[subset], metrics, key_prefix=f'{unknown_set}/')
+                set_rows.extend((unknown_set, name, row) for name, row in rows)
+            counts = {unknown_set: int((names == unknown_set).sum()) for unknown_set in self.unknown_sets}
+            table = self.format_set_table(metrics['accuracy'], set_rows, int(known.sum()), counts)
+        print_log(table, logger='current')
         return metrics
+
+    def _score_rows(self, scores: Dict[str, np.ndarray], preds: np.ndarray, labels: np.ndarray,
+                    metrics: Dict[str, float], key_prefix: str) -> List[Tuple[str, Dict[str, float]]]:
+        """The open-set metrics (percent) of every score on one set of samples, added to ``metrics``.
+
+        The first score of ``scores`` is ``score_type`` (row name ``'<score_type> *'``, metric names
+        ``<key_prefix><metric>``); the others are named (``<key_prefix><score>/<metric>``). A score row with the same
+        name and numbers as the starred row is left out of the table (its metrics are still returned).
+
+        Returns:
+            list[tuple[str, dict[str, float]]]: ``(row name, {metric: value})`` per score, in order.
+        """
+        rows = []
+        for position, (name, values) in enumerate(scores.items()):
+            row = {metric: 100.0 * float(value) for metric, value in open_set_metrics(values, preds, labels).items()}
+            metrics.update({f'{key_prefix}{"" if position == 0 else name + "/"}{metric}': value
+                            for metric, value in row.items()})
+            if position == 0 or not (name == self.score_type and row == rows[0][1]):
+                rows.append((name, row))
+        return rows
 
     @staticmethod
     def format_table(accuracy: float, rows: List[Tuple[str, Dict[str, float]]], n_known: int, n_unknown: int) -> str:
@@ -320,14 +494,49 @@ class OpenSetEvaluator(OpenSetScoreMetric):
         Returns:
             str: The table, preceded by an empty line.
         """
-        width = max(len('score'), *(len(name) for name, _ in rows))
-        header = f'{"score":<{width}} | ' + ' | '.join(f'{metric:>8}' for metric in OPEN_SET_METRICS)
-        rule = '-' * len(header)
-        lines = [f'{name:<{width}} | ' + ' | '.join(f'{row[metric]:8.2f}' for metric in OPEN_SET_METRICS)
-                 for name, row in rows]
         title = (f'Open-set results: accuracy {accuracy:.2f}, {n_known} known / {n_unknown} unknown samples, all '
                  'values in % (* = the score of the osr/<metric> entries)')
-        return '\n'.join(['', title, rule, header, rule, *lines, rule])
+        return _table(title, ('score', ), [((name, ), row) for name, row in rows])
+
+    @staticmethod
+    def format_set_table(accuracy: float, rows: List[Tuple[str, str, Dict[str, float]]], n_known: int,
+                         n_unknown: Dict[str, int]) -> str:
+        """A plain-text table of the open-set metrics (percent) of several unknown sets, one group of rows per set.
+
+        Args:
+            accuracy (float): Closed-set accuracy in percent.
+            rows (list[tuple[str, str, dict[str, float]]]): ``(set, row name, {metric: value})`` per set and score,
+                grouped by set.
+            n_known (int): Number of known test samples.
+            n_unknown (dict[str, int]): Number of unknown test samples of each set, in the order of the groups.
+
+        Returns:
+            str: The table, preceded by an empty line.
+        """
+        counts = ', '.join(f'{name} {count}' for name, count in n_unknown.items())
+        title = (f'Open-set results per unknown set: accuracy {accuracy:.2f}, {n_known} known samples, unknown '
+                 f'samples {counts}; each set against all known samples, all values in % (* = the score of the '
+                 'osr/<set>/<metric> entries)')
+        return _table(title, ('set', 'score'), [((unknown_set, name), row) for unknown_set, name, row in rows])
+
+
+def _table(title: str, key_columns: Tuple[str, ...], rows: List[Tuple[Tuple[str, ...], Dict[str, float]]]) -> str:
+    """A plain-text table with the key columns, then one column per metric of :data:`OPEN_SET_METRICS`; a rule
+    separates the groups of rows whose first key differs."""
+    widths = [max(len(column), *(len(keys[position]) for keys, _ in rows))
+              for position, column in enumerate(key_columns)]
+
+    def keys_text(keys):
+        return ' | '.join(f'{key:<{width}}' for key, width in zip(keys, widths))
+
+    header = keys_text(key_columns) + ' | ' + ' | '.join(f'{metric:>8}' for metric in OPEN_SET_METRICS)
+    rule = '-' * len(header)
+    lines = []
+    for position, (keys, row) in enumerate(rows):
+        if len(key_columns) > 1 and position and keys[0] != rows[position - 1][0][0]:
+            lines.append(rule)
+        lines.append(keys_text(keys) + ' | ' + ' | '.join(f'{row[metric]:8.2f}' for metric in OPEN_SET_METRICS))
+    return '\n'.join(['', title, rule, header, rule, *lines, rule])
 
 
 @METRICS.register_module()
@@ -335,8 +544,10 @@ class OpenSetScoreDump(OpenSetScoreMetric):
     """Save the logits, labels and open-set scores of the test set to an ``.npz`` file (``tools/test.py --out``).
 
     The file holds ``logits`` [N, C] float32, ``labels`` [N] int64 (-1 = unknown), and ``scores_<name>`` [N]
-    float64 for every score of ``scores`` (higher = more known). It can be read with ``np.load(allow_pickle=False)``
-    and is what ``tools/analysis/plot_osr_curves.py`` plots. Returns no metrics.
+    float64 for every score of ``scores`` (higher = more known); when the samples carry ``unknown_set`` (a test set
+    with several named unknown sets), also ``unknown_set`` [N] (numpy unicode, ``''`` for a known sample). It can be
+    read with ``np.load(allow_pickle=False)`` and is what ``tools/analysis/plot_osr_curves.py`` plots. Returns no
+    metrics.
 
     Args:
         out_file (str): Path of the ``.npz`` file; parent directories are created.
@@ -369,10 +580,19 @@ class OpenSetScoreDump(OpenSetScoreMetric):
             dict: Always empty.
         """
         test = self._test_bank(results)
+        names = self._unknown_set_names(results)
+        arrays = dict(logits=test.logits, labels=test.labels)
+        if names is not None:
+            arrays['unknown_set'] = np.asarray(names, dtype=str)
+            named_known = int(((test.labels != UNKNOWN_LABEL) & (arrays['unknown_set'] != '')).sum())
+            if named_known:
+                raise ValueError(f"{named_known} known test sample(s) name an unknown set: known samples have "
+                                 "unknown_set ''.")
         scores = self._compute_scores(test)
+        arrays.update({f'scores_{name}': values for name, values in scores.items()})
         mkdir_or_exist(osp.dirname(osp.abspath(self.out_file)))
-        np.savez(self.out_file, logits=test.logits, labels=test.labels,
-                 **{f'scores_{name}': values for name, values in scores.items()})
-        print_log(f'Saved logits, labels and {len(scores)} open-set scores ({", ".join(scores)}) of '
+        np.savez(self.out_file, **arrays)
+        saved = 'logits, labels' + (', unknown sets' if names is not None else '')
+        print_log(f'Saved {saved} and {len(scores)} open-set scores ({", ".join(scores)}) of '
                   f'{len(test.labels)} samples to {self.out_file}', logger='current')
         return {}
