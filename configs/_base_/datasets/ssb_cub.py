@@ -8,8 +8,8 @@ label_smoothing = 0.3
 
 data_preprocessor = dict(num_classes=num_classes)
 
-# AGC's 'rand-augment' training transform: RandAugment (N=2, magnitude M of 30) on the decoded image, resize to
-# 448 x 448, random crop with 4 pixels of padding, horizontal flip.
+# AGC's 'rand-augment' training transform: RandAugment (N=2, magnitude M=30 on AGC's 0-30 scale) on the
+# decoded image, resize to 448 x 448, random crop with 4 pixels of padding, horizontal flip.
 train_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='RandAugment', policies='timm_increasing', num_policies=2, total_level=30, magnitude_level=30,

@@ -4,11 +4,11 @@
 # from (the same file as in resnet50_places_moco.py). The paper names no student for this benchmark; a ResNet-18
 # trained from scratch at 448 px cannot reach its accuracies, and no ImageNet-free ResNet-18 weights exist (docs).
 _base_ = ['./asym_r50_r18_cifar.py']
-pretrained = 'data/pretrained/moco_v2_places365_resnet50.pth'
 model = dict(
     student=dict(
         backbone=dict(type='ResNet', depth=50,
-                      init_cfg=dict(type='SafePretrained', checkpoint=pretrained, require_all=True)),
+                      init_cfg=dict(type='SafePretrained',
+                                    checkpoint='data/pretrained/moco_v2_places365_resnet50.pth', require_all=True)),
         head=dict(in_channels=2048)),
     teacher=dict(backbone=dict(type='ResNet', depth=50)),
 )
