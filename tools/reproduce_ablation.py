@@ -4,35 +4,35 @@
         [--jobs N] [--work-dir DIR]
 
 The config names its teacher config (`teacher_config`) and the paper's rows (`ablation_rows`: a name, a config path
-relative to the config, and the id of the paper row in `openmixosr.paper_results`). `ablation_variant_rows` lists
-rows of ours that vary a paper row (e.g. mixup CE on the mixed samples); they run only with `--variants`.
-`ablation_learned_mask_rows` replaces CutMix in the full method by learned masks (AutoMix's Mix Block, AMix's Mix
-Block+, trained through the teacher); they run after the paper's rows with `--learned-masks`. The tool
-trains the teacher once (seed 0), then every row for every seed, giving the distillation rows the teacher's
+relative to the config file that sets the rows, and the id of the paper row in `openmixosr.paper_results`).
+`ablation_variant_rows` lists rows of ours that vary a paper row (e.g. mixup CE on the mixed samples); they run only
+with `--variants`. `ablation_learned_mask_rows` replaces CutMix in the full method by learned masks (AutoMix's Mix
+Block, AMix's Mix Block+, trained through the teacher); they run after the paper's rows with `--learned-masks`. The
+tool trains the teacher once (seed 0) and every row for every seed, giving the distillation rows the teacher's
 checkpoint, and prints one table of closed-set accuracy, AUROC and OSCR (mean and standard deviation over the seeds,
-in %) with the paper's published numbers beside them. Each run's log is in its work dir.
+ddof=0, in %) with the paper's published numbers beside them. Each run's log is in its work dir.
 
-`--jobs N` runs N trainings at once (the teacher first, alone), each with ``cores // N`` threads: on a small CPU,
-single-thread runs side by side finish sooner than multi-thread runs one after another (the README gives the
-measured times). Float sums depend on the thread count, so rows trained with ``--jobs 2``
-differ (within their noise) from rows trained one at a time; each repeats exactly with its own. A finished run leaves
+The runs go through the queue of :mod:`openmixosr.utils.run_queue`: `--jobs N` runs N trainings at once, each with
+``cores // N`` threads (the teacher and the rows without a teacher first, the distillation rows once the teacher is
+done): on a small CPU, single-thread runs side by side finish sooner than multi-thread runs one after another (the
+README gives the measured times). Float sums depend on the thread count, so rows trained with ``--jobs 2`` differ
+(within their noise) from rows trained one at a time; each repeats exactly with its own. A finished run leaves
 ``metrics.json`` in its work dir and is not run again, so a command interrupted half-way continues where it stopped.
+A failed run is reported with its log, left out of the table (a row then says how many of its runs it has), and
+makes the tool exit non-zero once the other runs are done.
 """
 import argparse
-import json
-import os
 import os.path as osp
-import subprocess
 import sys
-from concurrent.futures import ThreadPoolExecutor
-from glob import glob
 from typing import Optional
 
-import numpy as np
 from mmengine.config import Config
 from mmengine.utils import ProgressBar
 
 from openmixosr.paper_results import row_by_id
+from openmixosr.utils.run_queue import last_checkpoint, last_metrics, threads_per_job  # noqa: F401 (linear_eval_table)
+from openmixosr.utils.run_queue import (LocalLauncher, Run, config_reference, failure_report, format_mean_std,
+                                        queue_order, run_queue, train_run)
 
 METRICS = (('accuracy', 'osr/accuracy'), ('AUROC', 'osr/auroc'), ('OSCR', 'osr/oscr'))
 PAPER_METRICS = (('paper acc.', 'accuracy'), ('paper AUROC', 'auroc'), ('paper OSCR', 'oscr'))
@@ -55,66 +55,17 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
-def last_metrics(work_dir: str) -> dict:
-    """The last validation metrics a run logged (MMEngine's ``vis_data/scalars.json``)."""
-    metrics = None
-    for path in sorted(glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json'))):
-        with open(path) as file:
-            for line in file:
-                record = json.loads(line)
-                if METRICS[0][1] in record:
-                    metrics = record
-    if metrics is None:
-        raise RuntimeError(f'No validation metrics found under {work_dir}; see the log there.')
-    return metrics
-
-
 def run_training(config: str, work_dir: str, seed: int, options=(), threads: Optional[int] = None) -> None:
     """Run ``tools/train.py`` in a fresh process (log in ``work_dir/train.log``), with ``threads`` torch threads
-    (``OMP_NUM_THREADS``) when given."""
-    os.makedirs(work_dir, exist_ok=True)
-    command = [sys.executable, TRAIN, config, '--work-dir', work_dir, '--cfg-options', f'randomness.seed={seed}',
-               *options]
-    env = dict(os.environ, **({'OMP_NUM_THREADS': str(threads)} if threads else {}))
-    with open(osp.join(work_dir, 'train.log'), 'w') as log:
-        result = subprocess.run(command, stdout=log, stderr=subprocess.STDOUT, env=env)
-    if result.returncode != 0:
-        raise RuntimeError(f'Training failed ({" ".join(command)}); see {work_dir}/train.log')
-
-
-FINISHED = 'metrics.json'
+    (``OMP_NUM_THREADS``) when given; RuntimeError naming the log when it fails."""
+    LocalLauncher(TRAIN, threads).launch(Run(config, work_dir, seed), options)
 
 
 def train(config: str, work_dir: str, seed: int, options=(), threads: Optional[int] = None) -> dict:
     """:func:`run_training`, then the last validation metrics of the run, kept in ``work_dir/metrics.json`` with the
     run's settings; a run that has that file already is not run again (and a finished run of other settings in the
     same work dir is an error, not a result)."""
-    finished = osp.join(work_dir, FINISHED)
-    settings = dict(config=osp.abspath(config), seed=seed, options=list(options))
-    if osp.isfile(finished):
-        with open(finished) as file:
-            record = json.load(file)
-        if record['settings'] != settings:
-            raise RuntimeError(f'{work_dir} holds a finished run of other settings ({record["settings"]}, now '
-                               f'{settings}): pass another --work-dir, or delete that run to train it again.')
-        return record['metrics']
-    run_training(config, work_dir, seed, options, threads)
-    metrics = last_metrics(work_dir)
-    with open(finished, 'w') as file:
-        json.dump(dict(settings=settings, metrics=metrics), file)
-    return metrics
-
-
-def threads_per_job(jobs: int) -> Optional[int]:
-    """``cores // jobs`` (at least 1) when several runs share the CPU; None (torch's default) for one run."""
-    if jobs < 1:
-        raise ValueError(f'--jobs must be >= 1, got {jobs}')
-    return max(1, (os.cpu_count() or 1) // jobs) if jobs > 1 else None
-
-
-def last_checkpoint(work_dir: str) -> str:
-    with open(osp.join(work_dir, 'last_checkpoint')) as file:
-        return file.read().strip()
+    return train_run(Run(config, work_dir, seed, tuple(options)), LocalLauncher(TRAIN, threads)).metrics
 
 
 def paper_numbers(row_id) -> dict:
@@ -138,9 +89,7 @@ def format_table(results: dict, seeds, title: str, paper: dict = None) -> str:
     rows = []
     for method, runs in results.items():
         cells = [method]
-        for _, key in METRICS:
-            values = np.array([run[key] for run in runs])
-            cells.append(f'{values.mean():.2f} ± {values.std():.2f}' if len(values) > 1 else f'{values[0]:.2f}')
+        cells += [format_mean_std([run[key] for run in runs]) for _, key in METRICS]
         numbers = paper.get(method, {})
         cells += [f'{numbers[key]:.2f}' if key in numbers else '' for _, key in paper_columns]
         rows.append(cells)
@@ -154,41 +103,51 @@ def main(argv=None):
     args = parse_args(argv)
     cfg = Config.fromfile(args.config)
     if 'teacher_config' not in cfg or 'ablation_rows' not in cfg:
-        raise KeyError(f'{args.config} must define `teacher_config` and `ablation_rows` (see configs/asym/r18_digits.py)')
-    config_dir = osp.dirname(osp.abspath(args.config))
-    resolve = lambda path: osp.normpath(osp.join(config_dir, path))  # noqa: E731
+        raise KeyError(f'{args.config} must define `teacher_config` and `ablation_rows` '
+                       '(see configs/asym/r18_digits.py)')
+    # paths relative to the file that sets them (a config may inherit the rows from another directory)
+    resolve = lambda key, path: config_reference(args.config, key, path)  # noqa: E731
     work_root = args.work_dir or osp.join('work_dirs', 'ablation_' + osp.splitext(osp.basename(args.config))[0])
-    rows = [(name, resolve(path), paper_id) for name, path, paper_id in cfg.ablation_rows]
+    rows = [(name, resolve('ablation_rows', path), paper_id) for name, path, paper_id in cfg.ablation_rows]
     if args.variants:
-        rows += [(name, resolve(path), None) for name, path in cfg.get('ablation_variant_rows', [])]
+        rows += [(name, resolve('ablation_variant_rows', path), None)
+                 for name, path in cfg.get('ablation_variant_rows', [])]
     if args.learned_masks:
-        rows += [(name, resolve(path), None) for name, path in cfg.get('ablation_learned_mask_rows', [])]
+        rows += [(name, resolve('ablation_learned_mask_rows', path), None)
+                 for name, path in cfg.get('ablation_learned_mask_rows', [])]
 
-    threads = threads_per_job(args.jobs)
-    progress = ProgressBar(1 + len(rows) * len(args.seeds))
-    teacher_dir = osp.join(work_root, 'teacher')
-    results = {'teacher': [train(resolve(cfg.teacher_config), teacher_dir, seed=0, options=args.cfg_options)]}
-    checkpoint = last_checkpoint(teacher_dir)
-    progress.update()
-    paper = {name: paper_numbers(paper_id) for name, _, paper_id in rows}
-    runs = []
+    teacher = Run(resolve('teacher_config', cfg.teacher_config), osp.join(work_root, 'teacher'), 0, args.cfg_options,
+                  name='teacher')
+    runs = [('teacher', teacher)]
     for name, config, _ in rows:
         distills = Config.fromfile(config).model.type == 'AsymmetricDistiller'
-        options = [*args.cfg_options, *([f'model.teacher_checkpoint={checkpoint}'] if distills else [])]
         slug = ''.join(c if c.isalnum() else '_' for c in name).strip('_')
-        runs += [(name, seed, (config, osp.join(work_root, slug, f'seed{seed}'), seed, options, threads))
-                 for seed in args.seeds]
-    with ThreadPoolExecutor(args.jobs) as pool:
-        futures = [(name, pool.submit(train, *arguments)) for name, _, arguments in runs]
-        for name, future in futures:
-            results.setdefault(name, []).append(future.result())
-            progress.update()
+        runs += [(name, Run(config, osp.join(work_root, slug, f'seed{seed}'), seed, args.cfg_options,
+                            teacher if distills else None, name=f'{name}, seed {seed}')) for seed in args.seeds]
+    # The teacher first, then the rows without a teacher, then the distillation rows as the teacher is done.
+    launcher = LocalLauncher(TRAIN, threads_per_job(args.jobs))
+    progress = ProgressBar(len(queue_order([run for _, run in runs])))
+    outcomes = {outcome.run.key: outcome for outcome in run_queue(
+        [run for _, run in runs], launcher, args.jobs, on_outcome=lambda outcome: progress.update())}
+    results = {}
+    for name, run in runs:
+        if outcomes[run.key].ok:  # a failed run is reported below, never averaged into the table
+            results.setdefault(name, []).append(outcomes[run.key].metrics)
+    expected = {'teacher': 1, **{name: len(args.seeds) for name, _, _ in rows}}
+    papers = {name: paper_numbers(paper_id) for name, _, paper_id in rows}
+    labels = {name: name if len(values) == expected[name] else f'{name} ({len(values)} of {expected[name]} runs)'
+              for name, values in results.items()}
+    paper = {labels[name]: papers.get(name, {}) for name in results}
+    results = {labels[name]: values for name, values in results.items()}
     table = format_table(results, args.seeds,
                          f'Ablation (mean ± std over seeds {list(args.seeds)}; teacher: seed 0; values in %; '
                          f'paper: asymmetric distillation Table 6, Tiny-ImageNet)', paper)
     print('\n' + table)
     with open(osp.join(work_root, 'ablation.txt'), 'w') as file:
         file.write(table + '\n')
+    report = failure_report(list(outcomes.values()))
+    if report:
+        sys.exit(report)
 
 
 if __name__ == '__main__':

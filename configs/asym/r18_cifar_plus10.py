@@ -12,3 +12,7 @@ model = dict(
     student=dict(head=dict(num_classes={{_base_.num_classes}})),
     teacher=dict(head=dict(num_classes={{_base_.num_classes}})),
     teacher_checkpoint='work_dirs/ce_r50_cifar_plus10/epoch_200.pth')
+
+# The config of the teacher (model.teacher_checkpoint is its last checkpoint), relative to this file: trained per split
+# by tools/benchmark_table.py.
+teacher_config = '../baselines/ce_r50_cifar_plus10.py'

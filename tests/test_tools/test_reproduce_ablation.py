@@ -84,38 +84,89 @@ def test_table_prints_the_papers_numbers_beside():
     assert '87.30' not in teacher and '87.30' not in ours
 
 
-def _fake_training(calls):
-    """A stand-in for tools/train.py: writes one validation record and a last_checkpoint, and records the call."""
-    def run(config, work_dir, seed, options=(), threads=None):
-        calls.append((osp.basename(config), work_dir, seed, tuple(options), threads))
-        vis = osp.join(work_dir, '20260101_000000', 'vis_data')
+class _FakeLauncher:
+    """A stand-in for tools/train.py: writes one validation record and a last_checkpoint, and records the call
+    (config file, work dir, seed, options, threads); fails the runs named in ``fail`` (config file, or (config file,
+    seed))."""
+
+    def __init__(self, calls, fail=()):
+        self.calls, self.fail = calls, fail
+
+    def __call__(self, train_script, threads=None):  # the tool builds LocalLauncher(TRAIN, threads)
+        self.threads = threads
+        return self
+
+    def launch(self, run, options):
+        self.calls.append((osp.basename(run.config), run.work_dir, run.seed, tuple(options), self.threads))
+        if osp.basename(run.config) in self.fail or (osp.basename(run.config), run.seed) in self.fail:
+            raise RuntimeError(f'Training failed (exit code 1: fake); see {run.log}')
+        vis = osp.join(run.work_dir, '20260101_000000', 'vis_data')
         os.makedirs(vis, exist_ok=True)
         with open(osp.join(vis, 'scalars.json'), 'w') as file:
-            file.write(json.dumps({'osr/accuracy': 90.0 + seed, 'osr/auroc': 80.0, 'osr/oscr': 70.0, 'step': 1}))
-        with open(osp.join(work_dir, 'last_checkpoint'), 'w') as file:
-            file.write(osp.join(work_dir, 'epoch_1.pth'))
-    return run
+            file.write(json.dumps({'osr/accuracy': 90.0 + run.seed, 'osr/auroc': 80.0, 'osr/oscr': 70.0, 'step': 1}))
+        with open(osp.join(run.work_dir, 'last_checkpoint'), 'w') as file:
+            file.write(osp.join(run.work_dir, 'epoch_1.pth'))
+
+
+def _patched_tool(monkeypatch, calls, fail=()):
+    from openmixosr.utils import run_queue
+    tool = _tool()
+    monkeypatch.setattr(tool, 'LocalLauncher', _FakeLauncher(calls, fail))
+    monkeypatch.setattr(run_queue, 'usable_cores', lambda: 2)
+    return tool
 
 
 def test_jobs_run_side_by_side_with_split_threads_and_finished_runs_are_not_run_again(tmp_path, monkeypatch, capsys):
-    tool = _tool()
     calls = []
-    monkeypatch.setattr(tool, 'run_training', _fake_training(calls))
-    monkeypatch.setattr(tool.os, 'cpu_count', lambda: 2)
+    tool = _patched_tool(monkeypatch, calls)
     config = str(REPO_ROOT / 'configs/asym/r18_digits.py')
     argv = [config, '--seeds', '0', '1', '--jobs', '2', '--work-dir', str(tmp_path)]
     tool.main(argv)
     assert len(calls) == 1 + 5 * 2
-    assert calls[0][4] is None and all(call[4] == 1 for call in calls[1:])  # teacher alone, then 2 x 1 thread
+    assert all(call[4] == 1 for call in calls)  # 2 jobs x 1 thread on 2 cores
     teacher = calls[0][1]
-    assert all(f'model.teacher_checkpoint={teacher}/epoch_1.pth' in call[3] for call in calls
-               if call[0].startswith('r18_digits'))
+    assert calls[0][0] == 'ce_r50w16_digits.py' and teacher == str(tmp_path / 'teacher')
+    distilled = [call for call in calls if call[0].startswith('r18_digits')]
+    assert len(distilled) == 3 * 2 and all(call[3] == (f'model.teacher_checkpoint={teacher}/epoch_1.pth', )
+                                           for call in distilled)
+    assert all(call[3] == () for call in calls if not call[0].startswith('r18_digits'))
     first = capsys.readouterr().out
     assert '90.50 ± 0.50' in first  # seeds 0 and 1 of every row, in row order
+    rows = [line.split('|')[0].strip() for line in first.split('\n', 1)[1].splitlines()[3:] if '|' in line]
+    assert rows == ['teacher', 'ResNet-18 (vanilla CE)', '(a) CutMix', '(b) CutMix + KD', '(c) + CMI',
+                    '(d) + relabel (full method)']
     calls.clear()
     tool.main(argv)  # an interrupted or repeated command continues: nothing finished runs again
     assert calls == [] and capsys.readouterr().out.split('\n', 1)[1] == first.split('\n', 1)[1]
     with pytest.raises(RuntimeError, match='finished run of other settings'):
         tool.main([*argv, '--cfg-options', 'train_cfg.max_epochs=5'])
+    assert calls == []  # refused before anything trains
     with pytest.raises(ValueError, match='--jobs'):
         tool.threads_per_job(0)
+
+
+def test_a_failed_run_is_reported_left_out_and_the_others_go_on(tmp_path, monkeypatch, capsys):
+    """One CutMix seed fails: the other runs still train, the CutMix row says it has one run of two, exit non-zero."""
+    calls = []
+    tool = _patched_tool(monkeypatch, calls, fail=(('cutmix_r18w16_digits.py', 1), ))
+    config = str(REPO_ROOT / 'configs/asym/r18_digits.py')
+    with pytest.raises(SystemExit, match=r'1 of 11 runs failed(.|\n)*\(a\) CutMix, seed 1: Training failed'):
+        tool.main([config, '--seeds', '0', '1', '--work-dir', str(tmp_path)])
+    assert len(calls) == 11
+    cutmix = next(line for line in capsys.readouterr().out.splitlines() if line.startswith('(a) CutMix'))
+    assert [cell.strip() for cell in cutmix.split('|')][:2] == ['(a) CutMix (1 of 2 runs)', '90.00']  # seed 0 only
+    assert not (tmp_path / 'a__CutMix' / 'seed1' / 'metrics.json').exists()
+    assert (tmp_path / 'a__CutMix' / 'seed0' / 'metrics.json').exists()
+
+
+def test_a_failed_teacher_stops_its_students_only(tmp_path, monkeypatch, capsys):
+    calls = []
+    tool = _patched_tool(monkeypatch, calls, fail=('ce_r50w16_digits.py', ))
+    config = str(REPO_ROOT / 'configs/asym/r18_digits.py')
+    with pytest.raises(SystemExit, match=r'7 of 11 runs failed(.|\n)*\(c\) \+ CMI, seed 0: not run: its teacher '
+                       r'teacher failed'):
+        tool.main([config, '--seeds', '0', '1', '--work-dir', str(tmp_path)])
+    assert sorted({call[0] for call in calls}) == ['ce_r18w16_digits.py', 'ce_r50w16_digits.py',
+                                                   'cutmix_r18w16_digits.py']  # no student started
+    rows = [line.split('|')[0].strip() for line in capsys.readouterr().out.splitlines() if '|' in line]
+    assert rows[1:] == ['ResNet-18 (vanilla CE)', '(a) CutMix']

@@ -1,0 +1,437 @@
+"""tools/benchmark_table.py and its run queue (openmixosr/utils/run_queue.py).
+
+End to end on the embedded digits (128 training digits, 2 epochs per run, teachers included): plain CE and the
+distilled student on splits 0 and 1, 2 runs at once; the table, the CSV against the runs' own metrics.json, a second
+invocation that trains nothing, an interrupted one that trains only the missing run, a student given the other split's
+teacher, a failing config, and the Slurm launcher through a fake ``srun``. The rest uses no training.
+"""
+import csv
+import importlib.util
+import json
+import math
+import os
+import stat
+import threading
+import time
+
+import pytest
+from mmengine.config import Config
+
+from openmixosr.paper_results import ROWS
+from openmixosr.utils import run_queue as rq
+from tests.helpers.run_tool import REPO_ROOT, run_tool
+
+CE = REPO_ROOT / 'configs/baselines/ce_r18w16_digits.py'
+ASYM = REPO_ROOT / 'configs/asym/r18_digits.py'
+TEACHER = REPO_ROOT / 'configs/baselines/ce_r50w16_digits.py'
+SHORT = ['train_cfg.max_epochs=2', 'train_dataloader.dataset.indices=128']  # 2 iterations per epoch
+METRICS = ('accuracy', 'auroc', 'oscr')
+
+
+def _tool():
+    spec = importlib.util.spec_from_file_location('benchmark_table', REPO_ROOT / 'tools/benchmark_table.py')
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _timestamp_dirs(work):
+    """The log dirs MMEngine creates once per training (``<work dir>/<YYYYMMDD_HHMMSS>``)."""
+    return sorted(str(path.relative_to(work)) for path in work.glob('*/split*/seed*/20*'))
+
+
+def _csv(path):
+    with open(path) as file:
+        return {(row['method'], row['metric']): row for row in csv.DictReader(file)}
+
+
+@pytest.fixture(scope='module')
+def table(tmp_path_factory):
+    work = tmp_path_factory.mktemp('benchmark')
+    start = time.perf_counter()
+    result = run_tool('benchmark_table.py', CE, ASYM, '--splits', '0', '1', '--seeds', '0', '--jobs', '2',
+                      '--work-dir', work, '--rows', 'ResNet-18 (CE)', 'Ours', '--columns', 'Digits', 'Digits',
+                      '--cfg-options', *SHORT)
+    return work, result.stdout, time.perf_counter() - start
+
+
+# ------------------------------------------------------------------------------------------------ end to end
+def test_table_has_a_row_per_config_and_the_csv_holds_the_means_of_the_runs(table):
+    work, stdout, _ = table
+    markdown = (work / 'benchmark_table.md').read_text()
+    assert markdown in stdout and '6 runs: 6 trained, 0 finished before (skipped), 0 failed' in stdout
+    lines = markdown.splitlines()
+    assert 'splits [0, 1]; seeds [0]; std over all runs of a cell, ddof=0' in lines[0]
+    assert lines[2] == '| Method | Digits Acc. | Digits AUROC | Digits OSCR |'  # --columns
+    cells = [[cell.strip(' |') for cell in line.split(' | ')[1:]] for line in lines[4:6]]
+    assert [line.split(' | ')[0][2:] for line in lines[4:6]] == ['ResNet-18 (CE)', 'Ours']  # --rows, in order
+    rows = dict(zip(['ce_r18w16_digits', 'r18_digits'], cells))  # by the work dirs, named after the configs
+    counts = lines[lines.index('| Method | Digits |') + 2:]
+    assert counts == ['| ResNet-18 (CE) | 2 |', '| Ours | 2 |']
+
+    table_csv = _csv(work / 'benchmark_table.csv')
+    assert len(table_csv) == 2 * 3
+    for stem in rows:
+        runs = [json.loads((work / stem / f'split{split}' / 'seed0' / 'metrics.json').read_text())['metrics']
+                for split in (0, 1)]
+        for i, metric in enumerate(METRICS):
+            a, b = (run[f'osr/{metric}'] for run in runs)
+            line = table_csv[{'ce_r18w16_digits': 'ResNet-18 (CE)', 'r18_digits': 'Ours'}[stem], metric]
+            # two runs: mean (a + b) / 2, population std |a - b| / 2
+            assert math.isclose(float(line['mean']), (a + b) / 2, abs_tol=1e-9)
+            assert math.isclose(float(line['std']), abs(a - b) / 2, abs_tol=1e-9)
+            assert (line['n'], line['paper'], line['dataset']) == ('2', '', 'Digits')
+            assert rows[stem][i] == f'{(a + b) / 2:.2f} ± {abs(a - b) / 2:.2f}'
+
+
+def test_each_student_distils_from_the_teacher_of_its_split(table):
+    work = table[0]
+    for split in (0, 1):
+        teacher = json.loads((work / 'ce_r50w16_digits' / f'split{split}' / 'seed0' / 'metrics.json').read_text())
+        assert teacher['settings'] == dict(config=str(TEACHER), seed=0, options=[f'split={split}', *SHORT])
+        student = json.loads((work / 'r18_digits' / f'split{split}' / 'seed0' / 'metrics.json').read_text())
+        checkpoint = work / 'ce_r50w16_digits' / f'split{split}' / 'seed0' / 'epoch_2.pth'
+        assert student['settings']['options'] == [f'split={split}', *SHORT, f'model.teacher_checkpoint={checkpoint}']
+
+
+def test_a_second_invocation_trains_nothing_and_an_interrupted_one_only_the_missing_run(table):
+    work, _, seconds = table
+    print(f'end-to-end benchmark_table run: {seconds:.1f} s')
+    trained, markdown = _timestamp_dirs(work), (work / 'benchmark_table.md').read_text()
+    assert len(trained) == 6
+    arguments = [CE, ASYM, '--splits', '0', '1', '--jobs', '2', '--work-dir', work, '--rows', 'ResNet-18 (CE)', 'Ours',
+                 '--columns', 'Digits', 'Digits', '--cfg-options', *SHORT]
+    again = run_tool('benchmark_table.py', *arguments).stdout
+    assert '6 runs: 0 trained, 6 finished before (skipped), 0 failed' in again
+    assert _timestamp_dirs(work) == trained and (work / 'benchmark_table.md').read_text() == markdown
+
+    (work / 'r18_digits' / 'split1' / 'seed0' / 'metrics.json').unlink()  # as if stopped during that run
+    resumed = run_tool('benchmark_table.py', *arguments).stdout
+    assert '6 runs: 1 trained, 5 finished before (skipped), 0 failed' in resumed
+    new = sorted(set(_timestamp_dirs(work)) - set(trained))
+    assert len(new) == 1 and new[0].startswith('r18_digits/split1/seed0/')
+
+
+def test_a_student_given_another_splits_teacher_fails_with_the_runners_message(table, tmp_path):
+    work, tool = table[0], _tool()
+    teacher_of_split0 = tool.plan_runs([tool.describe(str(ASYM))], {str(ASYM): (0, )}, [0], SHORT,
+                                       str(work))[0][1].teacher
+    student = rq.Run(str(ASYM), str(tmp_path / 'student'), 0, ('split=1', *SHORT), teacher_of_split0)
+    teacher, outcome = rq.run_queue([student], rq.LocalLauncher(tool.TRAIN, threads=1), jobs=1)
+    assert teacher.ok and not teacher.trained  # the finished teacher of split 0, not trained again
+    assert not outcome.ok and f'see {student.log}' in outcome.error
+    log = open(student.log).read()
+    assert 'KnownClassesMismatchError' in log and 'was trained on the known classes' in log
+    assert 'Another open-set split' in log
+    assert not (tmp_path / 'student' / 'metrics.json').exists()
+
+
+def test_a_config_that_fails_to_build_is_reported_and_the_others_still_run(tmp_path):
+    broken = tmp_path / 'broken_digits.py'
+    broken.write_text(f"_base_ = ['{CE}']\nmodel = dict(backbone=dict(type='NoSuchBackbone'))\n")
+    work = tmp_path / 'work'
+    result = run_tool('benchmark_table.py', broken, CE, '--splits', '0', '--jobs', '2', '--work-dir', work,
+                      '--cfg-options', *SHORT, check=False)
+    assert result.returncode != 0
+    log = work / 'broken_digits' / 'split0' / 'seed0' / 'train.log'
+    assert '1 of 2 runs failed (left out of the table):' in result.stderr
+    assert 'broken_digits split 0 seed 0: Training failed (exit code 1' in result.stderr
+    assert f'see {log}' in result.stderr
+    assert 'NoSuchBackbone' in log.read_text()
+    markdown = (work / 'benchmark_table.md').read_text()
+    assert '| ce_r18w16_digits | ' in markdown and 'broken_digits' not in markdown
+    assert (work / 'ce_r18w16_digits' / 'split0' / 'seed0' / 'metrics.json').is_file()
+    assert {method for method, _ in _csv(work / 'benchmark_table.csv')} == {'ce_r18w16_digits'}
+
+
+FAKE_SRUN = r'''#!/usr/bin/env bash
+# A stand-in for srun: record the arguments, then run the command here without the Slurm launcher (no cluster).
+printf '%s\n' "$*" >> "$SRUN_CALLS"
+shift 2                                           # -p PARTITION
+while [[ "$1" == --* ]]; do shift; done           # srun's own options
+command=()
+for arg in "$@"; do [[ "$arg" == --launcher=slurm ]] && arg=--launcher=none; command+=("$arg"); done
+exec "${command[@]}"
+'''
+
+
+def test_slurm_launcher_trains_each_run_through_slurm_train_sh(tmp_path, monkeypatch):
+    bin_dir, calls, work = tmp_path / 'bin', tmp_path / 'srun_calls.txt', tmp_path / 'work'
+    bin_dir.mkdir()
+    (bin_dir / 'srun').write_text(FAKE_SRUN)
+    (bin_dir / 'srun').chmod(0o755 | stat.S_IEXEC)
+    monkeypatch.setenv('PATH', f'{bin_dir}{os.pathsep}{os.environ["PATH"]}')
+    monkeypatch.setenv('SRUN_CALLS', str(calls))
+    for name in ('GPUS', 'GPUS_PER_NODE', 'CPUS_PER_TASK', 'SRUN_ARGS'):
+        monkeypatch.delenv(name, raising=False)
+    result = run_tool('benchmark_table.py', CE, '--splits', '0', '--launcher', 'slurm', '--partition', 'part1',
+                      '--work-dir', work, '--cfg-options', *SHORT)
+    run_dir = work / 'ce_r18w16_digits' / 'split0' / 'seed0'
+    [call] = calls.read_text().splitlines()
+    assert call.startswith('-p part1 --job-name=ce_r18w16_digits_split_0_seed_0 --gres=gpu:8 --ntasks=8 ')
+    assert call.endswith(f'tools/train.py {CE} --work-dir={run_dir} --launcher=slurm --cfg-options randomness.seed=0 '
+                         f'split=0 {" ".join(SHORT)}')
+    assert (run_dir / 'metrics.json').is_file() and '| ce_r18w16_digits | ' in result.stdout
+
+
+# ------------------------------------------------------------------------------------------------ the tool's parts
+def _method(tool, config, **changes):
+    return tool.describe(str(REPO_ROOT / config))._replace(**changes)
+
+
+def test_aggregate_is_the_mean_and_population_std_over_all_runs():
+    tool = _tool()
+    method = _method(tool, 'configs/asym/r18_svhn.py')
+    runs = [{'osr/accuracy': a, 'osr/auroc': b, 'osr/oscr': c} for a, b, c in
+            ((90.0, 80.0, 70.0), (92.0, 84.0, 70.0), (94.0, 83.0, 73.0), (96.0, 81.0, 71.0))]
+    cells = {cell.metric.key: cell for cell in tool.aggregate([method], {method.config: runs})}
+    # accuracy 90, 92, 94, 96: mean 93, deviations -3 -1 1 3 -> std sqrt(20 / 4); AUROC mean 82, std sqrt(10 / 4)
+    assert (cells['osr/accuracy'].mean, cells['osr/accuracy'].n) == (93.0, 4)
+    assert math.isclose(cells['osr/accuracy'].std, math.sqrt(5.0))
+    assert math.isclose(cells['osr/auroc'].std, math.sqrt(2.5)) and cells['osr/oscr'].mean == 71.0
+    # the paper's Table 2 numbers (SVHN: 97.7 / 97.2; no OSCR)
+    assert [cells[key].paper for key in ('osr/accuracy', 'osr/auroc', 'osr/oscr')] == [97.7, 97.2, None]
+    markdown = tool.format_markdown(list(cells.values()), {method.config: (0, 1, 2, 3, 4)}, [0])
+    assert '| Method | SVHN Acc. | SVHN AUROC | SVHN OSCR |' in markdown
+    assert f'| Ours | 93.00 ± {math.sqrt(5):.2f} (97.7) | 82.00 ± {math.sqrt(2.5):.2f} (97.2) | 71.00 ± ' in markdown
+    assert 'Table 2' in markdown.splitlines()[0]
+    with pytest.raises(KeyError, match="logged no 'osr/oscr'"):
+        tool.aggregate([method], {method.config: [{'osr/accuracy': 1.0, 'osr/auroc': 2.0}]})
+
+
+def test_one_run_shows_its_value_and_the_csv_has_one_line_per_method_dataset_metric(tmp_path):
+    tool = _tool()
+    ours, baseline = _method(tool, 'configs/asym/r18_svhn.py'), _method(tool, 'configs/baselines/ce_r18_cifar10.py')
+    cells = tool.aggregate([ours, baseline], {ours.config: [{'osr/accuracy': 90.5, 'osr/auroc': 80.25,
+                                                             'osr/oscr': 70.0}],
+                                              baseline.config: [{'osr/accuracy': 1.0, 'osr/auroc': 2.0,
+                                                                 'osr/oscr': 3.0}] * 2})
+    markdown = tool.format_markdown(cells, {ours.config: (0, ), baseline.config: (0, )}, [0])
+    header, _, ours_row, baseline_row = markdown.splitlines()[2:6]
+    assert header == ('| Method | SVHN Acc. | SVHN AUROC | SVHN OSCR | CIFAR-10 Acc. | CIFAR-10 AUROC | '
+                      'CIFAR-10 OSCR |')
+    assert ours_row == '| Ours | 90.50 (97.7) | 80.25 (97.2) | 70.00 |  |  |  |'
+    assert baseline_row == '| ce_r18_cifar10 |  |  |  | 1.00 ± 0.00 | 2.00 ± 0.00 | 3.00 ± 0.00 |'
+    tool.write_csv(cells, tmp_path / 't.csv')
+    lines = list(csv.reader(open(tmp_path / 't.csv')))
+    assert lines[0] == ['method', 'dataset', 'metric', 'mean', 'std', 'n', 'paper', 'config']
+    assert lines[1] == ['Ours', 'SVHN', 'accuracy', '90.5', '0.0', '1', '97.7', 'configs/asym/r18_svhn.py']
+    assert lines[6] == ['ce_r18_cifar10', 'CIFAR-10', 'oscr', '3.0', '0.0', '2', '',
+                        'configs/baselines/ce_r18_cifar10.py']
+
+
+def test_paper_row_lookup_and_the_config_keys_that_override_it(tmp_path):
+    tool = _tool()
+    tiny = _method(tool, 'configs/asym/r18_tiny.py')
+    assert tiny.paper_row.id == 'asym.t2.ours.tiny'  # Table 2, not its ablation rows (Tables 6 and 7)
+    assert (tiny.row, tiny.column) == ('Ours', 'TinyImageNet')
+    assert _method(tool, 'configs/asym/r18_digits.py').paper_row is None  # a CPU counterpart, not the paper's data
+    baseline = _method(tool, 'configs/baselines/ce_r18_svhn.py')
+    assert (baseline.row, baseline.column, baseline.paper_row) == ('ce_r18_svhn', 'SVHN', None)
+    named = tmp_path / 'named.py'
+    named.write_text(f"_base_ = ['{REPO_ROOT / 'configs/asym/r18_svhn.py'}']\npaper_row = 'asym.t2.ours.cifar10'\n")
+    method = tool.describe(str(named))
+    assert (method.row, method.column, method.paper_row.results['accuracy']) == ('Ours', 'CIFAR-10', 96.9)
+    with pytest.raises(ValueError, match='both row .Ours., column .SVHN.: name them apart with `--rows`'):
+        tool.check_cells_unique([_method(tool, 'configs/asym/r18_svhn.py'), _method(tool, 'configs/asym/r18_svhn.py')])
+
+
+def test_table_2_baselines_share_the_paper_rows_column_groups():
+    """BENCHMARK_COLUMNS names each benchmark as Table 2 names its column."""
+    tool = _tool()
+    for row in ROWS:
+        if (row.paper, row.table) == ('asym', '2') and row.config:
+            cfg = Config.fromfile(REPO_ROOT / row.config)
+            assert tool.BENCHMARK_COLUMNS[tool.dataset_benchmark(cfg)] == row.column, row.id
+
+
+def _ssb_like_config():
+    return Config(dict(split=0, model=dict(type='OpenSetClassifier'),
+                       train_dataloader=dict(dataset=dict(type='OpenSetDataset', benchmark='ssb_cub')),
+                       val_evaluator=dict(type='OpenSetEvaluator', unknown_sets=('easy', 'hard'))))
+
+
+def test_split_defaults_and_errors(tmp_path):
+    tool = _tool()
+    svhn = _method(tool, 'configs/asym/r18_svhn.py')
+    assert svhn.splits == (0, 1, 2, 3, 4) and tool.choose_splits(svhn, None) == (0, 1, 2, 3, 4)
+    assert tool.choose_splits(svhn, [3, 1]) == (3, 1)
+    with pytest.raises(ValueError, match=r'has the splits \[0, 1, 2, 3, 4\] \(no split 5\)'):
+        tool.choose_splits(svhn, [0, 5])
+    ssb = _ssb_like_config()
+    assert tool.published_splits(ssb) == (0, )
+    ssb_method = svhn._replace(splits=tool.published_splits(ssb))
+    assert tool.choose_splits(ssb_method, None) == (0, ) and tool.choose_splits(ssb_method, [0]) == (0, )
+    with pytest.raises(ValueError, match='has one split only: run it with --splits 0 or without --splits'):
+        tool.choose_splits(ssb_method, [0, 1])
+    assert tool.published_splits(Config(dict(model=dict(type='X')))) == (0, )  # no top-level split
+    assert [(m.label, m.key, m.paper_key) for m in tool.table_metrics(ssb)] == [
+        ('Acc.', 'osr/accuracy', 'accuracy'), ('AUROC easy', 'osr/easy/auroc', 'auroc_easy'),
+        ('AUROC hard', 'osr/hard/auroc', 'auroc_hard'), ('OSCR easy', 'osr/easy/oscr', 'oscr_easy'),
+        ('OSCR hard', 'osr/hard/oscr', 'oscr_hard')]
+    assert [m.key for m in svhn.metrics] == ['osr/accuracy', 'osr/auroc', 'osr/oscr']
+
+
+def test_plan_trains_one_teacher_per_split_shared_and_first(tmp_path):
+    tool = _tool()
+    student, teacher = tool.describe(str(ASYM)), tool.describe(str(TEACHER))
+    mask = tool.describe(str(REPO_ROOT / 'configs/asym/r18_digits_automix_mask.py'))  # inherits the teacher config
+    assert student.teacher_config == mask.teacher_config == str(TEACHER) and teacher.teacher_config is None
+    methods = [student, mask, teacher]
+    planned = tool.plan_runs(methods, {m.config: (0, 1) for m in methods}, [0, 1], ['a=1'], str(tmp_path))
+    assert len(planned) == 3 * 2 * 2
+    for method, run in planned:
+        split = int(run.work_dir.split('split')[1][0])
+        assert run.options[0] == f'split={split}' and run.options[1:] == ('a=1', )
+        if method is teacher:
+            assert run.teacher is None
+        else:  # both students of split K share the teacher run of split K: the seed-0 run of the listed teacher
+            assert run.teacher.work_dir == str(tmp_path / 'ce_r50w16_digits' / f'split{split}' / 'seed0')
+            assert run.teacher.same_as(next(r for m, r in planned if m is teacher and r.key == run.teacher.key))
+    order = rq.queue_order([run for _, run in planned])
+    assert len(order) == 12 and [run.config for run in order[:2]] == [str(TEACHER)] * 2  # the 2 teachers first
+    assert all(run.teacher is None for run in order[:4]) and all(run.teacher for run in order[4:])
+
+
+def test_a_distillation_config_must_name_its_teacher(tmp_path):
+    config = tmp_path / 'no_teacher.py'
+    config.write_text("model = dict(type='AsymmetricDistiller')\n")
+    with pytest.raises(KeyError, match='names no `teacher_config`'):
+        _tool().describe(str(config))
+
+
+def _distillation_configs():
+    return sorted(path for path in (REPO_ROOT / 'configs/asym').rglob('*.py')
+                  if Config.fromfile(path).model.get('type') == 'AsymmetricDistiller')
+
+
+def test_every_distillation_config_names_the_teacher_config_of_its_checkpoint():
+    """``teacher_config`` (resolved from the file that sets it) is the CE config whose run
+    ``model.teacher_checkpoint`` points into (``work_dirs/<teacher config stem>/epoch_N.pth``)."""
+    configs = _distillation_configs()
+    assert len(configs) > 30
+    for path in configs:
+        teacher = rq.config_reference(str(path), 'teacher_config')
+        assert teacher is not None and os.path.isfile(teacher), path
+        checkpoint = Config.fromfile(path).model.teacher_checkpoint
+        assert os.path.basename(os.path.dirname(checkpoint)) == os.path.splitext(os.path.basename(teacher))[0], path
+
+
+def test_cli_errors(capsys):
+    tool = _tool()
+    with pytest.raises(SystemExit):
+        tool.parse_args([str(CE), '--launcher', 'slurm'])
+    assert '--launcher slurm needs --partition' in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        tool.parse_args([str(CE), '--cfg-options', 'split=1'])
+    assert 'use --splits' in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        tool.parse_args([str(CE), '--jobs', '0'])
+    assert '--jobs must be >= 1' in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        tool.parse_args([str(CE), str(ASYM), '--rows', 'CE'])
+    assert '--rows names 1 rows for 2 configs: give one per config' in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------------------------------------ the run queue
+class _RecordingLauncher:
+    """Writes a validation record and a checkpoint after ``seconds``; records starts, ends and the most runs at once;
+    fails the runs whose work dir ends with a name in ``fail``."""
+
+    def __init__(self, seconds=0.05, fail=()):
+        self.seconds, self.fail = seconds, fail
+        self.lock, self.running, self.most, self.events = threading.Lock(), 0, 0, []
+
+    def launch(self, run, options):
+        with self.lock:
+            self.running += 1
+            self.most = max(self.most, self.running)
+            self.events.append(('start', run.name, tuple(options)))
+        time.sleep(self.seconds)
+        with self.lock:
+            self.running -= 1
+            self.events.append(('end', run.name))
+        if os.path.basename(run.work_dir) in self.fail:
+            raise RuntimeError(f'Training failed (exit code 1: fake); see {run.log}')
+        vis = os.path.join(run.work_dir, '20260101_000000', 'vis_data')
+        os.makedirs(vis, exist_ok=True)
+        with open(os.path.join(vis, 'scalars.json'), 'w') as file:
+            file.write(json.dumps({'loss': 1.0}) + '\n' + json.dumps({'osr/accuracy': float(run.seed)}) + '\n')
+        with open(os.path.join(run.work_dir, 'last_checkpoint'), 'w') as file:
+            file.write(os.path.join(run.work_dir, 'epoch_1.pth'))
+
+
+def _runs(tmp_path, teachers=3, students=2):
+    runs = []
+    for t in range(teachers):
+        teacher = rq.Run('t.py', str(tmp_path / f'teacher{t}'), 0, name=f'teacher{t}')
+        runs += [rq.Run('s.py', str(tmp_path / f'student{t}_{s}'), s, teacher=teacher, name=f'student{t}_{s}')
+                 for s in range(students)]
+    return runs  # students only: the queue adds their teachers
+
+
+@pytest.mark.parametrize('jobs', [1, 2, 4])
+def test_queue_runs_at_most_jobs_at_once_and_each_student_after_its_teacher(tmp_path, jobs):
+    launcher, seen = _RecordingLauncher(), []
+    outcomes = rq.run_queue(_runs(tmp_path), launcher, jobs, on_outcome=lambda o: seen.append(o.run.name))
+    assert len(outcomes) == 9 and all(o.ok and o.trained for o in outcomes) and len(seen) == 9
+    assert launcher.most == jobs
+    events = launcher.events
+    for t in range(3):
+        teacher_end = events.index(('end', f'teacher{t}'))
+        for s in range(2):
+            start = next(i for i, e in enumerate(events) if e[:2] == ('start', f'student{t}_{s}'))
+            assert start > teacher_end
+            assert events[start][2] == (f'model.teacher_checkpoint={tmp_path}/teacher{t}/epoch_1.pth', )
+    assert [o.run.name for o in outcomes[:3]] == ['teacher0', 'teacher1', 'teacher2']
+
+
+def test_queue_reports_a_failed_teacher_and_runs_everything_else(tmp_path):
+    launcher = _RecordingLauncher(fail=('teacher1', 'student2_0'))
+    outcomes = {o.run.name: o for o in rq.run_queue(_runs(tmp_path), launcher, 2)}
+    failed = sorted(name for name, o in outcomes.items() if not o.ok)
+    assert failed == ['student1_0', 'student1_1', 'student2_0', 'teacher1']
+    assert outcomes['student1_0'].error == 'not run: its teacher teacher1 failed'
+    assert f'see {tmp_path}/teacher1/train.log' in outcomes['teacher1'].error
+    assert not any(e[1].startswith('student1') for e in launcher.events)  # never started
+    report = rq.failure_report(list(outcomes.values()))
+    assert report.startswith('4 of 9 runs failed') and 'student2_0: Training failed' in report
+    assert outcomes['student2_1'].metrics['osr/accuracy'] == 1.0 and outcomes['student0_0'].ok
+
+
+def test_queue_skips_finished_runs_and_refuses_other_settings_before_training(tmp_path):
+    runs = _runs(tmp_path, teachers=1, students=2)
+    rq.run_queue(runs, _RecordingLauncher(), 2)
+    launcher = _RecordingLauncher()
+    outcomes = rq.run_queue(runs, launcher, 2)
+    assert launcher.events == [] and all(o.ok and not o.trained for o in outcomes)
+    assert rq.summary_line(outcomes) == '3 runs: 0 trained, 3 finished before (skipped), 0 failed'
+    changed = [rq.Run('s.py', runs[1].work_dir, 1, ('x=2', ), runs[1].teacher, 'student0_1')]
+    with pytest.raises(RuntimeError, match='student0_1 holds a finished run of other settings'):
+        rq.run_queue([rq.Run('other.py', str(tmp_path / 'fresh')), *changed], launcher, 2)
+    assert launcher.events == []  # refused before anything trained
+    with pytest.raises(ValueError, match='Two different runs share the work dir'):
+        rq.queue_order([runs[0], rq.Run('s.py', runs[0].work_dir, 5)])
+
+
+def test_threads_cores_and_slurm_command(monkeypatch):
+    assert rq.threads_per_job(1, cores=8) is None and rq.threads_per_job(2, cores=5) == 2
+    assert rq.threads_per_job(8, cores=2) == 1
+    with pytest.raises(ValueError, match='--jobs must be >= 1'):
+        rq.threads_per_job(0)
+    if hasattr(os, 'sched_getaffinity'):
+        monkeypatch.setattr(os, 'sched_getaffinity', lambda pid: {0, 3, 5})
+        assert rq.usable_cores() == 3 and rq.threads_per_job(2) == 1
+    run = rq.Run('configs/x.py', 'work/x/split3/seed1', 1, ('split=3', ), name='x split 3 seed 1 (teacher)')
+    assert rq.SlurmLauncher('tools/slurm_train.sh', 'gpu').command(run, ['split=3', 'model.teacher_checkpoint=c']) == [
+        'bash', 'tools/slurm_train.sh', 'gpu', 'x_split_3_seed_1__teacher', 'configs/x.py', 'work/x/split3/seed1',
+        '--cfg-options', 'randomness.seed=1', 'split=3', 'model.teacher_checkpoint=c']
+    local = rq.LocalLauncher(str(REPO_ROOT / 'tools/train.py'), threads=2)
+    assert local.env()['OMP_NUM_THREADS'] == '2' and local.env()['PYTHONPATH'].split(os.pathsep)[0] == str(REPO_ROOT)
+
+
+def test_config_reference_resolves_from_the_file_that_sets_the_key():
+    ablation = str(REPO_ROOT / 'configs/asym/ablation/r18_digits_t6_c_cmi.py')
+    assert rq.setting_file(ablation, 'teacher_config') == str(REPO_ROOT / 'configs/asym/r18_digits.py')
+    assert rq.config_reference(ablation, 'teacher_config') == str(TEACHER)  # not configs/asym/baselines/...
+    assert rq.config_reference(str(CE), 'teacher_config') is None
