@@ -45,8 +45,9 @@ from mmengine.utils import ProgressBar
 
 from openmixosr.datasets.splits import NUM_SPLITS, get_open_set_split
 from openmixosr.paper_results import PAPERS, ROWS, PaperRow, row_by_id
-from openmixosr.utils.run_queue import (LocalLauncher, Run, SlurmLauncher, config_reference, failure_report,
-                                        mean_std, queue_order, run_queue, summary_line, threads_per_job)
+from openmixosr.utils.run_queue import (LocalLauncher, Run, SlurmLauncher, config_reference, default_local_jobs,
+                                        failure_report, mean_std, queue_order, run_queue, summary_line,
+                                        threads_per_job)
 
 TOOLS = osp.dirname(osp.abspath(__file__))
 REPO_ROOT = osp.dirname(TOOLS)
@@ -107,7 +108,8 @@ def parse_args(argv=None):
                         help='published splits (default: all 5 of the benchmark; 0 for one-split benchmarks)')
     parser.add_argument('--seeds', type=int, nargs='+', default=[0], help='seeds of every split (default: 0)')
     parser.add_argument('--jobs', type=int,
-                        help='runs at once (default: 1 locally, each with cores // jobs threads; all with slurm)')
+                        help='runs at once, each with cores // jobs threads (default: locally one single-thread run '
+                        'per core on a CPU-only machine, 1 with a GPU; all runs at once with slurm)')
     parser.add_argument('--launcher', choices=['local', 'slurm'], default='local',
                         help='local: python tools/train.py here; slurm: bash tools/slurm_train.sh per run')
     parser.add_argument('--partition', help='Slurm partition (required with --launcher slurm)')
@@ -387,7 +389,7 @@ def main(argv=None):
     splits = {method.config: choose_splits(method, args.splits) for method in methods}
     planned = plan_runs(methods, splits, args.seeds, args.cfg_options, args.work_dir)
     runs = queue_order([run for _, run in planned])
-    jobs = args.jobs or (len(runs) if args.launcher == 'slurm' else 1)
+    jobs = args.jobs or (len(runs) if args.launcher == 'slurm' else default_local_jobs())
     launcher = (SlurmLauncher(SLURM_TRAIN, args.partition) if args.launcher == 'slurm' else
                 LocalLauncher(TRAIN, threads_per_job(jobs)))
 

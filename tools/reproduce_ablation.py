@@ -14,9 +14,10 @@ ddof=0, in %) with the paper's published numbers beside them. Each run's log is 
 
 The runs go through the queue of :mod:`openmixosr.utils.run_queue`: `--jobs N` runs N trainings at once, each with
 ``cores // N`` threads (the teacher and the rows without a teacher first, the distillation rows once the teacher is
-done): on a small CPU, single-thread runs side by side finish sooner than multi-thread runs one after another (the
-README gives the measured times). Float sums depend on the thread count, so rows trained with ``--jobs 2`` differ
-(within their noise) from rows trained one at a time; each repeats exactly with its own. A finished run leaves
+done). By default a CPU-only machine runs one single-thread training per core: on a small CPU, single-thread runs side
+by side finish sooner than multi-thread runs one after another (the README gives the measured times). Float sums
+depend on the thread count, so rows trained with another ``--jobs`` differ (within their noise); each setting repeats
+exactly. A finished run leaves
 ``metrics.json`` in its work dir and is not run again, so a command interrupted half-way continues where it stopped.
 A failed run is reported with its log, left out of the table (a row then says how many of its runs it has), and
 makes the tool exit non-zero once the other runs are done.
@@ -31,8 +32,8 @@ from mmengine.utils import ProgressBar
 
 from openmixosr.paper_results import row_by_id
 from openmixosr.utils.run_queue import last_checkpoint, last_metrics, threads_per_job  # noqa: F401 (linear_eval_table)
-from openmixosr.utils.run_queue import (LocalLauncher, Run, config_reference, failure_report, format_mean_std,
-                                        queue_order, run_queue, train_run)
+from openmixosr.utils.run_queue import (LocalLauncher, Run, config_reference, default_local_jobs, failure_report,
+                                        format_mean_std, queue_order, run_queue, train_run)
 
 METRICS = (('accuracy', 'osr/accuracy'), ('AUROC', 'osr/auroc'), ('OSCR', 'osr/oscr'))
 PAPER_METRICS = (('paper acc.', 'accuracy'), ('paper AUROC', 'auroc'), ('paper OSCR', 'oscr'))
@@ -47,8 +48,9 @@ def parse_args(argv=None):
                         help='also run `ablation_variant_rows` (ours, not the paper\'s rows)')
     parser.add_argument('--learned-masks', action='store_true',
                         help='also run `ablation_learned_mask_rows` (the full method with learned masks, ours)')
-    parser.add_argument('--jobs', type=int, default=1,
-                        help='trainings at once, each with cores // jobs threads (default: 1)')
+    parser.add_argument('--jobs', type=int,
+                        help='trainings at once, each with cores // jobs threads (default: one single-thread run per '
+                        'core on a CPU-only machine, 1 with a GPU)')
     parser.add_argument('--work-dir', help='root of all work dirs (default: work_dirs/ablation_CONFIG_NAME)')
     parser.add_argument('--cfg-options', nargs='+', default=[],
                         help='options passed to every run, e.g. `train_cfg.max_epochs=5` for a shorter smoke run')
@@ -125,10 +127,11 @@ def main(argv=None):
         runs += [(name, Run(config, osp.join(work_root, slug, f'seed{seed}'), seed, args.cfg_options,
                             teacher if distills else None, name=f'{name}, seed {seed}')) for seed in args.seeds]
     # The teacher first, then the rows without a teacher, then the distillation rows as the teacher is done.
-    launcher = LocalLauncher(TRAIN, threads_per_job(args.jobs))
+    jobs = args.jobs or default_local_jobs()
+    launcher = LocalLauncher(TRAIN, threads_per_job(jobs))
     progress = ProgressBar(len(queue_order([run for _, run in runs])))
     outcomes = {outcome.run.key: outcome for outcome in run_queue(
-        [run for _, run in runs], launcher, args.jobs, on_outcome=lambda outcome: progress.update())}
+        [run for _, run in runs], launcher, jobs, on_outcome=lambda outcome: progress.update())}
     results = {}
     for name, run in runs:
         if outcomes[run.key].ok:  # a failed run is reported below, never averaged into the table

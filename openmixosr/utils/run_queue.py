@@ -125,6 +125,14 @@ def threads_per_job(jobs: int, cores: Optional[int] = None) -> Optional[int]:
     return max(1, (usable_cores() if cores is None else cores) // jobs)
 
 
+def default_local_jobs() -> int:
+    """Runs at once on this machine when the user does not say: one single-thread run per usable core on a CPU-only
+    machine (small CPU runs finish sooner side by side than multi-threaded one after another; a run's float sums then
+    do not depend on the machine's core count), one run at a time when a GPU is there (runs would share it)."""
+    import torch
+    return 1 if torch.cuda.is_available() else usable_cores()
+
+
 # ------------------------------------------------------------------------------------------------ a run's files
 def last_metrics(work_dir: str) -> dict:
     """The last validation record a run logged (MMEngine's ``<timestamp>/vis_data/scalars.json``).

@@ -170,3 +170,14 @@ def test_a_failed_teacher_stops_its_students_only(tmp_path, monkeypatch, capsys)
                                                    'cutmix_r18w16_digits.py']  # no student started
     rows = [line.split('|')[0].strip() for line in capsys.readouterr().out.splitlines() if '|' in line]
     assert rows[1:] == ['ResNet-18 (vanilla CE)', '(a) CutMix']
+
+
+def test_default_jobs_is_one_single_thread_run_per_core_without_a_gpu(monkeypatch):
+    import torch
+
+    from openmixosr.utils import run_queue
+    monkeypatch.setattr(run_queue, 'usable_cores', lambda: 4)
+    monkeypatch.setattr(torch.cuda, 'is_available', lambda: False)
+    assert run_queue.default_local_jobs() == 4 and run_queue.threads_per_job(4, cores=4) == 1
+    monkeypatch.setattr(torch.cuda, 'is_available', lambda: True)
+    assert run_queue.default_local_jobs() == 1 and run_queue.threads_per_job(1) is None  # torch's default threads
