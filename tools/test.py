@@ -57,6 +57,10 @@ def merge_args(cfg: Config, args) -> Config:
     if args.allow_other_classes:
         load_cfg['allow_other_classes'] = True
     cfg.load_cfg = load_cfg
+    if cfg.model.get('teacher_checkpoint'):
+        # A distiller's checkpoint holds its teacher's weights too (loaded strictly with the rest), so testing needs
+        # no teacher file: reading it would only fail on a machine that does not have it.
+        cfg.model.teacher_checkpoint = None
 
     scores = score_list(args.scores)
     evaluators = cfg.test_evaluator if isinstance(cfg.test_evaluator, list) else [cfg.test_evaluator]

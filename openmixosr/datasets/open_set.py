@@ -68,7 +68,7 @@ def build_source(cfg: dict):
             raise ValueError(f'{name}: download=True is not supported; OpenMixOSR never downloads data.')
         cfg['download'] = False
     try:
-        return cls(**cfg)
+        source = cls(**cfg)
     except MissingDataError:
         raise
     except FileNotFoundError as err:
@@ -80,6 +80,20 @@ def build_source(cfg: dict):
         if forced_offline:
             raise missing_data_error(name, data_root or '', reason=str(err)) from err
         raise
+    _check_image_files(source, name)
+    return source
+
+
+def _check_image_files(source, name: str) -> None:
+    """Refuse a source whose first or last image file is missing (annotation files without the images would
+    otherwise fail at the first batch, after the model is built and its weights are loaded)."""
+    if len(source) == 0:
+        return
+    for index in (0, len(source) - 1):
+        path = source.get_data_info(index).get('img_path')
+        if path is not None and '://' not in path and not osp.isfile(path):
+            raise missing_data_error(name, path, reason=f'sample {index} of {len(source)} lists this image file, '
+                                     'which is not there: are the images extracted next to the annotation files?')
 
 
 def _data_infos(dataset) -> List[dict]:

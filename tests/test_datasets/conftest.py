@@ -2,10 +2,9 @@
 import os.path as osp
 
 import pytest
-from fake_data import (write_cifar10, write_cifar100, write_cub, write_fgvc_aircraft, write_imagenet21k, write_mnist,
-                       write_stanford_cars, write_stl10, write_svhn, write_tiny_imagenet)
+from fake_data import write_cifar10, write_cifar100, write_mnist, write_stl10, write_svhn, write_tiny_imagenet
 
-from openmixosr.datasets import get_unknown_sets
+from tests.helpers.ssb_data import write_ssb_data
 
 
 @pytest.fixture(scope='session')
@@ -29,11 +28,4 @@ def ssb_root(tmp_path_factory):
     split), and an ImageNet-21K folder holding every wnid of the 'easy' and 'hard' sets (one image each) plus one
     wnid of neither; returns (root, what each writer returned by dataset name)."""
     root = str(tmp_path_factory.mktemp('ssb_data'))
-    sets = get_unknown_sets('in21k_ssb')
-    written = dict(
-        cub=write_cub(osp.join(root, 'CUB_200_2011')),
-        scars=write_stanford_cars(osp.join(root, 'stanford_cars')),
-        aircraft=write_fgvc_aircraft(osp.join(root, 'fgvc-aircraft-2013b')),
-        in21k=write_imagenet21k(osp.join(root, 'imagenet21k'), sets['easy'] + sets['hard'] + ['n99999999']),
-    )
-    return root, written
+    return root, write_ssb_data(root)

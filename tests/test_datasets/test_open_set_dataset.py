@@ -235,3 +235,17 @@ def test_no_download_is_ever_attempted(tmp_path, monkeypatch):
             OpenSetDataset(source=source)
     with pytest.raises(ValueError, match='never downloads'):
         OpenSetDataset(source=dict(type='mmpretrain.CIFAR10', data_root=empty, download=True))
+
+
+def test_annotation_files_without_their_images_are_refused_at_build(tmp_path):
+    """A CUB root with its annotation files but no images fails when the dataset is built, showing the layout."""
+    import shutil
+
+    from openmixosr.datasets import OpenSetDataset
+    from tests.helpers.ssb_data import fake_data
+    root = tmp_path / 'CUB_200_2011'
+    fake_data.write_cub(str(root))
+    shutil.rmtree(root / 'images')
+    with pytest.raises(FileNotFoundError, match=r'(?s)CUB data not found.*Expected on-disk layout.*are the images '
+                                                r'extracted next to the annotation files'):
+        OpenSetDataset(source=dict(type='CUB', data_root=str(root), split='train'), benchmark='ssb_cub')

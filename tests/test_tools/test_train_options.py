@@ -60,3 +60,17 @@ def test_channels_last_option_adds_a_default_hook(train):
     cfg = _merged(train, '--channels-last')
     assert cfg.default_hooks.channels_last == dict(type='ChannelsLastHook')
     assert cfg.default_hooks.random_state == dict(type='RandomStateHook') and cfg.custom_hooks == []
+
+
+def test_testing_a_distiller_does_not_read_the_teacher_file():
+    """tools/test.py loads the distiller's own checkpoint (teacher included, strictly): the teacher file named by the
+    config is not needed on the machine that tests."""
+    spec = importlib.util.spec_from_file_location('tools_test', REPO_ROOT / 'tools' / 'test.py')
+    test_tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(test_tool)
+    config = REPO_ROOT / 'configs/asym/r18_digits.py'
+    assert Config.fromfile(config).model.teacher_checkpoint
+    cfg = test_tool.merge_args(Config.fromfile(config), test_tool.parse_args([str(config), 'student.pth',
+                                                                              '--work-dir', 'unused']))
+    assert cfg.model.teacher_checkpoint is None and cfg.load_from == 'student.pth'
+    assert cfg.load_cfg['strict'] is True  # the checkpoint's teacher.* entries must be there

@@ -166,7 +166,8 @@ class AsymmetricDistiller(ModeDispatchMixin, BaseModel):
         """
         self.source_dataset_metas = {}
         if checkpoint is None:
-            warnings.warn('AsymmetricDistiller: no teacher_checkpoint, the teacher keeps random weights.')
+            warnings.warn('AsymmetricDistiller: no teacher_checkpoint: the teacher keeps its initial weights unless a '
+                          'checkpoint loaded later holds them (load_from, tools/test.py).')
         else:
             try:
                 loaded = load_weights_only(checkpoint, map_location='cpu')
