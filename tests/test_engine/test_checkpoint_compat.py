@@ -33,7 +33,7 @@ def automix():
 
 
 def test_kinds_of_the_repository_models(automix):
-    with pytest.warns(UserWarning, match='random weights'):
+    with pytest.warns(UserWarning, match='keeps its initial weights'):
         asym = _model(ASYM, teacher_checkpoint=None)
     assert checkpoint_kind(asym.state_dict()) == 'AsymmetricDistiller'
     assert checkpoint_kind(automix.state_dict()) == 'AutoMix'

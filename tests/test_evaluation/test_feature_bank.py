@@ -36,14 +36,14 @@ def _models():
     with torch.no_grad():  # k != q, so that evaluating the wrong one shows
         for param in automix.momentum_encoder.module.parameters():
             param.add_(0.05 * torch.randn_like(param))
-    with pytest.warns(UserWarning, match='random weights'):
+    with pytest.warns(UserWarning, match='keeps its initial weights'):
         asym = _model(ASYM, teacher_checkpoint=None)
     return dict(ce=(_model(CE), None), automix_k=(automix, automix.momentum_encoder.module),
                 automix_q=(_model(AUTOMIX, eval_network='online'), None), asym_student=(asym, asym.student),
                 asym_teacher=(_model(ASYM, teacher_checkpoint=None, eval_network='teacher'), None))
 
 
-@pytest.mark.filterwarnings('ignore:.*random weights')
+@pytest.mark.filterwarnings('ignore:.*keeps its initial weights')
 @pytest.mark.parametrize('name', ['ce', 'automix_k', 'automix_q', 'asym_student', 'asym_teacher'])
 def test_every_model_stores_features_that_its_final_linear_maps_to_its_logits(name):
     model, network = _models()[name]
