@@ -145,7 +145,7 @@ def build_tiny_distiller(tiny_distiller_cfg):
     def build(**overrides):
         torch.manual_seed(0)
         cfg = tiny_distiller_cfg(**overrides)
-        with pytest.warns(UserWarning, match='random weights'):
+        with pytest.warns(UserWarning, match='keeps its initial weights'):
             model = MODELS.build(cfg)
         model.init_weights()
         return model

@@ -40,7 +40,7 @@ def checkpoints(tmp_path_factory):
     with torch.no_grad():
         for param in automix.momentum_encoder.module.parameters():
             param.add_(0.05 * torch.randn_like(param))
-    with pytest.warns(UserWarning, match='random weights'):
+    with pytest.warns(UserWarning, match='keeps its initial weights'):
         asym = _model(ASYM, teacher_checkpoint=None)
     models = dict(ce=_model(CE), r50=_model(CE_R50), asym=asym, automix=automix)
     paths = {}

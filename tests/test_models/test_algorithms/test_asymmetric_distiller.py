@@ -212,7 +212,7 @@ def test_init_weights_initialises_the_student_and_never_the_loaded_teacher(tmp_p
 
 def test_without_checkpoint_the_teacher_is_initialised_like_the_student(tiny_distiller_cfg):
     torch.manual_seed(0)
-    with pytest.warns(UserWarning, match='random weights'):
+    with pytest.warns(UserWarning, match='keeps its initial weights'):
         model = MODELS.build(tiny_distiller_cfg())
     assert not model.teacher.is_init
     before = model.teacher.head.fc.weight.clone()
@@ -291,7 +291,7 @@ def test_a_learned_mask_mixer_fits_the_distiller_unchanged(gt_samples, tiny_dist
     try:
         cfg = tiny_distiller_cfg(mixer=dict(type='_HalfMaskMixer'), p_mix=1.0, cmi_loss=None,
                    mixed_ce_weight=1.0)
-        with pytest.warns(UserWarning, match='random weights'):
+        with pytest.warns(UserWarning, match='keeps its initial weights'):
             model = MODELS.build(cfg)
     finally:
         MIXERS.module_dict.pop('_HalfMaskMixer')
