@@ -21,7 +21,8 @@ The protocol (docs/benchmark_table.md):
   ``std = sqrt(sum((x - mean)^2) / n)`` (ddof=0, as tools/reproduce_ablation.py). Failed runs are left out (reported,
   and the tool exits non-zero); ``n`` says how many runs each cell has.
 - **Rows and columns.** Row: ``--rows`` (one name per config), else the name of its paper row, else the file stem.
-  Column group: ``--columns``, else the paper row's column, else the benchmark's name (``BENCHMARK_COLUMNS``). (Not
+  Column group: ``--columns``, else the benchmark's name as the paper writes it (``BENCHMARK_COLUMNS``), else the
+  paper row's column. (Not
   config keys: configs inherit each other, and an inherited row name would put two methods in one row.)
   The paper row is the config's ``paper_row`` (an id of openmixosr/paper_results.py), else the first row (in table
   order) whose ``config`` is this file; its published number is printed in brackets beside ours.
@@ -56,7 +57,7 @@ SLURM_TRAIN = osp.join(TOOLS, 'slurm_train.sh')
 #: Benchmark name -> the paper's column name, so that a baseline (no paper row) shares the paper rows' column group.
 BENCHMARK_COLUMNS = {'mnist': 'MNIST', 'svhn': 'SVHN', 'cifar10': 'CIFAR-10', 'cifar+10': 'CIFAR+10',
                      'cifar+50': 'CIFAR+50', 'tiny_imagenet': 'TinyImageNet', 'ssb_cub': 'CUB', 'ssb_scars': 'SCars',
-                     'ssb_aircraft': 'FGVC-Aircraft'}
+                     'ssb_aircraft': 'FGVC-Aircraft', 'in21k_ssb': 'ImageNet-21K (SSB lists)'}
 #: ``--cfg-options`` keys the tool sets itself, and the option that sets them instead.
 RESERVED_OPTIONS = {'split': '--splits', 'randomness.seed': '--seeds', 'model.teacher_checkpoint': '`teacher_config`'}
 
@@ -244,7 +245,7 @@ def describe(config: str) -> Method:
     return Method(
         config=osp.abspath(config),
         row=row.row if row else stem,
-        column=row.column if row and row.column else BENCHMARK_COLUMNS.get(benchmark, benchmark or stem),
+        column=BENCHMARK_COLUMNS.get(benchmark) or (row.column if row and row.column else benchmark or stem),
         metrics=table_metrics(cfg),
         paper_row=row,
         splits=published_splits(cfg),

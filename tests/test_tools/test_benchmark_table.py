@@ -231,7 +231,8 @@ def test_paper_row_lookup_and_the_config_keys_that_override_it(tmp_path):
     named = tmp_path / 'named.py'
     named.write_text(f"_base_ = ['{REPO_ROOT / 'configs/asym/r18_svhn.py'}']\npaper_row = 'asym.t2.ours.cifar10'\n")
     method = tool.describe(str(named))
-    assert (method.row, method.column, method.paper_row.results['accuracy']) == ('Ours', 'CIFAR-10', 96.9)
+    # the column follows the data (SVHN), the paper's number the named row
+    assert (method.row, method.column, method.paper_row.results['accuracy']) == ('Ours', 'SVHN', 96.9)
     with pytest.raises(ValueError, match='both row .Ours., column .SVHN.: name them apart with `--rows`'):
         tool.check_cells_unique([_method(tool, 'configs/asym/r18_svhn.py'), _method(tool, 'configs/asym/r18_svhn.py')])
 
@@ -243,6 +244,25 @@ def test_table_2_baselines_share_the_paper_rows_column_groups():
         if (row.paper, row.table) == ('asym', '2') and row.config:
             cfg = Config.fromfile(REPO_ROOT / row.config)
             assert tool.BENCHMARK_COLUMNS[tool.dataset_benchmark(cfg)] == row.column, row.id
+
+
+def test_semantic_shift_and_large_scale_configs_are_their_paper_rows():
+    """Table 3: the AGC row (our CE baselines) and Ours, Easy / Hard columns with the paper's numbers; Table 4: the
+    CE baseline and the student share one column group (the data), whatever the paper calls its column."""
+    tool = _tool()
+    ours, agc = _method(tool, 'configs/asym/r50_ssb_cub.py'), _method(tool, 'configs/baselines/ce_r50_ssb_cub.py')
+    assert (ours.paper_row.id, agc.paper_row.id) == ('asym.t3.ours.cub', 'asym.t3.agc.cub')
+    assert (ours.row, agc.row, ours.column, agc.column) == ('Ours', 'AGC (ICLR, 2022)', 'CUB', 'CUB')
+    assert [(m.key, m.paper_key) for m in ours.metrics] == [
+        ('osr/accuracy', 'accuracy'), ('osr/easy/auroc', 'auroc_easy'), ('osr/hard/auroc', 'auroc_hard'),
+        ('osr/easy/oscr', 'oscr_easy'), ('osr/hard/oscr', 'oscr_hard')]
+    assert ours.splits == (0, ) and ours.teacher_config == agc.config
+    assert ours.paper_row.results['auroc_hard'] == 82.0
+    student, baseline = (_method(tool, f'configs/{path}.py') for path in ('asym/r18_tiny_in21k',
+                                                                           'baselines/ce_r18_tiny_in21k'))
+    assert student.column == baseline.column == 'ImageNet-21K (SSB lists)'
+    assert student.paper_row.id == 'asym.t4.ours.r18' and baseline.paper_row is None
+    assert student.splits == (0, )
 
 
 def _ssb_like_config():
