@@ -1,6 +1,6 @@
 # Semantic Shift Benchmark, FGVC-Aircraft: 50 known variants of 100, trained on trainval; AGC's RandAugment M=15
 # and label smoothing 0.2 for FGVC-Aircraft.
-# Images: data/fgvc-aircraft-2013b/ (the official layout, docs/datasets.md); the class split ships with OpenMixOSR.
+# Images: data/fgvc-aircraft-2013b/ (the layout in docs/datasets.md); the class split ships with OpenMixOSR.
 _base_ = ['./ssb_common.py']
 num_classes = 50
 data_root = 'data/fgvc-aircraft-2013b'
@@ -8,8 +8,7 @@ label_smoothing = 0.2
 
 data_preprocessor = dict(num_classes=num_classes)
 
-# AGC's 'rand-augment' training transform: RandAugment (N=2, magnitude M=15 on AGC's 0-30 scale) on the
-# decoded image, resize to 448 x 448, random crop with 4 pixels of padding, horizontal flip.
+# ssb_common.py's training transform with AGC's RandAugment magnitude for FGVC-Aircraft, M=15.
 train_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='RandAugment', policies='timm_increasing', num_policies=2, total_level=30, magnitude_level=15,
