@@ -268,3 +268,17 @@ def test_digits_config_trains_a_few_iterations(config_path, tmp_path):
         after = runner.model.backbone.state_dict()
         for key, value in snapshot.state.items():  # weights and BN running statistics alike
             assert torch.equal(value, after[key]), f'frozen backbone changed: {key}'
+
+
+@pytest.mark.parametrize('name', ['cub', 'scars', 'aircraft'])
+def test_ssb_baselines_smooth_labels_as_agc_does(name):
+    """AGC's label smoothing (its released smooth_one_hot): target 1 - e, every other class e / (K - 1). mmpretrain's
+    LabelSmoothLoss builds (1 - v) y + v / K, so the configs must give the same targets."""
+    cfg = Config.fromfile(CONFIG_ROOT / 'baselines' / f'ce_r50_ssb_{name}.py')
+    loss = MODELS.build(cfg.model.head.loss)
+    classes, eps = cfg.num_classes, cfg.label_smoothing
+    loss.num_classes = classes
+    smoothed = loss.original_smooth_label(torch.nn.functional.one_hot(torch.tensor([3]), classes).float())
+    assert torch.allclose(smoothed[0, 3], torch.tensor(1 - eps))
+    assert torch.allclose(smoothed[0, 0], torch.tensor(eps / (classes - 1)))
+    assert torch.allclose(smoothed.sum(), torch.tensor(1.0))

@@ -100,6 +100,7 @@ class Cell(NamedTuple):
     paper: Optional[float]
     paper_table: str  # e.g. 'Asymmetric distillation for OSR (Jia et al., IJCAI 2024), Table 2'; '' without a number
     config: str
+    paper_note: str = ''  # why the published number is not comparable with ours ('' when it is)
 
 
 def parse_args(argv=None):
@@ -110,7 +111,7 @@ def parse_args(argv=None):
     parser.add_argument('--seeds', type=int, nargs='+', default=[0], help='seeds of every split (default: 0)')
     parser.add_argument('--jobs', type=int,
                         help='runs at once, each with cores // jobs threads (default: locally one single-thread run '
-                        'per core on a CPU-only machine, 1 with a GPU; all runs at once with slurm)')
+                        'per core, at most 4, on a CPU-only machine; 1 with a GPU; all runs at once with slurm)')
     parser.add_argument('--launcher', choices=['local', 'slurm'], default='local',
                         help='local: python tools/train.py here; slurm: bash tools/slurm_train.sh per run')
     parser.add_argument('--partition', help='Slurm partition (required with --launcher slurm)')
@@ -138,6 +139,9 @@ def parse_args(argv=None):
         key = option.split('=', 1)[0]
         if key in RESERVED_OPTIONS:
             parser.error(f'--cfg-options {option}: the tool sets `{key}` itself; use {RESERVED_OPTIONS[key]}')
+        if key.endswith('osr_split'):
+            parser.error(f'--cfg-options {option}: the tool selects splits with --splits (it sets `split`, which '
+                         'the datasets\' `osr_split` follow)')
     return args
 
 
@@ -162,10 +166,15 @@ def dataset_benchmark(cfg: Config) -> Optional[str]:
 
 
 def published_splits(cfg: Config) -> Tuple[int, ...]:
-    """The split indices a config can run: those of its benchmark (:func:`get_open_set_split` accepts them) when it
-    has a top-level ``split``; ``(0, )`` otherwise (no split variable, or a benchmark with one split)."""
+    """The split indices a config can run: those of its benchmark (:func:`get_open_set_split` accepts them); ``(0, )``
+    without a benchmark.
+
+    Raises:
+        ValueError: A benchmark of several splits in a config without a top-level ``split`` (``--cfg-options
+            split=K`` would select nothing, and every split would train split 0).
+    """
     benchmark = dataset_benchmark(cfg)
-    if 'split' not in cfg or benchmark is None:
+    if benchmark is None:
         return (0, )
     splits = []
     for index in range(NUM_SPLITS):
@@ -174,6 +183,10 @@ def published_splits(cfg: Config) -> Tuple[int, ...]:
         except ValueError:
             continue
         splits.append(index)
+    if len(splits) > 1 and 'split' not in cfg:
+        raise ValueError(f'The datasets use benchmark {benchmark!r} ({len(splits)} published splits) but the config '
+                         'has no top-level `split`: add `split = 0` and pass `osr_split=split` to its datasets (as '
+                         'configs/_base_/datasets/open_set_benchmark_common.py does).')
     return tuple(splits) or (0, )
 
 
@@ -323,16 +336,21 @@ def aggregate(methods: Sequence[Method], results: Dict[str, List[dict]]) -> List
                 raise KeyError(f'{missing} of the {len(runs)} runs of {method.config} logged no {metric.key!r}.')
             mean, std, n = mean_std([run[metric.key] for run in runs])
             number = paper.get(metric.paper_key)
+            note = f'{row.id}: {row.reason}' if number is not None and not row.comparable else ''
             cells.append(Cell(method.row, method.column, metric, mean, std, n, number, table if number is not None
-                              else '', repo_relative(method.config)))
+                              else '', repo_relative(method.config), note))
     return cells
+
+
+NOT_COMPARABLE = '†'
 
 
 def _cell_text(cell: Optional[Cell]) -> str:
     if cell is None:
         return ''
     text = f'{cell.mean:.2f} ± {cell.std:.2f}' if cell.n > 1 else f'{cell.mean:.2f}'
-    return text + (f' ({cell.paper:g})' if cell.paper is not None else '')
+    mark = NOT_COMPARABLE if cell.paper_note else ''
+    return text + (f' ({cell.paper:g}{mark})' if cell.paper is not None else '')
 
 
 def _markdown_rows(header: List[str], rows: List[List[str]], aligns: List[str]) -> List[str]:
@@ -358,24 +376,28 @@ def format_markdown(cells: Sequence[Cell], splits: Dict[str, Tuple[int, ...]], s
     body = [[row] + [_cell_text(lookup.get((row, column, metric))) for column in columns
                      for metric in metrics[column]] for row in rows]
     lines = [title, ''] + _markdown_rows(header, body, ['---'] + ['---:'] * (len(header) - 1))
+    notes = sorted({cell.paper_note for cell in cells if cell.paper_note})
+    if notes:
+        lines += ['', f'{NOT_COMPARABLE} The published number is not comparable with ours:', '']
+        lines += [f'- {note}' for note in notes]
     count_rows = [[row] + [str(counts.get((row, column), 0)) for column in columns] for row in rows]
     lines += ['', 'Runs per cell (finished runs: splits x seeds):', '']
     lines += _markdown_rows(['Method'] + columns, count_rows, ['---'] + ['---:'] * len(columns))
     return '\n'.join(lines) + '\n'
 
 
-CSV_FIELDS = ('method', 'dataset', 'metric', 'mean', 'std', 'n', 'paper', 'config')
+CSV_FIELDS = ('method', 'dataset', 'metric', 'mean', 'std', 'n', 'paper', 'paper_note', 'config')
 
 
 def write_csv(cells: Sequence[Cell], path: str) -> None:
     """One line per cell: method, dataset, metric (without ``osr/``), mean, std (ddof=0), n, paper ('' for none),
-    config; full float precision."""
+    paper_note (why the paper's number is not comparable; '' when it is), config; full float precision."""
     with open(path, 'w', newline='') as file:
         writer = csv.writer(file)
         writer.writerow(CSV_FIELDS)
         for cell in cells:
             writer.writerow([cell.row, cell.column, cell.metric.key[len('osr/'):], repr(cell.mean), repr(cell.std),
-                             cell.n, '' if cell.paper is None else cell.paper, cell.config])
+                             cell.n, '' if cell.paper is None else cell.paper, cell.paper_note, cell.config])
 
 
 # ------------------------------------------------------------------------------------------------ main
@@ -403,9 +425,16 @@ def main(argv=None):
 
     outcomes = {outcome.run.key: outcome for outcome in run_queue(runs, launcher, jobs, on_outcome)}
     results: Dict[str, List[dict]] = {}
+    incomplete = []
     for method, run in planned:
-        if outcomes[run.key].ok:
-            results.setdefault(method.config, []).append(outcomes[run.key].metrics)
+        outcome = outcomes[run.key]
+        if not outcome.ok:
+            continue
+        missing = [metric.key for metric in method.metrics if metric.key not in outcome.metrics]
+        if missing:  # left out of the table, like a failed run
+            incomplete.append(f'{run.label}: its last validation logged no {missing} (see {run.log})')
+            continue
+        results.setdefault(method.config, []).append(outcome.metrics)
     cells = aggregate(methods, results)
     table = format_markdown(cells, splits, args.seeds)
     print('\n' + table + '\n' + summary_line(list(outcomes.values())))
@@ -416,7 +445,8 @@ def main(argv=None):
     with open(out_md, 'w') as file:
         file.write(table)
     write_csv(cells, out_csv)
-    report = failure_report(list(outcomes.values()))
+    report = '\n'.join(filter(None, [failure_report(list(outcomes.values())),
+                                      *(f'Left out of the table: {line}' for line in incomplete)]))
     if report:
         sys.exit(report)
 

@@ -14,11 +14,11 @@ ddof=0, in %) with the paper's published numbers beside them. Each run's log is 
 
 The runs go through the queue of :mod:`openmixosr.utils.run_queue`: `--jobs N` runs N trainings at once, each with
 ``cores // N`` threads (the teacher and the rows without a teacher first, the distillation rows once the teacher is
-done). By default a CPU-only machine runs one single-thread training per core: on a small CPU, single-thread runs side
-by side finish sooner than multi-thread runs one after another (the README gives the measured times). Float sums
-depend on the thread count, so rows trained with another ``--jobs`` differ (within their noise); each setting repeats
-exactly. A finished run leaves
-``metrics.json`` in its work dir and is not run again, so a command interrupted half-way continues where it stopped.
+done). By default a CPU-only machine runs one single-thread training per core (at most 4): on a small CPU,
+single-thread runs side by side finish sooner than multi-thread runs one after another (the README gives the measured
+times). Float sums depend on the thread count, so rows trained with another ``--jobs`` differ (within their noise);
+each setting repeats exactly. A finished run leaves ``metrics.json`` in its work dir and is not run again, so a
+command interrupted half-way continues where it stopped.
 A failed run is reported with its log, left out of the table (a row then says how many of its runs it has), and
 makes the tool exit non-zero once the other runs are done.
 """
@@ -50,7 +50,7 @@ def parse_args(argv=None):
                         help='also run `ablation_learned_mask_rows` (the full method with learned masks, ours)')
     parser.add_argument('--jobs', type=int,
                         help='trainings at once, each with cores // jobs threads (default: one single-thread run per '
-                        'core on a CPU-only machine, 1 with a GPU)')
+                        'core, at most 4, on a CPU-only machine; 1 with a GPU)')
     parser.add_argument('--work-dir', help='root of all work dirs (default: work_dirs/ablation_CONFIG_NAME)')
     parser.add_argument('--cfg-options', nargs='+', default=[],
                         help='options passed to every run, e.g. `train_cfg.max_epochs=5` for a shorter smoke run')

@@ -1,5 +1,5 @@
-# Asymmetric distillation on the Semantic Shift Benchmark, FGVC-Aircraft (the paper's Table 3, 'Ours'): the CE baseline of
-# AGC's recipe as teacher -> a ResNet-50 student from the same Places MoCo v2 weights, with AGC's data and schedule
+# Asymmetric distillation on the Semantic Shift Benchmark, FGVC-Aircraft (the paper's Table 3, 'Ours'): the CE baseline
+# of AGC's recipe as teacher -> a ResNet-50 student from the same Places MoCo v2 weights, with AGC's data and schedule
 # (the paper follows AGC on this benchmark). Evaluated against the Easy and the Hard unknown classes in one test.
 # Teacher: python tools/train.py configs/baselines/ce_r50_ssb_aircraft.py
 _base_ = [

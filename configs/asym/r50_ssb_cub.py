@@ -1,6 +1,6 @@
-# Asymmetric distillation on the Semantic Shift Benchmark, CUB (the paper's Table 3, 'Ours'): the CE baseline of
-# AGC's recipe as teacher -> a ResNet-50 student from the same Places MoCo v2 weights, with AGC's data and schedule
-# (the paper follows AGC on this benchmark). Evaluated against the Easy and the Hard unknown classes in one test.
+# Asymmetric distillation on the Semantic Shift Benchmark, CUB (the paper's Table 3, 'Ours'): the CE baseline of AGC's
+# recipe as teacher -> a ResNet-50 student from the same Places MoCo v2 weights, with AGC's data and schedule (the paper
+# follows AGC on this benchmark). Evaluated against the Easy and the Hard unknown classes in one test.
 # Teacher: python tools/train.py configs/baselines/ce_r50_ssb_cub.py
 _base_ = [
     '../_base_/models/asym_r50_r50_places_moco.py',

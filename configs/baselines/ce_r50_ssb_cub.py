@@ -7,5 +7,6 @@ _base_ = [
     '../_base_/schedules/agc_sgd_cosine_restarts_600e.py',
     '../_base_/default_runtime.py',
 ]
-model = dict(head=dict(num_classes={{_base_.num_classes}},
-                       loss=dict(type='LabelSmoothLoss', label_smooth_val={{_base_.label_smoothing}}, mode='original')))
+model = dict(
+    head=dict(num_classes={{_base_.num_classes}},
+              loss=dict(type='LabelSmoothLoss', label_smooth_val={{_base_.label_smooth_val}}, mode='original')))

@@ -6,10 +6,11 @@ process (log: ``WORK_DIR/train.log``). A run may depend on a teacher run: it sta
 receives the teacher's last checkpoint as ``model.teacher_checkpoint=...`` (the last of its options).
 
 - **Finished runs are skipped.** A run that ends with validation metrics leaves ``WORK_DIR/metrics.json``:
-  ``{"settings": {"config": absolute path, "seed": int, "options": [...]}, "metrics": last validation record}``. A run
-  whose ``metrics.json`` holds the same settings is not run again, so an interrupted queue continues where it stopped
-  (an unfinished run starts again from its first epoch). A ``metrics.json`` of other settings is a RuntimeError, raised
-  before anything trains when the settings are known then (runs whose teacher has finished).
+  ``{"settings": {"config": absolute path, "config_digest": SHA-256 of its merged content, "seed": int, "options":
+  [...]}, "metrics": last validation record}``. A run whose ``metrics.json`` holds the same settings is not run
+  again, so an interrupted queue continues where it stopped (an unfinished run starts again from its first epoch).
+  A ``metrics.json`` of other settings (or of a config edited since) is a RuntimeError, raised before anything
+  trains when the settings are known then (runs whose teacher has finished). It is written atomically.
 - **Scheduling.** At most ``jobs`` runs at once. A run is handed to the pool only after its teacher has finished, so
   no run in the pool ever waits for another: every run in flight finishes on its own and the queue cannot deadlock.
   Of the runs that may start, the earliest in :func:`queue_order` starts first: teachers, then runs without a teacher,
@@ -25,6 +26,7 @@ Also here, for the tools that build the runs: :func:`config_reference` (a config
 relative to the file that sets it) and :func:`mean_std` (mean and population std, ddof=0, of the runs' metrics).
 """
 import ast
+import hashlib
 import json
 import os
 import os.path as osp
@@ -32,6 +34,7 @@ import subprocess
 import sys
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass
+from functools import lru_cache
 from glob import glob
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
@@ -78,11 +81,13 @@ class Run:
         return osp.join(self.work_dir, LOG)
 
     def settings(self, teacher_checkpoint: Optional[str] = None) -> dict:
-        """What ``metrics.json`` records: the config, the seed and the options the run trains with."""
+        """What ``metrics.json`` records: the config, a digest of its content (its ``_base_`` files merged in), the
+        seed and the options the run trains with."""
         options = list(self.options)
         if teacher_checkpoint is not None:
             options.append(f'model.teacher_checkpoint={teacher_checkpoint}')
-        return dict(config=osp.abspath(self.config), seed=self.seed, options=options)
+        return dict(config=osp.abspath(self.config), config_digest=config_digest(self.config), seed=self.seed,
+                    options=options)
 
     def same_as(self, other: 'Run') -> bool:
         """Whether two runs train the same thing (names aside)."""
@@ -101,6 +106,15 @@ class Outcome:
     @property
     def ok(self) -> bool:
         return self.error is None
+
+
+@lru_cache(maxsize=None)
+def config_digest(config: str) -> str:
+    """SHA-256 of a config's merged content (every ``_base_`` file included): a finished run of a config edited since
+    then does not pass for a run of the new one."""
+    from mmengine.config import Config
+    content = json.dumps(Config.fromfile(config).to_dict(), sort_keys=True, default=repr)
+    return hashlib.sha256(content.encode()).hexdigest()
 
 
 # ------------------------------------------------------------------------------------------------ threads and cores
@@ -125,12 +139,17 @@ def threads_per_job(jobs: int, cores: Optional[int] = None) -> Optional[int]:
     return max(1, (usable_cores() if cores is None else cores) // jobs)
 
 
+#: At most this many runs at once by default: one run per core is measured to pay off for the small CPU models on 2
+#: cores; on a large CPU-only machine many ResNet runs (each with its data loader workers) would oversubscribe it.
+DEFAULT_MAX_JOBS = 4
+
+
 def default_local_jobs() -> int:
-    """Runs at once on this machine when the user does not say: one single-thread run per usable core on a CPU-only
-    machine (small CPU runs finish sooner side by side than multi-threaded one after another; a run's float sums then
-    do not depend on the machine's core count), one run at a time when a GPU is there (runs would share it)."""
+    """Runs at once on this machine when the user does not say: one single-thread run per usable core (at most
+    :data:`DEFAULT_MAX_JOBS`) on a CPU-only machine, as small CPU runs finish sooner side by side than multi-threaded
+    one after another; one run at a time when a GPU is there (runs would share it)."""
     import torch
-    return 1 if torch.cuda.is_available() else usable_cores()
+    return 1 if torch.cuda.is_available() else min(usable_cores(), DEFAULT_MAX_JOBS)
 
 
 # ------------------------------------------------------------------------------------------------ a run's files
@@ -174,17 +193,28 @@ def finished_metrics(work_dir: str, settings: dict) -> Optional[dict]:
     path = osp.join(work_dir, FINISHED)
     if not osp.isfile(path):
         return None
-    with open(path) as file:
-        record = json.load(file)
-    if record['settings'] != settings:
-        raise RuntimeError(f'{work_dir} holds a finished run of other settings ({record["settings"]}, now '
-                           f'{settings}): pass another --work-dir, or delete that run to train it again.')
-    return record['metrics']
+    try:
+        with open(path) as file:
+            record = json.load(file)
+        recorded, metrics = record['settings'], record['metrics']
+    except (ValueError, KeyError, TypeError) as error:
+        raise RuntimeError(f'{path} is not a record of a finished run ({type(error).__name__}: {error}): delete it '
+                           'to train the run again.') from error
+    if recorded != settings:
+        changed = sorted(key for key in set(recorded) | set(settings) if recorded.get(key) != settings.get(key))
+        raise RuntimeError(f'{work_dir} holds a finished run of other settings (differing: {changed}; recorded '
+                           f'{recorded}, now {settings}; a changed `config_digest` means the config or one of its '
+                           '_base_ files was edited since): pass another --work-dir, or delete that run to train it '
+                           'again.')
+    return metrics
 
 
 def record_finished(work_dir: str, settings: dict, metrics: dict) -> None:
-    with open(osp.join(work_dir, FINISHED), 'w') as file:
+    """Write ``metrics.json`` atomically (a run stopped while writing leaves no half file behind)."""
+    path = osp.join(work_dir, FINISHED)
+    with open(path + '.tmp', 'w') as file:
         json.dump(dict(settings=settings, metrics=metrics), file)
+    os.replace(path + '.tmp', path)
 
 
 # ------------------------------------------------------------------------------------------------ config references

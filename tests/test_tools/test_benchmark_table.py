@@ -88,7 +88,8 @@ def test_each_student_distils_from_the_teacher_of_its_split(table):
     work = table[0]
     for split in (0, 1):
         teacher = json.loads((work / 'ce_r50w16_digits' / f'split{split}' / 'seed0' / 'metrics.json').read_text())
-        assert teacher['settings'] == dict(config=str(TEACHER), seed=0, options=[f'split={split}', *SHORT])
+        assert teacher['settings'] == dict(config=str(TEACHER), config_digest=rq.config_digest(str(TEACHER)), seed=0,
+                                           options=[f'split={split}', *SHORT])
         student = json.loads((work / 'r18_digits' / f'split{split}' / 'seed0' / 'metrics.json').read_text())
         checkpoint = work / 'ce_r50w16_digits' / f'split{split}' / 'seed0' / 'epoch_2.pth'
         assert student['settings']['options'] == [f'split={split}', *SHORT, f'model.teacher_checkpoint={checkpoint}']
@@ -214,9 +215,9 @@ def test_one_run_shows_its_value_and_the_csv_has_one_line_per_method_dataset_met
     assert baseline_row == '| ce_r18_cifar10 |  |  |  | 1.00 ± 0.00 | 2.00 ± 0.00 | 3.00 ± 0.00 |'
     tool.write_csv(cells, tmp_path / 't.csv')
     lines = list(csv.reader(open(tmp_path / 't.csv')))
-    assert lines[0] == ['method', 'dataset', 'metric', 'mean', 'std', 'n', 'paper', 'config']
-    assert lines[1] == ['Ours', 'SVHN', 'accuracy', '90.5', '0.0', '1', '97.7', 'configs/asym/r18_svhn.py']
-    assert lines[6] == ['ce_r18_cifar10', 'CIFAR-10', 'oscr', '3.0', '0.0', '2', '',
+    assert lines[0] == ['method', 'dataset', 'metric', 'mean', 'std', 'n', 'paper', 'paper_note', 'config']
+    assert lines[1] == ['Ours', 'SVHN', 'accuracy', '90.5', '0.0', '1', '97.7', '', 'configs/asym/r18_svhn.py']
+    assert lines[6] == ['ce_r18_cifar10', 'CIFAR-10', 'oscr', '3.0', '0.0', '2', '', '',
                         'configs/baselines/ce_r18_cifar10.py']
 
 
@@ -265,6 +266,28 @@ def test_semantic_shift_and_large_scale_configs_are_their_paper_rows():
     assert student.splits == (0, )
 
 
+def test_published_numbers_of_a_substitute_benchmark_are_marked_and_explained(tmp_path):
+    """Table 4 with the SSB lists instead of the paper's: the paper's number is shown marked, the reason printed
+    under the table and written to the CSV; comparable rows stay unmarked."""
+    tool = _tool()
+    student = _method(tool, 'configs/asym/r18_tiny_in21k.py')
+    runs = [{'osr/accuracy': 80.0, 'osr/easy/auroc': 70.0, 'osr/hard/auroc': 65.0, 'osr/easy/oscr': 60.0,
+             'osr/hard/oscr': 55.0}]
+    cells = tool.aggregate([student], {student.config: runs})
+    markdown = tool.format_markdown(cells, {student.config: (0, )}, [0])
+    assert '| Ours | 80.00 | 70.00 (77.1†) | 65.00 (75.7†) | 60.00 (60.8†) | 55.00 (60.1†) |' in markdown
+    assert "† The published number is not comparable with ours:" in markdown
+    assert "- asym.t4.ours.r18: SUBSTITUTE unknown classes" in markdown
+    tool.write_csv(cells, tmp_path / 't.csv')
+    lines = {line['metric']: line for line in csv.DictReader(open(tmp_path / 't.csv'))}
+    assert lines['easy/auroc']['paper'] == '77.1' and 'SUBSTITUTE' in lines['easy/auroc']['paper_note']
+    assert lines['accuracy']['paper'] == '' and lines['accuracy']['paper_note'] == ''  # no published accuracy
+    svhn = _method(tool, 'configs/asym/r18_svhn.py')
+    plain = tool.format_markdown(tool.aggregate([svhn], {svhn.config: [{'osr/accuracy': 1.0, 'osr/auroc': 2.0,
+                                                                         'osr/oscr': 3.0}]}), {svhn.config: (0, )}, [0])
+    assert '†' not in plain
+
+
 def _ssb_like_config():
     return Config(dict(split=0, model=dict(type='OpenSetClassifier'),
                        train_dataloader=dict(dataset=dict(type='OpenSetDataset', benchmark='ssb_cub')),
@@ -284,7 +307,11 @@ def test_split_defaults_and_errors(tmp_path):
     assert tool.choose_splits(ssb_method, None) == (0, ) and tool.choose_splits(ssb_method, [0]) == (0, )
     with pytest.raises(ValueError, match='has one split only: run it with --splits 0 or without --splits'):
         tool.choose_splits(ssb_method, [0, 1])
-    assert tool.published_splits(Config(dict(model=dict(type='X')))) == (0, )  # no top-level split
+    assert tool.published_splits(Config(dict(model=dict(type='X')))) == (0, )  # no benchmark
+    five_splits_without_split = Config(dict(model=dict(type='X'), train_dataloader=dict(dataset=dict(
+        type='OpenSetDataset', benchmark='svhn'))))
+    with pytest.raises(ValueError, match="benchmark 'svhn' .5 published splits. but the config has no top-level"):
+        tool.published_splits(five_splits_without_split)  # else every split would train split 0
     assert [(m.label, m.key, m.paper_key) for m in tool.table_metrics(ssb)] == [
         ('Acc.', 'osr/accuracy', 'accuracy'), ('AUROC easy', 'osr/easy/auroc', 'auroc_easy'),
         ('AUROC hard', 'osr/hard/auroc', 'auroc_hard'), ('OSCR easy', 'osr/easy/oscr', 'oscr_easy'),
@@ -346,6 +373,9 @@ def test_cli_errors(capsys):
         tool.parse_args([str(CE), '--cfg-options', 'split=1'])
     assert 'use --splits' in capsys.readouterr().err
     with pytest.raises(SystemExit):
+        tool.parse_args([str(CE), '--cfg-options', 'val_dataloader.dataset.osr_split=2'])
+    assert 'selects splits with --splits' in capsys.readouterr().err
+    with pytest.raises(SystemExit):
         tool.parse_args([str(CE), '--jobs', '0'])
     assert '--jobs must be >= 1' in capsys.readouterr().err
     with pytest.raises(SystemExit):
@@ -381,12 +411,19 @@ class _RecordingLauncher:
             file.write(os.path.join(run.work_dir, 'epoch_1.pth'))
 
 
+def _config(tmp_path, name):
+    """A config file (the queue records a digest of each run's config)."""
+    path = tmp_path / name
+    path.write_text(f"model = dict(type='{name}')\n")
+    return str(path)
+
+
 def _runs(tmp_path, teachers=3, students=2):
     runs = []
     for t in range(teachers):
-        teacher = rq.Run('t.py', str(tmp_path / f'teacher{t}'), 0, name=f'teacher{t}')
-        runs += [rq.Run('s.py', str(tmp_path / f'student{t}_{s}'), s, teacher=teacher, name=f'student{t}_{s}')
-                 for s in range(students)]
+        teacher = rq.Run(_config(tmp_path, 't.py'), str(tmp_path / f'teacher{t}'), 0, name=f'teacher{t}')
+        runs += [rq.Run(_config(tmp_path, 's.py'), str(tmp_path / f'student{t}_{s}'), s, teacher=teacher,
+                        name=f'student{t}_{s}') for s in range(students)]
     return runs  # students only: the queue adds their teachers
 
 
@@ -426,12 +463,12 @@ def test_queue_skips_finished_runs_and_refuses_other_settings_before_training(tm
     outcomes = rq.run_queue(runs, launcher, 2)
     assert launcher.events == [] and all(o.ok and not o.trained for o in outcomes)
     assert rq.summary_line(outcomes) == '3 runs: 0 trained, 3 finished before (skipped), 0 failed'
-    changed = [rq.Run('s.py', runs[1].work_dir, 1, ('x=2', ), runs[1].teacher, 'student0_1')]
+    changed = [rq.Run(_config(tmp_path, 's.py'), runs[1].work_dir, 1, ('x=2', ), runs[1].teacher, 'student0_1')]
     with pytest.raises(RuntimeError, match='student0_1 holds a finished run of other settings'):
-        rq.run_queue([rq.Run('other.py', str(tmp_path / 'fresh')), *changed], launcher, 2)
+        rq.run_queue([rq.Run(_config(tmp_path, 'other.py'), str(tmp_path / 'fresh')), *changed], launcher, 2)
     assert launcher.events == []  # refused before anything trained
     with pytest.raises(ValueError, match='Two different runs share the work dir'):
-        rq.queue_order([runs[0], rq.Run('s.py', runs[0].work_dir, 5)])
+        rq.queue_order([runs[0], rq.Run(_config(tmp_path, 's.py'), runs[0].work_dir, 5)])
 
 
 def test_threads_cores_and_slurm_command(monkeypatch):
@@ -455,3 +492,25 @@ def test_config_reference_resolves_from_the_file_that_sets_the_key():
     assert rq.setting_file(ablation, 'teacher_config') == str(REPO_ROOT / 'configs/asym/r18_digits.py')
     assert rq.config_reference(ablation, 'teacher_config') == str(TEACHER)  # not configs/asym/baselines/...
     assert rq.config_reference(str(CE), 'teacher_config') is None
+
+
+def test_a_finished_run_of_an_edited_config_is_not_taken_for_the_new_one(tmp_path):
+    """The settings hold a digest of the merged config: editing the config (or a _base_ file) makes the old record
+    a mismatch, never a result; a broken record names its file."""
+    base = tmp_path / 'base.py'
+    base.write_text('lr = 0.1\n')
+    config = tmp_path / 'config.py'
+    config.write_text("_base_ = ['./base.py']\nmodel = dict(type='X')\n")
+    run = rq.Run(str(config), str(tmp_path / 'work'), seed=0)
+    os.makedirs(run.work_dir)
+    rq.record_finished(run.work_dir, run.settings(), {'osr/accuracy': 50.0})
+    assert not os.path.exists(os.path.join(run.work_dir, 'metrics.json.tmp'))
+    assert rq.finished_metrics(run.work_dir, run.settings()) == {'osr/accuracy': 50.0}
+    base.write_text('lr = 0.2\n')  # an edit of a _base_ file
+    rq.config_digest.cache_clear()
+    with pytest.raises(RuntimeError, match=r"differing: \['config_digest'\].*was edited since"):
+        rq.finished_metrics(run.work_dir, run.settings())
+    with open(os.path.join(run.work_dir, 'metrics.json'), 'w') as file:
+        file.write('{"settings": {"conf')  # a record cut short
+    with pytest.raises(RuntimeError, match=r'metrics.json is not a record of a finished run .*delete it'):
+        rq.finished_metrics(run.work_dir, run.settings())

@@ -179,5 +179,7 @@ def test_default_jobs_is_one_single_thread_run_per_core_without_a_gpu(monkeypatc
     monkeypatch.setattr(run_queue, 'usable_cores', lambda: 4)
     monkeypatch.setattr(torch.cuda, 'is_available', lambda: False)
     assert run_queue.default_local_jobs() == 4 and run_queue.threads_per_job(4, cores=4) == 1
+    monkeypatch.setattr(run_queue, 'usable_cores', lambda: 32)
+    assert run_queue.default_local_jobs() == run_queue.DEFAULT_MAX_JOBS == 4  # capped: 4 runs of 8 threads
     monkeypatch.setattr(torch.cuda, 'is_available', lambda: True)
     assert run_queue.default_local_jobs() == 1 and run_queue.threads_per_job(1) is None  # torch's default threads

@@ -3,7 +3,7 @@
 # 'Easy' and the 'Hard' unknown classes, 'Medium' merged into 'Hard'), evaluated in one test run against each unknown
 # set (`osr/easy/auroc`, `osr/hard/oscr`, ...), at AGC's 448 x 448 with batch 32.
 # A dataset config adds its source and `benchmark`, `num_classes` and `label_smoothing` (read by the CE baselines'
-# heads); FGVC-Aircraft also its own train_pipeline (RandAugment's magnitude differs).
+# heads, as label_smooth_val); FGVC-Aircraft also its own train_pipeline (RandAugment's magnitude differs).
 _base_ = ['./open_set_common.py']
 image_size = 448
 unknown_sets = ('easy', 'hard')

@@ -4,7 +4,9 @@
 _base_ = ['./ssb_common.py']
 num_classes = 100
 data_root = 'data/CUB_200_2011'
-label_smoothing = 0.3
+label_smoothing = 0.3  # AGC's: target 1 - e, every other class e / (K - 1)
+# The same targets from mmpretrain's LabelSmoothLoss (mode='original': (1 - v) y + v / K) need v = e K / (K - 1).
+label_smooth_val = label_smoothing * num_classes / (num_classes - 1)
 
 data_preprocessor = dict(num_classes=num_classes)
 
