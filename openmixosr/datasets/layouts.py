@@ -64,11 +64,16 @@ data/fgvc-aircraft-2013b/          <- data_root (the extracted archive; read by 
     └── images/
         └── 1025794.jpg ...""",
     'StanfordCarsFolder': """\
-data/stanford_cars/                <- data_root
+data/stanford_cars/                <- data_root (Kaggle's "stanford-car-dataset-by-classes-folder", extracted)
+├── names.csv                      (required: the 196 class names in cars_meta.mat order, one per line, no header;
+│                                   label = line - 1, the order of the SSB's class ids, NOT the sorted folders)
+├── anno_train.csv                 (optional, not read)
+├── anno_test.csv                  (optional, not read)
 └── car_data/
     └── car_data/
         ├── train/
-        │   └── AM General Hummer SUV 2000/00163.jpg ...   (one folder per class: 196)
+        │   └── AM General Hummer SUV 2000/00163.jpg ...   (one folder per line of names.csv, '/' written '-':
+        │                                                   'Ram C/V Cargo Van Minivan 2012' is 'Ram C-V ...')
         └── test/
             └── AM General Hummer SUV 2000/00046.jpg ...   (the same class folders as train/)""",
     'ImageNet21KFolder': """\

@@ -119,7 +119,7 @@ class NamedSetTable:
 
 _NAMED_SET_BENCHMARKS = {
     'ssb_cub': NamedSetTable('cub_ssb_splits.json', 'CUB-200-2011 (class id of image_class_labels.txt minus 1)', 200),
-    'ssb_scars': NamedSetTable('scars_ssb_splits.json', 'Stanford Cars (index of the sorted class folders)', 196),
+    'ssb_scars': NamedSetTable('scars_ssb_splits.json', 'Stanford Cars (0-based line of names.csv)', 196),
     'ssb_aircraft': NamedSetTable('aircraft_ssb_splits.json', 'FGVC-Aircraft (index of the sorted variant names)', 100),
     'in21k_ssb': NamedSetTable('imagenet_ssb_splits.json', 'ImageNet-21K (WordNet ids)', None, known_from_table=False),
 }

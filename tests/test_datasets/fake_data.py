@@ -267,36 +267,63 @@ def write_cub(root, train_per_class=1, test_per_class=1, num_classes=200, seed=6
     return written
 
 
-def stanford_cars_name(index):
-    """A fake Stanford Cars class name. Mixed case, so that sorting by code point (``ImageFolder``, ``sorted``)
-    differs from a case-insensitive sort: ``'BMW ...'`` comes before ``'Bentley ...'``."""
-    make = ('Bentley', 'BMW', 'Aston Martin', 'AM General')[index % 4]
-    return f'{make} Model {(index * 37) % 196:03d} {2007 + index % 6}'
+#: The first classes of the real cars_meta.mat order (= the Kaggle release's names.csv), for hand-written test facts.
+STANFORD_CARS_FIRST_NAMES = ('AM General Hummer SUV 2000', 'Acura RL Sedan 2012', 'Acura TL Sedan 2012',
+                             'Acura TL Type-S 2008', 'Acura TSX Sedan 2012', 'Acura Integra Type R 2001',
+                             'Acura ZDX Hatchback 2012', 'Aston Martin V8 Vantage Convertible 2012')
+#: A real class whose name holds '/'; the Kaggle release writes its folder with '-' (STANFORD_CARS_SLASH_FOLDER).
+STANFORD_CARS_SLASH_NAME = 'Ram C/V Cargo Van Minivan 2012'
+STANFORD_CARS_SLASH_FOLDER = 'Ram C-V Cargo Van Minivan 2012'
+STANFORD_CARS_SLASH_INDEX = 173  # its line (0-based) in the fake names.csv
 
 
-def write_stanford_cars(root, num_classes=196, train_per_class=1, test_per_class=1, test_classes=None):
-    """Write ``root/car_data/car_data/{train,test}/<class name>/*.jpg`` (folders created in shuffled order).
+def stanford_cars_names():
+    """The fake names.csv: 196 class names in a cars_meta.mat-like order that differs from the sorted order.
+
+    The real first eight (:data:`STANFORD_CARS_FIRST_NAMES`), :data:`STANFORD_CARS_SLASH_NAME` at
+    :data:`STANFORD_CARS_SLASH_INDEX`, and generated names elsewhere: mixed-case makes (code-point order puts
+    ``'BMW ...'`` before ``'Bentley ...'``) with scrambled model numbers, so that neither the file order nor a
+    case-insensitive sort is the code-point sort of ``ImageFolder``.
+    """
+    makes = ('Bentley', 'BMW', 'Chevrolet', 'Audi', 'Volvo', 'Dodge', 'AM General', 'Hyundai')
+    names = list(STANFORD_CARS_FIRST_NAMES)
+    for index in range(len(names), 196):
+        generated = f'{makes[index % len(makes)]} Model {(index * 37) % 196:03d} {2007 + index % 6}'
+        names.append(STANFORD_CARS_SLASH_NAME if index == STANFORD_CARS_SLASH_INDEX else generated)
+    assert len(set(names)) == 196 and names != sorted(names)
+    return names
+
+
+def write_stanford_cars(root, names=None, train_per_class=1, test_per_class=1, test_classes=None):
+    """Write ``root/names.csv`` (the class names in order, one per line, no header, a trailing newline) and
+    ``root/car_data/car_data/{train,test}/<class folder>/*.jpg``, the Kaggle release's layout: the folder of a class is
+    its name with '/' written '-'. Folders are created in reverse names.csv order.
 
     Args:
-        test_classes (list[int], optional): Class indices (in creation order) that get a test folder; all when None.
+        names (list[str], optional): The names.csv lines, in order; :func:`stanford_cars_names` when None.
+        test_classes (list[int], optional): Class indices (names.csv lines) that get a test folder; all when None.
 
     Returns:
-        dict: ``classes`` (the sorted class names) and ``{split}_samples``: (path, class name) per image, in the
-        order the loader must give them (sorted class names, then sorted file names).
+        dict: ``classes`` (the names as written in names.csv), ``folders`` (the folder of each class) and
+        ``{split}_samples``: (path, class index = 0-based line of names.csv) per image, in the order the loader must
+        give them (names.csv order, then sorted file names). The red channel of each image is its class index.
     """
-    names = [stanford_cars_name(i) for i in range(num_classes)]
-    assert len(set(names)) == num_classes
-    written = dict(classes=sorted(names))
+    names = stanford_cars_names() if names is None else list(names)
+    folders = [name.replace('/', '-') for name in names]
+    os.makedirs(root, exist_ok=True)
+    with open(osp.join(root, 'names.csv'), 'w') as f:
+        f.write(''.join(f'{name}\n' for name in names))
+    written = dict(classes=names, folders=folders)
     for split, per_class in (('train', train_per_class), ('test', test_per_class)):
-        indices = range(num_classes) if split == 'train' or test_classes is None else test_classes
+        indices = range(len(names)) if split == 'train' or test_classes is None else test_classes
         samples = []
-        for index in indices:
-            folder = osp.join(root, 'car_data', 'car_data', split, names[index])
+        for index in sorted(indices, reverse=True):
+            folder = osp.join(root, 'car_data', 'car_data', split, folders[index])
             os.makedirs(folder, exist_ok=True)
             for k in range(per_class):
                 path = osp.join(folder, f'{index:05d}_{k}.jpg')
-                save_flat_image(path, written['classes'].index(names[index]))
-                samples.append((path, names[index]))
+                save_flat_image(path, index)
+                samples.append((path, index))
         written[f'{split}_samples'] = sorted(samples, key=lambda item: (item[1], item[0]))
     return written
 

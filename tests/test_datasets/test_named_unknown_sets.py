@@ -1,11 +1,13 @@
 """OpenSetDataset with named unknown sets: the Semantic Shift Benchmark (CUB, Stanford Cars, FGVC-Aircraft) and the
 large-scale benchmark (Tiny-ImageNet vs ImageNet-21K), on fake data with the real class counts."""
+import json
 import os.path as osp
 
 import pytest
 from fake_data import cub_folder, write_imagenet21k
 from mmengine.dataset import pseudo_collate
 
+import openmixosr.datasets
 import openmixosr.datasets.imagenet21k as imagenet21k_module
 from openmixosr.datasets import OpenSetDataset, get_open_set_split, get_unknown_sets
 from openmixosr.engine.checkpoint_compat import known_classes_mismatch
@@ -93,17 +95,51 @@ def test_cub_train_set_has_the_known_classes_only(ssb_root):
     assert known_classes_mismatch(dataset.metainfo, test_set.metainfo, 'train', 'test') is None
 
 
+def scars_table():
+    """The published SSB Stanford Cars file, read here without splits.py: class ids = 0-based lines of names.csv."""
+    with open(osp.join(osp.dirname(openmixosr.datasets.__file__), 'ssb_splits', 'scars_ssb_splits.json')) as f:
+        table = json.load(f)
+    unknown = table['unknown_classes']
+    return table['known_classes'], dict(easy=unknown['Easy'], hard=unknown['Medium'] + unknown['Hard'])
+
+
+def test_stanford_cars_test_set_follows_names_csv_order(ssb_root):
+    root, written = ssb_root
+    source = dict(type='StanfordCarsFolder', data_root=osp.join(root, 'stanford_cars'), split='test')
+    dataset = OpenSetDataset(source=source, benchmark='ssb_scars', unknown_sets=('easy', 'hard'), pipeline=PIPELINE,
+                             test_mode=True)
+    known, sets = scars_table()
+    # The fake writer's truth: each image's class is the line of its class in names.csv.
+    expected = {}
+    for path, c in written['scars']['test_samples']:
+        easy_or_hard = [name for name, members in sets.items() if c in members]
+        expected[path] = (known.index(c), '') if c in known else (-1, easy_or_hard[0])
+    found = {info['img_path']: (info['gt_label'], info['unknown_set']) for info in infos(dataset)}
+    assert found == expected
+    marks = [mark for _, mark in found.values()]
+    assert len(found) == 196 and marks.count('') == 98 and marks.count('easy') == 76 and marks.count('hard') == 22
+    # Hand-written facts (the file's first entries; the first names of cars_meta.mat): class 1, 'Acura RL Sedan 2012',
+    # is the first known class; 3 'Acura TL Type-S 2008' the first Medium (merged into hard); 4 'Acura TSX Sedan 2012'
+    # and 5 'Acura Integra Type R 2001' are Easy. With sorted folders these folders would be other classes.
+    mark_of_folder = {path.split(osp.sep)[-2]: mark for path, mark in found.items()}
+    assert mark_of_folder['Acura RL Sedan 2012'] == (0, '')
+    assert mark_of_folder['Acura TL Type-S 2008'] == (-1, 'hard')
+    assert mark_of_folder['Acura TSX Sedan 2012'] == (-1, 'easy')
+    assert mark_of_folder['Acura Integra Type R 2001'] == (-1, 'easy')
+    assert dataset.metainfo['classes'][0] == 'Acura RL Sedan 2012'
+    assert dataset.metainfo['classes'] == tuple(written['scars']['classes'][c] for c in known)
+
+
 def test_stanford_cars_hard_set_only(ssb_root):
     root, written = ssb_root
     source = dict(type='StanfordCarsFolder', data_root=osp.join(root, 'stanford_cars'), split='test')
     dataset = OpenSetDataset(source=source, benchmark='ssb_scars', unknown_sets=('hard', ))
-    known, _ = get_open_set_split('ssb_scars', 0)
-    classes = written['scars']['classes']
-    source_classes = [classes.index(name) for _, name in written['scars']['test_samples']]
-    found = [(info['gt_label'], info['unknown_set']) for info in infos(dataset)]
-    assert found == expected_marks(source_classes, known, {'hard': get_unknown_sets('ssb_scars')['hard']})
-    assert len(found) == 98 + 15 + 7  # the Easy classes are left out
-    assert dataset.metainfo['classes'] == tuple(classes[c] for c in known)
+    known, sets = scars_table()
+    paths, source_classes = zip(*written['scars']['test_samples'])
+    found = {info['img_path']: (info['gt_label'], info['unknown_set']) for info in infos(dataset)}
+    kept = [path for path, c in zip(paths, source_classes) if c not in sets['easy']]  # the Easy classes are left out
+    assert found == dict(zip(kept, expected_marks(source_classes, known, {'hard': sets['hard']})))
+    assert len(found) == 98 + 15 + 7
 
 
 def test_fgvc_aircraft_test_set(ssb_root):

@@ -237,31 +237,117 @@ def test_mmpretrain_names_keep_mmpretrains_classes():
     assert DATASETS.get('ImageNet21KFolder') is ImageNet21KFolder
 
 
-def test_stanford_cars_classes_are_sorted_folder_names(ssb_root):
+def test_stanford_cars_labels_are_names_csv_lines_not_sorted_folders(ssb_root):
     root, written = ssb_root
     cars = written['scars']
+    data_root = osp.join(root, 'stanford_cars')
     for split in ('train', 'test'):
-        dataset = StanfordCarsFolder(data_root=osp.join(root, 'stanford_cars'), split=split)
+        dataset = StanfordCarsFolder(data_root=data_root, split=split)
         classes = dataset.metainfo['classes']
         assert classes == tuple(cars['classes']) and len(classes) == 196
         labels, paths = labels_and_paths(dataset)
-        assert [(p, classes[label]) for label, p in zip(labels, paths)] == cars[f'{split}_samples']
-    # Code-point order, as ImageFolder: upper-case 'BMW' before 'Bentley', 'AM General' before 'Aston Martin'.
-    assert classes[0].startswith('AM General') and classes.index(next(c for c in classes if c.startswith('BMW'))) < \
-        classes.index(next(c for c in classes if c.startswith('Bentley')))
+        assert list(zip(paths, labels)) == cars[f'{split}_samples']
+        label_of_folder = {path.split(os.sep)[-2]: label for label, path in zip(labels, paths)}
+        # The real cars_meta.mat order (the Kaggle names.csv): 0 Hummer, 1 Acura RL, ..., 5 Acura Integra.
+        assert label_of_folder['AM General Hummer SUV 2000'] == 0
+        assert label_of_folder['Acura RL Sedan 2012'] == 1 and label_of_folder['Acura Integra Type R 2001'] == 5
+        assert classes[1] == 'Acura RL Sedan 2012' and classes[5] == 'Acura Integra Type R 2001'
+        # names.csv writes 'Ram C/V ...', the folder is 'Ram C-V ...' (line 174 of the fake names.csv).
+        assert label_of_folder['Ram C-V Cargo Van Minivan 2012'] == 173
+        assert classes[173] == 'Ram C/V Cargo Van Minivan 2012'
+    # ImageFolder's numbering (sorted folder names) would give other labels: the checks above see the order.
+    by_sorting = sorted(os.listdir(osp.join(data_root, 'car_data', 'car_data', 'test')))
+    assert by_sorting.index('Acura Integra Type R 2001') != 5 and by_sorting.index('Acura RL Sedan 2012') != 1
+    assert by_sorting.index('Ram C-V Cargo Van Minivan 2012') != 173
+
+
+SMALL_CARS = ['Acura RL Sedan 2012', 'Ram C/V Cargo Van Minivan 2012', 'AM General Hummer SUV 2000',
+              'Acura Integra Type R 2001']
+
+
+def write_names(root, text):
+    (root / 'names.csv').write_text(text)
+
+
+def test_stanford_cars_names_csv_is_stripped_and_trailing_empty_lines_ignored(tmp_path):
+    write_stanford_cars(str(tmp_path), names=SMALL_CARS)
+    write_names(tmp_path, '  Acura RL Sedan 2012\t\nRam C/V Cargo Van Minivan 2012 \r\nAM General Hummer SUV 2000\n'
+                'Acura Integra Type R 2001\n\n  \n')
+    dataset = StanfordCarsFolder(data_root=str(tmp_path), split='test')
+    assert dataset.metainfo['classes'] == tuple(SMALL_CARS)
+    labels, paths = labels_and_paths(dataset)
+    assert [(path.split(os.sep)[-2], label) for label, path in zip(labels, paths)] == [
+        ('Acura RL Sedan 2012', 0), ('Ram C-V Cargo Van Minivan 2012', 1), ('AM General Hummer SUV 2000', 2),
+        ('Acura Integra Type R 2001', 3)]
+
+
+def test_stanford_cars_without_names_csv_shows_the_layout(tmp_path):
+    write_stanford_cars(str(tmp_path), names=SMALL_CARS)
+    (tmp_path / 'names.csv').unlink()
+    with pytest.raises(FileNotFoundError, match=r'(?s)StanfordCarsFolder data not found: tried .*names\.csv.*'
+                                                r'Expected on-disk layout.*names\.csv .*cars_meta\.mat order.*'
+                                                r'The loader reported: .*not the sorted folder names'):
+        StanfordCarsFolder(data_root=str(tmp_path), split='train')
+
+
+@pytest.mark.parametrize('text, message', [
+    ('Acura RL Sedan 2012\nRam C/V Cargo Van Minivan 2012\nAM General Hummer SUV 2000\nAcura RL Sedan 2012\n'
+     'Acura Integra Type R 2001\n', r"lists 'Acura RL Sedan 2012' twice \(lines 1 and 4\)"),
+    ('Acura RL Sedan 2012\nRam C/V Cargo Van Minivan 2012\nAM General Hummer SUV 2000\n'
+     'Acura Integra Type R 2001\nRam C-V Cargo Van Minivan 2012\n',
+     r"lists 'Ram C/V Cargo Van Minivan 2012' and 'Ram C-V Cargo Van Minivan 2012', which are the same folder"),
+    ('Acura RL Sedan 2012\n\nRam C/V Cargo Van Minivan 2012\nAM General Hummer SUV 2000\n'
+     'Acura Integra Type R 2001\n', r'line 2 of .*names\.csv is empty'),
+])
+def test_stanford_cars_refuses_a_bad_names_csv(tmp_path, text, message):
+    write_stanford_cars(str(tmp_path), names=SMALL_CARS)
+    write_names(tmp_path, text)
+    with pytest.raises(ValueError, match=rf'(?s)StanfordCarsFolder: .*{message}.*Expected on-disk layout'):
+        StanfordCarsFolder(data_root=str(tmp_path), split='train')
+
+
+def test_stanford_cars_refuses_folders_not_in_names_csv(tmp_path):
+    write_stanford_cars(str(tmp_path), names=SMALL_CARS)
+    extra = [f'Zz Extra {k}' for k in range(7)]
+    for split in ('train', 'test'):
+        for name in extra:
+            (tmp_path / 'car_data' / 'car_data' / split / name).mkdir()
+    # Seven unknown folders: five are listed, then the count.
+    with pytest.raises(ValueError, match=r"(?s)class folders of .*test not in .*names\.csv: \['Zz Extra 0', "
+                                         r"'Zz Extra 1', 'Zz Extra 2', 'Zz Extra 3', 'Zz Extra 4'\] and 2 more \(7\).*"
+                                         r'Expected on-disk layout'):
+        StanfordCarsFolder(data_root=str(tmp_path), split='test')
+    # The name as written in names.csv ('/') is not the folder name: 'Ram C/V ...' must not match a folder 'Ram C_V'.
+    write_stanford_cars(str(tmp_path / 'other'), names=SMALL_CARS)
+    for split in ('train', 'test'):
+        cars = tmp_path / 'other' / 'car_data' / 'car_data' / split
+        (cars / 'Ram C-V Cargo Van Minivan 2012').rename(cars / 'Ram C_V Cargo Van Minivan 2012')
+    with pytest.raises(ValueError, match=r"not in .*names\.csv: \['Ram C_V Cargo Van Minivan 2012'\] \(1\)"):
+        StanfordCarsFolder(data_root=str(tmp_path / 'other'), split='train')
+
+
+def test_stanford_cars_refuses_names_csv_classes_without_a_folder(tmp_path):
+    # The SSB indexes all 196 classes: a class of names.csv without images is an incomplete dataset, not a smaller one.
+    write_stanford_cars(str(tmp_path), names=SMALL_CARS)
+    write_names(tmp_path, '\n'.join(SMALL_CARS + ['Zz Extra 0', 'Zz Extra 1']) + '\n')
+    with pytest.raises(ValueError, match=r"(?s)classes of .*names\.csv without a folder in .*train: "
+                                         r"\['Zz Extra 0', 'Zz Extra 1'\] \(2\).*Expected on-disk layout"):
+        StanfordCarsFolder(data_root=str(tmp_path), split='train')
 
 
 def test_stanford_cars_splits_must_have_the_same_class_folders(tmp_path):
-    write_stanford_cars(str(tmp_path), num_classes=4, test_classes=[0, 1, 2])
-    missing = sorted(n for n in os.listdir(tmp_path / 'car_data' / 'car_data' / 'train')
-                     if n not in os.listdir(tmp_path / 'car_data' / 'car_data' / 'test'))
+    write_stanford_cars(str(tmp_path), names=SMALL_CARS, test_classes=[0, 2, 3])
     for split in ('train', 'test'):
-        with pytest.raises(ValueError, match=rf'same class folders.*Only in train/: \[\'{missing[0]}\'\] \(1\)'):
+        with pytest.raises(ValueError, match=r"same class folders.*Only in train/: \['Ram C-V Cargo Van Minivan "
+                                             r"2012'\] \(1\); only in test/: \[\] \(0\)"):
             StanfordCarsFolder(data_root=str(tmp_path), split=split)
-    # Without the other split there is nothing to compare with.
+    # Without the other split there is nothing to compare with, but names.csv still asks for the missing class.
     import shutil
     shutil.rmtree(tmp_path / 'car_data' / 'car_data' / 'train')
-    assert len(StanfordCarsFolder(data_root=str(tmp_path), split='test')) == 3
+    with pytest.raises(ValueError, match=r"without a folder in .*test: \['Ram C/V Cargo Van Minivan 2012'\]"):
+        StanfordCarsFolder(data_root=str(tmp_path), split='test')
+    write_names(tmp_path, '\n'.join(SMALL_CARS[i] for i in (0, 2, 3)))
+    assert labels_and_paths(StanfordCarsFolder(data_root=str(tmp_path), split='test'))[0] == [0, 1, 2]
 
 
 def test_imagenet21k_reads_only_the_asked_wnids(tmp_path, monkeypatch):
