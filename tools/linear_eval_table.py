@@ -17,7 +17,10 @@ import json
 import os.path as osp
 
 from mmengine.utils import ProgressBar
-from reproduce_ablation import format_table, last_checkpoint, run_training, train
+
+from openmixosr.utils.run_queue import LocalLauncher, Run, format_seed_table, last_checkpoint, train_run
+
+TRAIN = osp.join(osp.dirname(osp.abspath(__file__)), 'train.py')
 
 
 def parse_args(argv=None):
@@ -38,9 +41,11 @@ def pretrain_and_evaluate(config: str, args, pretrain_dir: str, seed: int) -> di
     if args.reuse and osp.isfile(saved):
         with open(saved) as file:
             return json.load(file)
-    run_training(config, pretrain_dir, seed, args.cfg_options)
+    launcher = LocalLauncher(TRAIN)
+    launcher.launch(Run(config, pretrain_dir, seed), args.cfg_options)
     options = [f'pretrained={last_checkpoint(pretrain_dir)}', *args.linear_cfg_options]
-    metrics = train(args.linear_config, osp.join(pretrain_dir, 'linear'), seed, options)
+    linear = Run(args.linear_config, osp.join(pretrain_dir, 'linear'), seed, tuple(options))
+    metrics = train_run(linear, launcher).metrics
     with open(saved, 'w') as file:
         json.dump(metrics, file)
     return metrics
@@ -57,7 +62,7 @@ def main(argv=None):
         for seed in args.seeds:
             results[name].append(pretrain_and_evaluate(config, args, osp.join(work_root, name, f'seed{seed}'), seed))
             progress.update(2)
-    table = format_table(results, args.seeds, f'Linear evaluation of {osp.basename(args.linear_config)} '
+    table = format_seed_table(results, f'Linear evaluation of {osp.basename(args.linear_config)} '
                          f'(mean ± std over seeds {list(args.seeds)}; values in %)')
     print('\n' + table)
     with open(osp.join(work_root, 'linear_eval.txt'), 'w') as file:

@@ -25,18 +25,14 @@ makes the tool exit non-zero once the other runs are done.
 import argparse
 import os.path as osp
 import sys
-from typing import Optional
 
 from mmengine.config import Config
 from mmengine.utils import ProgressBar
 
 from openmixosr.paper_results import row_by_id
-from openmixosr.utils.run_queue import last_checkpoint, last_metrics, threads_per_job  # noqa: F401 (linear_eval_table)
 from openmixosr.utils.run_queue import (LocalLauncher, Run, config_reference, default_local_jobs, failure_report,
-                                        format_mean_std, queue_order, run_queue, train_run)
+                                        format_seed_table, queue_order, run_queue, threads_per_job)
 
-METRICS = (('accuracy', 'osr/accuracy'), ('AUROC', 'osr/auroc'), ('OSCR', 'osr/oscr'))
-PAPER_METRICS = (('paper acc.', 'accuracy'), ('paper AUROC', 'auroc'), ('paper OSCR', 'oscr'))
 TRAIN = osp.join(osp.dirname(osp.abspath(__file__)), 'train.py')
 
 
@@ -57,48 +53,9 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
-def run_training(config: str, work_dir: str, seed: int, options=(), threads: Optional[int] = None) -> None:
-    """Run ``tools/train.py`` in a fresh process (log in ``work_dir/train.log``), with ``threads`` torch threads
-    (``OMP_NUM_THREADS``) when given; RuntimeError naming the log when it fails."""
-    LocalLauncher(TRAIN, threads).launch(Run(config, work_dir, seed), options)
-
-
-def train(config: str, work_dir: str, seed: int, options=(), threads: Optional[int] = None) -> dict:
-    """:func:`run_training`, then the last validation metrics of the run, kept in ``work_dir/metrics.json`` with the
-    run's settings; a run that has that file already is not run again (and a finished run of other settings in the
-    same work dir is an error, not a result)."""
-    return train_run(Run(config, work_dir, seed, tuple(options)), LocalLauncher(TRAIN, threads)).metrics
-
-
 def paper_numbers(row_id) -> dict:
     """The published numbers of a paper row (``{}`` for rows of ours)."""
     return dict(row_by_id(row_id).results) if row_id else {}
-
-
-def format_table(results: dict, seeds, title: str, paper: dict = None) -> str:
-    """One row per method: mean +- std over the seeds of each metric (in %), then the paper's numbers if given.
-
-    Args:
-        results (dict): Method -> list of metric records (one per seed).
-        seeds (list[int]): The seeds (for the title only).
-        title (str): First line.
-        paper (dict, optional): Method -> the paper's published numbers (``accuracy``, ``auroc``, ``oscr``); a paper
-            column is shown when any method has that number.
-    """
-    paper = paper or {}
-    paper_columns = [(name, key) for name, key in PAPER_METRICS if any(key in numbers for numbers in paper.values())]
-    header = ['method'] + [name for name, _ in METRICS] + [name for name, _ in paper_columns]
-    rows = []
-    for method, runs in results.items():
-        cells = [method]
-        cells += [format_mean_std([run[key] for run in runs]) for _, key in METRICS]
-        numbers = paper.get(method, {})
-        cells += [f'{numbers[key]:.2f}' if key in numbers else '' for _, key in paper_columns]
-        rows.append(cells)
-    widths = [max(len(row[i]) for row in [header] + rows) for i in range(len(header))]
-    line = lambda cells: ' | '.join(c.ljust(w) for c, w in zip(cells, widths))  # noqa: E731
-    rule = '-+-'.join('-' * w for w in widths)
-    return '\n'.join([title, line(header), rule] + [line(row) for row in rows])
 
 
 def main(argv=None):
@@ -142,9 +99,8 @@ def main(argv=None):
               for name, values in results.items()}
     paper = {labels[name]: papers.get(name, {}) for name in results}
     results = {labels[name]: values for name, values in results.items()}
-    table = format_table(results, args.seeds,
-                         f'Ablation (mean ± std over seeds {list(args.seeds)}; teacher: seed 0; values in %; '
-                         f'paper: asymmetric distillation Table 6, Tiny-ImageNet)', paper)
+    table = format_seed_table(results, f'Ablation (mean ± std over seeds {list(args.seeds)}; teacher: seed 0; values '
+                              'in %; paper: asymmetric distillation Table 6, Tiny-ImageNet)', paper)
     print('\n' + table)
     with open(osp.join(work_root, 'ablation.txt'), 'w') as file:
         file.write(table + '\n')

@@ -488,6 +488,39 @@ def format_mean_std(values: Sequence[float]) -> str:
     return f'{mean:.2f} ± {std:.2f}' if n > 1 else f'{mean:.2f}'
 
 
+#: Columns of :func:`format_seed_table`: (header, metric of the run) and (header, key of a paper row's results).
+SEED_TABLE_METRICS = (('accuracy', 'osr/accuracy'), ('AUROC', 'osr/auroc'), ('OSCR', 'osr/oscr'))
+SEED_TABLE_PAPER_METRICS = (('paper acc.', 'accuracy'), ('paper AUROC', 'auroc'), ('paper OSCR', 'oscr'))
+
+
+def format_seed_table(results: Dict[str, List[dict]], title: str, paper: Optional[Dict[str, dict]] = None) -> str:
+    """A plain-text table of one split's runs (``tools/reproduce_ablation.py``, ``tools/linear_eval_table.py``): one
+    row per method, :func:`format_mean_std` over its runs (seeds) of accuracy, AUROC and OSCR (in %), then the
+    paper's numbers if given.
+
+    Args:
+        results (dict): Method -> list of metric records (one per seed).
+        title (str): First line.
+        paper (dict, optional): Method -> the paper's published numbers (``accuracy``, ``auroc``, ``oscr``); a paper
+            column is shown when any method has that number.
+    """
+    paper = paper or {}
+    paper_columns = [(name, key) for name, key in SEED_TABLE_PAPER_METRICS
+                     if any(key in numbers for numbers in paper.values())]
+    header = ['method'] + [name for name, _ in SEED_TABLE_METRICS] + [name for name, _ in paper_columns]
+    rows = []
+    for method, runs in results.items():
+        cells = [method]
+        cells += [format_mean_std([run[key] for run in runs]) for _, key in SEED_TABLE_METRICS]
+        numbers = paper.get(method, {})
+        cells += [f'{numbers[key]:.2f}' if key in numbers else '' for _, key in paper_columns]
+        rows.append(cells)
+    widths = [max(len(row[i]) for row in [header] + rows) for i in range(len(header))]
+    line = lambda cells: ' | '.join(c.ljust(w) for c, w in zip(cells, widths))  # noqa: E731
+    rule = '-+-'.join('-' * w for w in widths)
+    return '\n'.join([title, line(header), rule] + [line(row) for row in rows])
+
+
 def summary_line(outcomes: Sequence[Outcome]) -> str:
     trained = sum(outcome.trained for outcome in outcomes)
     failed = sum(not outcome.ok for outcome in outcomes)

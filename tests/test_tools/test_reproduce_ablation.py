@@ -6,6 +6,7 @@ import os.path as osp
 
 import pytest
 
+from openmixosr.utils import run_queue as rq
 from tests.helpers.run_tool import REPO_ROOT
 
 
@@ -22,15 +23,15 @@ def test_last_metrics_reads_the_last_validation_record(tmp_path):
     records = [{'loss': 1.0, 'step': 1}, {'osr/accuracy': 50.0, 'osr/auroc': 60.0, 'osr/oscr': 40.0, 'step': 1},
                {'loss': 0.5, 'step': 2}, {'osr/accuracy': 90.0, 'osr/auroc': 80.0, 'osr/oscr': 75.0, 'step': 2}]
     (vis / 'scalars.json').write_text('\n'.join(json.dumps(r) for r in records))
-    assert _tool().last_metrics(str(tmp_path))['osr/accuracy'] == 90.0
+    assert rq.last_metrics(str(tmp_path))['osr/accuracy'] == 90.0
     with pytest.raises(RuntimeError, match='No validation metrics'):
-        _tool().last_metrics(str(tmp_path / 'empty'))
+        rq.last_metrics(str(tmp_path / 'empty'))
 
 
 def test_table_has_mean_and_std_over_seeds():
     runs = [{'osr/accuracy': 90.0, 'osr/auroc': 80.0, 'osr/oscr': 70.0},
             {'osr/accuracy': 92.0, 'osr/auroc': 84.0, 'osr/oscr': 74.0}]
-    table = _tool().format_table({'teacher': runs[:1], 'full': runs}, seeds=[0, 1], title='Ablation')
+    table = rq.format_seed_table({'teacher': runs[:1], 'full': runs}, title='Ablation')
     assert '91.00 ± 1.00' in table and '82.00 ± 2.00' in table and '72.00 ± 2.00' in table
     assert 'teacher' in table and '90.00' in table
 
@@ -77,7 +78,7 @@ def test_table_prints_the_papers_numbers_beside():
     runs = [{'osr/accuracy': 90.0, 'osr/auroc': 80.0, 'osr/oscr': 70.0}]
     tool = _tool()
     paper = {'(d) full': tool.paper_numbers('asym.t6.d'), 'ours': tool.paper_numbers(None)}
-    table = tool.format_table({'teacher': runs, '(d) full': runs, 'ours': runs}, seeds=[0], title='T', paper=paper)
+    table = rq.format_seed_table({'teacher': runs, '(d) full': runs, 'ours': runs}, title='T', paper=paper)
     header, _, teacher, full, ours = table.splitlines()[1:]
     assert 'paper acc.' in header and 'paper AUROC' in header and 'paper OSCR' not in header  # Table 6: no OSCR
     assert [cell.strip() for cell in full.split('|')[-2:]] == ['87.30', '85.30']
@@ -142,7 +143,7 @@ def test_jobs_run_side_by_side_with_split_threads_and_finished_runs_are_not_run_
         tool.main([*argv, '--cfg-options', 'train_cfg.max_epochs=5'])
     assert calls == []  # refused before anything trains
     with pytest.raises(ValueError, match='--jobs'):
-        tool.threads_per_job(0)
+        rq.threads_per_job(0)
 
 
 def test_a_failed_run_is_reported_left_out_and_the_others_go_on(tmp_path, monkeypatch, capsys):
