@@ -27,12 +27,17 @@ The protocol (docs/benchmark_table.md):
   The paper row is the config's ``paper_row`` (an id of openmixosr/paper_results.py), else the first row (in table
   order) whose ``config`` is this file; its published number is printed in brackets beside ours.
 - **Runs.** Work dirs ``WORK_DIR/<config stem>/split<K>/seed<S>`` (a teacher is the seed-0 run of its own config);
-  finished runs keep ``metrics.json`` and are not run again, so a command interrupted half-way continues; the queue is
-  :mod:`openmixosr.utils.run_queue` (``--jobs`` runs at once, each with ``cores // jobs`` threads; with
-  ``--launcher slurm`` each run is ``tools/slurm_train.sh`` and all runs are submitted at once by default).
+  each run trains on the processes its recipe implies (``auto_scale_lr.base_batch_size`` over the batch per process:
+  ``GPUS`` of ``tools/slurm_train.sh``). Finished runs keep ``metrics.json`` (their identity, metrics and provenance)
+  and are not run again, so a command interrupted half-way continues; a student whose teacher was trained again is
+  trained again; a finished run of other code is tabled with the mark ``‡`` and the code it came from
+  (``--rerun-other-code`` trains it again). The queue is :mod:`openmixosr.utils.run_queue` (``--jobs`` runs at once,
+  each with ``cores // jobs`` threads; with ``--launcher slurm`` each run is ``tools/slurm_train.sh`` and all runs are
+  submitted at once by default). Two commands on one ``--work-dir`` do not run side by side: the second waits.
 
 Output: the Markdown table (and the count of runs per cell) on stdout and in ``--out-md``, one CSV line per method x
-dataset x metric (mean, std, n, paper) in ``--out-csv``.
+dataset x metric (mean, std, n, paper) in ``--out-csv``; progress on stderr. When no run finished, no table is
+written and the tool exits non-zero.
 """
 import argparse
 import csv
@@ -46,9 +51,11 @@ from mmengine.utils import ProgressBar
 
 from openmixosr.datasets.splits import NUM_SPLITS, get_open_set_split
 from openmixosr.paper_results import PAPERS, ROWS, PaperRow, row_by_id
-from openmixosr.utils.run_queue import (LocalLauncher, Run, SlurmLauncher, config_reference, default_local_jobs,
-                                        failure_report, mean_std, queue_order, run_queue, summary_line,
-                                        threads_per_job)
+from openmixosr.utils.file_lock import exclusive_lock
+from openmixosr.utils.result_tables import OTHER_CODE_MARK, mean_std, other_code_lines
+from openmixosr.utils.run_queue import (LocalLauncher, Outcome, Run, SlurmLauncher, config_reference,
+                                        default_local_jobs, failure_report, queue_order, recipe_world_size, run_queue,
+                                        summary_line, threads_per_job)
 
 TOOLS = osp.dirname(osp.abspath(__file__))
 REPO_ROOT = osp.dirname(TOOLS)
@@ -83,6 +90,7 @@ class Method(NamedTuple):
     splits: Tuple[int, ...]  # the published splits of its benchmark
     has_split: bool  # a top-level `split` (passed as --cfg-options split=K)
     teacher_config: Optional[str]  # absolute path, for a distillation config
+    world_size: int = 1  # processes its recipe implies (recipe_world_size)
 
     @property
     def stem(self) -> str:
@@ -101,6 +109,7 @@ class Cell(NamedTuple):
     paper_table: str  # e.g. 'Asymmetric distillation for OSR (Jia et al., IJCAI 2024), Table 2'; '' without a number
     config: str
     paper_note: str = ''  # why the published number is not comparable with ours ('' when it is)
+    other_code: Tuple[str, ...] = ()  # the code versions of its runs trained by other code than the table's
 
 
 def parse_args(argv=None):
@@ -108,7 +117,8 @@ def parse_args(argv=None):
     parser.add_argument('configs', nargs='+', metavar='CONFIG', help='configs: the methods of the table')
     parser.add_argument('--splits', type=int, nargs='+',
                         help='published splits (default: all 5 of the benchmark; 0 for one-split benchmarks)')
-    parser.add_argument('--seeds', type=int, nargs='+', default=[0], help='seeds of every split (default: 0)')
+    parser.add_argument('--seeds', type=int, nargs='+', default=[0], help='seeds of every split, each once '
+                        '(default: 0)')
     parser.add_argument('--jobs', type=int,
                         help='runs at once, each with cores // jobs threads (default: locally one single-thread run '
                         'per core, at most 4, on a CPU-only machine; 1 with a GPU; all runs at once with slurm)')
@@ -123,6 +133,9 @@ def parse_args(argv=None):
                         help='row names, one per CONFIG in order (default: each config\'s paper row or file stem)')
     parser.add_argument('--columns', nargs='+', metavar='NAME',
                         help='column groups, one per CONFIG in order (default: the paper\'s column or benchmark)')
+    parser.add_argument('--rerun-other-code', action='store_true',
+                        help='train again the finished runs of other code (package sources or library versions); by '
+                        'default they are tabled with the mark ' + OTHER_CODE_MARK.replace('%', '%%'))
     parser.add_argument('--out-md', help='Markdown table (default: WORK_DIR/benchmark_table.md)')
     parser.add_argument('--out-csv', help='CSV, one line per method x dataset x metric (default: '
                         'WORK_DIR/benchmark_table.csv)')
@@ -131,6 +144,9 @@ def parse_args(argv=None):
         parser.error('--launcher slurm needs --partition PARTITION')
     if args.jobs is not None and args.jobs < 1:
         parser.error(f'--jobs must be >= 1, got {args.jobs}')
+    if len(set(args.seeds)) != len(args.seeds):
+        parser.error(f'--seeds {" ".join(map(str, args.seeds))}: a seed is given twice (the same run would count '
+                     'twice in a mean and a std)')
     for name in ('rows', 'columns'):
         given = getattr(args, name)
         if given is not None and len(given) != len(args.configs):
@@ -263,7 +279,8 @@ def describe(config: str) -> Method:
         paper_row=row,
         splits=published_splits(cfg),
         has_split='split' in cfg,
-        teacher_config=teacher)
+        teacher_config=teacher,
+        world_size=recipe_world_size(cfg))
 
 
 def check_cells_unique(methods: Sequence[Method]) -> None:
@@ -291,7 +308,8 @@ def plan_runs(methods: Sequence[Method], splits: Dict[str, Tuple[int, ...]], see
     def run_of(method: Method, split: int, seed: int, teacher: Optional[Run] = None, role: str = '') -> Run:
         split_options = (f'split={split}', ) if method.has_split else ()
         return Run(method.config, osp.join(work_root, method.stem, f'split{split}', f'seed{seed}'), seed,
-                   split_options + tuple(options), teacher, name=f'{method.stem} split {split} seed {seed}{role}')
+                   split_options + tuple(options), teacher, name=f'{method.stem} split {split} seed {seed}{role}',
+                   world_size=method.world_size)
 
     planned = []
     for method in methods:
@@ -311,22 +329,27 @@ def plan_runs(methods: Sequence[Method], splits: Dict[str, Tuple[int, ...]], see
 
 
 # ------------------------------------------------------------------------------------------------ the table
-def aggregate(methods: Sequence[Method], results: Dict[str, List[dict]]) -> List[Cell]:
+def aggregate(methods: Sequence[Method], results: Dict[str, List[Outcome]]) -> List[Cell]:
     """One :class:`Cell` per method (with at least one finished run) and metric: :func:`mean_std` of the metric over
     the method's runs.
 
     Args:
         methods (Sequence[Method]): The methods, in table order.
-        results (dict): Config (absolute path) -> the metrics of its finished runs.
+        results (dict): Config (absolute path) -> the outcomes of its finished runs, each a distinct run.
 
     Raises:
         KeyError: When a run did not log a metric of the table.
+        ValueError: When a run is given twice (it would count twice in the mean and the std).
     """
     cells = []
     for method in methods:
-        runs = results.get(method.config) or []
-        if not runs:
+        outcomes = results.get(method.config) or []
+        if not outcomes:
             continue
+        if len({outcome.run.key for outcome in outcomes}) != len(outcomes):
+            raise ValueError(f'{method.config}: a run is counted twice in its cell')
+        runs = [outcome.metrics for outcome in outcomes]
+        other_code = tuple(sorted({outcome.other_code for outcome in outcomes if outcome.other_code}))
         row = method.paper_row
         paper = dict(row.results) if row else {}
         table = f'{PAPERS[row.paper]}, Table {row.table}' if row else ''
@@ -338,7 +361,7 @@ def aggregate(methods: Sequence[Method], results: Dict[str, List[dict]]) -> List
             number = paper.get(metric.paper_key)
             note = f'{row.id}: {row.reason}' if number is not None and not row.comparable else ''
             cells.append(Cell(method.row, method.column, metric, mean, std, n, number, table if number is not None
-                              else '', repo_relative(method.config), note))
+                              else '', repo_relative(method.config), note, other_code))
     return cells
 
 
@@ -349,6 +372,7 @@ def _cell_text(cell: Optional[Cell]) -> str:
     if cell is None:
         return ''
     text = f'{cell.mean:.2f} ± {cell.std:.2f}' if cell.n > 1 else f'{cell.mean:.2f}'
+    text += OTHER_CODE_MARK if cell.other_code else ''
     mark = NOT_COMPARABLE if cell.paper_note else ''
     return text + (f' ({cell.paper:g}{mark})' if cell.paper is not None else '')
 
@@ -380,24 +404,29 @@ def format_markdown(cells: Sequence[Cell], splits: Dict[str, Tuple[int, ...]], s
     if notes:
         lines += ['', f'{NOT_COMPARABLE} The published number is not comparable with ours:', '']
         lines += [f'- {note}' for note in notes]
+    marked = other_code_lines([text for cell in cells for text in cell.other_code])
+    if marked:
+        lines += [''] + marked
     count_rows = [[row] + [str(counts.get((row, column), 0)) for column in columns] for row in rows]
     lines += ['', 'Runs per cell (finished runs: splits x seeds):', '']
     lines += _markdown_rows(['Method'] + columns, count_rows, ['---'] + ['---:'] * len(columns))
     return '\n'.join(lines) + '\n'
 
 
-CSV_FIELDS = ('method', 'dataset', 'metric', 'mean', 'std', 'n', 'paper', 'paper_note', 'config')
+CSV_FIELDS = ('method', 'dataset', 'metric', 'mean', 'std', 'n', 'paper', 'paper_note', 'config', 'other_code')
 
 
 def write_csv(cells: Sequence[Cell], path: str) -> None:
     """One line per cell: method, dataset, metric (without ``osr/``), mean, std (ddof=0), n, paper ('' for none),
-    paper_note (why the paper's number is not comparable; '' when it is), config; full float precision."""
+    paper_note (why the paper's number is not comparable; '' when it is), config, other_code (the code versions of
+    its runs trained by other code than the table's, ``; ``-separated; '' when none); full float precision."""
     with open(path, 'w', newline='') as file:
         writer = csv.writer(file)
         writer.writerow(CSV_FIELDS)
         for cell in cells:
             writer.writerow([cell.row, cell.column, cell.metric.key[len('osr/'):], repr(cell.mean), repr(cell.std),
-                             cell.n, '' if cell.paper is None else cell.paper, cell.paper_note, cell.config])
+                             cell.n, '' if cell.paper is None else cell.paper, cell.paper_note, cell.config,
+                             '; '.join(cell.other_code)])
 
 
 # ------------------------------------------------------------------------------------------------ main
@@ -416,37 +445,42 @@ def main(argv=None):
     launcher = (SlurmLauncher(SLURM_TRAIN, args.partition) if args.launcher == 'slurm' else
                 LocalLauncher(TRAIN, threads_per_job(jobs)))
 
-    progress = ProgressBar(len(runs))
+    with exclusive_lock(osp.join(args.work_dir, '.table.lock'), f'The work dir {args.work_dir}'):
+        progress = ProgressBar(len(runs), file=sys.stderr)
 
-    def on_outcome(outcome):
-        progress.update()
-        if not outcome.ok:
-            print(f'\n{outcome.run.label} failed: {outcome.error}', file=sys.stderr)
+        def on_outcome(outcome):
+            progress.update()
+            if not outcome.ok:
+                print(f'\n{outcome.run.label} failed: {outcome.error}', file=sys.stderr)
 
-    outcomes = {outcome.run.key: outcome for outcome in run_queue(runs, launcher, jobs, on_outcome)}
-    results: Dict[str, List[dict]] = {}
-    incomplete = []
-    for method, run in planned:
-        outcome = outcomes[run.key]
-        if not outcome.ok:
-            continue
-        missing = [metric.key for metric in method.metrics if metric.key not in outcome.metrics]
-        if missing:  # left out of the table, like a failed run
-            incomplete.append(f'{run.label}: its last validation logged no {missing} (see {run.log})')
-            continue
-        results.setdefault(method.config, []).append(outcome.metrics)
-    cells = aggregate(methods, results)
-    table = format_markdown(cells, splits, args.seeds)
-    print('\n' + table + '\n' + summary_line(list(outcomes.values())))
-    out_md = args.out_md or osp.join(args.work_dir, 'benchmark_table.md')
-    out_csv = args.out_csv or osp.join(args.work_dir, 'benchmark_table.csv')
-    for path in (out_md, out_csv):
-        os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
-    with open(out_md, 'w') as file:
-        file.write(table)
-    write_csv(cells, out_csv)
-    report = '\n'.join(filter(None, [failure_report(list(outcomes.values())),
-                                      *(f'Left out of the table: {line}' for line in incomplete)]))
+        notify = lambda text: print(f'\n{text}', file=sys.stderr, flush=True)  # noqa: E731
+        outcomes = {outcome.run.key: outcome for outcome in run_queue(
+            runs, launcher, jobs, on_outcome, rerun_other_code=args.rerun_other_code, notify=notify)}
+        results: Dict[str, List[Outcome]] = {}
+        incomplete = []
+        for method, run in planned:
+            outcome = outcomes[run.key]
+            if not outcome.ok:
+                continue
+            missing = [metric.key for metric in method.metrics if metric.key not in outcome.metrics]
+            if missing:  # left out of the table, like a failed run
+                incomplete.append(f'{run.label}: its last validation logged no {missing} (see {run.log})')
+                continue
+            results.setdefault(method.config, []).append(outcome)
+        cells = aggregate(methods, results)
+        report = '\n'.join(filter(None, [failure_report(list(outcomes.values())),
+                                          *(f'Left out of the table: {line}' for line in incomplete)]))
+        if not cells:
+            sys.exit((report + '\n' if report else '') + 'No run finished: no table written.')
+        table = format_markdown(cells, splits, args.seeds)
+        print('\n' + table + '\n' + summary_line(list(outcomes.values())))
+        out_md = args.out_md or osp.join(args.work_dir, 'benchmark_table.md')
+        out_csv = args.out_csv or osp.join(args.work_dir, 'benchmark_table.csv')
+        for path in (out_md, out_csv):
+            os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
+        with open(out_md, 'w') as file:
+            file.write(table)
+        write_csv(cells, out_csv)
     if report:
         sys.exit(report)
 

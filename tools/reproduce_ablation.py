@@ -17,10 +17,13 @@ The runs go through the queue of :mod:`openmixosr.utils.run_queue`: `--jobs N` r
 done). By default a CPU-only machine runs one single-thread training per core (at most 4): on a small CPU,
 single-thread runs side by side finish sooner than multi-thread runs one after another (the README gives the measured
 times). Float sums depend on the thread count, so rows trained with another ``--jobs`` differ (within their noise);
-each setting repeats exactly. A finished run leaves ``metrics.json`` in its work dir and is not run again, so a
-command interrupted half-way continues where it stopped.
+each setting repeats exactly. A finished run leaves ``metrics.json`` in its work dir (its identity, metrics and
+provenance; docs/benchmark_table.md, "Run identity") and is not run again, so a command interrupted half-way
+continues where it stopped; a row whose teacher was trained again is trained again; a run of other code is tabled
+with the mark ``‡`` (``--rerun-other-code`` trains it again). A second command on the same work dir waits for the
+first.
 A failed run is reported with its log, left out of the table (a row then says how many of its runs it has), and
-makes the tool exit non-zero once the other runs are done.
+makes the tool exit non-zero once the other runs are done; when no run finished, no table is written.
 """
 import argparse
 import os.path as osp
@@ -30,8 +33,10 @@ from mmengine.config import Config
 from mmengine.utils import ProgressBar
 
 from openmixosr.paper_results import row_by_id
+from openmixosr.utils.file_lock import exclusive_lock
+from openmixosr.utils.result_tables import format_seed_table
 from openmixosr.utils.run_queue import (LocalLauncher, Run, config_reference, default_local_jobs, failure_report,
-                                        format_seed_table, queue_order, run_queue, threads_per_job)
+                                        queue_order, recipe_world_size, run_queue, threads_per_job)
 
 TRAIN = osp.join(osp.dirname(osp.abspath(__file__)), 'train.py')
 
@@ -39,7 +44,8 @@ TRAIN = osp.join(osp.dirname(osp.abspath(__file__)), 'train.py')
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description='Train a teacher and every ablation row; print one table')
     parser.add_argument('config', help='distillation config with `teacher_config` and `ablation_rows`')
-    parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1], help='seeds of the rows (default: 0 1)')
+    parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1],
+                        help='seeds of the rows, each once (default: 0 1)')
     parser.add_argument('--variants', action='store_true',
                         help='also run `ablation_variant_rows` (ours, not the paper\'s rows)')
     parser.add_argument('--learned-masks', action='store_true',
@@ -48,9 +54,16 @@ def parse_args(argv=None):
                         help='trainings at once, each with cores // jobs threads (default: one single-thread run per '
                         'core, at most 4, on a CPU-only machine; 1 with a GPU)')
     parser.add_argument('--work-dir', help='root of all work dirs (default: work_dirs/ablation_CONFIG_NAME)')
+    parser.add_argument('--rerun-other-code', action='store_true',
+                        help='train again the finished runs of other code (package sources or library versions); by '
+                        'default they are tabled with the mark ‡')
     parser.add_argument('--cfg-options', nargs='+', default=[],
                         help='options passed to every run, e.g. `train_cfg.max_epochs=5` for a shorter smoke run')
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if len(set(args.seeds)) != len(args.seeds):
+        parser.error(f'--seeds {" ".join(map(str, args.seeds))}: a seed is given twice (the same run would count '
+                     'twice in a mean and a std)')
+    return args
 
 
 def paper_numbers(row_id) -> dict:
@@ -75,36 +88,44 @@ def main(argv=None):
         rows += [(name, resolve('ablation_learned_mask_rows', path), None)
                  for name, path in cfg.get('ablation_learned_mask_rows', [])]
 
-    teacher = Run(resolve('teacher_config', cfg.teacher_config), osp.join(work_root, 'teacher'), 0, args.cfg_options,
-                  name='teacher')
+    teacher_config = resolve('teacher_config', cfg.teacher_config)
+    teacher = Run(teacher_config, osp.join(work_root, 'teacher'), 0, args.cfg_options, name='teacher',
+                  world_size=recipe_world_size(Config.fromfile(teacher_config)))
     runs = [('teacher', teacher)]
     for name, config, _ in rows:
         distills = Config.fromfile(config).model.type == 'AsymmetricDistiller'
         slug = ''.join(c if c.isalnum() else '_' for c in name).strip('_')
         runs += [(name, Run(config, osp.join(work_root, slug, f'seed{seed}'), seed, args.cfg_options,
-                            teacher if distills else None, name=f'{name}, seed {seed}')) for seed in args.seeds]
+                            teacher if distills else None, name=f'{name}, seed {seed}',
+                            world_size=recipe_world_size(Config.fromfile(config)))) for seed in args.seeds]
     # The teacher first, then the rows without a teacher, then the distillation rows as the teacher is done.
     jobs = args.jobs or default_local_jobs()
     launcher = LocalLauncher(TRAIN, threads_per_job(jobs))
-    progress = ProgressBar(len(queue_order([run for _, run in runs])))
-    outcomes = {outcome.run.key: outcome for outcome in run_queue(
-        [run for _, run in runs], launcher, jobs, on_outcome=lambda outcome: progress.update())}
-    results = {}
-    for name, run in runs:
-        if outcomes[run.key].ok:  # a failed run is reported below, never averaged into the table
-            results.setdefault(name, []).append(outcomes[run.key].metrics)
-    expected = {'teacher': 1, **{name: len(args.seeds) for name, _, _ in rows}}
-    papers = {name: paper_numbers(paper_id) for name, _, paper_id in rows}
-    labels = {name: name if len(values) == expected[name] else f'{name} ({len(values)} of {expected[name]} runs)'
-              for name, values in results.items()}
-    paper = {labels[name]: papers.get(name, {}) for name in results}
-    results = {labels[name]: values for name, values in results.items()}
-    table = format_seed_table(results, f'Ablation (mean ± std over seeds {list(args.seeds)}; teacher: seed 0; values '
-                              'in %; paper: asymmetric distillation Table 6, Tiny-ImageNet)', paper)
-    print('\n' + table)
-    with open(osp.join(work_root, 'ablation.txt'), 'w') as file:
-        file.write(table + '\n')
-    report = failure_report(list(outcomes.values()))
+    with exclusive_lock(osp.join(work_root, '.table.lock'), f'The work dir {work_root}'):
+        progress = ProgressBar(len(queue_order([run for _, run in runs])), file=sys.stderr)
+        notify = lambda text: print(f'\n{text}', file=sys.stderr, flush=True)  # noqa: E731
+        outcomes = {outcome.run.key: outcome for outcome in run_queue(
+            [run for _, run in runs], launcher, jobs, on_outcome=lambda outcome: progress.update(),
+            rerun_other_code=args.rerun_other_code, notify=notify)}
+        finished = {}
+        for name, run in runs:
+            if outcomes[run.key].ok:  # a failed run is reported below, never averaged into the table
+                finished.setdefault(name, []).append(outcomes[run.key])
+        report = failure_report(list(outcomes.values()))
+        if not finished:
+            sys.exit((report + '\n' if report else '') + 'No run finished: no table written.')
+        expected = {'teacher': 1, **{name: len(args.seeds) for name, _, _ in rows}}
+        papers = {name: paper_numbers(paper_id) for name, _, paper_id in rows}
+        labels = {name: name if len(done) == expected[name] else f'{name} ({len(done)} of {expected[name]} runs)'
+                  for name, done in finished.items()}
+        table = format_seed_table(
+            {labels[name]: [outcome.metrics for outcome in done] for name, done in finished.items()},
+            f'Ablation (mean ± std over seeds {list(args.seeds)}; teacher: seed 0; values in %; paper: asymmetric '
+            'distillation Table 6, Tiny-ImageNet)', {labels[name]: papers.get(name, {}) for name in finished},
+            other_code={labels[name]: [outcome.other_code for outcome in done] for name, done in finished.items()})
+        print('\n' + table)
+        with open(osp.join(work_root, 'ablation.txt'), 'w') as file:
+            file.write(table + '\n')
     if report:
         sys.exit(report)
 

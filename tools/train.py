@@ -14,6 +14,7 @@ from openmixosr.engine import build_runner, find_resumable_checkpoint, init_cpu_
 from openmixosr.engine.optim_wrapper import check_native_bf16
 from openmixosr.utils import apply_pretrained, merge_tool_args, register_all_modules
 from openmixosr.utils.config import parse_tool_args
+from openmixosr.utils.run_record import content_digest
 
 #: ``--vis-backend`` choices: MMEngine visualisation backend and the package it needs.
 VIS_BACKENDS = {'tensorboard': ('TensorboardVisBackend', 'tensorboard'), 'wandb': ('WandbVisBackend', 'wandb')}
@@ -36,6 +37,9 @@ def parse_args(argv=None):
                         help='scale the lr linearly with the total batch size (see `auto_scale_lr` in the config)')
     parser.add_argument('--vis-backend', nargs='+', choices=sorted(VIS_BACKENDS), default=[],
                         help='also log scalars to TensorBoard and/or Weights & Biases (besides the local files)')
+    parser.add_argument('--run-record', metavar='PATH',
+                        help='when training ends, write the run\'s validations and provenance (code, libraries, '
+                        'device, processes, total batch) to this JSON file (RunRecordHook; the table tools use it)')
     parser.add_argument('--allow-other-classes', action='store_true',
                         help='allow checkpoints trained on other known classes (the teacher of a distillation, '
                         '--resume) with a warning instead of an error')
@@ -46,6 +50,9 @@ def parse_args(argv=None):
 
 def merge_args(cfg: Config, args) -> Config:
     """Fold the command-line options into the config."""
+    if args.run_record:  # the digest of the config as loaded, before the command line changes it
+        cfg.default_hooks.run_record = dict(type='RunRecordHook', out_file=args.run_record,
+                                            config_digest=content_digest(cfg))
     merge_tool_args(cfg, args.config, args.cfg_options, args.launcher, args.work_dir)
     apply_pretrained(cfg)  # linear evaluation: the backbone comes from the self-supervised checkpoint
 

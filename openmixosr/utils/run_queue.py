@@ -1,49 +1,60 @@
 """A queue of training runs for the tools that train many configs (``tools/benchmark_table.py``,
-``tools/reproduce_ablation.py``).
+``tools/reproduce_ablation.py``, ``tools/linear_eval_table.py``).
 
-A run is ``tools/train.py CONFIG --work-dir WORK_DIR --cfg-options randomness.seed=SEED OPTIONS...`` in its own
-process (log: ``WORK_DIR/train.log``). A run may depend on a teacher run: it starts after the teacher finished and
-receives the teacher's last checkpoint as ``model.teacher_checkpoint=...`` (the last of its options).
+A run is ``tools/train.py CONFIG --work-dir WORK_DIR --run-record WORK_DIR/run_record.json --cfg-options
+randomness.seed=SEED OPTIONS...`` in its own process (log: ``WORK_DIR/train.log``; ``tools/dist_train.sh`` when it
+trains on several processes). A run may depend on a *source* run (a distiller on its teacher, a linear evaluation on
+its pre-training): it starts after the source finished and receives the source's last checkpoint as
+``SOURCE_OPTION=PATH`` (``model.teacher_checkpoint``, ``pretrained``).
 
-- **Finished runs are skipped.** A run that ends with validation metrics leaves ``WORK_DIR/metrics.json``:
-  ``{"settings": {"config": absolute path, "config_digest": SHA-256 of its merged content, "seed": int, "options":
-  [...]}, "metrics": last validation record}``. A run whose ``metrics.json`` holds the same settings is not run
-  again, so an interrupted queue continues where it stopped (an unfinished run starts again from its first epoch).
-  A ``metrics.json`` of other settings (or of a config edited since) is a RuntimeError, raised before anything
-  trains when the settings are known then (runs whose teacher has finished). It is written atomically.
-- **Scheduling.** At most ``jobs`` runs at once. A run is handed to the pool only after its teacher has finished, so
+- **Identity and records.** A run's identity (:mod:`openmixosr.utils.run_record`) is its config (relative to the
+  project, and the digest of its content), seed, options, processes and total batch, and the content digest of every
+  file it consumes (its source's checkpoint included). The attempt the queue launched writes its own record
+  (:class:`~openmixosr.engine.hooks.RunRecordHook`); the queue checks that its last validation is at its last epoch,
+  and keeps it as ``WORK_DIR/metrics.json`` (atomically) with the identity.
+- **Finished runs are skipped** when their record holds the same identity and matches the attempt's log; a run whose
+  consumed files changed (a teacher trained again) is trained again; a record of other settings (another config
+  content, seed, options, processes or batch) is a RuntimeError, raised before anything trains when the identity is
+  known then (runs whose source has finished). A run trained by other code (package sources, library versions) is
+  taken and marked by the tables, or trained again with ``rerun_other_code``.
+- **One process per run.** The queue holds a lock on each run's work dir (``WORK_DIR/.lock``) while it checks,
+  trains and records it: a second command on the same work dirs waits for the run and then takes its record. Every
+  training process receives ``SIGTERM`` when the queue's process dies, however it dies
+  (:mod:`openmixosr.utils.child_process`).
+- **Scheduling.** At most ``jobs`` runs at once. A run is handed to the pool only after its source has finished, so
   no run in the pool ever waits for another: every run in flight finishes on its own and the queue cannot deadlock.
-  Of the runs that may start, the earliest in :func:`queue_order` starts first: teachers, then runs without a teacher,
-  then their students.
-- **Failures.** A run that exits non-zero or logs no validation metrics fails; its students fail without starting;
-  every other run goes on. The caller reports :func:`failure_report` and exits non-zero; failed runs have no metrics
-  and never reach a table.
+  Of the runs that may start, the earliest in :func:`queue_order` starts first: sources, then runs without a source,
+  then the runs that depend on a source.
+- **Failures.** A run that exits non-zero, writes no record, or whose last validation is not at its last epoch fails;
+  the runs depending on it fail without starting; every other run goes on. The caller reports
+  :func:`failure_report` and exits non-zero; failed runs have no metrics and never reach a table.
 - **Launchers.** :class:`LocalLauncher` runs ``python tools/train.py`` on this machine with ``OMP_NUM_THREADS`` set by
   :func:`threads_per_job`; :class:`SlurmLauncher` runs ``bash tools/slurm_train.sh PARTITION JOB_NAME CONFIG WORK_DIR
-  --cfg-options ...``, whose ``srun`` blocks until the job ends, so the same queue submits and waits.
+  ...`` with ``GPUS`` = the run's processes, whose ``srun`` blocks until the job ends, so the same queue submits and
+  waits.
 
-Also here, for the tools that build the runs: :func:`config_reference` (a config path such as ``teacher_config``,
-relative to the file that sets it) and :func:`mean_std` (mean and population std, ddof=0, of the runs' metrics).
+Also here, for the tools that build the runs: :func:`recipe_world_size` (the processes a recipe's total batch implies)
+and :func:`config_reference` (a config path such as ``teacher_config``, relative to the file that sets it).
 """
 import ast
-import hashlib
-import json
 import os
 import os.path as osp
 import subprocess
 import sys
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from functools import lru_cache
-from glob import glob
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
-import numpy as np
+from .child_process import run_tied
+from .file_lock import exclusive_lock
+from .run_record import (FINISHED, RunRecordError, attempt_result, check_against_log, current_code, other_code,
+                         reusable_record, run_identity, write_finished)
 
-FINISHED = 'metrics.json'
 LOG = 'train.log'
-#: The entry of a validation record in MMEngine's ``vis_data/scalars.json``.
-VALIDATION_KEY = 'osr/accuracy'
+#: Written by the attempt the queue launched (``tools/train.py --run-record``), read and removed by the queue.
+RUN_RECORD = 'run_record.json'
+LOCK = '.lock'
+TEACHER_OPTION = 'model.teacher_checkpoint'
 
 
 @dataclass(frozen=True)
@@ -55,18 +66,28 @@ class Run:
         work_dir (str): Its work dir (one per run: the dir identifies the run in the queue).
         seed (int): ``randomness.seed``.
         options (tuple[str]): More ``--cfg-options`` (``key=value`` strings).
-        teacher (Run, optional): The run whose last checkpoint becomes ``model.teacher_checkpoint``.
+        source (Run, optional): The run whose last checkpoint this run consumes, as ``source_option=PATH``.
+        source_option (str): The config key that receives the source's checkpoint. Defaults to
+            ``model.teacher_checkpoint`` (a distiller's teacher).
         name (str): What reports and Slurm job names call the run (default: the work dir).
+        world_size (int): Processes the run trains with (``tools/dist_train.sh`` / Slurm tasks when > 1).
+        validated (bool): Whether the run validates and has metrics (False for a run that only produces a
+            checkpoint for others, e.g. a self-supervised pre-training).
     """
     config: str
     work_dir: str
     seed: int = 0
     options: Tuple[str, ...] = ()
-    teacher: Optional['Run'] = None
+    source: Optional['Run'] = None
+    source_option: str = TEACHER_OPTION
     name: str = ''
+    world_size: int = 1
+    validated: bool = True
 
     def __post_init__(self):
         object.__setattr__(self, 'options', tuple(self.options))
+        if self.world_size < 1:
+            raise ValueError(f'world_size must be >= 1, got {self.world_size}')
 
     @property
     def key(self) -> str:
@@ -80,41 +101,45 @@ class Run:
     def log(self) -> str:
         return osp.join(self.work_dir, LOG)
 
-    def settings(self, teacher_checkpoint: Optional[str] = None) -> dict:
-        """What ``metrics.json`` records: the config, a digest of its content (its ``_base_`` files merged in), the
-        seed and the options the run trains with."""
-        options = list(self.options)
-        if teacher_checkpoint is not None:
-            options.append(f'model.teacher_checkpoint={teacher_checkpoint}')
-        return dict(config=osp.abspath(self.config), config_digest=config_digest(self.config), seed=self.seed,
-                    options=options)
+    @property
+    def record_path(self) -> str:
+        return osp.join(self.work_dir, RUN_RECORD)
+
+    def input_options(self, source_checkpoint: Optional[str]) -> Tuple[str, ...]:
+        """The option that hands the source's checkpoint over (none without a source)."""
+        return () if source_checkpoint is None else (f'{self.source_option}={source_checkpoint}', )
+
+    def identity(self, source_checkpoint: Optional[str] = None) -> dict:
+        """:func:`~openmixosr.utils.run_record.run_identity` of the run, read from the files as they are now."""
+        return run_identity(self.config, self.seed, self.options, self.world_size,
+                            self.input_options(source_checkpoint))
 
     def same_as(self, other: 'Run') -> bool:
         """Whether two runs train the same thing (names aside)."""
-        teacher = lambda run: None if run.teacher is None else run.teacher.key  # noqa: E731
-        return self.settings() == other.settings() and teacher(self) == teacher(other)
+        def what(run):
+            return (osp.abspath(run.config), run.seed, run.options, run.world_size, run.source_option,
+                    run.validated, None if run.source is None else run.source.key)
+        return what(self) == what(other)
 
 
 @dataclass
 class Outcome:
-    """How a run ended: ``metrics`` when it finished (now, or before: ``trained=False``), ``error`` when it failed."""
+    """How a run ended: ``record`` when it finished (now, or before: ``trained=False``), ``error`` when it failed;
+    ``other_code`` names the code it was trained by when that is not the current code."""
     run: Run
-    metrics: Optional[dict] = None
+    record: Optional[dict] = None
     error: Optional[str] = None
     trained: bool = False
+    other_code: Optional[str] = None
 
     @property
     def ok(self) -> bool:
         return self.error is None
 
-
-@lru_cache(maxsize=None)
-def config_digest(config: str) -> str:
-    """SHA-256 of a config's merged content (every ``_base_`` file included): a finished run of a config edited since
-    then does not pass for a run of the new one."""
-    from mmengine.config import Config
-    content = json.dumps(Config.fromfile(config).to_dict(), sort_keys=True, default=repr)
-    return hashlib.sha256(content.encode()).hexdigest()
+    @property
+    def metrics(self) -> Optional[dict]:
+        """The metrics of the run's last validation (at its last epoch)."""
+        return None if self.record is None else self.record['metrics']
 
 
 # ------------------------------------------------------------------------------------------------ threads and cores
@@ -152,25 +177,25 @@ def default_local_jobs() -> int:
     return 1 if torch.cuda.is_available() else min(usable_cores(), DEFAULT_MAX_JOBS)
 
 
-# ------------------------------------------------------------------------------------------------ a run's files
-def last_metrics(work_dir: str) -> dict:
-    """The last validation record a run logged (MMEngine's ``<timestamp>/vis_data/scalars.json``).
+def recipe_world_size(cfg) -> int:
+    """The processes (GPUs) a config's recipe implies: ``auto_scale_lr.base_batch_size`` (the recipe's total batch)
+    over ``train_dataloader.batch_size`` (per process); 1 without ``auto_scale_lr``.
 
     Raises:
-        RuntimeError: When the run logged no validation record.
+        ValueError: When the recipe's total batch is not a multiple of the batch per process.
     """
-    metrics = None
-    for path in sorted(glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json'))):
-        with open(path) as file:
-            for line in file:
-                record = json.loads(line)
-                if VALIDATION_KEY in record:
-                    metrics = record
-    if metrics is None:
-        raise RuntimeError(f'No validation metrics found under {work_dir}; see the log there.')
-    return metrics
+    base = (cfg.get('auto_scale_lr') or {}).get('base_batch_size')
+    batch = cfg.train_dataloader.batch_size
+    if base is None:
+        return 1
+    if base % batch:
+        raise ValueError(f'{cfg.filename}: the recipe\'s total batch auto_scale_lr.base_batch_size={base} is not a '
+                         f'multiple of train_dataloader.batch_size={batch}: no number of processes trains it. Fix '
+                         'one of them.')
+    return base // batch
 
 
+# ------------------------------------------------------------------------------------------------ a run's files
 def last_checkpoint(work_dir: str) -> str:
     """The checkpoint a run saved last (MMEngine's ``last_checkpoint`` file).
 
@@ -182,39 +207,6 @@ def last_checkpoint(work_dir: str) -> str:
         raise FileNotFoundError(f'{work_dir} has no last_checkpoint: the run saved no checkpoint (see its log).')
     with open(path) as file:
         return file.read().strip()
-
-
-def finished_metrics(work_dir: str, settings: dict) -> Optional[dict]:
-    """The metrics of a run finished in ``work_dir`` with ``settings``; None when none finished there.
-
-    Raises:
-        RuntimeError: When ``work_dir`` holds a finished run of other settings.
-    """
-    path = osp.join(work_dir, FINISHED)
-    if not osp.isfile(path):
-        return None
-    try:
-        with open(path) as file:
-            record = json.load(file)
-        recorded, metrics = record['settings'], record['metrics']
-    except (ValueError, KeyError, TypeError) as error:
-        raise RuntimeError(f'{path} is not a record of a finished run ({type(error).__name__}: {error}): delete it '
-                           'to train the run again.') from error
-    if recorded != settings:
-        changed = sorted(key for key in set(recorded) | set(settings) if recorded.get(key) != settings.get(key))
-        raise RuntimeError(f'{work_dir} holds a finished run of other settings (differing: {changed}; recorded '
-                           f'{recorded}, now {settings}; a changed `config_digest` means the config or one of its '
-                           '_base_ files was edited since): pass another --work-dir, or delete that run to train it '
-                           'again.')
-    return metrics
-
-
-def record_finished(work_dir: str, settings: dict, metrics: dict) -> None:
-    """Write ``metrics.json`` atomically (a run stopped while writing leaves no half file behind)."""
-    path = osp.join(work_dir, FINISHED)
-    with open(path + '.tmp', 'w') as file:
-        json.dump(dict(settings=settings, metrics=metrics), file)
-    os.replace(path + '.tmp', path)
 
 
 # ------------------------------------------------------------------------------------------------ config references
@@ -266,20 +258,27 @@ def config_reference(config: str, key: str, value: Optional[str] = None) -> Opti
 
 # ------------------------------------------------------------------------------------------------ launchers
 def _run_logged(run: Run, command: List[str], env: dict) -> None:
-    """Run ``command`` with its output in ``run.log``; RuntimeError naming the log when it exits non-zero."""
+    """Run ``command`` (tied to this process) with its output in ``run.log``; RuntimeError naming the log when it
+    exits non-zero."""
     os.makedirs(run.work_dir, exist_ok=True)
     with open(run.log, 'w') as log:
-        returncode = subprocess.run(command, stdout=log, stderr=subprocess.STDOUT, env=env).returncode
+        returncode = run_tied(command, stdout=log, stderr=subprocess.STDOUT, env=env)
     if returncode != 0:
         raise RuntimeError(f'Training failed (exit code {returncode}: {" ".join(command)}); see {run.log}')
 
 
+def _train_arguments(run: Run, options: Sequence[str]) -> List[str]:
+    return ['--work-dir', run.work_dir, '--run-record', run.record_path, '--cfg-options',
+            f'randomness.seed={run.seed}', *options]
+
+
 @dataclass
 class LocalLauncher:
-    """``python TRAIN_SCRIPT CONFIG --work-dir WORK_DIR --cfg-options randomness.seed=SEED OPTIONS...`` on this
-    machine, with ``OMP_NUM_THREADS=threads`` when ``threads`` is given and the repository of ``TRAIN_SCRIPT`` first on
-    ``PYTHONPATH`` (as ``tools/dist_train.sh`` and ``tools/slurm_train.sh`` do: the script and the package of one
-    checkout).
+    """``python TRAIN_SCRIPT CONFIG --work-dir WORK_DIR --run-record RECORD --cfg-options randomness.seed=SEED
+    OPTIONS...`` on this machine (``bash tools/dist_train.sh CONFIG N ...`` for a run of N processes, beside
+    ``TRAIN_SCRIPT``), with ``OMP_NUM_THREADS=threads`` when ``threads`` is given and the repository of
+    ``TRAIN_SCRIPT`` first on ``PYTHONPATH`` (as ``tools/dist_train.sh`` and ``tools/slurm_train.sh`` do: the script
+    and the package of one checkout).
 
     Args:
         train_script (str): ``tools/train.py``.
@@ -289,15 +288,26 @@ class LocalLauncher:
     threads: Optional[int] = None
 
     def command(self, run: Run, options: Sequence[str]) -> List[str]:
-        return [sys.executable, self.train_script, run.config, '--work-dir', run.work_dir, '--cfg-options',
-                f'randomness.seed={run.seed}', *options]
+        if run.world_size > 1:
+            dist_script = osp.join(osp.dirname(osp.abspath(self.train_script)), 'dist_train.sh')
+            return ['bash', dist_script, run.config, str(run.world_size), *_train_arguments(run, options)]
+        return [sys.executable, self.train_script, run.config, *_train_arguments(run, options)]
 
     def env(self) -> dict:
         repo = osp.dirname(osp.dirname(osp.abspath(self.train_script)))
-        env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [repo, os.environ.get('PYTHONPATH')])))
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [repo, os.environ.get('PYTHONPATH')])),
+                   PYTHON=os.environ.get('PYTHON', sys.executable))
         if self.threads:
             env['OMP_NUM_THREADS'] = str(self.threads)
         return env
+
+    def check(self, runs: Sequence[Run]) -> None:
+        """Before anything is queued: a run of more processes than this machine's GPUs is refused (with GPUs)."""
+        import torch
+        wanted = max((run.world_size for run in runs), default=1)
+        if torch.cuda.is_available() and wanted > torch.cuda.device_count():
+            raise ValueError(f'A run needs {wanted} processes (its recipe\'s total batch) but this machine has '
+                             f'{torch.cuda.device_count()} GPUs: use --launcher slurm, or a machine with more GPUs.')
 
     def launch(self, run: Run, options: Sequence[str]) -> None:
         """Train ``run`` with ``options`` (its log in ``run.log``); RuntimeError naming the log when it fails."""
@@ -309,11 +319,16 @@ def job_name(run: Run) -> str:
     return ''.join(c if c.isalnum() or c in '.-_' else '_' for c in run.label).strip('_') or 'train'
 
 
+#: GPUs per node of a Slurm job when the environment does not say (``GPUS_PER_NODE``).
+SLURM_GPUS_PER_NODE = 8
+
+
 @dataclass
 class SlurmLauncher:
-    """``bash SLURM_SCRIPT PARTITION JOB_NAME CONFIG WORK_DIR --cfg-options randomness.seed=SEED OPTIONS...``
-    (``tools/slurm_train.sh``: ``srun`` blocks until the job ends; ``GPUS``, ``GPUS_PER_NODE``, ``CPUS_PER_TASK`` and
-    ``SRUN_ARGS`` pass through the environment). ``PYTHON`` defaults to this interpreter.
+    """``bash SLURM_SCRIPT PARTITION JOB_NAME CONFIG WORK_DIR --run-record RECORD --cfg-options randomness.seed=SEED
+    OPTIONS...`` (``tools/slurm_train.sh``: ``srun`` blocks until the job ends) with ``GPUS`` = the run's processes and
+    ``GPUS_PER_NODE`` = at most :data:`SLURM_GPUS_PER_NODE` (``CPUS_PER_TASK`` and ``SRUN_ARGS`` pass through the
+    environment). ``PYTHON`` defaults to this interpreter.
 
     Args:
         slurm_script (str): ``tools/slurm_train.sh``.
@@ -323,51 +338,104 @@ class SlurmLauncher:
     partition: str
 
     def command(self, run: Run, options: Sequence[str]) -> List[str]:
-        return ['bash', self.slurm_script, self.partition, job_name(run), run.config, run.work_dir, '--cfg-options',
-                f'randomness.seed={run.seed}', *options]
+        return ['bash', self.slurm_script, self.partition, job_name(run), run.config, run.work_dir,
+                *_train_arguments(run, options)[2:]]
 
-    def env(self) -> dict:
-        return dict(os.environ, PYTHON=os.environ.get('PYTHON', sys.executable))
+    def env(self, run: Run) -> dict:
+        per_node = int(os.environ.get('GPUS_PER_NODE', SLURM_GPUS_PER_NODE))
+        return dict(os.environ, PYTHON=os.environ.get('PYTHON', sys.executable), GPUS=str(run.world_size),
+                    GPUS_PER_NODE=str(min(per_node, run.world_size)))
+
+    def check(self, runs: Sequence[Run]) -> None:
+        """Before anything is queued: ``GPUS`` in the environment must not contradict the runs' recipes, and the
+        partition must have GPUs (``sinfo``'s GRES), which ``tools/slurm_train.sh`` requests.
+
+        Raises:
+            ValueError: Otherwise, saying what to do.
+        """
+        given = os.environ.get('GPUS')
+        sizes = sorted({run.world_size for run in runs})
+        if given is not None and sizes != [int(given)]:
+            raise ValueError(f'GPUS={given} is set, but the runs\' recipes need {sizes} GPUs each (auto_scale_lr.'
+                             'base_batch_size / train_dataloader.batch_size): unset GPUS; the tool starts every run '
+                             'on the GPUs its recipe implies.')
+        try:
+            result = subprocess.run(['sinfo', '--noheader', '--partition', self.partition, '--format', '%G'],
+                                    capture_output=True, text=True, timeout=60)
+        except (OSError, subprocess.SubprocessError) as error:
+            raise ValueError(f'--launcher slurm: cannot ask Slurm about partition {self.partition!r} (sinfo: '
+                             f'{error}); run on a Slurm login node, or use --launcher local.') from error
+        gres = result.stdout.split()
+        if result.returncode != 0 or not gres:
+            raise ValueError(f'--launcher slurm: sinfo knows no partition {self.partition!r} ({result.stderr.strip()}'
+                             ').')
+        if not any('gpu' in entry for entry in gres):
+            raise ValueError(f'--launcher slurm: partition {self.partition!r} has no GPUs (GRES {gres}), and '
+                             'tools/slurm_train.sh requests GPUs (--gres=gpu:N): use a GPU partition, or '
+                             '--launcher local on a CPU machine.')
 
     def launch(self, run: Run, options: Sequence[str]) -> None:
         """Train ``run`` with ``options`` through Slurm (``srun``'s output in ``run.log``); RuntimeError naming the
         log when the job fails."""
-        _run_logged(run, self.command(run, options), self.env())
+        _run_logged(run, self.command(run, options), self.env(run))
 
 
 # ------------------------------------------------------------------------------------------------ one run
-def train_run(run: Run, launcher, teacher_checkpoint: Optional[str] = None) -> Outcome:
-    """Train ``run`` unless it finished before; its :class:`Outcome` (``trained`` says which).
+def _remove(path: str) -> None:
+    if osp.lexists(path):
+        os.remove(path)
+
+
+def train_run(run: Run, launcher, source_checkpoint: Optional[str] = None, current: Optional[dict] = None,
+              rerun_other_code: bool = False, notify: Callable[[str], None] = print) -> Outcome:
+    """Train ``run`` unless it finished before; its :class:`Outcome` (``trained`` says which). Holds the run's lock.
+
+    Args:
+        run (Run): The run.
+        launcher: Anything with ``launch(run, options)`` (:class:`LocalLauncher`, :class:`SlurmLauncher`).
+        source_checkpoint (str, optional): The source run's last checkpoint (runs with a source).
+        current (dict, optional): :func:`~openmixosr.utils.run_record.current_code` (computed when None).
+        rerun_other_code (bool): Train again a finished run of other code.
+        notify (Callable): Where a notice goes (a finished run trained again, waiting for a lock).
 
     Raises:
-        RuntimeError: When the training fails, logs no validation metrics, or the work dir holds a finished run of
-            other settings.
+        RuntimeError: When the training fails or writes no acceptable record, or the work dir holds a finished run
+            of other settings (:class:`~openmixosr.utils.run_record.RunRecordError`).
     """
-    settings = run.settings(teacher_checkpoint)
-    metrics = finished_metrics(run.work_dir, settings)
-    if metrics is not None:
-        return Outcome(run, metrics)
-    launcher.launch(run, settings['options'])
-    metrics = last_metrics(run.work_dir)
-    record_finished(run.work_dir, settings, metrics)
-    return Outcome(run, metrics, trained=True)
+    current = current_code() if current is None else current
+    with exclusive_lock(osp.join(run.work_dir, LOCK), f'The run {run.label}', notify):
+        identity = run.identity(source_checkpoint)
+        record, reason = reusable_record(run.work_dir, identity, current, rerun_other_code)
+        if record is not None:
+            return Outcome(run, record, other_code=other_code(record, current))
+        if reason is not None:
+            notify(f'{run.label}: trained again: {reason}.')
+            _remove(osp.join(run.work_dir, FINISHED))
+        _remove(run.record_path)
+        launcher.launch(run, [*run.options, *run.input_options(source_checkpoint)])
+        record = attempt_result(run.record_path, identity, run.validated)
+        check_against_log(run.work_dir, record)
+        write_finished(run.work_dir, record)
+        _remove(run.record_path)
+        return Outcome(run, record, trained=True, other_code=other_code(record, current))
 
 
-def _attempt(run: Run, launcher, teacher_checkpoint: Optional[str]) -> Outcome:
+def _attempt(run: Run, launcher, source_checkpoint: Optional[str], current: dict, rerun_other_code: bool,
+             notify) -> Outcome:
     try:
-        return train_run(run, launcher, teacher_checkpoint)
+        return train_run(run, launcher, source_checkpoint, current, rerun_other_code, notify)
     except Exception as error:  # a failed run is reported, not raised: the independent runs go on
         return Outcome(run, error=str(error))
 
 
 # ------------------------------------------------------------------------------------------------ the queue
 def _depth(run: Run) -> int:
-    return 0 if run.teacher is None else 1 + _depth(run.teacher)
+    return 0 if run.source is None else 1 + _depth(run.source)
 
 
 def queue_order(runs: Sequence[Run]) -> List[Run]:
-    """The runs and their teachers, each once, in the order the queue starts them: by depth (teachers before
-    students), within a depth the runs some other run depends on first, then the given order.
+    """The runs and their sources, each once, in the order the queue starts them: by depth (sources before the runs
+    that consume them), within a depth the runs some other run depends on first, then the given order.
 
     Raises:
         ValueError: When two different runs share a work dir.
@@ -375,55 +443,71 @@ def queue_order(runs: Sequence[Run]) -> List[Run]:
     by_key: Dict[str, Run] = {}
 
     def add(run: Run) -> None:
-        if run.teacher is not None:
-            add(run.teacher)
+        if run.source is not None:
+            add(run.source)
         known = by_key.setdefault(run.key, run)
         if not known.same_as(run):
             raise ValueError(f'Two different runs share the work dir {run.work_dir}: {known} and {run}.')
 
     for run in runs:
         add(run)
-    teachers = {run.teacher.key for run in by_key.values() if run.teacher is not None}
-    return sorted(by_key.values(), key=lambda run: (_depth(run), run.key not in teachers))
+    sources = {run.source.key for run in by_key.values() if run.source is not None}
+    return sorted(by_key.values(), key=lambda run: (_depth(run), run.key not in sources))
 
 
-def check_finished_settings(runs: Sequence[Run]) -> None:
-    """Raise the RuntimeError of :func:`finished_metrics` before anything trains, for every run whose settings are
-    known now (no teacher, or a teacher that finished with a checkpoint). ``runs`` in :func:`queue_order`."""
+def _finished_source_checkpoint(run: Run, finished: set) -> Tuple[bool, Optional[str]]:
+    """Whether the identity of ``run`` is known now, and its source's checkpoint."""
+    if run.source is None:
+        return True, None
+    if run.source.key not in finished:
+        return False, None
+    try:
+        return True, last_checkpoint(run.source.work_dir)
+    except FileNotFoundError:
+        return False, None
+
+
+def check_finished_settings(runs: Sequence[Run], current: dict, rerun_other_code: bool = False) -> None:
+    """Raise the :class:`~openmixosr.utils.run_record.RunRecordError` of a finished run of other settings before
+    anything trains, for every run whose identity is known now (no source, or a source that finished with a
+    checkpoint and will not be trained again). ``runs`` in :func:`queue_order`."""
     finished = set()
     for run in runs:
-        teacher_checkpoint = None
-        if run.teacher is not None:
-            if run.teacher.key not in finished:
-                continue
-            try:
-                teacher_checkpoint = last_checkpoint(run.teacher.work_dir)
-            except FileNotFoundError:
-                continue
-        if finished_metrics(run.work_dir, run.settings(teacher_checkpoint)) is not None:
+        known, checkpoint = _finished_source_checkpoint(run, finished)
+        if not known:
+            continue
+        record, _ = reusable_record(run.work_dir, run.identity(checkpoint), current, rerun_other_code)
+        if record is not None:
             finished.add(run.key)
 
 
-def run_queue(runs: Sequence[Run], launcher, jobs: int,
-              on_outcome: Optional[Callable[[Outcome], None]] = None) -> List[Outcome]:
-    """Train the runs (and their teachers), ``jobs`` at once, each after its teacher; see the module docstring.
+def run_queue(runs: Sequence[Run], launcher, jobs: int, on_outcome: Optional[Callable[[Outcome], None]] = None,
+              rerun_other_code: bool = False, notify: Callable[[str], None] = print) -> List[Outcome]:
+    """Train the runs (and their sources), ``jobs`` at once, each after its source; see the module docstring.
 
     Args:
-        runs (Sequence[Run]): The runs; a teacher is added when only its students are given.
-        launcher: :class:`LocalLauncher`, :class:`SlurmLauncher` or anything with ``launch(run, options)``.
+        runs (Sequence[Run]): The runs; a source is added when only the runs consuming it are given.
+        launcher: :class:`LocalLauncher`, :class:`SlurmLauncher` or anything with ``launch(run, options)`` (and
+            optionally ``check(runs)``, called before anything is queued).
         jobs (int): Runs at once.
         on_outcome (Callable, optional): Called (in this thread) with each :class:`Outcome` as the run ends.
+        rerun_other_code (bool): Train again the finished runs of other code (else they are taken, and marked).
+        notify (Callable): Where notices go (a run trained again, a lock waited for).
 
     Returns:
         list[Outcome]: One per run, in :func:`queue_order`.
 
     Raises:
         RuntimeError: Before anything trains, when a work dir holds a finished run of other settings.
+        ValueError: When the launcher refuses the runs (:meth:`SlurmLauncher.check`).
     """
     if jobs < 1:
         raise ValueError(f'--jobs must be >= 1, got {jobs}')
     order = queue_order(runs)
-    check_finished_settings(order)
+    if hasattr(launcher, 'check'):
+        launcher.check(order)
+    current = current_code()
+    check_finished_settings(order, current, rerun_other_code)
     outcomes: Dict[str, Outcome] = {}
 
     def finish(outcome: Outcome) -> None:
@@ -434,22 +518,22 @@ def run_queue(runs: Sequence[Run], launcher, jobs: int,
     waiting, running = list(order), {}
     with ThreadPoolExecutor(jobs) as pool:
         while waiting or running:
-            # Start what may start: a run whose teacher has ended. When nothing runs, the waiting run of least depth
-            # has its teacher ended (or has none), so every pass starts or ends a run: no deadlock, no idle loop.
-            for run in [run for run in waiting if run.teacher is None or run.teacher.key in outcomes]:
+            # Start what may start: a run whose source has ended. When nothing runs, the waiting run of least depth
+            # has its source ended (or has none), so every pass starts or ends a run: no deadlock, no idle loop.
+            for run in [run for run in waiting if run.source is None or run.source.key in outcomes]:
                 if len(running) == jobs:
                     break
                 waiting.remove(run)
-                teacher = outcomes[run.teacher.key] if run.teacher is not None else None
-                if teacher is not None and not teacher.ok:
-                    finish(Outcome(run, error=f'not run: its teacher {teacher.run.label} failed'))
+                source = outcomes[run.source.key] if run.source is not None else None
+                if source is not None and not source.ok:
+                    finish(Outcome(run, error=f'not run: its source run {source.run.label} failed'))
                     continue
                 try:
-                    checkpoint = None if teacher is None else last_checkpoint(teacher.run.work_dir)
+                    checkpoint = None if source is None else last_checkpoint(source.run.work_dir)
                 except FileNotFoundError as error:
                     finish(Outcome(run, error=f'not run: {error}'))
                     continue
-                running[pool.submit(_attempt, run, launcher, checkpoint)] = run
+                running[pool.submit(_attempt, run, launcher, checkpoint, current, rerun_other_code, notify)] = run
             if running:
                 done, _ = wait(running, return_when=FIRST_COMPLETED)
                 for future in done:
@@ -468,61 +552,14 @@ def failure_report(outcomes: Sequence[Outcome]) -> Optional[str]:
     return '\n'.join(lines)
 
 
-# ------------------------------------------------------------------------------------------------ summaries
-def mean_std(values: Sequence[float]) -> Tuple[float, float, int]:
-    """Mean, population standard deviation and count of the values: ``std = sqrt(sum((x - mean)^2) / n)``
-    (``ddof=0``: the spread of the runs themselves, not an estimate of a larger population).
-
-    Raises:
-        ValueError: For no values.
-    """
-    values = np.asarray(values, dtype=float)
-    if values.size == 0:
-        raise ValueError('mean_std needs at least one value')
-    return float(values.mean()), float(values.std()), int(values.size)
-
-
-def format_mean_std(values: Sequence[float]) -> str:
-    """``mean ± std`` with 2 decimals, or the value alone for one value."""
-    mean, std, n = mean_std(values)
-    return f'{mean:.2f} ± {std:.2f}' if n > 1 else f'{mean:.2f}'
-
-
-#: Columns of :func:`format_seed_table`: (header, metric of the run) and (header, key of a paper row's results).
-SEED_TABLE_METRICS = (('accuracy', 'osr/accuracy'), ('AUROC', 'osr/auroc'), ('OSCR', 'osr/oscr'))
-SEED_TABLE_PAPER_METRICS = (('paper acc.', 'accuracy'), ('paper AUROC', 'auroc'), ('paper OSCR', 'oscr'))
-
-
-def format_seed_table(results: Dict[str, List[dict]], title: str, paper: Optional[Dict[str, dict]] = None) -> str:
-    """A plain-text table of one split's runs (``tools/reproduce_ablation.py``, ``tools/linear_eval_table.py``): one
-    row per method, :func:`format_mean_std` over its runs (seeds) of accuracy, AUROC and OSCR (in %), then the
-    paper's numbers if given.
-
-    Args:
-        results (dict): Method -> list of metric records (one per seed).
-        title (str): First line.
-        paper (dict, optional): Method -> the paper's published numbers (``accuracy``, ``auroc``, ``oscr``); a paper
-            column is shown when any method has that number.
-    """
-    paper = paper or {}
-    paper_columns = [(name, key) for name, key in SEED_TABLE_PAPER_METRICS
-                     if any(key in numbers for numbers in paper.values())]
-    header = ['method'] + [name for name, _ in SEED_TABLE_METRICS] + [name for name, _ in paper_columns]
-    rows = []
-    for method, runs in results.items():
-        cells = [method]
-        cells += [format_mean_std([run[key] for run in runs]) for _, key in SEED_TABLE_METRICS]
-        numbers = paper.get(method, {})
-        cells += [f'{numbers[key]:.2f}' if key in numbers else '' for _, key in paper_columns]
-        rows.append(cells)
-    widths = [max(len(row[i]) for row in [header] + rows) for i in range(len(header))]
-    line = lambda cells: ' | '.join(c.ljust(w) for c, w in zip(cells, widths))  # noqa: E731
-    rule = '-+-'.join('-' * w for w in widths)
-    return '\n'.join([title, line(header), rule] + [line(row) for row in rows])
-
-
 def summary_line(outcomes: Sequence[Outcome]) -> str:
     trained = sum(outcome.trained for outcome in outcomes)
     failed = sum(not outcome.ok for outcome in outcomes)
     return (f'{len(outcomes)} runs: {trained} trained, {len(outcomes) - trained - failed} finished before (skipped), '
             f'{failed} failed')
+
+
+__all__ = ['DEFAULT_MAX_JOBS', 'LocalLauncher', 'Outcome', 'Run', 'RunRecordError', 'SlurmLauncher',
+           'check_finished_settings', 'config_reference', 'default_local_jobs', 'failure_report', 'job_name',
+           'last_checkpoint', 'queue_order', 'recipe_world_size', 'run_queue', 'setting_file', 'summary_line',
+           'threads_per_job', 'train_run', 'usable_cores']

@@ -10,6 +10,7 @@ import importlib.util
 import json
 import math
 import os
+import re
 import stat
 import threading
 import time
@@ -19,6 +20,9 @@ from mmengine.config import Config
 
 from openmixosr.paper_results import ROWS
 from openmixosr.utils import run_queue as rq
+from openmixosr.utils.provenance import source_digest
+from openmixosr.utils.run_record import config_digest, file_digest
+from tests.helpers.fake_runs import write_attempt
 from tests.helpers.run_tool import REPO_ROOT, run_tool
 
 CE = REPO_ROOT / 'configs/baselines/ce_r18w16_digits.py'
@@ -88,11 +92,20 @@ def test_each_student_distils_from_the_teacher_of_its_split(table):
     work = table[0]
     for split in (0, 1):
         teacher = json.loads((work / 'ce_r50w16_digits' / f'split{split}' / 'seed0' / 'metrics.json').read_text())
-        assert teacher['settings'] == dict(config=str(TEACHER), config_digest=rq.config_digest(str(TEACHER)), seed=0,
-                                           options=[f'split={split}', *SHORT])
+        assert teacher['identity'] == dict(
+            config='configs/baselines/ce_r50w16_digits.py', config_digest=config_digest(str(TEACHER)), seed=0,
+            options=[f'split={split}', *SHORT], world_size=1, total_batch=64, inputs={})
+        provenance = teacher['provenance']
+        assert provenance['code']['source_digest'] == source_digest() and provenance['device'] == 'cpu'
+        assert provenance['libraries']['torch'] and provenance['threads'] >= 1
+        assert [v['epoch'] for v in teacher['validations']] == [2] and teacher['metrics'] == teacher['validations'][
+            -1]['metrics']
         student = json.loads((work / 'r18_digits' / f'split{split}' / 'seed0' / 'metrics.json').read_text())
         checkpoint = work / 'ce_r50w16_digits' / f'split{split}' / 'seed0' / 'epoch_2.pth'
-        assert student['settings']['options'] == [f'split={split}', *SHORT, f'model.teacher_checkpoint={checkpoint}']
+        assert student['identity']['options'] == [f'split={split}', *SHORT]
+        assert student['identity']['inputs'] == {'model.teacher_checkpoint': file_digest(str(checkpoint))}
+        log = (work / 'r18_digits' / f'split{split}' / 'seed0' / 'train.log').read_text()
+        assert re.search(r"teacher_checkpoint=\s*'" + re.escape(str(checkpoint)) + "'", log)  # the run's config
 
 
 def test_a_second_invocation_trains_nothing_and_an_interrupted_one_only_the_missing_run(table):
@@ -116,7 +129,7 @@ def test_a_second_invocation_trains_nothing_and_an_interrupted_one_only_the_miss
 def test_a_student_given_another_splits_teacher_fails_with_the_runners_message(table, tmp_path):
     work, tool = table[0], _tool()
     teacher_of_split0 = tool.plan_runs([tool.describe(str(ASYM))], {str(ASYM): (0, )}, [0], SHORT,
-                                       str(work))[0][1].teacher
+                                       str(work))[0][1].source
     student = rq.Run(str(ASYM), str(tmp_path / 'student'), 0, ('split=1', *SHORT), teacher_of_split0)
     teacher, outcome = rq.run_queue([student], rq.LocalLauncher(tool.TRAIN, threads=1), jobs=1)
     assert teacher.ok and not teacher.trained  # the finished teacher of split 0, not trained again
@@ -162,6 +175,8 @@ def test_slurm_launcher_trains_each_run_through_slurm_train_sh(tmp_path, monkeyp
     (bin_dir / 'srun').write_text(FAKE_SRUN)
     (bin_dir / 'srun').chmod(0o755 | stat.S_IEXEC)
     monkeypatch.setenv('PATH', f'{bin_dir}{os.pathsep}{os.environ["PATH"]}')
+    (bin_dir / 'sinfo').write_text('#!/usr/bin/env bash\necho gpu:8\n')  # a GPU partition
+    (bin_dir / 'sinfo').chmod(0o755)
     monkeypatch.setenv('SRUN_CALLS', str(calls))
     for name in ('GPUS', 'GPUS_PER_NODE', 'CPUS_PER_TASK', 'SRUN_ARGS'):
         monkeypatch.delenv(name, raising=False)
@@ -169,9 +184,12 @@ def test_slurm_launcher_trains_each_run_through_slurm_train_sh(tmp_path, monkeyp
                       '--work-dir', work, '--cfg-options', *SHORT)
     run_dir = work / 'ce_r18w16_digits' / 'split0' / 'seed0'
     [call] = calls.read_text().splitlines()
-    assert call.startswith('-p part1 --job-name=ce_r18w16_digits_split_0_seed_0 --gres=gpu:8 --ntasks=8 ')
-    assert call.endswith(f'tools/train.py {CE} --work-dir={run_dir} --launcher=slurm --cfg-options randomness.seed=0 '
-                         f'split=0 {" ".join(SHORT)}')
+    # one GPU: the recipe's total batch (auto_scale_lr.base_batch_size=64) is one process of 64, not slurm_train.sh's
+    # default of 8 GPUs (8 x 64 at the learning rate of 64)
+    assert call.startswith('-p part1 --job-name=ce_r18w16_digits_split_0_seed_0 --gres=gpu:1 --ntasks=1 '
+                           '--ntasks-per-node=1 ')
+    assert call.endswith(f'tools/train.py {CE} --work-dir={run_dir} --launcher=slurm --run-record '
+                         f'{run_dir}/run_record.json --cfg-options randomness.seed=0 split=0 {" ".join(SHORT)}')
     assert (run_dir / 'metrics.json').is_file() and '| ce_r18w16_digits | ' in result.stdout
 
 
@@ -180,12 +198,18 @@ def _method(tool, config, **changes):
     return tool.describe(str(REPO_ROOT / config))._replace(**changes)
 
 
+def _finished(metrics, other_code=None):
+    """Outcomes of distinct finished runs with these metrics (the runs of one cell)."""
+    return [rq.Outcome(rq.Run('c.py', f'work/seed{seed}', seed), record=dict(metrics=m), other_code=other_code)
+            for seed, m in enumerate(metrics)]
+
+
 def test_aggregate_is_the_mean_and_population_std_over_all_runs():
     tool = _tool()
     method = _method(tool, 'configs/asym/r18_svhn.py')
     runs = [{'osr/accuracy': a, 'osr/auroc': b, 'osr/oscr': c} for a, b, c in
             ((90.0, 80.0, 70.0), (92.0, 84.0, 70.0), (94.0, 83.0, 73.0), (96.0, 81.0, 71.0))]
-    cells = {cell.metric.key: cell for cell in tool.aggregate([method], {method.config: runs})}
+    cells = {cell.metric.key: cell for cell in tool.aggregate([method], {method.config: _finished(runs)})}
     # accuracy 90, 92, 94, 96: mean 93, deviations -3 -1 1 3 -> std sqrt(20 / 4); AUROC mean 82, std sqrt(10 / 4)
     assert (cells['osr/accuracy'].mean, cells['osr/accuracy'].n) == (93.0, 4)
     assert math.isclose(cells['osr/accuracy'].std, math.sqrt(5.0))
@@ -197,16 +221,18 @@ def test_aggregate_is_the_mean_and_population_std_over_all_runs():
     assert f'| Ours | 93.00 ± {math.sqrt(5):.2f} (97.7) | 82.00 ± {math.sqrt(2.5):.2f} (97.2) | 71.00 ± ' in markdown
     assert 'Table 2' in markdown.splitlines()[0]
     with pytest.raises(KeyError, match="logged no 'osr/oscr'"):
-        tool.aggregate([method], {method.config: [{'osr/accuracy': 1.0, 'osr/auroc': 2.0}]})
+        tool.aggregate([method], {method.config: _finished([{'osr/accuracy': 1.0, 'osr/auroc': 2.0}])})
+    with pytest.raises(ValueError, match='a run is counted twice in its cell'):
+        tool.aggregate([method], {method.config: _finished(runs[:1]) * 2})
 
 
 def test_one_run_shows_its_value_and_the_csv_has_one_line_per_method_dataset_metric(tmp_path):
     tool = _tool()
     ours, baseline = _method(tool, 'configs/asym/r18_svhn.py'), _method(tool, 'configs/baselines/ce_r18_cifar10.py')
-    cells = tool.aggregate([ours, baseline], {ours.config: [{'osr/accuracy': 90.5, 'osr/auroc': 80.25,
-                                                             'osr/oscr': 70.0}],
-                                              baseline.config: [{'osr/accuracy': 1.0, 'osr/auroc': 2.0,
-                                                                 'osr/oscr': 3.0}] * 2})
+    cells = tool.aggregate([ours, baseline], {ours.config: _finished([{'osr/accuracy': 90.5, 'osr/auroc': 80.25,
+                                                                       'osr/oscr': 70.0}]),
+                                              baseline.config: _finished([{'osr/accuracy': 1.0, 'osr/auroc': 2.0,
+                                                                           'osr/oscr': 3.0}] * 2)})
     markdown = tool.format_markdown(cells, {ours.config: (0, ), baseline.config: (0, )}, [0])
     header, _, ours_row, baseline_row = markdown.splitlines()[2:6]
     assert header == ('| Method | SVHN Acc. | SVHN AUROC | SVHN OSCR | CIFAR-10 Acc. | CIFAR-10 AUROC | '
@@ -215,10 +241,11 @@ def test_one_run_shows_its_value_and_the_csv_has_one_line_per_method_dataset_met
     assert baseline_row == '| ce_r18_cifar10 |  |  |  | 1.00 ± 0.00 | 2.00 ± 0.00 | 3.00 ± 0.00 |'
     tool.write_csv(cells, tmp_path / 't.csv')
     lines = list(csv.reader(open(tmp_path / 't.csv')))
-    assert lines[0] == ['method', 'dataset', 'metric', 'mean', 'std', 'n', 'paper', 'paper_note', 'config']
-    assert lines[1] == ['Ours', 'SVHN', 'accuracy', '90.5', '0.0', '1', '97.7', '', 'configs/asym/r18_svhn.py']
+    assert lines[0] == ['method', 'dataset', 'metric', 'mean', 'std', 'n', 'paper', 'paper_note', 'config',
+                        'other_code']
+    assert lines[1] == ['Ours', 'SVHN', 'accuracy', '90.5', '0.0', '1', '97.7', '', 'configs/asym/r18_svhn.py', '']
     assert lines[6] == ['ce_r18_cifar10', 'CIFAR-10', 'oscr', '3.0', '0.0', '2', '', '',
-                        'configs/baselines/ce_r18_cifar10.py']
+                        'configs/baselines/ce_r18_cifar10.py', '']
 
 
 def test_paper_row_lookup_and_the_config_keys_that_override_it(tmp_path):
@@ -273,7 +300,7 @@ def test_published_numbers_of_a_substitute_benchmark_are_marked_and_explained(tm
     student = _method(tool, 'configs/asym/r18_tiny_in21k.py')
     runs = [{'osr/accuracy': 80.0, 'osr/easy/auroc': 70.0, 'osr/hard/auroc': 65.0, 'osr/easy/oscr': 60.0,
              'osr/hard/oscr': 55.0}]
-    cells = tool.aggregate([student], {student.config: runs})
+    cells = tool.aggregate([student], {student.config: _finished(runs)})
     markdown = tool.format_markdown(cells, {student.config: (0, )}, [0])
     assert '| Ours | 80.00 | 70.00 (77.1†) | 65.00 (75.7†) | 60.00 (60.8†) | 55.00 (60.1†) |' in markdown
     assert "† The published number is not comparable with ours:" in markdown
@@ -283,8 +310,9 @@ def test_published_numbers_of_a_substitute_benchmark_are_marked_and_explained(tm
     assert lines['easy/auroc']['paper'] == '77.1' and 'SUBSTITUTE' in lines['easy/auroc']['paper_note']
     assert lines['accuracy']['paper'] == '' and lines['accuracy']['paper_note'] == ''  # no published accuracy
     svhn = _method(tool, 'configs/asym/r18_svhn.py')
-    plain = tool.format_markdown(tool.aggregate([svhn], {svhn.config: [{'osr/accuracy': 1.0, 'osr/auroc': 2.0,
-                                                                         'osr/oscr': 3.0}]}), {svhn.config: (0, )}, [0])
+    plain = tool.format_markdown(tool.aggregate([svhn], {svhn.config: _finished([{'osr/accuracy': 1.0, 'osr/auroc': 2.0,
+                                                                                   'osr/oscr': 3.0}])}),
+                                 {svhn.config: (0, )}, [0])
     assert '†' not in plain
 
 
@@ -331,13 +359,13 @@ def test_plan_trains_one_teacher_per_split_shared_and_first(tmp_path):
         split = int(run.work_dir.split('split')[1][0])
         assert run.options[0] == f'split={split}' and run.options[1:] == ('a=1', )
         if method is teacher:
-            assert run.teacher is None
+            assert run.source is None
         else:  # both students of split K share the teacher run of split K: the seed-0 run of the listed teacher
-            assert run.teacher.work_dir == str(tmp_path / 'ce_r50w16_digits' / f'split{split}' / 'seed0')
-            assert run.teacher.same_as(next(r for m, r in planned if m is teacher and r.key == run.teacher.key))
+            assert run.source.work_dir == str(tmp_path / 'ce_r50w16_digits' / f'split{split}' / 'seed0')
+            assert run.source.same_as(next(r for m, r in planned if m is teacher and r.key == run.source.key))
     order = rq.queue_order([run for _, run in planned])
     assert len(order) == 12 and [run.config for run in order[:2]] == [str(TEACHER)] * 2  # the 2 teachers first
-    assert all(run.teacher is None for run in order[:4]) and all(run.teacher for run in order[4:])
+    assert all(run.source is None for run in order[:4]) and all(run.source for run in order[4:])
 
 
 def test_a_distillation_config_must_name_its_teacher(tmp_path):
@@ -383,110 +411,6 @@ def test_cli_errors(capsys):
     assert '--rows names 1 rows for 2 configs: give one per config' in capsys.readouterr().err
 
 
-# ------------------------------------------------------------------------------------------------ the run queue
-class _RecordingLauncher:
-    """Writes a validation record and a checkpoint after ``seconds``; records starts, ends and the most runs at once;
-    fails the runs whose work dir ends with a name in ``fail``."""
-
-    def __init__(self, seconds=0.05, fail=()):
-        self.seconds, self.fail = seconds, fail
-        self.lock, self.running, self.most, self.events = threading.Lock(), 0, 0, []
-
-    def launch(self, run, options):
-        with self.lock:
-            self.running += 1
-            self.most = max(self.most, self.running)
-            self.events.append(('start', run.name, tuple(options)))
-        time.sleep(self.seconds)
-        with self.lock:
-            self.running -= 1
-            self.events.append(('end', run.name))
-        if os.path.basename(run.work_dir) in self.fail:
-            raise RuntimeError(f'Training failed (exit code 1: fake); see {run.log}')
-        vis = os.path.join(run.work_dir, '20260101_000000', 'vis_data')
-        os.makedirs(vis, exist_ok=True)
-        with open(os.path.join(vis, 'scalars.json'), 'w') as file:
-            file.write(json.dumps({'loss': 1.0}) + '\n' + json.dumps({'osr/accuracy': float(run.seed)}) + '\n')
-        with open(os.path.join(run.work_dir, 'last_checkpoint'), 'w') as file:
-            file.write(os.path.join(run.work_dir, 'epoch_1.pth'))
-
-
-def _config(tmp_path, name):
-    """A config file (the queue records a digest of each run's config)."""
-    path = tmp_path / name
-    path.write_text(f"model = dict(type='{name}')\n")
-    return str(path)
-
-
-def _runs(tmp_path, teachers=3, students=2):
-    runs = []
-    for t in range(teachers):
-        teacher = rq.Run(_config(tmp_path, 't.py'), str(tmp_path / f'teacher{t}'), 0, name=f'teacher{t}')
-        runs += [rq.Run(_config(tmp_path, 's.py'), str(tmp_path / f'student{t}_{s}'), s, teacher=teacher,
-                        name=f'student{t}_{s}') for s in range(students)]
-    return runs  # students only: the queue adds their teachers
-
-
-@pytest.mark.parametrize('jobs', [1, 2, 4])
-def test_queue_runs_at_most_jobs_at_once_and_each_student_after_its_teacher(tmp_path, jobs):
-    launcher, seen = _RecordingLauncher(), []
-    outcomes = rq.run_queue(_runs(tmp_path), launcher, jobs, on_outcome=lambda o: seen.append(o.run.name))
-    assert len(outcomes) == 9 and all(o.ok and o.trained for o in outcomes) and len(seen) == 9
-    assert launcher.most == jobs
-    events = launcher.events
-    for t in range(3):
-        teacher_end = events.index(('end', f'teacher{t}'))
-        for s in range(2):
-            start = next(i for i, e in enumerate(events) if e[:2] == ('start', f'student{t}_{s}'))
-            assert start > teacher_end
-            assert events[start][2] == (f'model.teacher_checkpoint={tmp_path}/teacher{t}/epoch_1.pth', )
-    assert [o.run.name for o in outcomes[:3]] == ['teacher0', 'teacher1', 'teacher2']
-
-
-def test_queue_reports_a_failed_teacher_and_runs_everything_else(tmp_path):
-    launcher = _RecordingLauncher(fail=('teacher1', 'student2_0'))
-    outcomes = {o.run.name: o for o in rq.run_queue(_runs(tmp_path), launcher, 2)}
-    failed = sorted(name for name, o in outcomes.items() if not o.ok)
-    assert failed == ['student1_0', 'student1_1', 'student2_0', 'teacher1']
-    assert outcomes['student1_0'].error == 'not run: its teacher teacher1 failed'
-    assert f'see {tmp_path}/teacher1/train.log' in outcomes['teacher1'].error
-    assert not any(e[1].startswith('student1') for e in launcher.events)  # never started
-    report = rq.failure_report(list(outcomes.values()))
-    assert report.startswith('4 of 9 runs failed') and 'student2_0: Training failed' in report
-    assert outcomes['student2_1'].metrics['osr/accuracy'] == 1.0 and outcomes['student0_0'].ok
-
-
-def test_queue_skips_finished_runs_and_refuses_other_settings_before_training(tmp_path):
-    runs = _runs(tmp_path, teachers=1, students=2)
-    rq.run_queue(runs, _RecordingLauncher(), 2)
-    launcher = _RecordingLauncher()
-    outcomes = rq.run_queue(runs, launcher, 2)
-    assert launcher.events == [] and all(o.ok and not o.trained for o in outcomes)
-    assert rq.summary_line(outcomes) == '3 runs: 0 trained, 3 finished before (skipped), 0 failed'
-    changed = [rq.Run(_config(tmp_path, 's.py'), runs[1].work_dir, 1, ('x=2', ), runs[1].teacher, 'student0_1')]
-    with pytest.raises(RuntimeError, match='student0_1 holds a finished run of other settings'):
-        rq.run_queue([rq.Run(_config(tmp_path, 'other.py'), str(tmp_path / 'fresh')), *changed], launcher, 2)
-    assert launcher.events == []  # refused before anything trained
-    with pytest.raises(ValueError, match='Two different runs share the work dir'):
-        rq.queue_order([runs[0], rq.Run(_config(tmp_path, 's.py'), runs[0].work_dir, 5)])
-
-
-def test_threads_cores_and_slurm_command(monkeypatch):
-    assert rq.threads_per_job(1, cores=8) is None and rq.threads_per_job(2, cores=5) == 2
-    assert rq.threads_per_job(8, cores=2) == 1
-    with pytest.raises(ValueError, match='--jobs must be >= 1'):
-        rq.threads_per_job(0)
-    if hasattr(os, 'sched_getaffinity'):
-        monkeypatch.setattr(os, 'sched_getaffinity', lambda pid: {0, 3, 5})
-        assert rq.usable_cores() == 3 and rq.threads_per_job(2) == 1
-    run = rq.Run('configs/x.py', 'work/x/split3/seed1', 1, ('split=3', ), name='x split 3 seed 1 (teacher)')
-    assert rq.SlurmLauncher('tools/slurm_train.sh', 'gpu').command(run, ['split=3', 'model.teacher_checkpoint=c']) == [
-        'bash', 'tools/slurm_train.sh', 'gpu', 'x_split_3_seed_1__teacher', 'configs/x.py', 'work/x/split3/seed1',
-        '--cfg-options', 'randomness.seed=1', 'split=3', 'model.teacher_checkpoint=c']
-    local = rq.LocalLauncher(str(REPO_ROOT / 'tools/train.py'), threads=2)
-    assert local.env()['OMP_NUM_THREADS'] == '2' and local.env()['PYTHONPATH'].split(os.pathsep)[0] == str(REPO_ROOT)
-
-
 def test_config_reference_resolves_from_the_file_that_sets_the_key():
     ablation = str(REPO_ROOT / 'configs/asym/ablation/r18_digits_t6_c_cmi.py')
     assert rq.setting_file(ablation, 'teacher_config') == str(REPO_ROOT / 'configs/asym/r18_digits.py')
@@ -494,23 +418,69 @@ def test_config_reference_resolves_from_the_file_that_sets_the_key():
     assert rq.config_reference(str(CE), 'teacher_config') is None
 
 
-def test_a_finished_run_of_an_edited_config_is_not_taken_for_the_new_one(tmp_path):
-    """The settings hold a digest of the merged config: editing the config (or a _base_ file) makes the old record
-    a mismatch, never a result; a broken record names its file."""
-    base = tmp_path / 'base.py'
-    base.write_text('lr = 0.1\n')
-    config = tmp_path / 'config.py'
-    config.write_text("_base_ = ['./base.py']\nmodel = dict(type='X')\n")
-    run = rq.Run(str(config), str(tmp_path / 'work'), seed=0)
-    os.makedirs(run.work_dir)
-    rq.record_finished(run.work_dir, run.settings(), {'osr/accuracy': 50.0})
-    assert not os.path.exists(os.path.join(run.work_dir, 'metrics.json.tmp'))
-    assert rq.finished_metrics(run.work_dir, run.settings()) == {'osr/accuracy': 50.0}
-    base.write_text('lr = 0.2\n')  # an edit of a _base_ file
-    rq.config_digest.cache_clear()
-    with pytest.raises(RuntimeError, match=r"differing: \['config_digest'\].*was edited since"):
-        rq.finished_metrics(run.work_dir, run.settings())
-    with open(os.path.join(run.work_dir, 'metrics.json'), 'w') as file:
-        file.write('{"settings": {"conf')  # a record cut short
-    with pytest.raises(RuntimeError, match=r'metrics.json is not a record of a finished run .*delete it'):
-        rq.finished_metrics(run.work_dir, run.settings())
+# ------------------------------------------------------------------------------------------------ safety of the table
+class _FakeLauncher:
+    """In place of LocalLauncher: writes a finished attempt per run (AUROC from the seed), or fails every run."""
+
+    def __init__(self, fail=False, seconds=0.0, launched=None):
+        self.fail, self.seconds, self.launched = fail, seconds, [] if launched is None else launched
+
+    def __call__(self, train_script, threads=None):
+        return self
+
+    def launch(self, run, options):
+        self.launched.append(run.name)
+        time.sleep(self.seconds)
+        if self.fail:
+            raise RuntimeError(f'Training failed (exit code 1: fake); see {run.log}')
+        write_attempt(run, {'osr/accuracy': 90.0, 'osr/auroc': 60.0 + run.seed, 'osr/oscr': 50.0})
+
+
+def test_duplicate_seeds_are_refused(capsys):
+    with pytest.raises(SystemExit):
+        _tool().parse_args([str(CE), '--seeds', '0', '0'])
+    assert '--seeds 0 0: a seed is given twice' in capsys.readouterr().err
+
+
+def test_when_every_run_fails_no_table_is_written(tmp_path, monkeypatch):
+    tool = _tool()
+    monkeypatch.setattr(tool, 'LocalLauncher', _FakeLauncher(fail=True))
+    with pytest.raises(SystemExit, match=r'1 of 1 runs failed(.|\n)*No run finished: no table written'):
+        tool.main([str(CE), '--splits', '0', '--work-dir', str(tmp_path), '--jobs', '1'])
+    assert not (tmp_path / 'benchmark_table.md').exists() and not (tmp_path / 'benchmark_table.csv').exists()
+
+
+def test_runs_of_other_code_are_marked_with_the_code_they_came_from(tmp_path, monkeypatch, capsys):
+    tool = _tool()
+    monkeypatch.setattr(tool, 'LocalLauncher', _FakeLauncher())
+    argv = [str(CE), '--splits', '0', '--seeds', '0', '1', '--work-dir', str(tmp_path), '--jobs', '1']
+    tool.main(argv)
+    assert '‡' not in capsys.readouterr().out
+    path = tmp_path / 'ce_r18w16_digits' / 'split0' / 'seed1' / 'metrics.json'
+    record = json.loads(path.read_text())
+    record['provenance']['code'].update(openmixosr='0.0.9', source_digest='0123456789abcdef' * 4, git=None)
+    path.write_text(json.dumps(record))  # as after a `git pull`
+    tool.main(argv)
+    out = capsys.readouterr().out
+    assert '| ce_r18w16_digits | 90.00 ± 0.00‡ | 60.50 ± 0.50‡ | 50.00 ± 0.00‡ |' in out
+    assert "‡ Includes runs trained by other code than this checkout's" in out
+    assert '  - openmixosr 0.0.9, sources 0123456789ab' in out
+    assert 'openmixosr 0.0.9' in _csv(tmp_path / 'benchmark_table.csv')['ce_r18w16_digits', 'auroc']['other_code']
+    launched = []
+    monkeypatch.setattr(tool, 'LocalLauncher', _FakeLauncher(launched=launched))
+    tool.main([*argv, '--rerun-other-code'])
+    assert launched == ['ce_r18w16_digits split 0 seed 1'] and '‡' not in capsys.readouterr().out
+
+
+def test_a_second_command_on_the_same_work_dir_waits_for_the_first(tmp_path, monkeypatch, capsys):
+    tool, launched = _tool(), []
+    monkeypatch.setattr(tool, 'LocalLauncher', _FakeLauncher(seconds=1.0, launched=launched))
+    argv = [str(CE), '--splits', '0', '--work-dir', str(tmp_path), '--jobs', '1']
+    first = threading.Thread(target=tool.main, args=(argv, ))
+    first.start()
+    time.sleep(0.3)
+    tool.main(argv)
+    first.join()
+    assert launched == ['ce_r18w16_digits split 0 seed 0']  # trained once
+    err = capsys.readouterr().err
+    assert f'The work dir {tmp_path} is in use by process {os.getpid()}@' in err and 'waiting' in err

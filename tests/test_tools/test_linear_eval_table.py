@@ -1,8 +1,10 @@
-"""tools/linear_eval_table.py end to end: pre-train MoCo v2 and AMix-I, linear-evaluate both, one table (and --reuse).
+"""tools/linear_eval_table.py end to end: pre-train MoCo v2 and AMix-I, linear-evaluate both, one table; run again,
+nothing trains.
 
 Tiny on purpose (128 digits, 1 epoch each): the wiring is tested -- the pre-training checkpoint reaches the frozen
 backbone of the linear model and the table has a row per pre-training -- not the accuracy.
 """
+import json
 import re
 
 import torch
@@ -55,10 +57,12 @@ def test_pretrain_then_linear_eval_prints_one_row_per_config(tmp_path):
         backbones.append(pretrained)
     assert any(not torch.equal(backbones[0][k], backbones[1][k]) for k in backbones[0]), 'two different pre-trainings'
 
-    # --reuse takes the saved metrics of finished pairs: the same table, and no run is started again.
+    # The run queue keeps every finished run (pre-training and linear evaluation): the same table, no run again.
     logs = sorted(work.glob('*/seed0/**/train.log'))
     assert len(logs) == 4 and all((work / name / 'seed0' / 'linear' / 'metrics.json').is_file() for name in PRETRAIN)
+    record = json.loads((work / 'mocov2_r18w16_digits' / 'seed0' / 'linear' / 'metrics.json').read_text())
+    assert list(record['identity']['inputs']) == ['pretrained']  # the pre-training's checkpoint, by content
     stamps = [log.stat().st_mtime_ns for log in logs]
-    again = run_tool('linear_eval_table.py', *arguments, '--reuse')
+    again = run_tool('linear_eval_table.py', *arguments)
     assert table.strip() in again.stdout and (work / 'linear_eval.txt').read_text() == table
     assert [log.stat().st_mtime_ns for log in logs] == stamps

@@ -7,6 +7,8 @@ import os.path as osp
 import pytest
 
 from openmixosr.utils import run_queue as rq
+from openmixosr.utils.result_tables import format_seed_table
+from tests.helpers.fake_runs import write_attempt
 from tests.helpers.run_tool import REPO_ROOT
 
 
@@ -17,21 +19,10 @@ def _tool():
     return module
 
 
-def test_last_metrics_reads_the_last_validation_record(tmp_path):
-    vis = tmp_path / '20260101_000000' / 'vis_data'
-    vis.mkdir(parents=True)
-    records = [{'loss': 1.0, 'step': 1}, {'osr/accuracy': 50.0, 'osr/auroc': 60.0, 'osr/oscr': 40.0, 'step': 1},
-               {'loss': 0.5, 'step': 2}, {'osr/accuracy': 90.0, 'osr/auroc': 80.0, 'osr/oscr': 75.0, 'step': 2}]
-    (vis / 'scalars.json').write_text('\n'.join(json.dumps(r) for r in records))
-    assert rq.last_metrics(str(tmp_path))['osr/accuracy'] == 90.0
-    with pytest.raises(RuntimeError, match='No validation metrics'):
-        rq.last_metrics(str(tmp_path / 'empty'))
-
-
 def test_table_has_mean_and_std_over_seeds():
     runs = [{'osr/accuracy': 90.0, 'osr/auroc': 80.0, 'osr/oscr': 70.0},
             {'osr/accuracy': 92.0, 'osr/auroc': 84.0, 'osr/oscr': 74.0}]
-    table = rq.format_seed_table({'teacher': runs[:1], 'full': runs}, title='Ablation')
+    table = format_seed_table({'teacher': runs[:1], 'full': runs}, title='Ablation')
     assert '91.00 ± 1.00' in table and '82.00 ± 2.00' in table and '72.00 ± 2.00' in table
     assert 'teacher' in table and '90.00' in table
 
@@ -78,7 +69,7 @@ def test_table_prints_the_papers_numbers_beside():
     runs = [{'osr/accuracy': 90.0, 'osr/auroc': 80.0, 'osr/oscr': 70.0}]
     tool = _tool()
     paper = {'(d) full': tool.paper_numbers('asym.t6.d'), 'ours': tool.paper_numbers(None)}
-    table = rq.format_seed_table({'teacher': runs, '(d) full': runs, 'ours': runs}, title='T', paper=paper)
+    table = format_seed_table({'teacher': runs, '(d) full': runs, 'ours': runs}, title='T', paper=paper)
     header, _, teacher, full, ours = table.splitlines()[1:]
     assert 'paper acc.' in header and 'paper AUROC' in header and 'paper OSCR' not in header  # Table 6: no OSCR
     assert [cell.strip() for cell in full.split('|')[-2:]] == ['87.30', '85.30']
@@ -101,12 +92,7 @@ class _FakeLauncher:
         self.calls.append((osp.basename(run.config), run.work_dir, run.seed, tuple(options), self.threads))
         if osp.basename(run.config) in self.fail or (osp.basename(run.config), run.seed) in self.fail:
             raise RuntimeError(f'Training failed (exit code 1: fake); see {run.log}')
-        vis = osp.join(run.work_dir, '20260101_000000', 'vis_data')
-        os.makedirs(vis, exist_ok=True)
-        with open(osp.join(vis, 'scalars.json'), 'w') as file:
-            file.write(json.dumps({'osr/accuracy': 90.0 + run.seed, 'osr/auroc': 80.0, 'osr/oscr': 70.0, 'step': 1}))
-        with open(osp.join(run.work_dir, 'last_checkpoint'), 'w') as file:
-            file.write(osp.join(run.work_dir, 'epoch_1.pth'))
+        write_attempt(run, {'osr/accuracy': 90.0 + run.seed, 'osr/auroc': 80.0, 'osr/oscr': 70.0})
 
 
 def _patched_tool(monkeypatch, calls, fail=()):
@@ -141,6 +127,9 @@ def test_jobs_run_side_by_side_with_split_threads_and_finished_runs_are_not_run_
     assert calls == [] and capsys.readouterr().out.split('\n', 1)[1] == first.split('\n', 1)[1]
     with pytest.raises(RuntimeError, match='finished run of other settings'):
         tool.main([*argv, '--cfg-options', 'train_cfg.max_epochs=5'])
+    with pytest.raises(SystemExit):
+        tool.parse_args([config, '--seeds', '1', '1'])
+    assert '--seeds 1 1: a seed is given twice' in capsys.readouterr().err
     assert calls == []  # refused before anything trains
     with pytest.raises(ValueError, match='--jobs'):
         rq.threads_per_job(0)
@@ -164,7 +153,7 @@ def test_a_failed_teacher_stops_its_students_only(tmp_path, monkeypatch, capsys)
     calls = []
     tool = _patched_tool(monkeypatch, calls, fail=('ce_r50w16_digits.py', ))
     config = str(REPO_ROOT / 'configs/asym/r18_digits.py')
-    with pytest.raises(SystemExit, match=r'7 of 11 runs failed(.|\n)*\(c\) \+ CMI, seed 0: not run: its teacher '
+    with pytest.raises(SystemExit, match=r'7 of 11 runs failed(.|\n)*\(c\) \+ CMI, seed 0: not run: its source run '
                        r'teacher failed'):
         tool.main([config, '--seeds', '0', '1', '--work-dir', str(tmp_path)])
     assert sorted({call[0] for call in calls}) == ['ce_r18w16_digits.py', 'ce_r50w16_digits.py',

@@ -6,9 +6,10 @@ from .mask_loss_schedule_hook import MaskLossScheduleHook
 from .momentum_pipeline_hook import MomentumPipelineHook
 from .non_finite_loss_hook import NonFiniteLossHook
 from .random_state_hook import RandomStateHook
+from .run_record_hook import RunRecordHook
 from .runner_model import runner_model
 
 __all__ = [
     'AtomicCheckpointHook', 'BroadcastBuffersHook', 'ChannelsLastHook', 'ClusterAssignmentHook', 'MaskLossScheduleHook',
-    'MomentumPipelineHook', 'NonFiniteLossHook', 'RandomStateHook', 'runner_model'
+    'MomentumPipelineHook', 'NonFiniteLossHook', 'RandomStateHook', 'RunRecordHook', 'runner_model'
 ]
