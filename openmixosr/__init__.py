@@ -43,4 +43,19 @@ def _import_mmcv_transformer_quietly():
 
 _import_mmcv_transformer_quietly()
 
+
+def _register_config_scope():
+    """Let MMEngine resolve ``_base_ = 'openmixosr::asym/r18_digits.py'`` in an installed package.
+
+    MMEngine resolves ``package::path`` configs only for the packages of its table ``MODULE2PACKAGE`` (OpenMMLab's)
+    and offers no call to add one; its lookup then reads ``<installed package>/.mim/configs/path`` (the wheel ships
+    the configs there) through ``pkg_resources`` (setuptools < 82, a requirement). The entry is added once, to that
+    table only: MMEngine's behaviour for every other name stays as it is.
+    """
+    from mmengine.config.utils import MODULE2PACKAGE
+    MODULE2PACKAGE.setdefault('openmixosr', 'openmixosr')
+
+
+_register_config_scope()
+
 __all__ = ['__version__']

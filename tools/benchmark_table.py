@@ -51,6 +51,7 @@ from mmengine.utils import ProgressBar
 
 from openmixosr.datasets.splits import NUM_SPLITS, get_open_set_split
 from openmixosr.paper_results import PAPERS, ROWS, PaperRow, row_by_id
+from openmixosr.utils.config import resolve_config
 from openmixosr.utils.file_lock import exclusive_lock
 from openmixosr.utils.result_tables import OTHER_CODE_MARK, mean_std, other_code_lines
 from openmixosr.utils.run_queue import (LocalLauncher, Outcome, Run, SlurmLauncher, config_reference,
@@ -114,7 +115,8 @@ class Cell(NamedTuple):
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description='Train configs on every published split; print the results table')
-    parser.add_argument('configs', nargs='+', metavar='CONFIG', help='configs: the methods of the table')
+    parser.add_argument('configs', nargs='+', metavar='CONFIG',
+                        help='configs (paths, or openmixosr::NAME for shipped ones): the methods of the table')
     parser.add_argument('--splits', type=int, nargs='+',
                         help='published splits (default: all 5 of the benchmark; 0 for one-split benchmarks)')
     parser.add_argument('--seeds', type=int, nargs='+', default=[0], help='seeds of every split, each once '
@@ -140,6 +142,7 @@ def parse_args(argv=None):
     parser.add_argument('--out-csv', help='CSV, one line per method x dataset x metric (default: '
                         'WORK_DIR/benchmark_table.csv)')
     args = parser.parse_args(argv)
+    args.configs = [resolve_config(config) for config in args.configs]
     if args.launcher == 'slurm' and not args.partition:
         parser.error('--launcher slurm needs --partition PARTITION')
     if args.jobs is not None and args.jobs < 1:

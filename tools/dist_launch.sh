@@ -5,6 +5,10 @@
 # PYTHONPATH. NNODES (default 1), NODE_RANK (0), PORT (29500), MASTER_ADDR (127.0.0.1) and PYTHON, the interpreter to
 # launch with (default `python` from PATH; e.g. a virtualenv's python called by path), come from the environment.
 set -euo pipefail
+if [ $# -lt 2 ]; then
+    echo "usage: bash tools/dist_launch.sh SCRIPT NUM_PROCESSES [SCRIPT arguments]" >&2
+    exit 2
+fi
 SCRIPT=$1
 GPUS=$2
 NNODES=${NNODES:-1}

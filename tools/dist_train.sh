@@ -3,6 +3,10 @@
 # Works on GPUs (one process per GPU, nccl) and on CPU-only machines (gloo). NNODES, NODE_RANK, PORT, MASTER_ADDR and
 # PYTHON (the interpreter to launch with) come from the environment, as described in tools/dist_launch.sh.
 set -euo pipefail
+if [ $# -lt 2 ]; then
+    echo "usage: bash tools/dist_train.sh CONFIG NUM_PROCESSES [train.py options]" >&2
+    exit 2
+fi
 CONFIG=$1
 GPUS=$2
 

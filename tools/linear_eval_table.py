@@ -23,6 +23,7 @@ import sys
 from mmengine.config import Config
 from mmengine.utils import ProgressBar
 
+from openmixosr.utils.config import resolve_config
 from openmixosr.utils.file_lock import exclusive_lock
 from openmixosr.utils.result_tables import format_seed_table
 from openmixosr.utils.run_queue import (LocalLauncher, Run, default_local_jobs, failure_report, queue_order,
@@ -46,6 +47,8 @@ def parse_args(argv=None):
                         help='train again the finished runs of other code (package sources or library versions); by '
                         'default they are tabled with the mark ‡')
     args = parser.parse_args(argv)
+    args.linear_config = resolve_config(args.linear_config)
+    args.pretrain = [resolve_config(config) for config in args.pretrain]
     if len(set(args.seeds)) != len(args.seeds):
         parser.error(f'--seeds {" ".join(map(str, args.seeds))}: a seed is given twice (the same run would count '
                      'twice in a mean and a std)')

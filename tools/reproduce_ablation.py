@@ -33,6 +33,7 @@ from mmengine.config import Config
 from mmengine.utils import ProgressBar
 
 from openmixosr.paper_results import row_by_id
+from openmixosr.utils.config import resolve_config
 from openmixosr.utils.file_lock import exclusive_lock
 from openmixosr.utils.result_tables import format_seed_table
 from openmixosr.utils.run_queue import (LocalLauncher, Run, config_reference, default_local_jobs, failure_report,
@@ -60,6 +61,7 @@ def parse_args(argv=None):
     parser.add_argument('--cfg-options', nargs='+', default=[],
                         help='options passed to every run, e.g. `train_cfg.max_epochs=5` for a shorter smoke run')
     args = parser.parse_args(argv)
+    args.config = resolve_config(args.config)
     if len(set(args.seeds)) != len(args.seeds):
         parser.error(f'--seeds {" ".join(map(str, args.seeds))}: a seed is given twice (the same run would count '
                      'twice in a mean and a std)')

@@ -9,12 +9,12 @@ from mmengine.config import Config
 
 from openmixosr.engine import build_runner, init_cpu_distributed
 from openmixosr.utils import merge_tool_args, register_all_modules
-from openmixosr.utils.config import parse_tool_args
+from openmixosr.utils.config import load_config, parse_tool_args
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description='Test (and evaluate) a model')
-    parser.add_argument('config', help='test config file path')
+    parser.add_argument('config', help='config file, or openmixosr::NAME for a config shipped with the package')
     parser.add_argument('checkpoint', help='checkpoint file')
     parser.add_argument('--work-dir', help='the dir to save the evaluation log')
     parser.add_argument('--out', help='dump per-sample logits, labels (-1 = unknown) and the open-set scores of '
@@ -80,7 +80,7 @@ def merge_args(cfg: Config, args) -> Config:
 def main(argv=None):
     args = parse_args(argv)
     register_all_modules(init_default_scope=False)
-    cfg = merge_args(Config.fromfile(args.config), args)
+    cfg = merge_args(load_config(args.config), args)
     init_cpu_distributed(args.launcher)
     runner = build_runner(cfg)
     return runner.test()

@@ -13,7 +13,7 @@ from mmengine.config import Config
 from openmixosr.engine import build_runner, find_resumable_checkpoint, init_cpu_distributed
 from openmixosr.engine.optim_wrapper import check_native_bf16
 from openmixosr.utils import apply_pretrained, merge_tool_args, register_all_modules
-from openmixosr.utils.config import parse_tool_args
+from openmixosr.utils.config import load_config, parse_tool_args
 from openmixosr.utils.run_record import content_digest
 
 #: ``--vis-backend`` choices: MMEngine visualisation backend and the package it needs.
@@ -22,7 +22,7 @@ VIS_BACKENDS = {'tensorboard': ('TensorboardVisBackend', 'tensorboard'), 'wandb'
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description='Train a model')
-    parser.add_argument('config', help='train config file path')
+    parser.add_argument('config', help='config file, or openmixosr::NAME for a config shipped with the package')
     parser.add_argument('--work-dir', help='the dir to save logs and checkpoints (default: work_dirs/CONFIG_NAME)')
     parser.add_argument(
         '--resume', nargs='?', type=str, const='auto',
@@ -124,7 +124,7 @@ def resolve_auto_resume(cfg: Config) -> list:
 def main(argv=None):
     args = parse_args(argv)
     register_all_modules(init_default_scope=False)
-    cfg = merge_args(Config.fromfile(args.config), args)
+    cfg = merge_args(load_config(args.config), args)
     notes = resolve_auto_resume(cfg)
     init_cpu_distributed(args.launcher)
     runner = build_runner(cfg)

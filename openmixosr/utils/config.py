@@ -4,6 +4,7 @@ import difflib
 import inspect
 import os
 import os.path as osp
+import warnings
 from typing import Iterable, Optional, Sequence
 
 import torch
@@ -11,6 +12,40 @@ from mmengine.config import Config, ConfigDict, DictAction
 
 #: ``--launcher`` choices of the runner tools (MMEngine's launchers).
 LAUNCHERS = ('none', 'pytorch', 'slurm', 'mpi')
+#: A config shipped with the package: ``openmixosr::asym/r18_digits.py`` (as MMEngine names OpenMMLab packages' configs).
+PACKAGE_SCOPE = 'openmixosr::'
+_PACKAGE_DIR = osp.dirname(osp.dirname(osp.abspath(__file__)))
+
+
+def configs_dir() -> str:
+    """The configs shipped with the package: ``configs/`` of the checkout that holds it, else the copy in the
+    installed package (``openmixosr/.mim/configs``, where OpenMMLab packages keep theirs)."""
+    checkout = osp.join(osp.dirname(_PACKAGE_DIR), 'configs')
+    return checkout if osp.isdir(osp.join(checkout, '_base_')) else osp.join(_PACKAGE_DIR, '.mim', 'configs')
+
+
+def resolve_config(config: str) -> str:
+    """The file of a config argument: ``openmixosr::NAME`` is ``NAME`` under :func:`configs_dir`; a path stays.
+
+    Raises:
+        FileNotFoundError: For a shipped config that does not exist, naming the folder searched.
+    """
+    if not config.startswith(PACKAGE_SCOPE):
+        return config
+    path = osp.join(configs_dir(), config[len(PACKAGE_SCOPE):])
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'{config}: OpenMixOSR ships no such config (looked for {path}); the shipped configs '
+                                f'are under {configs_dir()}, e.g. openmixosr::asym/r18_digits.py.')
+    return path
+
+
+def load_config(config: str) -> Config:
+    """``Config.fromfile`` of a config path or ``openmixosr::NAME`` (:func:`resolve_config`). MMEngine resolves an
+    ``openmixosr::`` base (``_base_ = 'openmixosr::asym/r18_digits.py'``) through ``pkg_resources``, whose deprecation
+    warning is silenced here."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings('ignore', message='pkg_resources is deprecated', category=UserWarning)
+        return Config.fromfile(resolve_config(config))
 
 
 def apply_osr_split(cfg: Config) -> Config:

@@ -59,10 +59,15 @@ def config_digest(config: str) -> str:
 
 
 def project_relative(path: str) -> str:
-    """``path`` relative to :data:`PROJECT_ROOT` when inside it (how a run names its config), else absolute."""
+    """How a run names its config: ``configs/NAME`` for a config shipped with the package (in a checkout or in an
+    installed package's ``.mim/configs``), else relative to :data:`PROJECT_ROOT` when inside it, else absolute."""
+    from .config import configs_dir
     path = osp.abspath(path)
-    relative = osp.relpath(path, PROJECT_ROOT)
-    return path if relative.startswith('..') else relative.replace(os.sep, '/')
+    for root, prefix in ((configs_dir(), 'configs/'), (PROJECT_ROOT, '')):
+        relative = osp.relpath(path, root)
+        if not relative.startswith('..'):
+            return prefix + relative.replace(os.sep, '/')
+    return path
 
 
 def merged_config(config: str, options: Sequence[str]) -> Config:

@@ -60,10 +60,16 @@ def test_dist_test_command_line_with_the_environment_of_a_multi_node_run(tmp_pat
     ]
 
 
-def test_dist_launch_fails_without_its_arguments(tmp_path):
-    result = subprocess.run(['bash', 'tools/dist_launch.sh', 'tools/train.py'], cwd=REPO_ROOT, capture_output=True,
-                            text=True, timeout=60, env=dict(os.environ, PYTHON=str(tmp_path / 'never_called')))
-    assert result.returncode != 0 and 'unbound variable' in result.stderr
+@pytest.mark.parametrize('script, args, usage', [
+    ('dist_launch.sh', ['tools/train.py'], 'SCRIPT NUM_PROCESSES [SCRIPT arguments]'),
+    ('dist_train.sh', [], 'CONFIG NUM_PROCESSES [train.py options]'),
+    ('dist_test.sh', ['c.py', 'x.pth'], 'CONFIG CHECKPOINT NUM_PROCESSES [test.py options]'),
+    ('slurm_train.sh', ['gpu'], 'PARTITION JOB_NAME CONFIG WORK_DIR [train.py options]'),
+])
+def test_a_launch_script_without_its_arguments_prints_its_usage(tmp_path, script, args, usage):
+    result = subprocess.run(['bash', f'tools/{script}', *args], cwd=REPO_ROOT, capture_output=True, text=True,
+                            timeout=60, env=dict(os.environ, PYTHON=str(tmp_path / 'never_called')))
+    assert result.returncode == 2 and result.stderr == f'usage: bash tools/{script} {usage}\n'  # not `$1: unbound`
 
 
 # --- the options train.py and test.py share (openmixosr.utils.config.parse_tool_args) ---
