@@ -40,7 +40,9 @@ class _LoopTestModel(BaseModel):
 
     def forward(self, inputs, gt_label=None, mode='tensor', **unused):
         logits = self.fc(torch.stack(inputs))
-        return dict(loss=logits.pow(2).mean()) if mode == 'loss' else [dict(n=1) for _ in inputs]
+        if mode == 'loss':  # a random term, so that training depends on the global generator
+            return dict(loss=(logits + torch.randn_like(logits)).pow(2).mean())
+        return [dict(n=1) for _ in inputs]
 
 
 @METRICS.register_module()
@@ -68,15 +70,15 @@ class _ValidatedEpochs(Hook):
         self.epochs.append(runner.epoch)
 
 
-def _run(tmp_path, train_cfg, options=None):
+def _run(tmp_path, train_cfg, options=None, hooks=None):
     loader = dict(dataset=dict(type='_LoopTestDataset'), batch_size=2, num_workers=0,
                   sampler=dict(type='DefaultSampler', shuffle=False))
     cfg = Config(dict(
         model=dict(type='_LoopTestModel'), work_dir=str(tmp_path / f'run{next(_RUNS)}'),
         experiment_name=f'test_loops_{next(_RUNS)}', default_scope='openmixosr', train_dataloader=loader,
         train_cfg=train_cfg, optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.01)), val_dataloader=loader,
-        val_evaluator=dict(type='_CountingMetric'), val_cfg=dict(), default_hooks=dict(checkpoint=None),
-        log_processor=dict(by_epoch=True), log_level='WARNING',
+        val_evaluator=dict(type='_CountingMetric'), val_cfg=dict(), randomness=dict(seed=0),
+        default_hooks=dict(checkpoint=None, **(hooks or {})), log_processor=dict(by_epoch=True), log_level='WARNING',
         visualizer=dict(type='Visualizer', vis_backends=[dict(type='LocalVisBackend')])))
     if options:
         cfg.merge_from_dict(options)  # what --cfg-options does
@@ -127,3 +129,18 @@ def test_the_statistic_from_the_history_mmengine_logs(tmp_path):
 def test_bad_val_last_epochs(tmp_path):
     with pytest.raises(ValueError, match='val_last_epochs must be >= 1'):
         _run(tmp_path, dict(type='LastEpochsValTrainLoop', max_epochs=3, val_last_epochs=0))
+
+
+def test_the_extra_validations_leave_training_unchanged_with_the_random_state_hook(tmp_path):
+    """Every validation pass draws from torch's global generator (its DataLoader's seed); RandomStateHook (in every
+    config's default_hooks) puts the generators back, so the run trains exactly as under the plain loop and its
+    last-epoch value is the plain loop's."""
+    def weight(train_cfg, hooks):
+        runner, _ = _run(tmp_path, train_cfg, hooks=hooks)
+        return runner.model.fc.weight.detach().clone()
+
+    plain = dict(by_epoch=True, max_epochs=6, val_interval=3)
+    last = dict(type='LastEpochsValTrainLoop', max_epochs=6, val_interval=3, val_last_epochs=3)
+    shielded = dict(random_state=dict(type='RandomStateHook'))
+    assert torch.equal(weight(plain, shielded), weight(last, shielded))
+    assert not torch.equal(weight(plain, {}), weight(last, {}))  # without the hook the extra passes shift the draws
