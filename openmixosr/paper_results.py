@@ -538,6 +538,13 @@ CPU_COUNTERPARTS = {
 }
 
 
+def reports_median_of_last_epochs(row: PaperRow) -> bool:
+    """Whether the paper reports the row's number as the median over the last 10 epochs of a run (mean of 3 runs):
+    the supervised AutoMix / AMix rows (AutoMix Sec. 4.1, AMix Sec. 4.1), whose configs validate after each of them
+    (:data:`MEDIAN_OF_LAST_EPOCHS`; :func:`openmixosr.evaluation.median_of_last_epochs` gives the statistic)."""
+    return row.defines.items() >= MEDIAN_OF_LAST_EPOCHS.items()
+
+
 def row_by_id(row_id: str) -> PaperRow:
     """The transcribed row ``row_id``; a clear KeyError naming close ids otherwise."""
     for row in ROWS:

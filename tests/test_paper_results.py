@@ -90,6 +90,7 @@ def test_recipe_details_are_pinned_on_their_rows():
         paper_results.LINEAR_TINY}
     supervised = [row for row in CONFIG_ROWS if row.paper in ('automix', 'amix') and 'top1' in row.results]
     assert len(supervised) == 15  # AutoMix Table 1 (4), AMix Tables 2 (2), 3 (2) and 8 SL (7)
+    assert [row for row in ROWS if paper_results.reports_median_of_last_epochs(row)] == supervised
     for row in supervised:
         assert row.defines.items() >= paper_results.MEDIAN_OF_LAST_EPOCHS.items(), row.id
         cifar100 = 'CIFAR-100' in row.column
