@@ -10,8 +10,10 @@ that every config whose header names a paper table is either a row here or a dec
 
 Switch paths: ``model.a.b`` is read from the model built from the config, ``cfg.a.b`` from the config itself. A path
 part reads an attribute or a key of a dict / ``ModuleDict`` (hooks by their ``default_hooks`` key, e.g.
-``cfg.default_hooks.momentum_pipeline.momentum``); ``type`` gives the class name of a built object and ``keys`` the
-sorted keys of a mapping.
+``cfg.default_hooks.momentum_pipeline.momentum``) or, as a number, an item of a list
+(``cfg.train_dataloader.dataset.pipeline.0.padding_mode``); ``type`` gives the class name of a built object and
+``keys`` the sorted keys of a mapping. A row whose number is a linear-evaluation top-1 also names the linear-evaluation
+config that produces it (``linear_evaluation``), checked against :data:`LINEAR_PROTOCOL`.
 
 The papers:
 
@@ -62,6 +64,9 @@ class PaperRow(NamedTuple):
         comparable (bool): Whether the config's numbers measure what the published ones measure; False when the
             config must use other data (the large-scale row's substitute unknown classes): tables then mark the
             published number and print ``reason``.
+        linear_evaluation (str, optional): For a ``linear_top1`` row with a config (a pre-training): the
+            linear-evaluation config that trains the linear head on its last checkpoint
+            (``tools/linear_eval_table.py``); it has the switches of :data:`LINEAR_PROTOCOL`.
     """
     id: str
     paper: str
@@ -74,18 +79,37 @@ class PaperRow(NamedTuple):
     defines: Dict[str, Any] = {}
     reason: str = ''
     comparable: bool = True
+    linear_evaluation: Optional[str] = None
 
 
 # ---------------------------------------------------------------------------------------------------------------------
 # Switches shared by many rows.
 
+# AutoMix Sec. 4.1 / AMix Sec. 4 report per run "the median of top-1 test accuracy in the last 10 training epochs":
+# the loop validates after each of them (openmixosr.evaluation.median_of_last_epochs forms the statistic).
+MEDIAN_OF_LAST_EPOCHS = {'cfg.train_cfg.type': 'LastEpochsValTrainLoop'}
+# AMix Sec. 4.1: "RandomFlip and RandomCrop with 4 pixels reflect padding" on CIFAR-100 (AutoMix Sec. 4.1 says "4
+# pixels padding"; the authors' OpenMixup CIFAR-100 pipeline, shared by every mixup method, pads by reflection).
+# PaddingModeRandomCrop: mmpretrain's RandomCrop ignores padding_mode for its `padding`.
+CIFAR100_REFLECT_PADDING = {'cfg.train_dataloader.dataset.pipeline.0.type': 'PaddingModeRandomCrop',
+                            'cfg.train_dataloader.dataset.pipeline.0.padding': 4,
+                            'cfg.train_dataloader.dataset.pipeline.0.padding_mode': 'reflect'}
 AUTOMIX_RECIPE_CIFAR100 = {'cfg.train_cfg.max_epochs': 800, 'cfg.optim_wrapper.optimizer.lr': 0.1,
                            'cfg.optim_wrapper.optimizer.weight_decay': 1e-4, 'cfg.train_dataloader.batch_size': 100,
-                           'model.head.num_classes': 100}
+                           'model.head.num_classes': 100, **CIFAR100_REFLECT_PADDING, **MEDIAN_OF_LAST_EPOCHS}
 AUTOMIX_RECIPE_TINY = {'cfg.train_cfg.max_epochs': 400, 'cfg.optim_wrapper.optimizer.lr': 0.2,
                        'cfg.optim_wrapper.optimizer.weight_decay': 1e-4, 'cfg.train_dataloader.batch_size': 100,
-                       'model.head.num_classes': 200}
-MOMENTUM_PIPELINE = {'model.alpha': 2.0, 'model.mix_layer': 'layer3', 'model.eval_network': 'momentum',
+                       'model.head.num_classes': 200, **MEDIAN_OF_LAST_EPOCHS}
+# alpha of lam ~ Beta(alpha, alpha). AutoMix Sec. 4.1: "alpha = 2" in every AutoMix experiment.
+AUTOMIX_ALPHA = 2.0
+# Supervised AMix: 2 as well. AMix Sec. 4.1 reads "grid search is performed for hyper-parameters of all mixup
+# algorithms, alpha in {0.2, 0.5, 1.0, 2.0, 4.0}. The default setting is alpha = 1 and other hyper-parameters follow
+# the original paper. Following AutoMix, ...": we read that alpha = 1 as the default of the compared methods (whose
+# other hyper-parameters "follow the original paper"). For AMix itself, Sec. 4.3 (d) "empirically choose alpha = 2.0
+# ... as default" after its alpha ablation, AMix follows AutoMix (alpha = 2), and the authors' released supervised
+# AMix configs (OpenMixup's SAMix, '_a2_' in every file name) use 2. The other reading: --cfg-options model.alpha=1.0.
+AMIX_SUPERVISED_ALPHA = 2.0
+MOMENTUM_PIPELINE = {'model.mix_layer': 'layer3', 'model.eval_network': 'momentum',
                      'model.mix_block.mask_loss_weight': 0.1,  # the start weight, which the hook decays
                      'cfg.default_hooks.momentum_pipeline.momentum': 0.999,
                      'cfg.default_hooks.momentum_pipeline.end_momentum': 1.0,
@@ -93,7 +117,7 @@ MOMENTUM_PIPELINE = {'model.alpha': 2.0, 'model.mix_layer': 'layer3', 'model.eva
                      'cfg.default_hooks.momentum_pipeline.mask_loss_schedule': 'linear'}
 AUTOMIX_MODEL = {'model.type': 'AutoMix', 'model.mix_block.type': 'MixBlock', 'model.mix_block.upsample': 'nearest',
                  'model.mix_block.lam_margin': 0.1, 'model.mix_block_loss.type': 'MixupCrossEntropyLoss',
-                 **MOMENTUM_PIPELINE}
+                 'model.alpha': AUTOMIX_ALPHA, **MOMENTUM_PIPELINE}
 MIX_BLOCK_PLUS_SWITCHES = ('lam_encoding', 'nonlinear_value', 'global_attention', 'variance_loss', 'upsample',
                            'lam_adjust')
 AMIX_SUPERVISED_BLOCK = dict(lam_encoding='adaptive', nonlinear_value=True, global_attention=True,
@@ -107,7 +131,8 @@ def mix_block_plus(**switches) -> Dict[str, Any]:
 
 
 AMIX_SUPERVISED = {'model.type': 'AutoMix', **mix_block_plus(**AMIX_SUPERVISED_BLOCK),
-                   'model.mix_block_loss.type': 'MixupCrossEntropyLoss', **MOMENTUM_PIPELINE}
+                   'model.mix_block_loss.type': 'MixupCrossEntropyLoss', 'model.alpha': AMIX_SUPERVISED_ALPHA,
+                   **MOMENTUM_PIPELINE}
 NP_BCE = 'NonParametricMixupBCELoss'
 AMIX_I_OBJECTIVE = {'model.type': 'MoCoAMix', 'model.mix_block_losses.keys': ['bce', 'infonce'],
                     'model.mix_block_losses.infonce.type': 'MixupInfoNCELoss',
@@ -115,6 +140,16 @@ AMIX_I_OBJECTIVE = {'model.type': 'MoCoAMix', 'model.mix_block_losses.keys': ['b
 AMIX_C_OBJECTIVE = {'model.type': 'MoCoAMixCluster', 'model.mix_block_losses.keys': ['bce', 'ce'],
                     'model.mix_block_losses.ce.type': 'MixupCrossEntropyLoss',
                     'model.mix_block_losses.bce.type': NP_BCE}
+
+# AMix Sec. 4.2, linear classification: "We train 100 epochs using SGD with a batch size of 256. The initialized
+# learning rate is set to 0.1 for Tiny ImageNet and STL-10 ... and decay by 0.1 at epoch 30 and 60", on the frozen
+# backbone. Checked on the `linear_evaluation` config of every linear_top1 row.
+LINEAR_PROTOCOL = {'cfg.train_cfg.max_epochs': 100, 'cfg.train_dataloader.batch_size': 256,
+                   'cfg.optim_wrapper.optimizer.type': 'SGD', 'cfg.optim_wrapper.optimizer.lr': 0.1,
+                   'cfg.param_scheduler.0.type': 'MultiStepLR', 'cfg.param_scheduler.0.milestones': [30, 60],
+                   'cfg.param_scheduler.0.gamma': 0.1, 'model.backbone.frozen_stages': 4}
+LINEAR_STL10 = 'configs/selfsup/linear_eval/linear_r18_stl10.py'
+LINEAR_TINY = 'configs/selfsup/linear_eval/linear_r18_tiny_imagenet.py'
 
 OSR_RECIPE = {'cfg.train_cfg.max_epochs': 200, 'cfg.train_dataloader.batch_size': 32,
               'cfg.optim_wrapper.optimizer.lr': 0.1, 'cfg.optim_wrapper.optimizer.momentum': 0.9,
@@ -153,8 +188,9 @@ OTHER_METHOD = 'another method: not implemented in this toolkit'
 # Tables.
 
 TABLES = (
-    PaperTable('asym', '2', 'OSR benchmark (mean over the 5 published splits): closed-set accuracy and AUROC',
-               ('accuracy', 'auroc'), complete=True, num_rows=13),
+    PaperTable('asym', '2', 'OSR benchmark: closed-set accuracy and AUROC (the paper does not say how the 5 published '
+               'splits are aggregated; we compare with the mean over them)', ('accuracy', 'auroc'), complete=True,
+               num_rows=13),
     PaperTable('asym', '3', 'Semantic Shift Benchmark: accuracy, AUROC and OSCR on Easy / Hard unknown classes',
                ('accuracy', 'auroc', 'oscr'), complete=True, num_rows=7),
     PaperTable('asym', '4', 'Large-scale benchmark: Tiny-ImageNet (200 classes) against ImageNet-21K Easy / Hard',
@@ -180,13 +216,14 @@ TABLES = (
 
 
 def _row(id, paper, table, row, results, config=None, defines=None, column='', status=None, reason='',
-         comparable=True):
+         comparable=True, linear_evaluation=None):
     status = status or (CONFIG if config else NOT_REPRODUCIBLE)
-    return PaperRow(id, paper, table, row, column, results, status, config, defines or {}, reason, comparable)
+    return PaperRow(id, paper, table, row, column, results, status, config, defines or {}, reason, comparable,
+                    linear_evaluation)
 
 
-# Asymmetric distillation, Table 2 (OSR benchmark). Each cell is the mean over the 5 splits (run every split with
-# `--cfg-options split=K`); '-' cells are left out.
+# Asymmetric distillation, Table 2 (OSR benchmark). The paper does not state how the 5 published splits are aggregated;
+# we read each cell as the mean over them (ours; run every split with `--cfg-options split=K`). '-' cells are left out.
 _T2_DATA = (('svhn', 'SVHN', 'r18_svhn', 6), ('cifar10', 'CIFAR-10', 'r18_cifar10', 6),
             ('cifar_plus10', 'CIFAR+10', 'r18_cifar_plus10', 4), ('cifar_plus50', 'CIFAR+50', 'r18_cifar_plus50', 4),
             ('tiny', 'TinyImageNet', 'r18_tiny', 20))
@@ -250,7 +287,10 @@ ASYM_ROWS = [
     _row(f'asym.t3.ours.{key}', 'asym', '3', 'Ours',
          dict(accuracy=acc, auroc_easy=ae, auroc_hard=ah, oscr_easy=oe, oscr_hard=oh), column=column,
          config=f'configs/asym/r50_ssb_{key}.py', defines={**ASYM_SSB, 'cfg.num_classes': known},
-         reason='the paper names no student for this benchmark: a ResNet-50 from the Places MoCo v2 weights (docs)')
+         reason='OUR departure from the paper\'s Sec. 4.1, whose default pair is ResNet-50 -> ResNet-18 with its OSR '
+                f'recipe (configs/asym/r18_ssb_{key}.py): a ResNet-50 student from the teacher\'s Places MoCo v2 '
+                'weights with AGC\'s recipe, which Sec. 4.3 follows (docs: a ResNet-18 from scratch at 448 px is far '
+                'from the printed accuracies)')
     for key, column, known, (acc, ae, ah, oe, oh) in (('cub', 'CUB', 100, (87.6, 89.6, 82.0, 81.4, 75.8)),
                                                     ('scars', 'SCars', 98, (96.9, 95.5, 84.9, 93.3, 83.5)),
                                                     ('aircraft', 'FGVC-Aircraft', 50, (91.1, 90.1, 83.5, 86.2, 80.9)))
@@ -316,8 +356,14 @@ ASYM_ROWS += [
     for (mu, eta), (acc, auroc) in _T7_GRID.items()
 ]
 
-# AMix Table 7: the Mix Block objective (self-supervised; linear top-1). STL-10 numbers match AMix Table 4's
-# 400-epoch column (e.g. 85.44 / 85.60 here, 85.37 / 85.56 there), so the STL-10 rows pre-train 400 epochs.
+# AMix Table 7: the Mix Block objective (self-supervised; linear top-1). Its STL-10 numbers (85.25-85.60) are those of
+# 400 epochs of pre-training (AMix Table 4: 400 epochs 85.37 / 85.56, 800 epochs 88.58 / 88.63), so the STL-10 rows
+# pre-train 400 epochs. The paper is inconsistent there: for the same setting (AMix-I / AMix-C, R-18, STL-10, 400
+# epochs) Table 4 prints 85.37 / 85.56 and Table 7 85.44 ("infoNCE+BCE") / 85.60 ("CE (C)+BCE"); Table 4's values
+# are Table 7's "infoNCE" and "CE (C)" rows. Both are transcribed as printed, on the same configs.
+T4_T7_INCONSISTENT = ('AMix Table 4 (R18 400ep) and Table 7 (STL-10) print different numbers for this setting '
+                      '(85.37 / 85.44 for AMix-I, 85.56 / 85.60 for AMix-C): the paper is inconsistent; both are '
+                      'transcribed, on the same config')
 _AMIX_T7 = (
     ('1_bce', 'BCE', 'i', {'model.type': 'MoCoAMix', 'model.mix_block_losses.keys': ['bce'],
                            'model.mix_block_losses.bce.type': NP_BCE}, 85.25, 41.28),
@@ -347,7 +393,9 @@ AMIX_ROWS = [
     _row(f'amix.t7.{name}.{dataset}', 'amix', '7', row, dict(linear_top1=stl if dataset == 'stl10' else tiny),
          column='STL-10' if dataset == 'stl10' else 'Tiny', config=_amix_t7_config(dataset, name, kind),
          defines={**defines, **mix_block_plus(**AMIX_SELFSUP_BLOCK),
-                  'cfg.train_cfg.max_epochs': 400 if dataset == 'stl10' else 800})
+                  'cfg.train_cfg.max_epochs': 400 if dataset == 'stl10' else 800},
+         reason=T4_T7_INCONSISTENT if dataset == 'stl10' and name in ('3_infonce_bce', '7_ce_c_bce') else '',
+         linear_evaluation=LINEAR_STL10 if dataset == 'stl10' else LINEAR_TINY)
     for name, row, kind, defines, stl, tiny in _AMIX_T7 for dataset in ('stl10', 'tiny_imagenet')
 ]
 
@@ -373,13 +421,15 @@ AMIX_ROWS += [
     _row(f'amix.t8.{name}.sl', 'amix', '8', row, dict(top1=sl), column='SL',
          config=f'configs/amix/ablation/amix_r18_tiny_imagenet_t8_{name}.py',
          defines={'model.type': 'AutoMix', **mix_block_plus(**switches),
-                  'model.mix_block_loss.type': 'MixupCrossEntropyLoss', **MOMENTUM_PIPELINE, **AUTOMIX_RECIPE_TINY})
+                  'model.mix_block_loss.type': 'MixupCrossEntropyLoss', 'model.alpha': AMIX_SUPERVISED_ALPHA,
+                  **MOMENTUM_PIPELINE, **AUTOMIX_RECIPE_TINY})
     for name, row, switches, sl, _ in _AMIX_T8
 ] + [
     _row(f'amix.t8.{name}.cl', 'amix', '8', row, dict(linear_top1=cl), column='CL',
          config=f'configs/selfsup/ablation/amix_c_r18_tiny_imagenet_t8_{name}.py',
          defines={**AMIX_C_OBJECTIVE, **mix_block_plus(**switches), 'model.num_clusters': 200},
-         reason='CL = AMix-C (its last row, 42.53, is AMix-C in AMix Table 5); the paper does not name the CL model')
+         reason='CL = AMix-C (its last row, 42.53, is AMix-C in AMix Table 5); the paper does not name the CL model',
+         linear_evaluation=LINEAR_TINY)
     for name, row, switches, _, cl in _AMIX_T8
 ]
 
@@ -405,27 +455,33 @@ AMIX_ROWS += [
          reason='ImageNet-1k: no configs here (no data offline, weeks of CPU)'),
     _row('amix.t4.mocov2.r18_800', 'amix', '4', 'MoCo.V2', dict(linear_top1=85.64), column='R18 800ep',
          config='configs/selfsup/mocov2_r18_stl10.py',
-         defines={'model.type': 'MoCo', 'cfg.train_cfg.max_epochs': 800}),
+         defines={'model.type': 'MoCo', 'cfg.train_cfg.max_epochs': 800}, linear_evaluation=LINEAR_STL10),
     _row('amix.t4.amix_i.r18_400', 'amix', '4', 'AMix-I (Ours)', dict(linear_top1=85.37), column='R18 400ep',
          config='configs/selfsup/ablation/amix_r18_stl10_t7_3_infonce_bce.py',
-         defines={**AMIX_I_OBJECTIVE, **mix_block_plus(**AMIX_SELFSUP_BLOCK), 'cfg.train_cfg.max_epochs': 400}),
+         defines={**AMIX_I_OBJECTIVE, **mix_block_plus(**AMIX_SELFSUP_BLOCK), 'cfg.train_cfg.max_epochs': 400},
+         reason=T4_T7_INCONSISTENT, linear_evaluation=LINEAR_STL10),
     _row('amix.t4.amix_i.r18_800', 'amix', '4', 'AMix-I (Ours)', dict(linear_top1=88.58), column='R18 800ep',
          config='configs/selfsup/amix_i_r18_stl10.py',
-         defines={**AMIX_I_OBJECTIVE, **mix_block_plus(**AMIX_SELFSUP_BLOCK), 'cfg.train_cfg.max_epochs': 800}),
+         defines={**AMIX_I_OBJECTIVE, **mix_block_plus(**AMIX_SELFSUP_BLOCK), 'cfg.train_cfg.max_epochs': 800},
+         linear_evaluation=LINEAR_STL10),
     _row('amix.t4.amix_c.r18_400', 'amix', '4', 'AMix-C (Ours)', dict(linear_top1=85.56), column='R18 400ep',
          config='configs/selfsup/ablation/amix_r18_stl10_t7_7_ce_c_bce.py',
-         defines={**AMIX_C_OBJECTIVE, **mix_block_plus(**AMIX_SELFSUP_BLOCK), 'cfg.train_cfg.max_epochs': 400}),
+         defines={**AMIX_C_OBJECTIVE, **mix_block_plus(**AMIX_SELFSUP_BLOCK), 'cfg.train_cfg.max_epochs': 400},
+         reason=T4_T7_INCONSISTENT, linear_evaluation=LINEAR_STL10),
     _row('amix.t4.amix_c.r18_800', 'amix', '4', 'AMix-C (Ours)', dict(linear_top1=88.63), column='R18 800ep',
          config='configs/selfsup/amix_c_r18_stl10.py',
-         defines={**AMIX_C_OBJECTIVE, **mix_block_plus(**AMIX_SELFSUP_BLOCK), 'cfg.train_cfg.max_epochs': 800}),
+         defines={**AMIX_C_OBJECTIVE, **mix_block_plus(**AMIX_SELFSUP_BLOCK), 'cfg.train_cfg.max_epochs': 800},
+         linear_evaluation=LINEAR_STL10),
     _row('amix.t5.mocov2.tiny_r18', 'amix', '5', 'MoCo.V2', dict(linear_top1=38.29), column='Tiny ImageNet R18',
-         config='configs/selfsup/mocov2_r18_tiny_imagenet.py', defines={'model.type': 'MoCo'}),
+         config='configs/selfsup/mocov2_r18_tiny_imagenet.py', defines={'model.type': 'MoCo'},
+         linear_evaluation=LINEAR_TINY),
     _row('amix.t5.amix_i.tiny_r18', 'amix', '5', 'AMix-I (Ours)', dict(linear_top1=41.97), column='Tiny ImageNet R18',
          config='configs/selfsup/amix_i_r18_tiny_imagenet.py',
-         defines={**AMIX_I_OBJECTIVE, **mix_block_plus(**AMIX_SELFSUP_BLOCK)}),
+         defines={**AMIX_I_OBJECTIVE, **mix_block_plus(**AMIX_SELFSUP_BLOCK)}, linear_evaluation=LINEAR_TINY),
     _row('amix.t5.amix_c.tiny_r18', 'amix', '5', 'AMix-C (Ours)', dict(linear_top1=42.53), column='Tiny ImageNet R18',
          config='configs/selfsup/amix_c_r18_tiny_imagenet.py',
-         defines={**AMIX_C_OBJECTIVE, **mix_block_plus(**AMIX_SELFSUP_BLOCK), 'model.num_clusters': 200}),
+         defines={**AMIX_C_OBJECTIVE, **mix_block_plus(**AMIX_SELFSUP_BLOCK), 'model.num_clusters': 200},
+         linear_evaluation=LINEAR_TINY),
 ]
 
 # AutoMix Table 1: the AutoMix row.
@@ -449,13 +505,16 @@ AUTOMIX_ROWS = [
 
 ROWS: Tuple[PaperRow, ...] = tuple(ASYM_ROWS + AMIX_ROWS + AUTOMIX_ROWS)
 
-# Configs of ours that vary a paper row (named as ours in their headers): config -> the row they vary.
+# Configs that vary a paper row, saying whose variant they are in their headers (OURS, the authors' code, or the
+# paper's own Sec. 4.1 setting): config -> the row they vary.
 VARIANTS = {
     'configs/asym/ablation/r18_tiny_t6_b_cutmix_kd_mixup_ce.py': 'asym.t6.b',
     'configs/asym/ablation/r18_tiny_t6_c_cmi_mixup_ce.py': 'asym.t6.c',
     'configs/asym/ablation/r18_tiny_t6_d_relabel_mixup_ce.py': 'asym.t6.d',
     'configs/asym/r18_tiny_authors_code.py': 'asym.t6.d',
     'configs/asym/mbv2_cifar10.py': 'asym.t5.ours_mbv2',
+    # The paper's own Sec. 4.1 pair and recipe on the Semantic Shift Benchmark (the rows use a ResNet-50 student).
+    **{f'configs/asym/r18_ssb_{key}.py': f'asym.t3.ours.{key}' for key in ('cub', 'scars', 'aircraft')},
 }
 
 # The same rows on CPU-sized data (digits, the MNIST t10k files): same switches as the paper row, other data and
@@ -477,6 +536,13 @@ CPU_COUNTERPARTS = {
         ('asym/ablation/r18w16_mnist_t10k_t6_c_cmi_mixup_ce.py', 'asym.t6.c'),
         ('asym/ablation/r18w16_mnist_t10k_t6_d_relabel_mixup_ce.py', 'asym.t6.d'))
 }
+
+
+def reports_median_of_last_epochs(row: PaperRow) -> bool:
+    """Whether the paper reports the row's number as the median over the last 10 epochs of a run (mean of 3 runs):
+    the supervised AutoMix / AMix rows (AutoMix Sec. 4.1, AMix Sec. 4.1), whose configs validate after each of them
+    (:data:`MEDIAN_OF_LAST_EPOCHS`; :func:`openmixosr.evaluation.median_of_last_epochs` gives the statistic)."""
+    return row.defines.items() >= MEDIAN_OF_LAST_EPOCHS.items()
 
 
 def row_by_id(row_id: str) -> PaperRow:

@@ -39,6 +39,8 @@ def _step(obj, part):
         return sorted(obj.keys())
     if isinstance(obj, torch.nn.ModuleDict) or isinstance(obj, dict):
         return obj[part] if part in obj else MISSING
+    if isinstance(obj, (list, tuple)) and part.isdigit():
+        return obj[int(part)] if int(part) < len(obj) else MISSING
     return getattr(obj, part, MISSING)
 
 
@@ -69,6 +71,34 @@ def test_config_is_the_paper_row(row):
     _check_defines(row.id, row.config, row.defines)
 
 
+LINEAR_ROWS = [row for row in CONFIG_ROWS if any(key.endswith('linear_top1') for key in row.results)]
+
+
+@pytest.mark.parametrize('config', sorted({row.linear_evaluation for row in LINEAR_ROWS}))
+def test_linear_evaluation_is_the_papers_protocol(config):
+    """AMix Sec. 4.2 (paper_results.LINEAR_PROTOCOL): batch 256 included, on every config a linear_top1 row names."""
+    _check_defines('linear evaluation', config, paper_results.LINEAR_PROTOCOL)
+
+
+def test_recipe_details_are_pinned_on_their_rows():
+    """The switches fixed after the audit of issue 23 stay in the rows' definitions (so the checks above see them):
+    the linear evaluation of every linear_top1 row, reflect padding on the CIFAR-100 rows, supervised AMix's alpha and
+    the last-10-epochs validation of every supervised AutoMix / AMix row."""
+    assert LINEAR_ROWS and all(row.linear_evaluation for row in LINEAR_ROWS), [
+        row.id for row in LINEAR_ROWS if not row.linear_evaluation]
+    assert {row.linear_evaluation for row in LINEAR_ROWS if 'Tiny' in row.column or row.table in ('5', '8')} == {
+        paper_results.LINEAR_TINY}
+    supervised = [row for row in CONFIG_ROWS if row.paper in ('automix', 'amix') and 'top1' in row.results]
+    assert len(supervised) == 15  # AutoMix Table 1 (4), AMix Tables 2 (2), 3 (2) and 8 SL (7)
+    assert [row for row in ROWS if paper_results.reports_median_of_last_epochs(row)] == supervised
+    for row in supervised:
+        assert row.defines.items() >= paper_results.MEDIAN_OF_LAST_EPOCHS.items(), row.id
+        cifar100 = 'CIFAR-100' in row.column
+        assert (row.defines.items() >= paper_results.CIFAR100_REFLECT_PADDING.items()) == cifar100, row.id
+        alpha = paper_results.AUTOMIX_ALPHA if row.paper == 'automix' else paper_results.AMIX_SUPERVISED_ALPHA
+        assert row.defines['model.alpha'] == alpha, row.id
+
+
 @pytest.mark.parametrize('config, row_id', sorted(CPU_COUNTERPARTS.items()), ids=lambda x: str(x))
 def test_cpu_counterpart_has_the_paper_rows_switches(config, row_id):
     """The digits / MNIST rows differ from the paper row only in data, widths and recipe, never in the method."""
@@ -90,6 +120,11 @@ def test_switch_checks_can_fail():
         _check_defines(amix.id, 'configs/amix/ablation/amix_r18_tiny_imagenet_t8_7_lam_adjust.py', amix.defines)
     with pytest.raises(AssertionError, match='<missing>'):
         _check_defines(row.id, row.config, {'model.no_such_switch': 1})
+    with pytest.raises(AssertionError, match='padding_mode'):  # a list item: the zero-padding crop of CIFAR-10
+        _check_defines('cifar10', 'configs/baselines/ce_r18_cifar10.py',
+                       {'cfg.train_dataloader.dataset.pipeline.0.padding_mode': 'reflect'})
+    with pytest.raises(AssertionError, match='batch_size'):  # the Tiny-ImageNet supervised recipe's batch of 100
+        _check_defines('linear', 'configs/automix/automix_r18_tiny_imagenet.py', paper_results.LINEAR_PROTOCOL)
 
 
 def test_rows_are_well_formed():
@@ -123,6 +158,12 @@ def test_paper_numbers_spot_checks():
     assert paper_results.row_by_id('amix.t3.amix.tiny_r18').results == dict(top1=68.56)
     assert paper_results.row_by_id('amix.t7.7_ce_c_bce.tiny_imagenet').results == dict(linear_top1=42.53)
     assert paper_results.row_by_id('amix.t5.amix_c.tiny_r18').results == dict(linear_top1=42.53)
+    # AMix Tables 4 and 7 print different numbers for one setting (R-18, STL-10, 400 epochs): both, on one config
+    for t4, t7, (printed_t4, printed_t7) in (('amix.t4.amix_i.r18_400', 'amix.t7.3_infonce_bce.stl10', (85.37, 85.44)),
+                                             ('amix.t4.amix_c.r18_400', 'amix.t7.7_ce_c_bce.stl10', (85.56, 85.60))):
+        t4, t7 = paper_results.row_by_id(t4), paper_results.row_by_id(t7)
+        assert (t4.results['linear_top1'], t7.results['linear_top1']) == (printed_t4, printed_t7)
+        assert t4.config == t7.config and 'inconsistent' in t4.reason and 'inconsistent' in t7.reason
     with pytest.raises(KeyError, match='asym.t6'):
         paper_results.row_by_id('asym.t6.e')
 
@@ -143,8 +184,8 @@ def test_every_config_that_names_a_paper_table_is_transcribed():
     assert claims, 'expected configs that cite paper tables'
     untranscribed = [path for path in claims if path not in known]
     assert not untranscribed, f'configs claim a paper table but are not in openmixosr/paper_results.py: {untranscribed}'
-    for path in VARIANTS:
-        assert 'OURS' in _header(REPO_ROOT / path) or 'authors' in _header(REPO_ROOT / path), path
+    for path in VARIANTS:  # says whose variant it is: ours, the authors' code's or the paper's own Sec. 4.1 setting
+        assert any(whose in _header(REPO_ROOT / path) for whose in ('OURS', 'authors', 'Sec. 4.1 VARIANT')), path
 
 
 def test_docs_page_is_the_transcription():

@@ -13,13 +13,15 @@ from .stanford_cars import StanfordCarsFolder
 from .stl10 import STL10
 from .svhn import SVHN
 from .tiny_imagenet import TinyImageNet
-from .transforms import HueSafeColorJitter, adjust_hue, upstream_hue_jitter_fails
+from .transforms import (HueSafeColorJitter, PaddingModeRandomCrop, adjust_hue, upstream_crop_ignores_padding_mode,
+                         upstream_hue_jitter_fails)
 from .unknown_sets import KNOWN_SET_NAME, UNKNOWN_SET_KEY
 
 __all__ = [
     'BENCHMARKS', 'DATA_LAYOUTS', 'Digits', 'HueSafeColorJitter', 'ImageNet21KFolder', 'KNOWN_SET_NAME',
     'MissingDataError', 'NAMED_SET_BENCHMARKS', 'OfflineCIFAR10', 'OfflineCIFAR100', 'OfflineMNIST', 'OpenSetDataset',
-    'STL10', 'SVHN', 'SourceDataset', 'StanfordCarsFolder', 'TinyImageNet', 'UNKNOWN_LABEL', 'UNKNOWN_SET_KEY',
-    'UNKNOWN_SET_NAMES', 'adjust_hue', 'build_source', 'get_open_set_split', 'get_unknown_sets', 'missing_data_error',
-    'read_idx', 'required_num_classes', 'select_partition', 'stratified_partition', 'upstream_hue_jitter_fails'
+    'PaddingModeRandomCrop', 'STL10', 'SVHN', 'SourceDataset', 'StanfordCarsFolder', 'TinyImageNet', 'UNKNOWN_LABEL',
+    'UNKNOWN_SET_KEY', 'UNKNOWN_SET_NAMES', 'adjust_hue', 'build_source', 'get_open_set_split', 'get_unknown_sets', 'missing_data_error',
+    'read_idx', 'required_num_classes', 'select_partition', 'stratified_partition',
+    'upstream_crop_ignores_padding_mode', 'upstream_hue_jitter_fails'
 ]

@@ -1,10 +1,12 @@
-"""Image transforms that fix upstream ones for the installed numpy.
+"""Image transforms that fix upstream ones (each under a new name; the upstream one stays as it is).
 
 ``HueSafeColorJitter`` exists because mmcv 2.2.0's ``adjust_hue`` (called by mmpretrain 1.2.0's ``ColorJitter``, the
-latest releases, checked with numpy 2.4) raises ``OverflowError`` on every negative hue factor under numpy 2. It is
-guarded by what it fixes rather than by a version number: :func:`upstream_hue_jitter_fails` probes the installed mmcv
-once, and the transform warns when a later mmcv / mmpretrain no longer fails, so that the configs can go back to
-mmpretrain's ``ColorJitter``.
+latest releases, checked with numpy 2.4) raises ``OverflowError`` on every negative hue factor under numpy 2.
+``PaddingModeRandomCrop`` exists because mmpretrain 1.2.0's ``RandomCrop`` pads its ``padding`` border with
+``pad_val`` whatever ``padding_mode`` says (the mode reaches only the ``pad_if_needed`` padding), so
+``padding_mode='reflect'`` silently pads with zeros. Each fix is guarded by what it fixes rather than by a version
+number: :func:`upstream_hue_jitter_fails` and :func:`upstream_crop_ignores_padding_mode` probe the installed
+packages once, and the transform warns when they no longer fail, so that the configs can go back to mmpretrain's.
 """
 import functools
 import warnings
@@ -14,6 +16,7 @@ import cv2
 import mmcv
 import numpy as np
 from mmpretrain.datasets.transforms import ColorJitter as MMPretrainColorJitter
+from mmpretrain.datasets.transforms import RandomCrop as MMPretrainRandomCrop
 from PIL import Image
 
 from openmixosr.registry import TRANSFORMS
@@ -103,3 +106,50 @@ class HueSafeColorJitter(MMPretrainColorJitter):
                 img = adjust_hue(img, hue, backend=self.backend)
         results['img'] = img
         return results
+
+
+@functools.lru_cache(maxsize=None)
+def upstream_crop_ignores_padding_mode() -> bool:
+    """Whether mmpretrain's ``RandomCrop`` still pads its ``padding`` border with ``pad_val`` under
+    ``padding_mode='reflect'`` (mmpretrain 1.2.0), i.e. while :class:`PaddingModeRandomCrop` is needed."""
+    image = np.full((4, 4, 1), 7, np.uint8)
+    crop = MMPretrainRandomCrop(crop_size=6, padding=1, padding_mode='reflect')
+    return bool((crop.transform(dict(img=image))['img'] == 0).any())
+
+
+@TRANSFORMS.register_module()
+class PaddingModeRandomCrop(MMPretrainRandomCrop):
+    """mmpretrain's ``RandomCrop`` (same arguments, same random draws) whose ``padding`` border follows
+    ``padding_mode``: ``'reflect'`` pads by reflection (e.g. AMix's "RandomCrop with 4 pixels reflect padding" on
+    CIFAR-100), ``'constant'`` with ``pad_val`` as mmpretrain's. Building it warns when the installed mmpretrain
+    honours the mode already (:func:`upstream_crop_ignores_padding_mode`).
+
+    Args:
+        crop_size (int | Sequence[int]): Output size ``(h, w)``, or ``s`` for ``(s, s)``.
+        padding (int | Sequence[int], optional): Border added before cropping: one value for all sides, ``(w, h)``
+            or ``(left, top, right, bottom)``. Defaults to None (no border).
+        pad_if_needed (bool): Pad an image smaller than ``crop_size``. Defaults to False.
+        pad_val (Number | Sequence[Number]): Value of ``'constant'`` padding. Defaults to 0.
+        padding_mode (str): ``'constant'``, ``'edge'``, ``'reflect'`` or ``'symmetric'`` (``mmcv.impad``), for both
+            borders. Defaults to ``'constant'``.
+    """
+
+    def __init__(self, crop_size, padding=None, pad_if_needed: bool = False, pad_val=0,
+                 padding_mode: str = 'constant'):
+        super().__init__(crop_size, padding=None, pad_if_needed=pad_if_needed, pad_val=pad_val,
+                         padding_mode=padding_mode)
+        self.border = padding
+        if padding is not None and padding_mode != 'constant' and not upstream_crop_ignores_padding_mode():
+            warnings.warn('PaddingModeRandomCrop works around mmpretrain 1.2.0\'s RandomCrop ignoring padding_mode for '
+                          '`padding`, but the installed mmpretrain no longer does: use its RandomCrop instead.',
+                          stacklevel=2)
+
+    def transform(self, results: dict) -> dict:
+        if self.border is not None:
+            results['img'] = mmcv.impad(results['img'], padding=self.border, pad_val=self.pad_val,
+                                        padding_mode=self.padding_mode)
+        return super().transform(results)
+
+    def __repr__(self) -> str:
+        return (f'{type(self).__name__}(crop_size={self.crop_size}, padding={self.border}, '
+                f'pad_if_needed={self.pad_if_needed}, pad_val={self.pad_val}, padding_mode={self.padding_mode})')

@@ -3,6 +3,7 @@ from openmixosr.utils.checkpoint_io import (CorruptedCheckpointError, OmittedObj
 from .checkpoint_compat import CheckpointMismatchError, KnownClassesMismatchError
 from .dist import init_cpu_distributed
 from .hooks import *  # noqa: F401,F403
+from .loops import LastEpochsValTrainLoop
 from .model_wrapper import DeviceAwareDDP
 from .optim_wrapper import CPUAutocastOptimWrapper
 from .runner import OpenMixOSRRunner, build_runner
@@ -10,7 +11,7 @@ from .weight_init import SafePretrainedInit
 
 __all__ = [
     'CPUAutocastOptimWrapper', 'CheckpointMismatchError', 'CorruptedCheckpointError', 'DeviceAwareDDP',
-    'KnownClassesMismatchError', 'OmittedObject', 'OpenMixOSRRunner', 'SafePretrainedInit', 'build_runner',
-    'find_resumable_checkpoint', 'init_cpu_distributed', 'load_checkpoint_file', 'load_checkpoint_to_model',
+    'KnownClassesMismatchError', 'LastEpochsValTrainLoop', 'OmittedObject', 'OpenMixOSRRunner', 'SafePretrainedInit',
+    'build_runner', 'find_resumable_checkpoint', 'init_cpu_distributed', 'load_checkpoint_file', 'load_checkpoint_to_model',
     'load_weights_only'
 ]

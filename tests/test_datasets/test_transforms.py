@@ -85,3 +85,36 @@ def test_registered_under_its_own_name():
     from openmixosr.registry import TRANSFORMS
     assert TRANSFORMS.get('HueSafeColorJitter') is HueSafeColorJitter
     assert TRANSFORMS.get('ColorJitter') is Upstream
+
+
+def test_padding_mode_random_crop_reflects_where_mmpretrains_pads_zeros():
+    """mmpretrain 1.2.0's RandomCrop ignores padding_mode for `padding`; PaddingModeRandomCrop honours it and keeps
+    mmpretrain's random offsets."""
+    from mmpretrain.datasets.transforms import RandomCrop as Upstream
+    from openmixosr.datasets import PaddingModeRandomCrop, upstream_crop_ignores_padding_mode
+    img = _image()  # 12 x 12, values in [0, 255)
+    assert upstream_crop_ignores_padding_mode()
+    for mode in ('reflect', 'edge', 'symmetric'):
+        padded = np.pad(img, ((4, 4), (4, 4), (0, 0)), mode=mode)
+        for seed in range(10):
+            np.random.seed(seed)
+            ours = PaddingModeRandomCrop(crop_size=12, padding=4, padding_mode=mode).transform(dict(img=img))['img']
+            np.random.seed(seed)
+            upstream = Upstream(crop_size=12)  # (a named instance: mmcv's cache_randomness holds a weak reference)
+            top, left = upstream.rand_crop_params(padded)[:2]  # the draw both transforms make
+            assert np.array_equal(ours, padded[top:top + 12, left:left + 12]), (mode, seed)
+    for seed in range(5):  # constant padding: the same transform as mmpretrain's
+        np.random.seed(seed)
+        ours = PaddingModeRandomCrop(crop_size=12, padding=4, pad_val=3).transform(dict(img=img))['img']
+        np.random.seed(seed)
+        assert np.array_equal(ours, Upstream(crop_size=12, padding=4, pad_val=3).transform(dict(img=img))['img'])
+
+
+def test_padding_mode_random_crop_warns_once_mmpretrain_is_fixed(monkeypatch):
+    from openmixosr.datasets import PaddingModeRandomCrop
+    monkeypatch.setattr(transforms, 'upstream_crop_ignores_padding_mode', lambda: False)
+    with pytest.warns(UserWarning, match='no longer does'):
+        PaddingModeRandomCrop(crop_size=12, padding=4, padding_mode='reflect')
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')
+        PaddingModeRandomCrop(crop_size=12, padding=4)  # constant padding needs no fix

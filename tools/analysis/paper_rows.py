@@ -3,7 +3,8 @@
     python tools/analysis/paper_rows.py [--out docs/paper_results.md]
 
 One section per table: every transcribed row with its published numbers, the config that reproduces it (or why
-there is none) and, for config rows, the switches that define it. ``docs/paper_results.md`` is this tool's output; a
+there is none; for a linear-evaluation number also the linear-evaluation config) and, for config rows, the switches
+that define it. ``docs/paper_results.md`` is this tool's output; a
 test keeps it in step with the transcription.
 """
 import argparse
@@ -39,6 +40,8 @@ def render() -> str:
             '| row | column | paper | status | config or reason |', '| --- | --- | --- | --- | --- |']
         for row in rows:
             where = f'`{row.config}`' if row.status == CONFIG else row.reason
+            if row.linear_evaluation:
+                where += f', linear evaluation `{row.linear_evaluation}`'
             if row.status == CONFIG and row.reason:
                 where += f' ({row.reason})'
             lines.append(f'| {row.row} | {row.column} | {_numbers(row.results)} | {row.status} | {where} |')
@@ -48,7 +51,8 @@ def render() -> str:
             lines += [f'- `{row.id}`: {_switches(row.defines)}' for row in defined]
             lines += ['', '</details>']
         lines.append('')
-    lines += ['## Variants of ours', '', 'Configs that vary a paper row and say so in their header:', '']
+    lines += ['## Variants', '', 'Configs that vary a paper row and say whose variant they are in their header (ours, '
+              'the authors\' code\'s or the paper\'s own Sec. 4.1 setting):', '']
     lines += [f'- `{config}` varies `{row_id}`' for config, row_id in VARIANTS.items()]
     return '\n'.join(lines) + '\n'
 

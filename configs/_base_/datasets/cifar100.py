@@ -8,8 +8,10 @@ data_preprocessor = dict(
     mean=[129.304, 124.070, 112.434],  # CIFAR-100 train statistics, RGB
     std=[68.170, 65.392, 70.418])
 
+# AMix Sec. 4.1: "RandomFlip and RandomCrop with 4 pixels reflect padding" (also the authors' OpenMixup pipeline).
+# PaddingModeRandomCrop: mmpretrain 1.2.0's RandomCrop pads `padding` with zeros whatever `padding_mode` says.
 train_pipeline = [
-    dict(type='RandomCrop', crop_size=32, padding=4),
+    dict(type='PaddingModeRandomCrop', crop_size=32, padding=4, padding_mode='reflect'),
     dict(type='RandomFlip', prob=0.5, direction='horizontal'),
     dict(type='PackInputs'),
 ]

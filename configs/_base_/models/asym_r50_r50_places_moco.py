@@ -1,8 +1,9 @@
 # Asymmetric distillation on the Semantic Shift Benchmark: the losses of asym_r50_r18_cifar.py (the paper's Eq. 8),
 # with ImageNet-style ResNet-50s as in AGC's recipe, which the paper follows there. The teacher is the CE baseline
 # (its weights come from `teacher_checkpoint`); the student starts from the Places MoCo v2 weights the teacher started
-# from (the same file as in resnet50_places_moco.py). The paper names no student for this benchmark; a ResNet-18
-# trained from scratch at 448 px cannot reach its accuracies, and no ImageNet-free ResNet-18 weights exist (docs).
+# from (the same file as in resnet50_places_moco.py). OUR departure from the paper's Sec. 4.1 default pair (ResNet-50
+# -> ResNet-18, asym_r50_r18_ssb.py): a ResNet-18 trained from scratch at 448 px is far from the printed accuracies,
+# and no ImageNet-free ResNet-18 weights exist (docs).
 _base_ = ['./asym_r50_r18_cifar.py']
 model = dict(
     student=dict(

@@ -63,12 +63,46 @@ def check_finite_matrix(values, name: str, width: Optional[int] = None, width_na
     return values
 
 
+def check_class_labels(labels, num_samples: int, num_classes: int) -> np.ndarray:
+    """Return training labels as int64 class ids; raise a ``ValueError`` on anything else.
+
+    Integer arrays and float arrays of whole numbers are accepted; NaN / inf, fractional values, other dtypes, a wrong
+    shape and ids outside ``[0, num_classes)`` are refused (a cast would turn them into other classes silently).
+
+    Args:
+        labels (array_like): [N] labels.
+        num_samples (int): N, the bank's number of samples.
+        num_classes (int): C.
+
+    Returns:
+        np.ndarray: [N] int64.
+    """
+    labels = np.asarray(labels)
+    if labels.shape != (num_samples, ):
+        raise ValueError(f'training labels must have shape ({num_samples},), got {labels.shape}.')
+    if labels.dtype.kind not in 'iuf':
+        raise ValueError(f'training labels must be integer class ids, got dtype {labels.dtype}.')
+    if labels.dtype.kind == 'f':
+        if not np.isfinite(labels).all():
+            raise ValueError(f'training labels contain {"NaN" if np.isnan(labels).any() else "inf"}; they must be '
+                             'integer class ids.')
+        fractional = labels[labels != np.round(labels)]
+        if fractional.size:
+            raise ValueError(f'training labels must be integer class ids, got {fractional.size} fractional values '
+                             f'(e.g. {fractional[:3].tolist()}).')
+    if num_samples and (labels.min() < 0 or labels.max() >= num_classes):
+        raise ValueError(f'training labels must be class ids in [0, {num_classes}), got values in '
+                         f'[{labels.min()}, {labels.max()}].')
+    return labels.astype(np.int64)
+
+
 class OpenSetScore(metaclass=ABCMeta):
     """Base class of the post-hoc open-set scores. Higher score = more likely known.
 
     Subclasses set the class attributes below, implement :meth:`_score` (and :meth:`_fit` if they keep statistics)
     and list the attributes :meth:`_fit` sets in ``fitted_attributes``; :meth:`fit` and :meth:`score` check the
-    inputs first, so the subclasses receive finite arrays of the right widths.
+    inputs first (the only place the inputs are checked: the subclasses declare what they read), so the subclasses
+    receive finite arrays of the right widths, integer class ids and, if they say so, at least two classes.
 
     Class attributes:
         name (str): The registry's lower-case key, used in logs (``osr/<name>/auroc``).
@@ -76,6 +110,8 @@ class OpenSetScore(metaclass=ABCMeta):
         needs_train_labels (bool): ... with labels.
         needs_final_layer (bool): :meth:`fit` needs the :class:`FinalLinear` (scores that recompute logits).
         uses_features (bool): :meth:`score` reads ``test.features`` (else only ``test.logits``).
+        needs_two_classes (bool): The score is the same for every sample of a one-class head (C = 1), e.g. the
+            maximum softmax probability is always 1: :meth:`fit` and :meth:`score` refuse C = 1.
         fitted_attributes (tuple[str]): The attributes :meth:`_fit` sets; they make up :meth:`state_dict`.
     """
     name: str = ''
@@ -83,6 +119,7 @@ class OpenSetScore(metaclass=ABCMeta):
     needs_train_labels: bool = False
     needs_final_layer: bool = False
     uses_features: bool = False
+    needs_two_classes: bool = False
     fitted_attributes: Tuple[str, ...] = ()
 
     def __init__(self) -> None:
@@ -118,7 +155,9 @@ class OpenSetScore(metaclass=ABCMeta):
             OpenSetScore: ``self``.
 
         Raises:
-            ValueError: A required input is missing or empty, contains NaN/inf, or the widths disagree.
+            ValueError: A required input is missing or empty, contains NaN/inf, or the widths disagree; training
+                labels (when read) that are not integer class ids; a one-class head for a ``needs_two_classes``
+                score.
         """
         if final_layer is not None:
             final_layer = self._check_final_layer(final_layer)
@@ -128,6 +167,7 @@ class OpenSetScore(metaclass=ABCMeta):
             train = self._check_train(train)
         else:
             train = None
+        self._check_class_count(self.num_classes)
         self._fit(final_layer, train)
         self._fitted = True
         return self
@@ -159,14 +199,14 @@ class OpenSetScore(metaclass=ABCMeta):
         if self.needs_train_labels:
             if labels is None:
                 raise ValueError(f'{type(self).__name__} needs the training labels; the bank has none.')
-            labels = np.asarray(labels)
-            if labels.shape != (features.shape[0], ):
-                raise ValueError(f'training labels must have shape ({features.shape[0]},), got {labels.shape}.')
-            if labels.min() < 0 or labels.max() >= self.num_classes:
-                raise ValueError(f'training labels must be class ids in [0, {self.num_classes}), got values in '
-                                 f'[{labels.min()}, {labels.max()}].')
-            labels = labels.astype(np.int64)
+            labels = check_class_labels(labels, features.shape[0], self.num_classes)
         return FeatureBank(features=features, logits=logits, labels=labels)
+
+    def _check_class_count(self, num_classes: int) -> None:
+        if self.needs_two_classes and num_classes == 1:
+            raise ValueError(f'{type(self).__name__} gives every sample the same score with a one-class head '
+                             '(C = 1): it cannot tell known from unknown. Use a score that reads the logit or the '
+                             'features themselves (e.g. mls, energy, knn).')
 
     @staticmethod
     def _known(width: int) -> Optional[int]:
@@ -189,11 +229,13 @@ class OpenSetScore(metaclass=ABCMeta):
 
         Raises:
             RuntimeError: The score was neither fitted nor loaded.
-            ValueError: NaN/inf inputs or widths that disagree with the fitted ones.
+            ValueError: NaN/inf inputs (the features only when the score reads them), widths that disagree with the
+                fitted ones, or one-class logits for a ``needs_two_classes`` score.
         """
         if not self._fitted:
             raise RuntimeError(f'{type(self).__name__} is not fitted: call fit() or load_state_dict() first.')
         logits = check_finite_matrix(test.logits, 'test logits', self._known(self.num_classes), 'the fitted score')
+        self._check_class_count(logits.shape[1])
         features = None
         if self.uses_features:
             features = check_finite_matrix(test.features, 'test features', self._known(self.feature_dim),

@@ -12,11 +12,15 @@ class KLMatchingScore(OpenSetScore):
 
     Hendrycks, Basart, Mazeika, Zou, Kwon, Mostajabi, Steinhardt & Song, "Scaling Out-of-Distribution Detection
     for Real-World Settings", ICML 2022 (Sec. 4, KL matching): ``d_c`` is the mean softmax of the training samples
-    *predicted* as class c (no labels needed), as in OpenOOD's KLM. Classes that no training sample is predicted
-    as have no template and are left out of the minimum.
+    *predicted* as class c (no labels needed). OpenOOD's KLM averages the same way, but over in-distribution
+    *validation* data; ours is fitted on the training bank (the open-set benchmarks have no validation data apart
+    from the test set). Classes that no training sample is predicted as have no template and are left out of the
+    minimum; OpenOOD v1.5 gives them a one-hot template, whose KL divergence from any softmax is infinite: the same
+    scores.
     """
     name = 'klm'
     needs_train_set = True
+    needs_two_classes = True  # KL between one-class softmaxes = 0
     fitted_attributes = ('log_templates', )
 
     def _fit(self, final_layer: FinalLinear, train: FeatureBank) -> None:

@@ -128,7 +128,12 @@ class DICEScore(_RecomputedLogitsScore):
 
     Sun & Li, "DICE: Leveraging Sparsification for Out-of-Distribution Detection", ECCV 2022: the contribution
     matrix ``V = mean_train(f) (*) W`` (Sec. 3.1, element-wise, per class row), the mask ``M`` that keeps its
-    ``100 - p`` % largest entries (top-k, Eq. 2), logits ``(M (*) W) f + b`` and the energy score (Eq. 3).
+    ``100 - p`` % largest entries (Eq. 2), logits ``(M (*) W) f + b`` and the energy score (Eq. 3).
+
+    As the authors' code and OpenOOD, ``M`` keeps the entries strictly above ``np.percentile(V, p)`` (linear
+    interpolation): of ``n = C D`` distinct entries, ``n - ceil((n - 1) p / 100)``, one fewer when ``(n - 1) p / 100``
+    is a whole number (p = 0 drops the smallest entry); entries tied at the threshold are all dropped. The paper's
+    top-k would keep ``n - round(n p / 100)``, which differs by one for many ``n``.
 
     Args:
         sparsity (float): p, the percentage of weights dropped. Defaults to 90, the paper's value.
@@ -146,11 +151,8 @@ class DICEScore(_RecomputedLogitsScore):
 
     def _fit(self, final_layer: FinalLinear, train: FeatureBank) -> None:
         super()._fit(final_layer, train)
-        contribution = (train.features.astype(np.float64).mean(axis=0)[None, :] * self.weight).ravel()
-        kept = kept_count(contribution.size, self.sparsity)
-        mask = np.zeros(contribution.size, dtype=bool)
-        mask[np.argpartition(-contribution, kept - 1)[:kept]] = True
-        self.mask = mask.reshape(self.weight.shape)
+        contribution = train.features.astype(np.float64).mean(axis=0)[None, :] * self.weight
+        self.mask = contribution > np.percentile(contribution, self.sparsity)
 
     def _score(self, test: FeatureBank) -> np.ndarray:
         return energy(test.features.astype(np.float32) @ (self.weight * self.mask).T + self.bias)

@@ -80,6 +80,7 @@ class RelativeMahalanobisScore(OpenSetScore):
     needs_train_set = True
     needs_train_labels = True
     uses_features = True
+    needs_two_classes = True  # one class = the background Gaussian: RMD = 0
     fitted_attributes = ('means', 'precision', 'background_mean', 'background_precision')
 
     def _fit(self, final_layer: FinalLinear, train: FeatureBank) -> None:

@@ -20,6 +20,7 @@ class GradNormScore(OpenSetScore):
     """
     name = 'gradnorm'
     uses_features = True
+    needs_two_classes = True  # p = u = 1: the gradient is 0
 
     def _score(self, test: FeatureBank) -> np.ndarray:
         probs = softmax(test.logits.astype(np.float64), axis=1)

@@ -27,6 +27,7 @@ class MSPScore(OpenSetScore):
     Networks", ICLR 2017 (Sec. 2: the maximum softmax probability; the paper has no numbered equation for it).
     """
     name = 'msp'
+    needs_two_classes = True  # softmax of one logit = 1
 
     def _score(self, test: FeatureBank) -> np.ndarray:
         return softmax(test.logits.astype(np.float64), axis=1).max(axis=1)
@@ -79,6 +80,7 @@ class EntropyScore(OpenSetScore):
     Eq. 2, the Shannon entropy that GEN generalises); negated so that higher = more known.
     """
     name = 'entropy'
+    needs_two_classes = True  # entropy of one class = 0
 
     def _score(self, test: FeatureBank) -> np.ndarray:
         log_probs = log_softmax(test.logits.astype(np.float64), axis=1)
@@ -98,6 +100,7 @@ class GENScore(OpenSetScore):
         top_classes (int): M; all classes when there are fewer. Defaults to 100, the paper's value.
     """
     name = 'gen'
+    needs_two_classes = True  # p = 1: p^g (1 - p)^g = 0
 
     def __init__(self, gamma: float = 0.1, top_classes: int = 100) -> None:
         super().__init__()

@@ -1,4 +1,5 @@
 """OpenMax: Weibull models of the distances to the class mean activation vectors recalibrate the top logits."""
+import warnings
 from typing import Tuple
 
 import numpy as np
@@ -73,6 +74,10 @@ class OpenMaxScore(OpenSetScore):
     ``euclidean / 200 + cosine`` mixture and our own Weibull MLE instead of libMR's tail fit (no translation of the
     data); (3) the returned score is the log-odds ``logsumexp(v * w) - unknown logit``, a strictly increasing
     function of ``1 - P(unknown)`` (same AUROC, OSCR and thresholds) that does not saturate at 1.0 in float64.
+    OpenOOD v1.5's OpenMax uses ``alpha = 3`` (its ``weibull_alpha``); ours is the paper's 10.
+
+    A class with fewer correctly classified training samples than ``tail_size`` is fitted on all of them, with a
+    warning (libMR warns likewise when asked for a tail longer than its data); fewer than 2 is an error.
 
     Args:
         tail_size (int): Largest distances per class in the Weibull fit. Defaults to 20, the paper's value.
@@ -98,6 +103,12 @@ class OpenMaxScore(OpenSetScore):
         self.mean_activations = np.zeros((self.num_classes, self.num_classes))
         self.weibull_shape = np.zeros(self.num_classes)
         self.weibull_scale = np.zeros(self.num_classes)
+        counts = np.bincount(train.labels[correct], minlength=self.num_classes)
+        short = np.flatnonzero((counts >= 2) & (counts < self.tail_size))
+        if short.size:
+            warnings.warn(f'OpenMax: tail_size={self.tail_size}, but classes {short.tolist()} have only '
+                          f'{counts[short].tolist()} correctly classified training samples; their Weibull models are '
+                          'fitted on all of them.', stacklevel=3)
         for label in range(self.num_classes):
             activations = logits[correct & (train.labels == label)]
             if len(activations) < 2:

@@ -110,3 +110,58 @@ def test_width_mismatches_get_a_clear_error(head_and_banks):
         MaxLogitScore().fit(FinalLinear(head.weight, head.bias[:2]))
     with pytest.raises(ValueError, match='training labels must be class ids'):
         MahalanobisScore().fit(head, FeatureBank(train.features, train.logits, train.labels + 1))
+
+
+LABEL_SCORES = [key for key, config in SCORE_CONFIGS.items() if build_score(config).needs_train_labels]
+
+
+def test_the_scores_that_read_training_labels():
+    assert LABEL_SCORES == ['mahalanobis', 'rmds', 'she', 'openmax']
+
+
+@pytest.mark.parametrize('key', LABEL_SCORES)
+def test_non_integer_or_non_finite_training_labels_are_refused(key, head_and_banks):
+    """A cast would turn NaN into some class and 1.5 into 1 (Mahalanobis then failed with an unrelated message, SHE
+    and OpenMax dropped samples): refused before any score sees them, in OpenSetScore.fit."""
+    head, train, test = head_and_banks
+    for bad, message in ((np.where(train.labels == 2, np.nan, train.labels), 'training labels contain NaN'),
+                         (np.where(train.labels == 2, np.inf, train.labels), 'training labels contain inf'),
+                         (train.labels + 0.5 * (train.labels == 1), r'20 fractional values \(e.g. \[1.5'),
+                         (train.labels.astype(str), 'must be integer class ids, got dtype <U'),
+                         (train.labels.astype(bool), 'must be integer class ids, got dtype bool')):
+        with pytest.raises(ValueError, match=message):
+            build_score(key).fit(head, FeatureBank(train.features, train.logits, bad))
+    whole = FeatureBank(train.features, train.logits, train.labels.astype(np.float64))  # 0.0, 1.0, 2.0: class ids
+    np.testing.assert_array_equal(build_score(key).fit(head, whole).score(test),
+                                  build_score(key).fit(head, train).score(test))
+
+
+CONSTANT_FOR_ONE_CLASS = {'msp', 'entropy', 'gen', 'klm', 'rmds', 'gradnorm'}
+
+
+def test_a_one_class_head_is_refused_by_exactly_the_scores_it_makes_constant(head_and_banks):
+    head, train, test = head_and_banks
+    one = FinalLinear(head.weight[:1], head.bias[:1])
+    one_train = FeatureBank(train.features, train.logits[:, :1], np.zeros_like(train.labels))
+    one_test = FeatureBank(test.features, test.logits[:, :1])
+    refused = set()
+    for config, _ in fitted_scores(head, train):
+        score = build_score(config)
+        try:
+            score.fit(one, one_train)
+        except ValueError as error:
+            assert 'one-class head' in str(error), (score.name, error)
+            refused.add(score.name)
+            score.needs_two_classes = False  # what it would give: the same value for every sample
+            assert np.ptp(score.fit(one, one_train).score(one_test)) < 1e-6, score.name
+            continue
+        assert np.ptp(score.score(one_test)) > 1e-6, f'{score.name} is constant for one class but does not refuse it'
+    assert refused == CONSTANT_FOR_ONE_CLASS
+
+
+def test_one_class_logits_are_refused_at_score_time_too(head_and_banks):
+    """A logit score fitted without the final layer learns C only from the test logits."""
+    _, _, test = head_and_banks
+    with pytest.raises(ValueError, match='MSPScore gives every sample the same score with a one-class head'):
+        build_score('msp').fit().score(FeatureBank(test.features, test.logits[:, :1]))
+    assert build_score('mls').fit().score(FeatureBank(test.features, test.logits[:, :1])).shape == (6, )

@@ -128,7 +128,8 @@ def test_openmax_by_hand():
     # class 1's (0, 2), (0, 6): MAV (0, 4), distances 2, 2. Equal samples: the Weibull CDF is a step at the distance.
     logits = np.array([[2, 0], [4, 0], [0, 2], [0, 6]], dtype=np.float32)
     train = FeatureBank(np.zeros((4, 1), dtype=np.float32), logits, np.array([0, 0, 1, 1]))
-    openmax = OpenMaxScore(tail_size=20, alpha=2).fit(None, train)
+    with pytest.warns(UserWarning, match=r'tail_size=20, but classes \[0, 1\] have only \[2, 2\] correctly'):
+        openmax = OpenMaxScore(tail_size=20, alpha=2).fit(None, train)  # libMR warns likewise
     np.testing.assert_allclose(openmax.mean_activations, [[3, 0], [0, 4]])
     np.testing.assert_allclose(openmax.weibull_scale, [1, 2], rtol=1e-6)
     # Test v = (3, 0.5): distance to MAV 0 = 0.5 (CDF ~ 0), to MAV 1 = sqrt(9 + 12.25) > 2 (CDF = 1).
@@ -145,4 +146,12 @@ def test_openmax_needs_two_correct_samples_per_class():
     logits = np.array([[2, 0], [4, 0], [0, 2]], dtype=np.float32)
     train = FeatureBank(np.zeros((3, 1), dtype=np.float32), logits, np.array([0, 0, 1]))
     with pytest.raises(ValueError, match='class 1 has 1 correctly classified'):
-        OpenMaxScore().fit(None, train)
+        OpenMaxScore(tail_size=2).fit(None, train)
+
+
+def test_openmax_tail_size_within_every_class_fits_without_a_warning(head_and_banks, recwarn):
+    head, train, _ = head_and_banks  # 20 training samples per class, all correctly classified
+    OpenMaxScore(tail_size=20).fit(head, train)
+    assert not [w for w in recwarn if 'OpenMax' in str(w.message)]
+    with pytest.warns(UserWarning, match=r'tail_size=21, but classes \[0, 1, 2\] have only \[20, 20, 20\]'):
+        OpenMaxScore(tail_size=21).fit(head, train)

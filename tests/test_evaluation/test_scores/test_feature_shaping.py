@@ -1,5 +1,5 @@
 """ReAct, ASH and DICE: hand computations, fitted statistics, and recomputed logits equal to the network's own when
-nothing is clipped or pruned."""
+nothing is clipped or pruned (DICE at sparsity 0 drops the smallest contribution, as the authors' code)."""
 import numpy as np
 import pytest
 
@@ -49,13 +49,36 @@ def test_ash_variants_by_hand():
                                    numpy_energy(logits), rtol=1e-5)
 
 
-def test_ash_p_and_dice_without_pruning_reproduce_the_given_logits(head_and_banks):
-    head, train, test = head_and_banks
+def test_ash_p_without_pruning_reproduces_the_given_logits(head_and_banks):
+    head, _, test = head_and_banks
     expected = numpy_energy(test.logits)
     np.testing.assert_allclose(ASHScore('p', percentile=0).fit(head).score(test), expected, rtol=1e-6)
+
+
+def test_dice_at_sparsity_0_drops_only_the_smallest_contribution(head_and_banks):
+    """As the authors' code and OpenOOD (entries strictly above the 0th percentile, the minimum)."""
+    head, train, test = head_and_banks
     dice = DICEScore(sparsity=0).fit(head, train)
-    assert dice.mask.all()
-    np.testing.assert_allclose(dice.score(test), expected, rtol=1e-6)
+    contribution = train.features.astype(np.float64).mean(axis=0) * head.weight
+    expected_mask = np.ones_like(dice.mask)
+    expected_mask[np.unravel_index(np.argmin(contribution), contribution.shape)] = False
+    np.testing.assert_array_equal(dice.mask, expected_mask)
+    np.testing.assert_allclose(dice.score(test), numpy_energy(test.features @ (head.weight * expected_mask).T +
+                                                              head.bias), rtol=1e-5)
+
+
+@pytest.mark.parametrize('n, sparsity, kept', [(250, 99, 3), (5120, 99, 52), (5120, 90, 512), (768, 90, 77),
+                                               (3072, 90, 308), (101, 50, 50)])
+def test_dice_keeps_the_entries_above_the_percentile(n, sparsity, kept):
+    """n distinct contributions: n - ceil((n - 1) p / 100) kept, one fewer when (n - 1) p / 100 is whole (101 at 50:
+    the median itself is dropped); the paper's top-k would keep 2, 51, 512, 77, 307 and 51."""
+    rng = np.random.default_rng(n)
+    weight = rng.permutation(np.arange(1, n + 1, dtype=np.float32))[None, :]  # one class, n units, mean feature 1
+    head = FinalLinear(weight=weight, bias=np.zeros(1, dtype=np.float32))
+    features = np.ones((2, n), dtype=np.float32)
+    dice = DICEScore(sparsity=sparsity).fit(head, FeatureBank(features, features @ weight.T))
+    assert dice.mask.sum() == kept
+    assert weight[dice.mask].min() > weight[~dice.mask].max()  # the largest ones
 
 
 def test_dice_mask_keeps_the_largest_contributions():
