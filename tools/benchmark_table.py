@@ -50,6 +50,7 @@ from mmengine.config import Config
 from mmengine.utils import ProgressBar
 
 from openmixosr.datasets.splits import NUM_SPLITS, get_open_set_split
+from openmixosr.evaluation.reporting import median_of_last_epochs
 from openmixosr.paper_results import PAPERS, ROWS, PaperRow, row_by_id
 from openmixosr.utils.config import resolve_config
 from openmixosr.utils.file_lock import exclusive_lock
@@ -70,15 +71,39 @@ BENCHMARK_COLUMNS = {'mnist': 'MNIST', 'svhn': 'SVHN', 'cifar10': 'CIFAR-10', 'c
 RESERVED_OPTIONS = {'split': '--splits', 'randomness.seed': '--seeds', 'model.teacher_checkpoint': '`teacher_config`'}
 
 
+#: How a run's number is taken from its validations: after its last epoch (the asymmetric distillation paper), or the
+#: median of the validations after each of its last 10 epochs (AutoMix Sec. 4.1, AMix Sec. 4.1).
+LAST_EPOCH, MEDIAN_OF_LAST_10 = 'last epoch', 'median of last 10 epochs'
+
+
 class Metric(NamedTuple):
-    """A column of the table: its header, the run's metric and the paper row's result of the same quantity."""
+    """A column of the table: its header, the run's metric, the paper row's result of the same quantity, and the
+    statistic of a run (:data:`LAST_EPOCH` or :data:`MEDIAN_OF_LAST_10`)."""
     label: str
     key: str
-    paper_key: str
+    paper_key: Optional[str]
+    statistic: str = LAST_EPOCH
 
 
 STANDARD_METRICS = (Metric('Acc.', 'osr/accuracy', 'accuracy'), Metric('AUROC', 'osr/auroc', 'auroc'),
                     Metric('OSCR', 'osr/oscr', 'oscr'))
+#: A closed-set AutoMix / AMix row: the papers' statistic beside the last epoch's value.
+TOP1_METRICS = (Metric('Top-1 (median of last 10)', 'accuracy/top1', 'top1', MEDIAN_OF_LAST_10),
+                Metric('Top-1 (last epoch)', 'accuracy/top1', None))
+
+
+def metric_value(metric: Metric, record: dict) -> float:
+    """A run's number of ``metric`` from its finished record (:mod:`openmixosr.utils.run_record`).
+
+    Raises:
+        KeyError: The run did not log the metric.
+        ValueError: The median of the last 10 epochs cannot be formed (a run shorter than 10 epochs, or one that did
+            not validate after each of them).
+    """
+    if metric.statistic == LAST_EPOCH:
+        return record['metrics'][metric.key]
+    history = [dict(validation['metrics'], step=validation['epoch']) for validation in record['validations']]
+    return median_of_last_epochs(history, metric.key, record['max_epochs'])
 
 
 class Method(NamedTuple):
@@ -228,9 +253,14 @@ def choose_splits(method: Method, requested: Optional[Sequence[int]]) -> Tuple[i
 
 def table_metrics(cfg: Config) -> Tuple[Metric, ...]:
     """:data:`STANDARD_METRICS`, or accuracy then AUROC and OSCR of each named unknown set (``unknown_sets`` of the
-    validation evaluator) in the order of the paper's Table 3: AUROC of every set, then OSCR of every set."""
+    validation evaluator) in the order of the paper's Table 3: AUROC of every set, then OSCR of every set; for a
+    closed-set config that validates after each of its last 10 epochs (``LastEpochsValTrainLoop``: the supervised
+    AutoMix / AMix rows), :data:`TOP1_METRICS`."""
     evaluators = cfg.get('val_evaluator') or []
     evaluators = evaluators if isinstance(evaluators, (list, tuple)) else [evaluators]
+    if (cfg.get('train_cfg') or {}).get('type') == 'LastEpochsValTrainLoop' and any(
+            e.get('type') == 'Accuracy' for e in evaluators):
+        return TOP1_METRICS
     sets = next((tuple(e['unknown_sets']) for e in evaluators if e.get('unknown_sets')), None)
     if not sets:
         return STANDARD_METRICS
@@ -351,16 +381,15 @@ def aggregate(methods: Sequence[Method], results: Dict[str, List[Outcome]]) -> L
             continue
         if len({outcome.run.key for outcome in outcomes}) != len(outcomes):
             raise ValueError(f'{method.config}: a run is counted twice in its cell')
-        runs = [outcome.metrics for outcome in outcomes]
         other_code = tuple(sorted({outcome.other_code for outcome in outcomes if outcome.other_code}))
         row = method.paper_row
         paper = dict(row.results) if row else {}
         table = f'{PAPERS[row.paper]}, Table {row.table}' if row else ''
         for metric in method.metrics:
-            missing = sum(metric.key not in run for run in runs)
+            missing = sum(metric.key not in outcome.metrics for outcome in outcomes)
             if missing:
-                raise KeyError(f'{missing} of the {len(runs)} runs of {method.config} logged no {metric.key!r}.')
-            mean, std, n = mean_std([run[metric.key] for run in runs])
+                raise KeyError(f'{missing} of the {len(outcomes)} runs of {method.config} logged no {metric.key!r}.')
+            mean, std, n = mean_std([metric_value(metric, outcome.record) for outcome in outcomes])
             number = paper.get(metric.paper_key)
             note = f'{row.id}: {row.reason}' if number is not None and not row.comparable else ''
             cells.append(Cell(method.row, method.column, metric, mean, std, n, number, table if number is not None
@@ -383,6 +412,19 @@ def _cell_text(cell: Optional[Cell]) -> str:
 def _markdown_rows(header: List[str], rows: List[List[str]], aligns: List[str]) -> List[str]:
     return ['| ' + ' | '.join(header) + ' |', '| ' + ' | '.join(aligns) + ' |',
             *('| ' + ' | '.join(row) + ' |' for row in rows)]
+
+
+def statistics_note(cells: Sequence[Cell]) -> str:
+    """What a number of the table is: the statistic of a run, and how a cell aggregates runs (and whose choice)."""
+    text = 'Statistics: a run\'s number is its validation after its last epoch'
+    if any(cell.metric.statistic == MEDIAN_OF_LAST_10 for cell in cells):
+        text += ('; "median of last 10": the median of its validations after each of its last 10 epochs (AutoMix '
+                 'Sec. 4.1, AMix Sec. 4.1, whose tables give the mean of 3 such runs)')
+    text += '. A cell is the mean ± std over its runs.'
+    if any(cell.paper_table.startswith(PAPERS['asym']) for cell in cells):
+        text += (' The mean over the published splits is our choice for the asymmetric distillation paper\'s '
+                 'numbers: the paper does not say how it aggregates its splits.')
+    return text
 
 
 def format_markdown(cells: Sequence[Cell], splits: Dict[str, Tuple[int, ...]], seeds: Sequence[int]) -> str:
@@ -410,6 +452,7 @@ def format_markdown(cells: Sequence[Cell], splits: Dict[str, Tuple[int, ...]], s
     marked = other_code_lines([text for cell in cells for text in cell.other_code])
     if marked:
         lines += [''] + marked
+    lines += ['', statistics_note(cells)]
     count_rows = [[row] + [str(counts.get((row, column), 0)) for column in columns] for row in rows]
     lines += ['', 'Runs per cell (finished runs: splits x seeds):', '']
     lines += _markdown_rows(['Method'] + columns, count_rows, ['---'] + ['---:'] * len(columns))
@@ -468,6 +511,12 @@ def main(argv=None):
             missing = [metric.key for metric in method.metrics if metric.key not in outcome.metrics]
             if missing:  # left out of the table, like a failed run
                 incomplete.append(f'{run.label}: its last validation logged no {missing} (see {run.log})')
+                continue
+            try:
+                for metric in method.metrics:
+                    metric_value(metric, outcome.record)
+            except ValueError as error:
+                incomplete.append(f'{run.label}: {error}')
                 continue
             results.setdefault(method.config, []).append(outcome)
         cells = aggregate(methods, results)

@@ -11,7 +11,7 @@ A run's **identity** is everything that determines its result (docs/benchmark_ta
   keyed by where the config names it. A teacher trained again has another digest, so its students are trained again.
 
 The **record** of a finished run holds its identity, the validations of the attempt that finished (metrics of the
-final epoch last), the attempt's log dir and its provenance (code, libraries, device:
+final epoch last), its ``max_epochs``, the attempt's log dir and its provenance (code, libraries, device:
 :mod:`openmixosr.utils.provenance`). A record is taken for a run only when (:func:`reusable_record`):
 
 - its identity equals the run's, but for ``inputs`` (other inputs: the run is stale and trained again);
@@ -186,7 +186,8 @@ def attempt_result(record_path: str, identity: dict, validated: bool = True) -> 
                                  f'{identity[key]}.')
     identity = dict(identity, config_digest=attempt['config_digest'])  # the config as the run read it
     return dict(format=FINISHED_FORMAT, identity=identity, metrics=validations[-1]['metrics'] if validations else None,
-                validations=validations, log_dir=attempt['log_dir'], provenance=attempt['provenance'])
+                validations=validations, max_epochs=attempt['max_epochs'], log_dir=attempt['log_dir'],
+                provenance=attempt['provenance'])
 
 
 def write_finished(work_dir: str, record: dict) -> None:

@@ -484,3 +484,44 @@ def test_a_second_command_on_the_same_work_dir_waits_for_the_first(tmp_path, mon
     assert launched == ['ce_r18w16_digits split 0 seed 0']  # trained once
     err = capsys.readouterr().err
     assert f'The work dir {tmp_path} is in use by process {os.getpid()}@' in err and 'waiting' in err
+
+
+def _automix_record(last_ten, max_epochs=800):
+    """A finished record validated every 10 epochs and after each of the last 10, with ``last_ten`` top-1 there."""
+    validations = [dict(epoch=epoch, metrics={'accuracy/top1': 50.0}) for epoch in range(10, max_epochs - 9, 10)]
+    validations += [dict(epoch=max_epochs - 9 + i, metrics={'accuracy/top1': value}) for i, value in
+                    enumerate(last_ten)]
+    return dict(metrics=validations[-1]['metrics'], validations=validations, max_epochs=max_epochs)
+
+
+def test_automix_rows_report_the_median_of_the_last_10_epochs_beside_the_last_epoch():
+    """AutoMix / AMix Sec. 4.1: per run the median of top-1 over the last 10 epochs; the table's cell is the mean of
+    the runs (the papers' 3 trials), with the paper's number beside it; the last epoch's value stays in its column."""
+    tool = _tool()
+    method = _method(tool, 'configs/automix/automix_r18_cifar100.py')
+    assert [(m.label, m.paper_key, m.statistic) for m in method.metrics] == [
+        ('Top-1 (median of last 10)', 'top1', tool.MEDIAN_OF_LAST_10), ('Top-1 (last epoch)', None, tool.LAST_EPOCH)]
+    runs = [_automix_record([80, 81, 79, 82, 78, 83, 80, 81, 84, 70]),  # median of 10: (80 + 81) / 2 = 80.5
+            _automix_record([70, 71, 72, 73, 74, 75, 76, 77, 78, 90])]  # median 74.5, last 90
+    outcomes = [rq.Outcome(rq.Run('c.py', f'w{i}', i), record=record) for i, record in enumerate(runs)]
+    cells = {cell.metric.label: cell for cell in tool.aggregate([method], {method.config: outcomes})}
+    median, last = cells['Top-1 (median of last 10)'], cells['Top-1 (last epoch)']
+    assert (median.mean, median.std, median.paper) == (77.5, 3.0, 82.04)
+    assert (last.mean, last.std, last.paper) == (80.0, 10.0, None)
+    markdown = tool.format_markdown(list(cells.values()), {method.config: (0, )}, [0, 1])
+    assert f'| {method.row} | 77.50 ± 3.00 (82.04) | 80.00 ± 10.00 |' in markdown
+    assert '"median of last 10": the median of its validations after each of its last 10 epochs' in markdown
+    with pytest.raises(ValueError, match='needs a run of at least 10 epochs'):
+        tool.metric_value(method.metrics[0], _automix_record([1.0, 2.0], max_epochs=2)
+                          | dict(validations=[dict(epoch=2, metrics={'accuracy/top1': 2.0})]))
+
+
+def test_the_note_says_the_split_average_is_ours_for_the_asymmetric_distillation_tables():
+    tool = _tool()
+    method = _method(tool, 'configs/asym/r18_svhn.py')
+    cells = tool.aggregate([method], {method.config: _finished([{'osr/accuracy': 1.0, 'osr/auroc': 2.0,
+                                                                  'osr/oscr': 3.0}])})
+    markdown = tool.format_markdown(cells, {method.config: (0, )}, [0])
+    assert ('The mean over the published splits is our choice for the asymmetric distillation paper\'s numbers: the '
+            'paper does not say how it aggregates its splits.') in markdown
+    assert 'median of last 10' not in markdown
