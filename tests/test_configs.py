@@ -18,7 +18,9 @@ from torch.nn.modules.batchnorm import _BatchNorm
 from openmixosr.registry import MODELS
 
 CONFIG_ROOT = Path(__file__).resolve().parents[1] / 'configs'
-CONFIGS = sorted(path for path in CONFIG_ROOT.rglob('*.py') if '_base_' not in path.parts)
+# configs/experiments/ holds experiment manifests (which configs form a table), not configs of a run
+CONFIGS = sorted(path for path in CONFIG_ROOT.rglob('*.py')
+                 if '_base_' not in path.parts and 'experiments' not in path.parts)
 DIGITS_CONFIGS = [path for path in CONFIGS if path.stem.endswith('_digits') or
                   (path.stem.startswith('r18_digits_') and path.stem.endswith('_mask'))]
 SELFSUP_TYPES = ('MoCo', 'MoCoAMix', 'MoCoAMixCluster')

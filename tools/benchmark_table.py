@@ -11,7 +11,7 @@ The protocol (docs/benchmark_table.md):
   runs on split 0 only, and ``--splits`` naming another split is an error.
 - **Seeds.** Every config runs on every split for every seed of ``--seeds`` (``randomness.seed``).
 - **Teachers.** A distillation config (``model.type == 'AsymmetricDistiller'``) names its teacher config in
-  ``teacher_config`` (relative to the file that sets it). The teacher trains once per split (seed 0, ``split=K`` and
+  ``teacher_config`` (``openmixosr::NAME`` or a path). The teacher trains once per split (seed 0, ``split=K`` and
   the same ``--cfg-options``), shared by every config that names it, before its students; each student of split K
   receives the last checkpoint of the teacher of split K (``model.teacher_checkpoint``; the runner refuses a teacher
   trained on other known classes).
@@ -53,11 +53,11 @@ from openmixosr.datasets.splits import NUM_SPLITS, get_open_set_split
 from openmixosr.evaluation.reporting import median_of_last_epochs
 from openmixosr.paper_results import PAPERS, ROWS, PaperRow, row_by_id
 from openmixosr.utils.config import resolve_config
+from openmixosr.utils.experiments import teacher_config_of
 from openmixosr.utils.file_lock import exclusive_lock
 from openmixosr.utils.result_tables import OTHER_CODE_MARK, mean_std, other_code_lines
-from openmixosr.utils.run_queue import (LocalLauncher, Outcome, Run, SlurmLauncher, config_reference,
-                                        default_local_jobs, failure_report, queue_order, recipe_world_size, run_queue,
-                                        summary_line, threads_per_job)
+from openmixosr.utils.run_queue import (LocalLauncher, Outcome, Run, SlurmLauncher, default_local_jobs, failure_report,
+                                        queue_order, recipe_world_size, run_queue, summary_line, threads_per_job)
 
 TOOLS = osp.dirname(osp.abspath(__file__))
 REPO_ROOT = osp.dirname(TOOLS)
@@ -288,7 +288,8 @@ def describe(config: str) -> Method:
 
     Raises:
         KeyError: A distillation config without ``teacher_config``.
-        FileNotFoundError: A ``teacher_config`` that names no file.
+        FileNotFoundError: A ``teacher_config`` that names no file (:func:`~openmixosr.utils.experiments.
+            teacher_config_of`).
     """
     cfg = Config.fromfile(config)
     row = find_paper_row(cfg, config)
@@ -296,14 +297,11 @@ def describe(config: str) -> Method:
     stem = osp.splitext(osp.basename(config))[0]
     teacher = None
     if cfg.model.get('type') == 'AsymmetricDistiller':
-        teacher = config_reference(config, 'teacher_config')
+        teacher = teacher_config_of(config)
         if teacher is None:
             raise KeyError(f'{config} distils (AsymmetricDistiller) but names no `teacher_config`: add e.g. '
-                           "`teacher_config = '../baselines/ce_r50_svhn.py'` (relative to the config file), the "
-                           'config whose checkpoint `model.teacher_checkpoint` names.')
-        if not osp.isfile(teacher):
-            raise FileNotFoundError(f'teacher_config of {config} names {teacher}, which does not exist (the path is '
-                                    'relative to the config file that sets it).')
+                           "`teacher_config = 'openmixosr::baselines/ce_r50_svhn.py'` (or a path), the config whose "
+                           'run `model.teacher_checkpoint` names.')
     return Method(
         config=osp.abspath(config),
         row=row.row if row else stem,

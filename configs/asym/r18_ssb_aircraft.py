@@ -12,5 +12,5 @@ _base_ = [
 model = dict(
     student=dict(head=dict(num_classes={{_base_.num_classes}})),
     teacher=dict(head=dict(num_classes={{_base_.num_classes}})),
-    teacher_checkpoint='work_dirs/ce_r50_ssb_aircraft/epoch_600.pth')
-teacher_config = '../baselines/ce_r50_ssb_aircraft.py'
+    teacher_checkpoint='work_dirs/ce_r50_ssb_aircraft')
+teacher_config = 'openmixosr::baselines/ce_r50_ssb_aircraft.py'

@@ -11,8 +11,8 @@ _base_ = [
 model = dict(
     student=dict(head=dict(num_classes={{_base_.num_classes}})),
     teacher=dict(head=dict(num_classes={{_base_.num_classes}})),
-    teacher_checkpoint='work_dirs/ce_r50_svhn/epoch_200.pth')
+    teacher_checkpoint='work_dirs/ce_r50_svhn')
 
-# The config of the teacher (model.teacher_checkpoint is its last checkpoint), relative to this file: trained per split
-# by tools/benchmark_table.py.
-teacher_config = '../baselines/ce_r50_svhn.py'
+# The config of the teacher; model.teacher_checkpoint is the work dir of its run (its last checkpoint is loaded):
+# tools/benchmark_table.py trains it per split.
+teacher_config = 'openmixosr::baselines/ce_r50_svhn.py'

@@ -155,6 +155,27 @@ def load_weights_only(filename: str, map_location=None):
         raise
 
 
+def resolve_checkpoint(path: str) -> str:
+    """A checkpoint file, or a run's work dir standing for the checkpoint it saved last (MMEngine's
+    ``last_checkpoint`` file in it): how configs name a teacher (``teacher_checkpoint='work_dirs/ce_r50_svhn'``)
+    without hard-coding its last epoch.
+
+    Raises:
+        FileNotFoundError: For a work dir whose run saved no checkpoint.
+    """
+    if not osp.isdir(path):
+        return path
+    pointer = osp.join(path, 'last_checkpoint')
+    if not osp.isfile(pointer):
+        raise FileNotFoundError(f'{path} is a work dir without last_checkpoint: its run saved no checkpoint. Train it '
+                                'first (python tools/train.py CONFIG --work-dir ' + path + '), or name a .pth file.')
+    with open(pointer) as file:
+        named = file.read().strip()
+    # MMEngine writes the path as the run saw its work dir: a relative one is relative to where the run started
+    beside = osp.join(path, osp.basename(named))
+    return named if osp.isfile(named) or not osp.isfile(beside) else beside
+
+
 def load_checkpoint_file(filename: str, map_location=None, logger='current'):
     """Load a checkpoint: a local file with :func:`load_weights_only`, a URL with MMEngine's loader of its scheme.
 

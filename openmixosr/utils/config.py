@@ -142,7 +142,7 @@ def check_cfg_options(cfg: Config, options: Iterable[str]) -> None:
     """Refuse ``--cfg-options`` whose top-level key is unknown: a typo would otherwise be merged and ignored.
 
     A top-level key is known when the config sets it (its own keys such as ``split``, ``teacher_config``,
-    ``ablation_rows``, ``pretrained`` included) or when MMEngine's runner reads it (``load_from``, ``resume``,
+    ``pretrained`` included) or when MMEngine's runner reads it (``load_from``, ``resume``,
     ``work_dir``, ``randomness``, ...). ``--cfg-options splt=3`` used to train split 0 and exit 0.
 
     Args:

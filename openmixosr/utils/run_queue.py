@@ -33,10 +33,9 @@ its pre-training): it starts after the source finished and receives the source's
   ...`` with ``GPUS`` = the run's processes, whose ``srun`` blocks until the job ends, so the same queue submits and
   waits.
 
-Also here, for the tools that build the runs: :func:`recipe_world_size` (the processes a recipe's total batch implies)
-and :func:`config_reference` (a config path such as ``teacher_config``, relative to the file that sets it).
+Also here, for the tools that build the runs: :func:`recipe_world_size` (the processes a recipe's total batch
+implies).
 """
-import ast
 import os
 import os.path as osp
 import subprocess
@@ -45,6 +44,7 @@ from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
+from .checkpoint_io import resolve_checkpoint
 from .child_process import run_tied
 from .file_lock import exclusive_lock
 from .run_record import (FINISHED, RunRecordError, attempt_result, check_against_log, current_code, other_code,
@@ -197,63 +197,14 @@ def recipe_world_size(cfg) -> int:
 
 # ------------------------------------------------------------------------------------------------ a run's files
 def last_checkpoint(work_dir: str) -> str:
-    """The checkpoint a run saved last (MMEngine's ``last_checkpoint`` file).
+    """The checkpoint a run saved last (:func:`~openmixosr.utils.checkpoint_io.resolve_checkpoint` of its work dir).
 
     Raises:
         FileNotFoundError: When the run saved none.
     """
-    path = osp.join(work_dir, 'last_checkpoint')
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'{work_dir} has no last_checkpoint: the run saved no checkpoint (see its log).')
-    with open(path) as file:
-        return file.read().strip()
-
-
-# ------------------------------------------------------------------------------------------------ config references
-def _top_level_assignments(path: str) -> Dict[str, ast.expr]:
-    with open(path) as file:
-        tree = ast.parse(file.read(), filename=path)
-    assigned = {}
-    for node in tree.body:
-        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(
-            node, ast.AnnAssign) else []
-        for target in targets:
-            if isinstance(target, ast.Name):
-                assigned[target.id] = node.value
-    return assigned
-
-
-def setting_file(config: str, key: str) -> Optional[str]:
-    """The file that sets the top-level ``key`` of a config: the config itself, else the first of its ``_base_``
-    files (depth first, in order) that does; None when none does.
-
-    A path in a config (``teacher_config = '../baselines/ce_r50_svhn.py'``) is relative to the file that sets it; a
-    config that inherits it from another directory (``configs/asym/ablation/x.py`` with ``_base_ =
-    ['../r18_digits.py']``) must resolve it from there, not from its own directory.
-    """
-    assigned = _top_level_assignments(config)
-    if key in assigned:
-        return config
-    bases = ast.literal_eval(assigned['_base_']) if '_base_' in assigned else []
-    for base in [bases] if isinstance(bases, str) else bases:
-        if '::' in base:  # a file of another package: not a path of this repository
-            continue
-        found = setting_file(osp.normpath(osp.join(osp.dirname(config), base)), key)
-        if found is not None:
-            return found
-    return None
-
-
-def config_reference(config: str, key: str, value: Optional[str] = None) -> Optional[str]:
-    """The path a top-level key of a config names (``teacher_config``, a row of ``ablation_rows``), resolved relative
-    to the file that sets the key (:func:`setting_file`); ``value`` is the path (default: the config's value of key).
-    None when the config does not set the key."""
-    from mmengine.config import Config
-    source = setting_file(config, key)
-    if source is None:
-        return None
-    value = Config.fromfile(config)[key] if value is None else value
-    return osp.normpath(osp.join(osp.dirname(osp.abspath(source)), value))
+    if not osp.isdir(work_dir):
+        raise FileNotFoundError(f'{work_dir} does not exist: the run saved no checkpoint.')
+    return resolve_checkpoint(work_dir)
 
 
 # ------------------------------------------------------------------------------------------------ launchers
@@ -560,6 +511,6 @@ def summary_line(outcomes: Sequence[Outcome]) -> str:
 
 
 __all__ = ['DEFAULT_MAX_JOBS', 'LocalLauncher', 'Outcome', 'Run', 'RunRecordError', 'SlurmLauncher',
-           'check_finished_settings', 'config_reference', 'default_local_jobs', 'failure_report', 'job_name',
-           'last_checkpoint', 'queue_order', 'recipe_world_size', 'run_queue', 'setting_file', 'summary_line',
+           'check_finished_settings', 'default_local_jobs', 'failure_report', 'job_name',
+           'last_checkpoint', 'queue_order', 'recipe_world_size', 'run_queue', 'summary_line',
            'threads_per_job', 'train_run', 'usable_cores']

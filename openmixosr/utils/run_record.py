@@ -30,6 +30,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 from mmengine.config import Config, DictAction
 
+from .checkpoint_io import resolve_checkpoint
 from .provenance import PACKAGE_DIR, code_version, describe_code, library_versions
 
 FINISHED = 'metrics.json'
@@ -114,9 +115,10 @@ def _file_sha256(path: str, size: int, mtime_ns: int) -> str:
 
 
 def file_digest(path: str) -> str:
-    """``'sha256:<hex>'`` of a file's content (``'missing'`` when there is none); a file rewritten since is read
-    again (the cache is keyed by size and modification time)."""
+    """``'sha256:<hex>'`` of a file's content (a work dir: of its last checkpoint; ``'missing'`` when there is none);
+    a file rewritten since is read again (the cache is keyed by size and modification time)."""
     try:
+        path = resolve_checkpoint(path)
         stat = os.stat(path)
     except OSError:
         return 'missing'

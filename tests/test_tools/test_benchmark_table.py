@@ -20,6 +20,7 @@ from mmengine.config import Config
 
 from openmixosr.paper_results import ROWS
 from openmixosr.utils import run_queue as rq
+from openmixosr.utils.experiments import teacher_config_of
 from openmixosr.utils.provenance import source_digest
 from openmixosr.utils.run_record import config_digest, file_digest
 from tests.helpers.fake_runs import write_attempt
@@ -381,15 +382,16 @@ def _distillation_configs():
 
 
 def test_every_distillation_config_names_the_teacher_config_of_its_checkpoint():
-    """``teacher_config`` (resolved from the file that sets it) is the CE config whose run
-    ``model.teacher_checkpoint`` points into (``work_dirs/<teacher config stem>/epoch_N.pth``)."""
+    """``teacher_config`` (read from the merged config: ``openmixosr::NAME``, whatever file sets it) is the CE config
+    whose run ``model.teacher_checkpoint`` names: its default work dir ``work_dirs/<teacher config stem>``, whose last
+    checkpoint the distiller loads (no epoch hard-coded)."""
     configs = _distillation_configs()
     assert len(configs) > 30
     for path in configs:
-        teacher = rq.config_reference(str(path), 'teacher_config')
+        teacher = teacher_config_of(str(path))
         assert teacher is not None and os.path.isfile(teacher), path
         checkpoint = Config.fromfile(path).model.teacher_checkpoint
-        assert os.path.basename(os.path.dirname(checkpoint)) == os.path.splitext(os.path.basename(teacher))[0], path
+        assert checkpoint == f'work_dirs/{os.path.splitext(os.path.basename(teacher))[0]}', path
 
 
 def test_cli_errors(capsys):
@@ -411,117 +413,11 @@ def test_cli_errors(capsys):
     assert '--rows names 1 rows for 2 configs: give one per config' in capsys.readouterr().err
 
 
-def test_config_reference_resolves_from_the_file_that_sets_the_key():
-    ablation = str(REPO_ROOT / 'configs/asym/ablation/r18_digits_t6_c_cmi.py')
-    assert rq.setting_file(ablation, 'teacher_config') == str(REPO_ROOT / 'configs/asym/r18_digits.py')
-    assert rq.config_reference(ablation, 'teacher_config') == str(TEACHER)  # not configs/asym/baselines/...
-    assert rq.config_reference(str(CE), 'teacher_config') is None
-
-
-# ------------------------------------------------------------------------------------------------ safety of the table
-class _FakeLauncher:
-    """In place of LocalLauncher: writes a finished attempt per run (AUROC from the seed), or fails every run."""
-
-    def __init__(self, fail=False, seconds=0.0, launched=None):
-        self.fail, self.seconds, self.launched = fail, seconds, [] if launched is None else launched
-
-    def __call__(self, train_script, threads=None):
-        return self
-
-    def launch(self, run, options):
-        self.launched.append(run.name)
-        time.sleep(self.seconds)
-        if self.fail:
-            raise RuntimeError(f'Training failed (exit code 1: fake); see {run.log}')
-        write_attempt(run, {'osr/accuracy': 90.0, 'osr/auroc': 60.0 + run.seed, 'osr/oscr': 50.0})
-
-
-def test_duplicate_seeds_are_refused(capsys):
-    with pytest.raises(SystemExit):
-        _tool().parse_args([str(CE), '--seeds', '0', '0'])
-    assert '--seeds 0 0: a seed is given twice' in capsys.readouterr().err
-
-
-def test_when_every_run_fails_no_table_is_written(tmp_path, monkeypatch):
-    tool = _tool()
-    monkeypatch.setattr(tool, 'LocalLauncher', _FakeLauncher(fail=True))
-    with pytest.raises(SystemExit, match=r'1 of 1 runs failed(.|\n)*No run finished: no table written'):
-        tool.main([str(CE), '--splits', '0', '--work-dir', str(tmp_path), '--jobs', '1'])
-    assert not (tmp_path / 'benchmark_table.md').exists() and not (tmp_path / 'benchmark_table.csv').exists()
-
-
-def test_runs_of_other_code_are_marked_with_the_code_they_came_from(tmp_path, monkeypatch, capsys):
-    tool = _tool()
-    monkeypatch.setattr(tool, 'LocalLauncher', _FakeLauncher())
-    argv = [str(CE), '--splits', '0', '--seeds', '0', '1', '--work-dir', str(tmp_path), '--jobs', '1']
-    tool.main(argv)
-    assert '‡' not in capsys.readouterr().out
-    path = tmp_path / 'ce_r18w16_digits' / 'split0' / 'seed1' / 'metrics.json'
-    record = json.loads(path.read_text())
-    record['provenance']['code'].update(openmixosr='0.0.9', source_digest='0123456789abcdef' * 4, git=None)
-    path.write_text(json.dumps(record))  # as after a `git pull`
-    tool.main(argv)
-    out = capsys.readouterr().out
-    assert '| ce_r18w16_digits | 90.00 ± 0.00‡ | 60.50 ± 0.50‡ | 50.00 ± 0.00‡ |' in out
-    assert "‡ Includes runs trained by other code than this checkout's" in out
-    assert '  - openmixosr 0.0.9, sources 0123456789ab' in out
-    assert 'openmixosr 0.0.9' in _csv(tmp_path / 'benchmark_table.csv')['ce_r18w16_digits', 'auroc']['other_code']
-    launched = []
-    monkeypatch.setattr(tool, 'LocalLauncher', _FakeLauncher(launched=launched))
-    tool.main([*argv, '--rerun-other-code'])
-    assert launched == ['ce_r18w16_digits split 0 seed 1'] and '‡' not in capsys.readouterr().out
-
-
-def test_a_second_command_on_the_same_work_dir_waits_for_the_first(tmp_path, monkeypatch, capsys):
-    tool, launched = _tool(), []
-    monkeypatch.setattr(tool, 'LocalLauncher', _FakeLauncher(seconds=1.0, launched=launched))
-    argv = [str(CE), '--splits', '0', '--work-dir', str(tmp_path), '--jobs', '1']
-    first = threading.Thread(target=tool.main, args=(argv, ))
-    first.start()
-    time.sleep(0.3)
-    tool.main(argv)
-    first.join()
-    assert launched == ['ce_r18w16_digits split 0 seed 0']  # trained once
-    err = capsys.readouterr().err
-    assert f'The work dir {tmp_path} is in use by process {os.getpid()}@' in err and 'waiting' in err
-
-
-def _automix_record(last_ten, max_epochs=800):
-    """A finished record validated every 10 epochs and after each of the last 10, with ``last_ten`` top-1 there."""
-    validations = [dict(epoch=epoch, metrics={'accuracy/top1': 50.0}) for epoch in range(10, max_epochs - 9, 10)]
-    validations += [dict(epoch=max_epochs - 9 + i, metrics={'accuracy/top1': value}) for i, value in
-                    enumerate(last_ten)]
-    return dict(metrics=validations[-1]['metrics'], validations=validations, max_epochs=max_epochs)
-
-
-def test_automix_rows_report_the_median_of_the_last_10_epochs_beside_the_last_epoch():
-    """AutoMix / AMix Sec. 4.1: per run the median of top-1 over the last 10 epochs; the table's cell is the mean of
-    the runs (the papers' 3 trials), with the paper's number beside it; the last epoch's value stays in its column."""
-    tool = _tool()
-    method = _method(tool, 'configs/automix/automix_r18_cifar100.py')
-    assert [(m.label, m.paper_key, m.statistic) for m in method.metrics] == [
-        ('Top-1 (median of last 10)', 'top1', tool.MEDIAN_OF_LAST_10), ('Top-1 (last epoch)', None, tool.LAST_EPOCH)]
-    runs = [_automix_record([80, 81, 79, 82, 78, 83, 80, 81, 84, 70]),  # median of 10: (80 + 81) / 2 = 80.5
-            _automix_record([70, 71, 72, 73, 74, 75, 76, 77, 78, 90])]  # median 74.5, last 90
-    outcomes = [rq.Outcome(rq.Run('c.py', f'w{i}', i), record=record) for i, record in enumerate(runs)]
-    cells = {cell.metric.label: cell for cell in tool.aggregate([method], {method.config: outcomes})}
-    median, last = cells['Top-1 (median of last 10)'], cells['Top-1 (last epoch)']
-    assert (median.mean, median.std, median.paper) == (77.5, 3.0, 82.04)
-    assert (last.mean, last.std, last.paper) == (80.0, 10.0, None)
-    markdown = tool.format_markdown(list(cells.values()), {method.config: (0, )}, [0, 1])
-    assert f'| {method.row} | 77.50 ± 3.00 (82.04) | 80.00 ± 10.00 |' in markdown
-    assert '"median of last 10": the median of its validations after each of its last 10 epochs' in markdown
-    with pytest.raises(ValueError, match='needs a run of at least 10 epochs'):
-        tool.metric_value(method.metrics[0], _automix_record([1.0, 2.0], max_epochs=2)
-                          | dict(validations=[dict(epoch=2, metrics={'accuracy/top1': 2.0})]))
-
-
-def test_the_note_says_the_split_average_is_ours_for_the_asymmetric_distillation_tables():
-    tool = _tool()
-    method = _method(tool, 'configs/asym/r18_svhn.py')
-    cells = tool.aggregate([method], {method.config: _finished([{'osr/accuracy': 1.0, 'osr/auroc': 2.0,
-                                                                  'osr/oscr': 3.0}])})
-    markdown = tool.format_markdown(cells, {method.config: (0, )}, [0])
-    assert ('The mean over the published splits is our choice for the asymmetric distillation paper\'s numbers: the '
-            'paper does not say how it aggregates its splits.') in markdown
-    assert 'median of last 10' not in markdown
+def test_teacher_config_is_read_from_the_merged_config_whatever_file_sets_it(tmp_path):
+    ablation = str(REPO_ROOT / 'configs/asym/ablation/r18_digits_t6_c_cmi.py')  # inherits it from ../r18_digits.py
+    assert teacher_config_of(ablation) == str(TEACHER)
+    assert teacher_config_of(str(CE)) is None
+    wrong = tmp_path / 'wrong.py'
+    wrong.write_text(f"_base_ = ['{ASYM}']\nteacher_config = 'openmixosr::baselines/no_such.py'\n")
+    with pytest.raises(FileNotFoundError, match='OpenMixOSR ships no such config'):
+        teacher_config_of(str(wrong))

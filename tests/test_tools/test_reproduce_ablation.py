@@ -27,40 +27,40 @@ def test_table_has_mean_and_std_over_seeds():
     assert 'teacher' in table and '90.00' in table
 
 
-def test_config_without_rows_is_refused(tmp_path):
-    config = tmp_path / 'plain.py'
-    config.write_text("model = dict(type='X')\n")
-    with pytest.raises(KeyError, match='ablation_rows'):
-        _tool().main([str(config)])
+def test_a_manifest_without_rows_is_refused(tmp_path):
+    manifest = tmp_path / 'plain.py'
+    manifest.write_text("teacher = 'openmixosr::baselines/ce_r50w16_digits.py'\n")
+    with pytest.raises(KeyError, match='has no `rows`'):
+        _tool().main([str(manifest)])
 
 
-@pytest.mark.parametrize('config', ['r18_digits.py', 'r18w16_mnist_t10k.py', 'r18_tiny.py'])
-def test_ablation_rows_are_the_papers_rows(config):
-    """Default rows = Table 6 in the paper's order, each pinned to its transcribed paper row; variants run apart."""
+@pytest.mark.parametrize('manifest', ['asym_ablation_digits.py', 'asym_ablation_mnist_t10k.py',
+                                      'asym_ablation_tiny.py'])
+def test_ablation_rows_are_the_papers_rows(manifest):
+    """Default rows = Table 6 in the paper's order, each pinned to its transcribed paper row; variants run apart;
+    the teacher is the one the full method's config names."""
     from mmengine.config import Config
 
     from openmixosr.paper_results import CPU_COUNTERPARTS, row_by_id
-    cfg = Config.fromfile(REPO_ROOT / 'configs/asym' / config)
-    base = REPO_ROOT / 'configs/asym'
-    assert (base / cfg.teacher_config).resolve().is_file()
-    assert [paper_id for _, _, paper_id in cfg.ablation_rows] == [
+    from openmixosr.utils.experiments import load_ablation, teacher_config_of
+    ablation = load_ablation(str(REPO_ROOT / 'configs/experiments' / manifest))
+    assert [row.paper_row for row in ablation.rows] == [
         'asym.t6.resnet18', 'asym.t6.a', 'asym.t6.b', 'asym.t6.c', 'asym.t6.d']
-    for _, path, paper_id in cfg.ablation_rows:
-        resolved = (base / path).resolve()
-        assert resolved.is_file(), path
-        row = row_by_id(paper_id)
-        relative = str(resolved.relative_to(REPO_ROOT))
+    assert teacher_config_of(ablation.rows[-1].config) == ablation.teacher
+    for row in ablation.rows:
+        relative = os.path.relpath(row.config, REPO_ROOT)
         # the row's config is the paper row itself (Tiny) or its declared CPU counterpart (digits, MNIST)
-        assert relative == row.config or CPU_COUNTERPARTS.get(relative) == paper_id, (relative, paper_id)
-    for name, path in cfg.ablation_variant_rows:
-        assert '(ours)' in name and 'mixup_ce' in path and (base / path).resolve().is_file()
+        assert relative == row_by_id(row.paper_row).config or CPU_COUNTERPARTS.get(relative) == row.paper_row, (
+            relative, row.paper_row)
+    for row in ablation.variant_rows:
+        assert '(ours)' in row.name and 'mixup_ce' in row.config and row.paper_row is None
     # learned masks: the full method (d) with a Mix Block trained through the teacher instead of CutMix
-    assert [name for name, _ in cfg.ablation_learned_mask_rows] == ['(d) with AutoMix masks (ours)',
-                                                                    '(d) with AMix masks (ours)']
-    for (_, path), block in zip(cfg.ablation_learned_mask_rows, ('MixBlock', 'MixBlockPlus')):
-        learned = Config.fromfile(base / path)
+    assert [row.name for row in ablation.learned_mask_rows] == ['(d) with AutoMix masks (ours)',
+                                                                '(d) with AMix masks (ours)']
+    full = Config.fromfile(ablation.rows[-1].config)
+    for row, block in zip(ablation.learned_mask_rows, ('MixBlock', 'MixBlockPlus')):
+        learned = Config.fromfile(row.config)
         assert learned.model.mixer.type == 'LearnedMaskMixer' and learned.model.mixer.mix_block.type == block
-        full = Config.fromfile((base / cfg.ablation_rows[-1][1]).resolve())
         assert {key: value for key, value in learned.model.items() if key != 'mixer'} == {
             key: value for key, value in full.model.items() if key != 'mixer'}, 'only the mixer differs from (d)'
 
@@ -106,17 +106,20 @@ def _patched_tool(monkeypatch, calls, fail=()):
 def test_jobs_run_side_by_side_with_split_threads_and_finished_runs_are_not_run_again(tmp_path, monkeypatch, capsys):
     calls = []
     tool = _patched_tool(monkeypatch, calls)
-    config = str(REPO_ROOT / 'configs/asym/r18_digits.py')
+    config = str(REPO_ROOT / 'configs/experiments/asym_ablation_digits.py')
     argv = [config, '--seeds', '0', '1', '--jobs', '2', '--work-dir', str(tmp_path)]
     tool.main(argv)
     assert len(calls) == 1 + 5 * 2
     assert all(call[4] == 1 for call in calls)  # 2 jobs x 1 thread on 2 cores
-    teacher = calls[0][1]
-    assert calls[0][0] == 'ce_r50w16_digits.py' and teacher == str(tmp_path / 'teacher')
+    [teacher_call] = [call for call in calls if call[1] == str(tmp_path / 'teacher')]  # (2 runs start at once)
+    teacher = teacher_call[1]
+    assert teacher_call[0] == 'ce_r50w16_digits.py'
     distilled = [call for call in calls if call[0].startswith('r18_digits')]
     assert len(distilled) == 3 * 2 and all(call[3] == (f'model.teacher_checkpoint={teacher}/epoch_1.pth', )
                                            for call in distilled)
     assert all(call[3] == () for call in calls if not call[0].startswith('r18_digits'))
+    assert sorted(path.name for path in tmp_path.iterdir() if path.is_dir()) == [  # readable work dirs
+        'a_cutmix', 'b_cutmix_kd', 'c_cmi', 'd_relabel_full_method', 'resnet_18_vanilla_ce', 'teacher']
     first = capsys.readouterr().out
     assert '90.50 ± 0.50' in first  # seeds 0 and 1 of every row, in row order
     rows = [line.split('|')[0].strip() for line in first.split('\n', 1)[1].splitlines()[3:] if '|' in line]
@@ -139,20 +142,20 @@ def test_a_failed_run_is_reported_left_out_and_the_others_go_on(tmp_path, monkey
     """One CutMix seed fails: the other runs still train, the CutMix row says it has one run of two, exit non-zero."""
     calls = []
     tool = _patched_tool(monkeypatch, calls, fail=(('cutmix_r18w16_digits.py', 1), ))
-    config = str(REPO_ROOT / 'configs/asym/r18_digits.py')
+    config = str(REPO_ROOT / 'configs/experiments/asym_ablation_digits.py')
     with pytest.raises(SystemExit, match=r'1 of 11 runs failed(.|\n)*\(a\) CutMix, seed 1: Training failed'):
         tool.main([config, '--seeds', '0', '1', '--work-dir', str(tmp_path)])
     assert len(calls) == 11
     cutmix = next(line for line in capsys.readouterr().out.splitlines() if line.startswith('(a) CutMix'))
     assert [cell.strip() for cell in cutmix.split('|')][:2] == ['(a) CutMix (1 of 2 runs)', '90.00']  # seed 0 only
-    assert not (tmp_path / 'a__CutMix' / 'seed1' / 'metrics.json').exists()
-    assert (tmp_path / 'a__CutMix' / 'seed0' / 'metrics.json').exists()
+    assert not (tmp_path / 'a_cutmix' / 'seed1' / 'metrics.json').exists()
+    assert (tmp_path / 'a_cutmix' / 'seed0' / 'metrics.json').exists()
 
 
 def test_a_failed_teacher_stops_its_students_only(tmp_path, monkeypatch, capsys):
     calls = []
     tool = _patched_tool(monkeypatch, calls, fail=('ce_r50w16_digits.py', ))
-    config = str(REPO_ROOT / 'configs/asym/r18_digits.py')
+    config = str(REPO_ROOT / 'configs/experiments/asym_ablation_digits.py')
     with pytest.raises(SystemExit, match=r'7 of 11 runs failed(.|\n)*\(c\) \+ CMI, seed 0: not run: its source run '
                        r'teacher failed'):
         tool.main([config, '--seeds', '0', '1', '--work-dir', str(tmp_path)])

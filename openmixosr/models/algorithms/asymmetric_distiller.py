@@ -9,7 +9,7 @@ import torch.nn.functional as F
 from mmengine.model import BaseModel
 from mmpretrain.structures import DataSample
 
-from openmixosr.utils.checkpoint_io import load_weights_only
+from openmixosr.utils.checkpoint_io import load_weights_only, resolve_checkpoint
 from openmixosr.registry import MODELS
 from ..losses import soft_target_cross_entropy
 from ..paired_mixers import LearnedMaskMixer, build_paired_mixer
@@ -85,7 +85,8 @@ class AsymmetricDistiller(ModeDispatchMixin, BaseModel):
         student (dict): Classifier config, e.g. an ``OpenSetClassifier`` (backbone, neck, head returning logits).
         teacher (dict): Classifier config of the teacher; its weights come from ``teacher_checkpoint``.
         teacher_checkpoint (str, optional): Checkpoint of the teacher trained with plain CE on the known classes
-            (``tools/train.py`` of a baseline config). None keeps a random teacher, with a warning: only for tests.
+            (``tools/train.py`` of a baseline config), or the work dir of that run (its last checkpoint). None keeps
+            a random teacher, with a warning: only for tests.
         mixer (dict): A paired mixer of the ``MIXERS`` registry (``PairedCutMix`` default, ``PairedMixUp``); it is
             a submodule, so a mixer with parameters trains and is saved with the student.
         p_mix (float): Probability of a mixed step. Defaults to 0.5.
@@ -170,12 +171,14 @@ class AsymmetricDistiller(ModeDispatchMixin, BaseModel):
                           'checkpoint loaded later holds them (load_from, tools/test.py).')
         else:
             try:
+                checkpoint = resolve_checkpoint(checkpoint)
                 loaded = load_weights_only(checkpoint, map_location='cpu')
             except FileNotFoundError as error:
                 raise FileNotFoundError(
-                    f'Teacher checkpoint {checkpoint} not found. Train the teacher first, e.g. '
-                    f'`python tools/train.py configs/baselines/ce_r50_<benchmark>.py`, and pass its checkpoint with '
-                    f'`--cfg-options model.teacher_checkpoint=work_dirs/.../epoch_N.pth`.') from error
+                    f'Teacher checkpoint {checkpoint} not found ({error}). Train the teacher first, e.g. '
+                    f'`python tools/train.py configs/baselines/ce_r50_<benchmark>.py` (the config\'s teacher_config), '
+                    f'and pass its work dir or checkpoint with `--cfg-options model.teacher_checkpoint=work_dirs/...`.'
+                ) from error
             if not isinstance(loaded, dict) or 'state_dict' not in loaded:
                 raise ValueError(f'Teacher checkpoint {checkpoint} has no `state_dict` entry: pass a checkpoint '
                                  f'written by `tools/train.py`.')
