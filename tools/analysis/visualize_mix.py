@@ -42,7 +42,7 @@ from openmixosr.engine import load_checkpoint_to_model  # noqa: E402
 from openmixosr.models.algorithms import AsymmetricDistiller, MomentumMixMixin  # noqa: E402
 from openmixosr.models.paired_mixers import LearnedMaskMixer  # noqa: E402
 from openmixosr.models.utils import mask_mix  # noqa: E402
-from openmixosr.utils import apply_osr_split, register_all_modules  # noqa: E402
+from openmixosr.utils import merge_cfg_options, register_all_modules  # noqa: E402
 
 CELL_WIDTH = 1.6  # inches per column
 CELL_HEIGHT = 1.8  # inches per row (image + title)
@@ -70,11 +70,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 
 
 def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
-    """The config with the command-line overrides merged and the open-set split applied."""
-    cfg = Config.fromfile(path)
-    if cfg_options:
-        cfg.merge_from_dict(cfg_options)
-    return apply_osr_split(cfg)
+    """The config with the command-line overrides merged as the other tools merge them (``merge_cfg_options``: the
+    open-set split and the data roots reach every dataset)."""
+    return merge_cfg_options(Config.fromfile(path), cfg_options)
 
 
 def build_model(cfg: Config, checkpoint: Optional[str] = None) -> torch.nn.Module:
