@@ -129,10 +129,10 @@ def _few(paths: List[str]) -> str:
 def check_image_files(data_infos: Iterable[dict], dataset: str) -> None:
     """Refuse a dataset whose samples list an image file that is missing or empty, before anything is trained.
 
-    Every local ``img_path`` is looked up once with :func:`os.stat` (no file is opened or decoded: about a second for
-    ImageNet-scale lists); samples without ``img_path`` (arrays) and URLs are skipped. Otherwise a missing file fails
-    at the first batch that draws it and a 0-byte file, left by an interrupted copy or extraction, makes OpenCV fail
-    mid-epoch (``!buf.empty()``) without naming the file.
+    Every local ``img_path`` is looked up once with :func:`os.stat` (no file is opened or decoded: about 1 s per
+    100,000 files on a local disk, measured 0.2 s for 20,000); samples without ``img_path`` (arrays) and URLs are
+    skipped. Otherwise a missing file fails at the first batch that draws it and a 0-byte file, left by an interrupted
+    copy or extraction, makes OpenCV fail mid-epoch (``!buf.empty()``) without naming the file.
 
     Args:
         data_infos (Iterable[dict]): The dataset's data infos (``img_path`` read when present).
