@@ -25,6 +25,23 @@ def repo_root() -> Path:
     return REPO_ROOT
 
 
+#: What every test's bfloat16 guard sees (:func:`cpu_without_native_bf16`): the strictest host, AVX2 only.
+AVX2_ONLY_CPU = dict(model='AVX2-only test CPU', flags=frozenset({'avx', 'avx2', 'fma'}))
+
+
+@pytest.fixture(autouse=True)
+def cpu_without_native_bf16(monkeypatch):
+    """Make the bfloat16 guard of ``CPUAutocastOptimWrapper`` / ``--amp`` see an AVX2-only CPU in every test, whatever
+    the host computes natively, so that the suite passes or fails alike on CPUs with and without native bfloat16.
+
+    A test about the guard fakes its own CPU description (``monkeypatch.setattr(optim_wrapper, 'read_cpuinfo',
+    ...)``); a test about the bfloat16 math builds the wrapper with ``allow_emulated_bf16=True``. Tools run in a
+    subprocess read the real ``/proc/cpuinfo``: none of them is run with ``--amp``.
+    """
+    from openmixosr.engine import optim_wrapper
+    monkeypatch.setattr(optim_wrapper, 'read_cpuinfo', lambda: AVX2_ONLY_CPU)
+
+
 @pytest.fixture
 def tiny_resnet_cfg():
     """Factory ``(depth=18, width=8) -> dict``: a ``ResNet_CIFAR`` config with stage widths ``width`` to ``8 * width``

@@ -30,7 +30,8 @@ def parse_args(argv=None):
     parser.add_argument('--allow-other-classes', action='store_true',
                         help='score a checkpoint trained on other known classes than the test set (a warning '
                         'instead of an error)')
-    cfg_options_help = ('override config entries, e.g. `split=3`; a top-level `split` reaches every open-set dataset; '
+    cfg_options_help = ('override config entries, e.g. `split=3`; a top-level `split` reaches every open-set dataset, '
+                        'a top-level `data_root` (`unknown_data_root`, ...) every dataset that reads from it; '
                         '`load_cfg.prefix=student.` loads the student of a distiller checkpoint into a classifier '
                         'config')
     return parse_tool_args(parser, cfg_options_help, argv)

@@ -44,7 +44,8 @@ def parse_args(argv=None):
                         help='allow checkpoints trained on other known classes (the teacher of a distillation, '
                         '--resume) with a warning instead of an error')
     cfg_options_help = ('override config entries, e.g. `split=3 train_cfg.max_epochs=5`; a top-level `split` reaches '
-                        'every open-set dataset')
+                        'every open-set dataset, a top-level `data_root` (`unknown_data_root`, ...) every dataset that '
+                        'reads from it')
     return parse_tool_args(parser, cfg_options_help, argv)
 
 

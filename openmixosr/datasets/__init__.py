@@ -2,7 +2,8 @@
 from .cifar import OfflineCIFAR10, OfflineCIFAR100
 from .digits import Digits
 from .imagenet21k import ImageNet21KFolder
-from .layouts import DATA_LAYOUTS, MissingDataError, missing_data_error
+from .layouts import DATA_LAYOUTS, EmptyImageFileError, MissingDataError, check_image_files, missing_data_error
+from .loading import StrictLoadImageFromFile, UnreadableImageError
 from .mnist import OfflineMNIST, read_idx
 from .open_set import UNKNOWN_LABEL, OpenSetDataset, build_source
 from .partition import select_partition, stratified_partition
@@ -18,10 +19,11 @@ from .transforms import (HueSafeColorJitter, PaddingModeRandomCrop, adjust_hue, 
 from .unknown_sets import KNOWN_SET_NAME, UNKNOWN_SET_KEY
 
 __all__ = [
-    'BENCHMARKS', 'DATA_LAYOUTS', 'Digits', 'HueSafeColorJitter', 'ImageNet21KFolder', 'KNOWN_SET_NAME',
-    'MissingDataError', 'NAMED_SET_BENCHMARKS', 'OfflineCIFAR10', 'OfflineCIFAR100', 'OfflineMNIST', 'OpenSetDataset',
-    'PaddingModeRandomCrop', 'STL10', 'SVHN', 'SourceDataset', 'StanfordCarsFolder', 'TinyImageNet', 'UNKNOWN_LABEL',
-    'UNKNOWN_SET_KEY', 'UNKNOWN_SET_NAMES', 'adjust_hue', 'build_source', 'get_open_set_split', 'get_unknown_sets', 'missing_data_error',
-    'read_idx', 'required_num_classes', 'select_partition', 'stratified_partition',
+    'BENCHMARKS', 'DATA_LAYOUTS', 'Digits', 'EmptyImageFileError', 'HueSafeColorJitter', 'ImageNet21KFolder',
+    'KNOWN_SET_NAME', 'MissingDataError', 'NAMED_SET_BENCHMARKS', 'OfflineCIFAR10', 'OfflineCIFAR100', 'OfflineMNIST',
+    'OpenSetDataset', 'PaddingModeRandomCrop', 'STL10', 'SVHN', 'SourceDataset', 'StanfordCarsFolder',
+    'StrictLoadImageFromFile', 'TinyImageNet', 'UNKNOWN_LABEL', 'UNKNOWN_SET_KEY', 'UNKNOWN_SET_NAMES',
+    'UnreadableImageError', 'adjust_hue', 'build_source', 'check_image_files', 'get_open_set_split', 'get_unknown_sets',
+    'missing_data_error', 'read_idx', 'required_num_classes', 'select_partition', 'stratified_partition',
     'upstream_crop_ignores_padding_mode', 'upstream_hue_jitter_fails'
 ]

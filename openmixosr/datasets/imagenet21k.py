@@ -28,7 +28,8 @@ class ImageNet21KFolder(BaseDataset):
         wnids (Sequence[str], optional): The WordNet ids to read; every one must have its folder (else a
             :class:`FileNotFoundError` tells how many are missing and lists the first few). Defaults to None (every
             sub-folder of ``data_root``).
-        pipeline (Sequence): Processing pipeline; must start with ``dict(type='LoadImageFromFile')``. Defaults to ().
+        pipeline (Sequence): Processing pipeline; must start with ``dict(type='StrictLoadImageFromFile')``.
+            Defaults to ().
         test_mode (bool): Raise instead of re-sampling when a sample fails in the pipeline. Defaults to False.
         indices (int | Sequence[int], optional): Keep only these samples (or the first ``indices``). Defaults to None.
         serialize_data (bool): Keep the data list pickled in one buffer shared by dataloader workers.

@@ -7,7 +7,8 @@ from typing import Dict, List, Mapping, Optional, Sequence, Union
 from mmpretrain.datasets import BaseDataset  # also fills mmpretrain's registries, the parents of ours
 
 from openmixosr.registry import DATASETS, TRANSFORMS
-from .layouts import DATA_LAYOUTS, MissingDataError, missing_data_error
+from .layouts import DATA_LAYOUTS, MissingDataError, check_image_files, missing_data_error
+from .source_dataset import SourceDataset
 from .splits import benchmark_dataset, get_open_set_split, required_num_classes
 from .unknown_sets import (KNOWN_SET_NAME, UNKNOWN_SET_KEY, check_packs_unknown_set, class_indices, needed_wnids,
                            resolve_unknown_sets)
@@ -40,7 +41,8 @@ def build_source(cfg: dict):
 
     A :class:`FileNotFoundError` raised while loading a source that has an entry in
     :data:`~openmixosr.datasets.layouts.DATA_LAYOUTS` (e.g. mmpretrain's ``CUB`` missing ``images.txt``) becomes the
-    error of :func:`~openmixosr.datasets.layouts.missing_data_error`, which shows the expected layout.
+    error of :func:`~openmixosr.datasets.layouts.missing_data_error`, which shows the expected layout. Every image
+    file the source lists must exist and not be empty (:func:`~openmixosr.datasets.layouts.check_image_files`).
 
     Args:
         cfg (dict): Dataset config, e.g. ``dict(type='OfflineCIFAR10', data_root='data/cifar10', split='test')``.
@@ -80,20 +82,16 @@ def build_source(cfg: dict):
         if forced_offline:
             raise missing_data_error(name, data_root or '', reason=str(err)) from err
         raise
-    _check_image_files(source, name)
+    if not isinstance(source, SourceDataset):  # a SourceDataset checks its own files when it loads them
+        check_image_files(_listed_data_infos(source), name)
     return source
 
 
-def _check_image_files(source, name: str) -> None:
-    """Refuse a source whose first or last image file is missing (annotation files without the images would
-    otherwise fail at the first batch, after the model is built and its weights are loaded)."""
-    if len(source) == 0:
-        return
-    for index in (0, len(source) - 1):
-        path = source.get_data_info(index).get('img_path')
-        if path is not None and '://' not in path and not osp.isfile(path):
-            raise missing_data_error(name, path, reason=f'sample {index} of {len(source)} lists this image file, '
-                                     'which is not there: are the images extracted next to the annotation files?')
+def _listed_data_infos(source) -> List[dict]:
+    """The data infos of a source as loaded (its ``data_list``, or copies when it serialised them)."""
+    if not source.serialize_data:
+        return source.data_list
+    return [source.get_data_info(index) for index in range(len(source))]
 
 
 def _data_infos(dataset) -> List[dict]:

@@ -1,7 +1,9 @@
 """The base of the closed-set source datasets read from official files: a checked ``split`` and no annotation file."""
-from typing import Dict, Sequence, Tuple
+from typing import Dict, List, Sequence, Tuple
 
 from mmpretrain.datasets import BaseDataset
+
+from .layouts import check_image_files
 
 
 class SourceDataset(BaseDataset):
@@ -9,7 +11,10 @@ class SourceDataset(BaseDataset):
 
     A subclass lists its split names in ``SPLITS`` (and, in ``SPLIT_ALIASES``, other names that stand for one of them)
     and implements ``load_data_list`` for ``self.split``, the resolved name. An unknown split raises
-    :class:`ValueError` naming the class and the accepted names before anything is read.
+    :class:`ValueError` naming the class and the accepted names before anything is read. Once loaded, every image
+    file the samples list (``img_path``) must exist and not be empty
+    (:func:`~openmixosr.datasets.layouts.check_image_files`), whether the dataset is used alone or as the source of
+    an :class:`~openmixosr.datasets.OpenSetDataset`.
 
     Args:
         data_root (str): Directory holding the dataset's files.
@@ -61,6 +66,16 @@ class SourceDataset(BaseDataset):
         names += [f'{alias!r} (= {target!r})' for alias, target in cls.SPLIT_ALIASES.items()]
         choices = f'{", ".join(names[:-1])} or {names[-1]}' if len(names) > 1 else names[0]
         raise ValueError(f'{cls.__name__} split must be {choices}, got {split!r}')
+
+    def filter_data(self) -> List[dict]:
+        """The loaded samples, once :func:`~openmixosr.datasets.layouts.check_image_files` accepts their files.
+
+        Raises:
+            MissingDataError: A listed image file does not exist.
+            EmptyImageFileError: A listed image file is empty.
+        """
+        check_image_files(self.data_list, type(self).__name__)
+        return super().filter_data()
 
     def extra_repr(self):
         """The extra repr information of the dataset: the data root (when there is one) and the split."""

@@ -42,8 +42,8 @@ class StanfordCarsFolder(SourceDataset):
     class names (``metainfo['classes']``) are those of ``names.csv``, as written there.
 
     Samples come class by class in ``names.csv`` order; images are the files with an ``ImageFolder`` extension
-    directly inside each class folder, sorted by name. The pipeline must start with ``dict(type='LoadImageFromFile')``
-    (which loads BGR).
+    directly inside each class folder, sorted by name. The pipeline must start with
+    ``dict(type='StrictLoadImageFromFile')`` (which loads BGR).
 
     Errors, showing the expected layout (the order is never recovered from the folder names):
     :class:`FileNotFoundError` when the split folder or ``names.csv`` is missing; :class:`ValueError` when

@@ -21,7 +21,7 @@ class TinyImageNet(SourceDataset):
     open-set literature, ``split='test'`` is an alias of ``'val'``.
 
     Images are not decoded up front: each data info holds ``img_path``, so the pipeline must start with
-    ``dict(type='LoadImageFromFile')`` (which loads BGR; see the ``to_rgb`` of the data preprocessor).
+    ``dict(type='StrictLoadImageFromFile')`` (which loads BGR; see the ``to_rgb`` of the data preprocessor).
 
     Args:
         data_root (str): The ``tiny-imagenet-200`` directory.

@@ -1,6 +1,7 @@
-from openmixosr.utils.checkpoint_io import (CorruptedCheckpointError, OmittedObject, find_resumable_checkpoint, load_checkpoint_file,
-                         load_checkpoint_to_model, load_weights_only)
+from openmixosr.utils.checkpoint_io import (CorruptedCheckpointError, OmittedObject, find_resumable_checkpoint,
+                                            load_checkpoint_file, load_checkpoint_to_model, load_weights_only)
 from .checkpoint_compat import CheckpointMismatchError, KnownClassesMismatchError
+from .checkpoint_loading import LOAD_CFG_DEFAULTS, check_checkpoint_classes, load_checked_checkpoint, load_settings
 from .dist import init_cpu_distributed
 from .hooks import *  # noqa: F401,F403
 from .loops import LastEpochsValTrainLoop
@@ -11,7 +12,8 @@ from .weight_init import SafePretrainedInit
 
 __all__ = [
     'CPUAutocastOptimWrapper', 'CheckpointMismatchError', 'CorruptedCheckpointError', 'DeviceAwareDDP',
-    'KnownClassesMismatchError', 'LastEpochsValTrainLoop', 'OmittedObject', 'OpenMixOSRRunner', 'SafePretrainedInit',
-    'build_runner', 'find_resumable_checkpoint', 'init_cpu_distributed', 'load_checkpoint_file', 'load_checkpoint_to_model',
-    'load_weights_only'
+    'KnownClassesMismatchError', 'LOAD_CFG_DEFAULTS', 'LastEpochsValTrainLoop', 'OmittedObject', 'OpenMixOSRRunner',
+    'SafePretrainedInit', 'build_runner', 'check_checkpoint_classes', 'find_resumable_checkpoint',
+    'init_cpu_distributed', 'load_checked_checkpoint', 'load_checkpoint_file', 'load_checkpoint_to_model',
+    'load_settings', 'load_weights_only'
 ]

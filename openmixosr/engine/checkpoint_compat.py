@@ -1,8 +1,8 @@
 """Does a checkpoint fit the model of a config? What kind of checkpoint is it? Which classes was it trained on?
 
-Used by :class:`~openmixosr.engine.runner.OpenMixOSRRunner` to load strictly, with an error that says what the
-checkpoint is and what to do, instead of MMEngine's silent partial loading; and by the distiller and the tools to
-compare the known classes recorded in checkpoints (``meta.dataset_meta.classes``).
+Used by :mod:`~openmixosr.engine.checkpoint_loading` to load strictly, with an error that says what the checkpoint
+is and what to do, instead of MMEngine's silent partial loading; and by the distiller and the tools to compare the
+known classes recorded in checkpoints (``meta.dataset_meta.classes``), or to say that a checkpoint records none.
 """
 import ast
 from collections import OrderedDict
@@ -257,3 +257,29 @@ def known_classes_mismatch(found: Optional[Mapping], expected: Optional[Mapping]
     return (f'{what} was trained on the known classes {list(found_classes)}, but {where} has '
             f'{list(expected_classes)} ({detail}): label i does not mean the same class. Another open-set split '
             f'(`--cfg-options split=N`)?')
+
+
+def unverified_classes_note(found: Optional[Mapping], expected: Optional[Mapping], what: str,
+                            where: str) -> Optional[str]:
+    """Say that a checkpoint's known classes cannot be checked because it records none (a plain ``state_dict``).
+
+    Args:
+        found (Mapping, optional): The checkpoint's ``meta.dataset_meta``.
+        expected (Mapping, optional): The metainfo of the data it is used with.
+        what (str): The checkpoint, e.g. ``'Checkpoint model.pth'``.
+        where (str): The data, e.g. ``'the test set of this config'``.
+
+    Returns:
+        str | None: The sentence when the checkpoint records no classes and the data does; None otherwise (then
+        :func:`known_classes_mismatch` compares them).
+    """
+    expected_classes = known_classes(expected)
+    if known_classes(found) is not None or expected_classes is None:
+        return None
+    benchmark = (expected or {}).get('benchmark')
+    split = f'{benchmark} split {expected.get("osr_split")}, ' if benchmark else ''
+    shown = list(expected_classes[:10]) + (['...'] if len(expected_classes) > 10 else [])
+    return (f'{what} records no known classes (no meta.dataset_meta, e.g. a plain torch.save(model.state_dict())): '
+            f'nothing checks that it was trained on those of {where} ({split}{len(expected_classes)} classes '
+            f'{shown}). If it was trained on other classes (another split), label i means another class and every '
+            'number computed with it is wrong. Use a checkpoint written by tools/train.py, which records its classes.')

@@ -1,36 +1,13 @@
 """OpenMixOSR's runner: strict, explained checkpoint loading and checks that fail before the first epoch."""
-import difflib
 from typing import Optional
 
 from mmengine.config import Config
-from mmengine.runner import Runner, load_state_dict
+from mmengine.runner import Runner
 
 from openmixosr.registry import RUNNERS
-from openmixosr.utils.checkpoint_io import load_checkpoint_file, strip_revise_keys
-from .checkpoint_compat import (KnownClassesMismatchError, automix_to_classifier, check_state_dict, checkpoint_kind,
-                                known_classes_mismatch, select_prefix)
+from .checkpoint_loading import DEFAULT_REVISE_KEYS, check_checkpoint_classes, load_checked_checkpoint, load_settings
 from .hooks.runner_model import runner_model
 from .start_checks import check_required_hooks, open_set_data_problem, schedule_problems
-
-#: ``load_cfg`` (a top-level config key): how checkpoints are loaded into the model (``load_from``, ``--resume``,
-#: ``tools/test.py``).
-LOAD_CFG_DEFAULTS = dict(strict=True, prefix=None, allow_other_classes=False)
-
-
-def load_settings(cfg: Optional[dict]) -> dict:
-    """``LOAD_CFG_DEFAULTS`` updated with the config's ``load_cfg``.
-
-    Raises:
-        ValueError: For a key ``load_cfg`` does not have.
-    """
-    settings = dict(LOAD_CFG_DEFAULTS)
-    for key, value in dict(cfg or {}).items():
-        if key not in settings:
-            close = difflib.get_close_matches(key, settings, n=1)
-            raise ValueError(f'load_cfg has no key {key!r}' + (f' (did you mean {close[0]!r}?)' if close else '') +
-                           f'; its keys are {sorted(settings)}.')
-        settings[key] = value
-    return settings
 
 
 @RUNNERS.register_module()
@@ -40,10 +17,11 @@ class OpenMixOSRRunner(Runner):
     ``tools/train.py`` and ``tools/test.py`` build it (unless the config names another ``runner_type``).
 
     **Loading** (``load_from``, ``--resume``, ``tools/test.py``; MMEngine routes all three through
-    :meth:`load_checkpoint`) reads a local file with ``torch.load(weights_only=True)``
+    :meth:`load_checkpoint`, which calls :func:`~openmixosr.engine.checkpoint_loading.load_checked_checkpoint`) reads
+    a local file with ``torch.load(weights_only=True)``
     (:func:`~openmixosr.utils.checkpoint_io.load_checkpoint_file`: tensors, numpy data and builtin containers only; the
     message hub history of a plain MMEngine checkpoint is left out), and loads it as the top-level ``load_cfg`` says
-    (:data:`LOAD_CFG_DEFAULTS`):
+    (:data:`~openmixosr.engine.checkpoint_loading.LOAD_CFG_DEFAULTS`):
 
     - ``strict=True``: every entry of the model must come from the checkpoint and every entry of the checkpoint must
       fit the model; otherwise :class:`~openmixosr.engine.checkpoint_compat.CheckpointMismatchError` says what is
@@ -57,7 +35,10 @@ class OpenMixOSRRunner(Runner):
     - Known classes: the checkpoint's ``meta.dataset_meta.classes`` are compared with those of the data it is used
       on. A mismatch is an error when testing, validating or resuming (``allow_other_classes=True``,
       ``--allow-other-classes``, makes it a warning) and a warning for ``load_from`` in training (fine-tuning on other
-      classes is legitimate).
+      classes is legitimate). A checkpoint that records no classes (a plain ``state_dict``) cannot be checked: when
+      testing, validating or resuming, a warning says so, and the evaluator of the stage gets it as a caveat
+      (:class:`~openmixosr.evaluation.metrics.open_set.TakesResultCaveats`: ``OpenSetEvaluator`` prints it, marked
+      ``!!``, in its results table).
 
     **Before the first epoch** (``train``, ``val``, ``test``): every parameter scheduler must begin before
     ``max_epochs`` (:func:`~openmixosr.engine.start_checks.schedule_problems`); the known classes of the checkpoints
@@ -113,42 +94,44 @@ class OpenMixOSRRunner(Runner):
         if problem:
             raise ValueError(problem)
 
-    def _classes_mismatch(self, message: str, fatal: bool) -> None:
-        if fatal and not self.load_cfg['allow_other_classes']:
-            raise KnownClassesMismatchError(
-                f'{message} If this is on purpose, pass --allow-other-classes (`--cfg-options '
-                f'load_cfg.allow_other_classes=True`).')
-        self.logger.warning(message)
-
     def _check_source_classes(self) -> None:
         """The checkpoints the model was built from (``model.source_dataset_metas``) against the training set."""
         sources = getattr(self._unwrapped_model(), 'source_dataset_metas', None) or {}
         metainfo = getattr(self.train_dataloader.dataset, 'metainfo', None)
         for what, dataset_meta in sources.items():
-            message = known_classes_mismatch(dataset_meta, metainfo, what, 'the training set of this config')
-            if message:
-                self._classes_mismatch(message, fatal=True)
+            note = check_checkpoint_classes(dataset_meta, metainfo, what, 'the training set of this config',
+                                            allow_other_classes=self.load_cfg['allow_other_classes'],
+                                            logger=self.logger)
+            if note:
+                self.logger.warning(note)
 
-    def _dataset_of_stage(self):
-        loop = {'train': 'train_loop', 'val': 'val_loop', 'test': 'test_loop'}.get(self.stage)
-        loop = getattr(self, loop) if loop else None
-        return None if loop is None else loop.dataloader.dataset
+    def _loop_of_stage(self):
+        name = {'train': 'train_loop', 'val': 'val_loop', 'test': 'test_loop'}.get(self.stage)
+        return getattr(self, name) if name else None
 
-    def _check_checkpoint_classes(self, meta: dict, filename: str) -> None:
-        dataset = self._dataset_of_stage()
+    def _check_checkpoint_classes(self, dataset_meta: Optional[dict], filename: str) -> None:
+        """The known classes of a loaded checkpoint against those of the data of the stage (see the class docstring):
+        an error, a warning, or, when the checkpoint records none, a warning and a caveat for the stage's
+        evaluator."""
+        loop = self._loop_of_stage()
+        metainfo = None if loop is None else getattr(loop.dataloader.dataset, 'metainfo', None)
         where = {'train': 'the training set', 'val': 'the validation set', 'test': 'the test set'}.get(self.stage)
-        message = known_classes_mismatch(meta.get('dataset_meta'), getattr(dataset, 'metainfo', None),
-                                         f'Checkpoint {filename}', f'{where} of this config')
-        if message is None:
-            return
         fine_tuning = self.stage == 'train' and not self.resuming
-        if fine_tuning:
-            message += ' Loaded anyway (load_from in training: fine-tuning on other classes).'
-        self._classes_mismatch(message, fatal=not fine_tuning)
+        note = check_checkpoint_classes(dataset_meta, metainfo, f'Checkpoint {filename}', f'{where} of this config',
+                                        allow_other_classes=self.load_cfg['allow_other_classes'],
+                                        fine_tuning=fine_tuning, logger=self.logger)
+        if note is None or fine_tuning:
+            return
+        self.logger.warning(note)
+        if self.stage in ('val', 'test'):
+            from openmixosr.evaluation import TakesResultCaveats
+            for metric in loop.evaluator.metrics:
+                if isinstance(metric, TakesResultCaveats):
+                    metric.add_caveat(note)
 
     # ---------------------------------------------------------------------------------------------------- loading
     def load_checkpoint(self, filename: str, map_location='cpu', strict: Optional[bool] = None,
-                        revise_keys=((r'^module\.', ''), )):
+                        revise_keys=DEFAULT_REVISE_KEYS):
         """Load a checkpoint into the model as ``load_cfg`` says (see the class docstring).
 
         Args:
@@ -162,24 +145,16 @@ class OpenMixOSRRunner(Runner):
             dict: The checkpoint.
         """
         settings = self.load_cfg
-        strict = settings['strict'] if strict is None else strict
-        checkpoint = load_checkpoint_file(filename, map_location=map_location, logger=self.logger)
-        self.call_hook('after_load_checkpoint', checkpoint=checkpoint)
-        meta = checkpoint.get('meta', {}) if isinstance(checkpoint, dict) else {}
-        model = self._unwrapped_model()
-        state_dict = strip_revise_keys(checkpoint.get('state_dict', checkpoint), revise_keys)
-        if settings['prefix']:
-            state_dict = select_prefix(state_dict, settings['prefix'])
-        elif checkpoint_kind(state_dict) == 'AutoMix' and checkpoint_kind(model.state_dict()) == 'classifier':
-            try:
-                state_dict, note = automix_to_classifier(state_dict, meta.get('cfg'))
-                self.logger.info(note)
-            except ValueError as error:  # parts of k and q do not match: the strict check explains the rest
-                self.logger.warning(f'Could not extract the evaluated network of the AutoMix checkpoint: {error}')
-        if strict:
-            check_state_dict(model, state_dict, filename, meta)
-        self._check_checkpoint_classes(meta, filename)
-        load_state_dict(model, state_dict, strict=strict, logger=self.logger)
+        checkpoint = load_checked_checkpoint(
+            self._unwrapped_model(),
+            filename,
+            check_classes=lambda dataset_meta: self._check_checkpoint_classes(dataset_meta, filename),
+            strict=settings['strict'] if strict is None else strict,
+            prefix=settings['prefix'],
+            map_location=map_location,
+            revise_keys=revise_keys,
+            after_read=lambda read: self.call_hook('after_load_checkpoint', checkpoint=read),
+            logger=self.logger)
         self.logger.info(f'Load checkpoint from {filename}')
         return checkpoint
 

@@ -74,10 +74,15 @@ class ScoreCache:
             return {}
 
     def save(self, states: States) -> None:
-        """Write the state dicts (atomically: a partial file never replaces a good one). A failure only warns.
+        """Write the state dicts (atomically: a partial file never replaces a good one).
 
         Args:
             states (dict[str, dict[str, np.ndarray]]): State dicts by score key (no ``|`` in the score keys).
+
+        Raises:
+            ValueError: A score key holds ``|``, or a state is not a plain array (nothing is written).
+            OSError: The file could not be written, e.g. a read-only checkpoint directory or a full disk (the partial
+                file is removed; an existing cache is left as it was).
         """
         entries = {_KEY_ENTRY: np.asarray(self.key)}
         for score_key, state in states.items():
@@ -86,11 +91,11 @@ class ScoreCache:
             entries.update({f'{score_key}{_SEPARATOR}{name}': np.asarray(value) for name, value in state.items()})
         unsaveable = sorted(name for name, value in entries.items() if value.dtype == object)
         if unsaveable:
-            warnings.warn(f'Not caching the fitted scores: {unsaveable} are not plain arrays.')
-            return
+            raise ValueError(f'{unsaveable} are not plain arrays')
         partial = f'{self.path}.{os.getpid()}.partial.npz'  # one per process: ranks never share a partial file
         try:
             np.savez(partial, **entries)
             os.replace(partial, self.path)
-        except OSError as error:  # e.g. a read-only checkpoint directory: the next evaluation refits
-            warnings.warn(f'Could not write the score cache {self.path}: {error}')
+        finally:
+            if osp.exists(partial):
+                os.remove(partial)

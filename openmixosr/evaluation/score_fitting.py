@@ -8,6 +8,7 @@ with the test pipeline (:func:`~openmixosr.evaluation.feature_bank.collect_featu
 (``load_from``), the fitted statistics are cached next to it (:class:`~openmixosr.evaluation.score_cache.ScoreCache`)
 and a second test loads them instead of collecting the features again. ``OpenMixOSRRunner`` registers the hook.
 """
+import logging
 from typing import List, Optional
 
 from mmengine.dist import is_main_process
@@ -76,13 +77,24 @@ class FitOpenSetScoresHook(Hook):
         states = {}
         for metric in metrics:
             states.update(metric.fit_scores(final_layer, train_bank, cached))
-        if cache is not None:
-            if train_bank.collected:
-                if is_main_process():
-                    cache.save(states)
-                print_log(f'Saved the fitted open-set scores to {cache.path}', logger='current')
-            else:
-                print_log(f'Loaded the fitted open-set scores from {cache.path}', logger='current')
+        if cache is None:
+            return
+        if not train_bank.collected:
+            print_log(f'Loaded the fitted open-set scores from {cache.path}', logger='current')
+        elif is_main_process():  # the one process that writes the cache says how it went
+            _save_cache(cache, states)
+
+
+def _save_cache(cache: ScoreCache, states) -> None:
+    """Write the cache; log where on success, and a warning saying what failed otherwise (the results stand)."""
+    try:
+        cache.save(states)
+    except (OSError, ValueError) as error:
+        print_log(f'Could not save the fitted open-set scores to {cache.path} ({type(error).__name__}: {error}). The '
+                  'results are not affected; the next test of this checkpoint collects the training set\'s '
+                  'features again.', logger='current', level=logging.WARNING)
+        return
+    print_log(f'Saved the fitted open-set scores to {cache.path}', logger='current')
 
 
 class _LazyTrainBank:

@@ -5,7 +5,7 @@ import inspect
 import os
 import os.path as osp
 import warnings
-from typing import Iterable, Optional, Sequence
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 import torch
 from mmengine.config import Config, ConfigDict, DictAction
@@ -80,6 +80,105 @@ def apply_osr_split(cfg: Config) -> Config:
     for key, value in cfg.items():
         if key != 'split':
             visit(value)
+    return cfg
+
+
+KeyPath = Tuple[Union[str, int], ...]
+
+
+def _data_root_entries(node, path: KeyPath = ()) -> List[Tuple[KeyPath, str]]:
+    """``(key path, value)`` of every ``data_root`` string inside ``node`` (dataset configs at any depth)."""
+    found = []
+    if isinstance(node, (dict, ConfigDict)):
+        for key, value in node.items():
+            if key == 'data_root' and isinstance(value, str):
+                found.append(((*path, key), value))
+            else:
+                found += _data_root_entries(value, (*path, key))
+    elif isinstance(node, (list, tuple)):
+        for index, value in enumerate(node):
+            found += _data_root_entries(value, (*path, index))
+    return found
+
+
+def _dataset_data_roots(cfg: Config) -> List[Tuple[KeyPath, str]]:
+    """``(key path, value)`` of every ``data_root`` below the top level of a config (the top-level variable itself
+    is not a dataset's)."""
+    return [entry for key, value in cfg.items() for entry in _data_root_entries(value, (key, ))]
+
+
+def _dotted(path: KeyPath) -> str:
+    return '.'.join(str(key) for key in path)
+
+
+def data_root_copies(cfg: Config) -> Dict[str, Tuple[str, List[KeyPath]]]:
+    """The top-level variables of a config that its datasets copied into their ``data_root``.
+
+    Dataset configs name their directory once (``data_root = 'data/tiny-imagenet-200'``, ``unknown_data_root``,
+    ``in21k_root``) and pass it to their datasets, which MMEngine resolves when the file is parsed: a top-level string
+    variable whose value is the ``data_root`` of a dataset config is taken to be its source.
+
+    Args:
+        cfg (Config): The config as parsed, before ``--cfg-options`` are merged.
+
+    Returns:
+        dict[str, tuple[str, list[tuple]]]: ``{variable: (its value, key paths of the data_root entries holding
+        it)}``.
+    """
+    entries = _dataset_data_roots(cfg)
+    copies = {}
+    for key, value in cfg.items():
+        if isinstance(value, str):
+            paths = [path for path, root in entries if root == value]
+            if paths:
+                copies[key] = (value, paths)
+    return copies
+
+
+def apply_data_roots(cfg: Config, copies: Dict[str, Tuple[str, List[KeyPath]]],
+                     options: Iterable[str] = ()) -> Config:
+    """Copy the data-root variables that ``--cfg-options`` changed into the datasets that copied them when parsed.
+
+    ``--cfg-options data_root=/scratch/tiny`` changes the top-level variable only (the datasets hold the copies made
+    at parse time, like ``osr_split``, see :func:`apply_osr_split`); the tools call this after merging the options so
+    that every dataset ``data_root`` that held the variable's old value gets the new one. A dataset ``data_root`` the
+    options set themselves (it no longer holds the old value) is kept.
+
+    Args:
+        cfg (Config): The merged config.
+        copies (dict): :func:`data_root_copies` of the config before the merge.
+        options (Iterable[str]): The keys given with ``--cfg-options``, to refuse a data-root option that would be
+            ignored.
+
+    Returns:
+        Config: ``cfg``, modified in place.
+
+    Raises:
+        ValueError: A ``*root`` option that reaches no dataset, or a variable whose old value another top-level
+            variable holds too (which of them a dataset copied cannot be told); the message lists the dataset keys to
+            set instead.
+    """
+    for option in options:
+        if option.endswith('root') and '.' not in option and option not in copies:
+            entries = [_dotted(path) for path, _ in _dataset_data_roots(cfg)]
+            raise ValueError(f'--cfg-options {option}: no dataset of this config reads its data from the top-level '
+                             f'`{option}`, so it would be ignored. Set the datasets\' own keys instead: '
+                             f'{", ".join(entries) or "(this config has no dataset with a data_root)"}.')
+    for key, (old, paths) in copies.items():
+        new = cfg.get(key)
+        if new == old:
+            continue
+        sharing = sorted(other for other, (value, _) in copies.items() if other != key and value == old)
+        if sharing:
+            raise ValueError(f'--cfg-options {key}={new}: the top-level {sharing} hold the same value {old!r}, so '
+                             f'which datasets copied `{key}` cannot be told. Set the datasets\' own keys instead: '
+                             f'{", ".join(_dotted(path) for path in paths)}.')
+        for path in paths:
+            parent = cfg
+            for part in path[:-1]:
+                parent = parent[part]
+            if parent[path[-1]] == old:
+                parent[path[-1]] = new
     return cfg
 
 
@@ -166,21 +265,39 @@ def check_cfg_options(cfg: Config, options: Iterable[str]) -> None:
             f'top-level key belongs in a config file.)')
 
 
-def merge_tool_args(cfg: Config, config_path: str, cfg_options: Optional[dict], launcher: str,
-                    work_dir: Optional[str]) -> Config:
-    """What ``tools/train.py`` and ``tools/test.py`` both do to a config before building the runner.
+def merge_cfg_options(cfg: Config, cfg_options: Optional[dict]) -> Config:
+    """Merge ``--cfg-options`` into a config as every tool does.
 
-    Merges ``--cfg-options`` (refusing unknown top-level keys, :func:`check_cfg_options`) and propagates the split
-    (:func:`apply_osr_split`), records the launcher, sets the work dir (``work_dirs/CONFIG_NAME`` by default) and, for
-    a distributed run without GPUs, the gloo backend.
+    Unknown top-level keys are refused (:func:`check_cfg_options`); the top-level variables the datasets copied when
+    the file was parsed then reach them: the data roots (:func:`apply_data_roots`) and the split
+    (:func:`apply_osr_split`, applied even without options).
+
+    Args:
+        cfg (Config): The config as parsed.
+        cfg_options (dict, optional): ``{key: value}`` of ``--cfg-options``.
 
     Returns:
         Config: ``cfg``, modified in place.
     """
-    if cfg_options is not None:
+    if cfg_options:
         check_cfg_options(cfg, cfg_options)
+        copies = data_root_copies(cfg)
         cfg.merge_from_dict(cfg_options)
-    apply_osr_split(cfg)
+        apply_data_roots(cfg, copies, cfg_options)
+    return apply_osr_split(cfg)
+
+
+def merge_tool_args(cfg: Config, config_path: str, cfg_options: Optional[dict], launcher: str,
+                    work_dir: Optional[str]) -> Config:
+    """What ``tools/train.py`` and ``tools/test.py`` both do to a config before building the runner.
+
+    Merges ``--cfg-options`` (:func:`merge_cfg_options`), records the launcher, sets the work dir
+    (``work_dirs/CONFIG_NAME`` by default) and, for a distributed run without GPUs, the gloo backend.
+
+    Returns:
+        Config: ``cfg``, modified in place.
+    """
+    merge_cfg_options(cfg, cfg_options)
     cfg.launcher = launcher
     if work_dir is not None:
         cfg.work_dir = work_dir

@@ -14,7 +14,7 @@ from openmixosr.engine.checkpoint_compat import known_classes_mismatch
 from openmixosr.registry import DATASETS
 
 PACK = dict(type='PackInputs', algorithm_keys=('unknown_set', ))
-PIPELINE = [dict(type='LoadImageFromFile'), PACK]
+PIPELINE = [dict(type='StrictLoadImageFromFile'), PACK]
 
 
 def cub(root, split='test'):
@@ -233,11 +233,11 @@ def test_pipeline_must_pack_the_field(ssb_root):
     kwargs = dict(source=cub(root), benchmark='ssb_cub', unknown_sets=('easy', 'hard'))
     with pytest.raises(ValueError, match=r"drops their field 'unknown_set'.*Write dict\(type='PackInputs', "
                        r"algorithm_keys=\('unknown_set',\)\)"):
-        OpenSetDataset(pipeline=[dict(type='LoadImageFromFile'), dict(type='PackInputs')], **kwargs)
+        OpenSetDataset(pipeline=[dict(type='StrictLoadImageFromFile'), dict(type='PackInputs')], **kwargs)
     with pytest.raises(ValueError, match='a string, not a tuple'):
         OpenSetDataset(pipeline=[dict(type='PackInputs', algorithm_keys='unknown_set')], **kwargs)
     # Without PackInputs the data info keeps the field; a list works as well as a tuple.
-    assert OpenSetDataset(pipeline=[dict(type='LoadImageFromFile')], **kwargs)[0]['unknown_set'] in ('', 'easy',
+    assert OpenSetDataset(pipeline=[dict(type='StrictLoadImageFromFile')], **kwargs)[0]['unknown_set'] in ('', 'easy',
                                                                                                       'hard')
     OpenSetDataset(pipeline=[dict(type='PackInputs', algorithm_keys=['gt_score', 'unknown_set'])], **kwargs)
     # Datasets without named sets do not care.

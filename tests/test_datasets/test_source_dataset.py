@@ -1,4 +1,5 @@
 """SourceDataset: the split check and constructor that every source dataset read from official files shares."""
+import os.path as osp
 import re
 
 import pytest
@@ -7,13 +8,13 @@ from openmixosr.datasets import STL10, SVHN, Digits, OfflineMNIST, SourceDataset
 
 
 class ToySource(SourceDataset):
-    """Three splits and an alias; the data list records the split it was asked for."""
+    """Three splits and an alias; the data list (four image files of data_root) records the split it was asked for."""
 
     SPLITS = ('train', 'val', 'test')
     SPLIT_ALIASES = {'dev': 'val'}
 
     def load_data_list(self):
-        return [dict(img_path=f'{self.split}_{i}.png', gt_label=i) for i in range(4)]
+        return [dict(img_path=osp.join(self.data_root, f'{self.split}_{i}.png'), gt_label=i) for i in range(4)]
 
 
 @pytest.mark.parametrize('cls, split, message', [
@@ -37,9 +38,12 @@ def test_aliases_resolve_to_their_split():
 
 
 def test_subclass_gets_split_and_the_base_dataset_arguments(tmp_path):
+    for i in range(4):
+        (tmp_path / f'val_{i}.png').write_bytes(b'image')  # the listed files must be there (check_image_files)
     dataset = ToySource(data_root=str(tmp_path), split='dev', indices=[3, 1], serialize_data=False)
     assert dataset.split == 'val'
-    assert [dataset.get_data_info(i)['img_path'] for i in range(len(dataset))] == ['val_3.png', 'val_1.png']
+    assert [osp.basename(dataset.get_data_info(i)['img_path']) for i in range(len(dataset))] == ['val_3.png',
+                                                                                                  'val_1.png']
     assert dataset.data_root == str(tmp_path)
     assert dataset.extra_repr() == [f'Data root: \t{tmp_path}', 'Split: \tval']
     with pytest.raises(ValueError, match=r"^ToySource split must be 'train', 'val', 'test' or 'dev' \(= 'val'\)"):

@@ -5,7 +5,8 @@ from mmengine.config import Config
 
 from openmixosr.engine import CheckpointMismatchError
 from openmixosr.engine.checkpoint_compat import (automix_to_classifier, check_state_dict, checkpoint_kind,
-                                                 config_value, known_classes_mismatch, select_prefix)
+                                                 config_value, known_classes_mismatch, select_prefix,
+                                                 unverified_classes_note)
 from openmixosr.registry import MODELS
 from tests.helpers.run_tool import REPO_ROOT
 
@@ -95,3 +96,15 @@ def test_known_classes_mismatch():
     assert "['2', '4', '5', '9', '8', '3']" in message and '2 of its 6 known classes differ' in message
     reordered = known_classes_mismatch(split0, dict(classes=tuple(sorted(split0['classes']))), 'x', 'y')
     assert 'another label order' in reordered
+
+
+def test_unverified_classes_note():
+    split1 = dict(classes=('3', '2', '6', '9', '4', '0'), benchmark='mnist', osr_split=1)
+    note = unverified_classes_note(None, split1, 'Checkpoint x.pth', 'the test set of this config')
+    assert note.startswith('Checkpoint x.pth records no known classes') and \
+        "those of the test set of this config (mnist split 1, 6 classes ['3', '2', '6', '9', '4', '0'])" in note
+    assert unverified_classes_note({}, split1, 'x', 'y') == unverified_classes_note(dict(classes=None), split1, 'x', 'y')
+    assert unverified_classes_note(dict(classes=('3', )), split1, 'x', 'y') is None  # recorded: compared instead
+    assert unverified_classes_note(None, None, 'x', 'y') is None  # nothing to compare with
+    many = unverified_classes_note(None, dict(classes=tuple(map(str, range(200)))), 'x', 'the training set')
+    assert "(200 classes ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9', '...'])" in many

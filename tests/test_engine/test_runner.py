@@ -154,3 +154,45 @@ def test_unknown_load_cfg_key(tmp_path):
     with pytest.raises(ValueError, match="load_cfg has no key 'strikt' \\(did you mean 'strict'\\?\\)"):
         _runner(tmp_path, train=False, load_from=_checkpoint(tmp_path), load_cfg=dict(strikt=False)).test()
 
+
+
+def _checkpoint_without_classes(tmp_path, form):
+    path = tmp_path / f'{form}.pth'
+    state_dict = _RunnerTestModel().state_dict()
+    torch.save(state_dict if form == 'state_dict' else dict(meta=dict(epoch=3), state_dict=state_dict), path)
+    return str(path)
+
+
+@pytest.mark.parametrize('form', ['state_dict', 'meta_without_dataset_meta'])
+def test_a_checkpoint_without_classes_is_a_caveat_of_the_test_results(tmp_path, form, capsys):
+    # Nothing could compare its classes with the test set's: the evaluator learns it from the runner and says so.
+    checkpoint = _checkpoint_without_classes(tmp_path, form)
+    runner = _runner(tmp_path, train=False, load_from=checkpoint, test_evaluator=dict(type='OpenSetEvaluator'),
+                     log_level='INFO')  # the table is logged at INFO
+    metrics = runner.test()
+    assert 'osr/auroc' in metrics  # loaded and evaluated
+    [evaluator] = runner.test_loop.evaluator.metrics
+    assert len(evaluator.caveats) == 1
+    assert evaluator.caveats[0].startswith(f'Checkpoint {checkpoint} records no known classes') and \
+        "those of the test set of this config (2 classes ['a', 'b'])" in evaluator.caveats[0]
+    printed = capsys.readouterr().out
+    assert f'WARNING - Checkpoint {checkpoint} records no known classes' in printed
+    title = printed.index('Open-set results:')
+    assert printed[title:].split('\n')[1] == f'!! {evaluator.caveats[0]}'  # the line under the title
+
+    runner = _runner(tmp_path, train=False, load_from=_checkpoint(tmp_path),
+                     test_evaluator=dict(type='OpenSetEvaluator'), log_level='INFO')
+    runner.test()  # a checkpoint that records its classes: no caveat
+    assert runner.test_loop.evaluator.metrics[0].caveats == []
+    printed = capsys.readouterr().out
+    assert 'Open-set results:' in printed and '!!' not in printed
+
+
+def test_a_checkpoint_without_classes_is_not_a_caveat_of_fine_tuning_but_one_of_validation(tmp_path, capsys):
+    checkpoint = _checkpoint_without_classes(tmp_path, 'state_dict')
+    _runner(tmp_path, load_from=checkpoint).train()  # fine-tuning: its classes do not matter
+    assert 'records no known classes' not in capsys.readouterr().out
+    evaluator = _runner(tmp_path, train=False, val=dict(classes=('a', 'b')), load_from=checkpoint)
+    evaluator.val()
+    assert evaluator.val_loop.evaluator.metrics[0].caveats[0].startswith(f'Checkpoint {checkpoint} records no known')
+    assert "those of the validation set of this config" in evaluator.val_loop.evaluator.metrics[0].caveats[0]

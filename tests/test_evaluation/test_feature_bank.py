@@ -148,6 +148,18 @@ def test_score_cache_ignores_a_broken_file(tmp_path):
         assert ScoreCache(str(checkpoint), digest, {}).load() == {}
 
 
+def test_score_cache_save_raises_when_the_file_cannot_be_written_and_leaves_no_partial_file(tmp_path):
+    checkpoint = tmp_path / 'model.pth'
+    cache = ScoreCache(str(checkpoint), state_sha256(torch.nn.Linear(2, 2)), {})
+    (tmp_path / 'model.pth.scores_cache.npz').mkdir()  # cannot be replaced by a file, even by root
+    (tmp_path / 'model.pth.scores_cache.npz' / 'keep').write_text('')
+    with pytest.raises(OSError):
+        cache.save({'S': dict(a=np.arange(3))})
+    assert sorted(path.name for path in tmp_path.iterdir()) == ['model.pth.scores_cache.npz']
+    with pytest.raises(ValueError, match='not plain arrays'):
+        cache.save({'S': dict(a=np.array([object()]))})
+
+
 # ---------------------------------------------------------------------------------------------------- end to end
 @pytest.fixture(scope='module')
 def ce_checkpoint(tmp_path_factory):
@@ -213,3 +225,30 @@ def test_runner_without_train_set_scores_does_not_collect(ce_checkpoint, tmp_pat
     metrics = _test_runner(checkpoint, tmp_path, ['msp', dict(type='ASHScore', variant='p')]).test()
     assert 'osr/msp/auroc' in metrics and 'osr/ash_p/auroc' in metrics  # ASH: the final layer, no training set
     assert not os.path.isfile(f'{checkpoint}.scores_cache.npz')
+
+
+def _run_log(work_dir) -> str:
+    """The text of the log file the runner wrote in ``work_dir/<timestamp>/``."""
+    logs = list(work_dir.glob('*/*.log'))
+    assert len(logs) == 1, logs
+    return logs[0].read_text()
+
+
+def test_a_failed_save_of_the_fitted_scores_is_a_warning_not_a_success(ce_checkpoint, tmp_path):
+    # tools/test.py logged "Saved the fitted open-set scores to ..." although the file could not be written.
+    checkpoint = tmp_path / 'ce.pth'
+    checkpoint.write_bytes(ce_checkpoint.read_bytes())
+    (tmp_path / 'ce.pth.scores_cache.npz').mkdir()  # in the way of the cache file
+    (tmp_path / 'ce.pth.scores_cache.npz' / 'keep').write_text('')
+    metrics = _test_runner(checkpoint, tmp_path / 'failed', ['knn']).test()
+    assert 'osr/knn/auroc' in metrics  # the results stand
+    log = _run_log(tmp_path / 'failed')
+    assert 'Saved the fitted open-set scores' not in log
+    assert f'WARNING - Could not save the fitted open-set scores to {checkpoint}.scores_cache.npz (IsADirectoryError' \
+        in log and 'The results are not affected' in log
+
+    (tmp_path / 'ce.pth.scores_cache.npz' / 'keep').unlink()
+    (tmp_path / 'ce.pth.scores_cache.npz').rmdir()
+    _test_runner(checkpoint, tmp_path / 'saved', ['knn']).test()
+    assert f'Saved the fitted open-set scores to {checkpoint}.scores_cache.npz' in _run_log(tmp_path / 'saved')
+    assert os.path.isfile(f'{checkpoint}.scores_cache.npz')

@@ -148,3 +148,19 @@ def test_test_py_feature_scores_of_the_distiller_student_and_automix_k(checkpoin
     assert 'osr/knn/auroc' in result.stdout and 'osr/react/auroc' in result.stdout
     with np.load(out) as data:
         assert np.isfinite(data['scores_knn']).all() and np.ptp(data['scores_knn']) > 0
+
+
+def test_a_plain_state_dict_tested_on_another_split_is_marked_in_the_results(checkpoints, tmp_path):
+    # A `torch.save(model.state_dict())` of split 0 tested with split=1 printed its AUROC without a word: nothing
+    # records its classes, so nothing could refuse it. Now the log warns and the results table carries the caveat.
+    plain = tmp_path / 'plain.pth'
+    torch.save(checkpoints['ce_model'].state_dict(), plain)
+    result = run_tool('test.py', CE, plain, '--work-dir', tmp_path, '--cfg-options', 'split=1')
+    note = (f'Checkpoint {plain} records no known classes (no meta.dataset_meta, e.g. a plain '
+            'torch.save(model.state_dict())): nothing checks that it was trained on those of the test set of this '
+            'config (mnist split 1, 6 classes')
+    assert f'WARNING - {note}' in result.stdout
+    lines = result.stdout.splitlines()
+    title = next(index for index, line in enumerate(lines) if 'Open-set results: accuracy' in line)
+    assert lines[title + 1].startswith(f'!! {note}')  # the caveat, marked, under the table's title
+    assert 'osr/accuracy' in result.stdout  # the numbers are still reported

@@ -6,6 +6,7 @@ from pathlib import Path
 import matplotlib.image as mpimg
 import pytest
 import torch
+from mmengine.config import Config
 
 from openmixosr.models.paired_mixers.learned_mask_mixer import standardise_per_channel
 from openmixosr.models.utils.truncated_forward import forward_until
@@ -111,6 +112,52 @@ def test_self_supervised_amix_masks_from_the_query_view(script, tmp_path):
     out = tmp_path / 'ssl_mix.png'
     script.main([str(config), str(checkpoint), '--out', str(out), '--split', 'train', '--num-pairs', '2'])
     assert out.is_file()
+
+
+def _train_set_meta(config, split):
+    from openmixosr.registry import DATASETS
+    cfg = Config.fromfile(str(config))
+    return DATASETS.build(dict(cfg.train_dataloader.dataset, osr_split=split)).metainfo
+
+
+def test_checkpoints_are_loaded_like_tools_test_loads_them(script, tmp_path, monkeypatch):
+    """The loader of the runner (load_checked_checkpoint): a checkpoint that does not fit is explained, one trained on
+    other known classes is refused unless allowed, one that records no classes loads with a warning. visualize_mix.py
+    loaded its own way: MMEngine's error for the first, and the second drew masks without a word."""
+    from openmixosr.engine import CheckpointMismatchError, KnownClassesMismatchError
+    cfg = script.load_config(str(AUTOMIX_CONFIG))
+    torch.manual_seed(0)
+    model = script.build_model(cfg)
+    state_dict = model.state_dict()
+
+    from openmixosr.registry import MODELS
+    ce = Config.fromfile(str(CE_CONFIG))
+    classifier = tmp_path / 'classifier.pth'
+    torch.save({'state_dict': MODELS.build(dict(ce.model, data_preprocessor=ce.data_preprocessor)).state_dict()},
+               classifier)
+    with pytest.raises(CheckpointMismatchError, match='(?s)does not fit the model of this config .* plain classifier'):
+        script.build_model(cfg, str(classifier))
+
+    split1 = tmp_path / 'split1.pth'
+    torch.save({'state_dict': state_dict, 'meta': {'dataset_meta': _train_set_meta(AUTOMIX_CONFIG, 1)}}, split1)
+    with pytest.raises(KnownClassesMismatchError, match=r'split1.pth was trained on the known classes .* but the '
+                                                        r'training set of this config has .*--allow-other-classes'):
+        script.build_model(cfg, str(split1))
+    allowed = script.load_config(str(AUTOMIX_CONFIG), {'load_cfg.allow_other_classes': True})
+    script.build_model(allowed, str(split1))
+
+    split0 = tmp_path / 'split0.pth'
+    torch.save({'state_dict': state_dict, 'meta': {'dataset_meta': _train_set_meta(AUTOMIX_CONFIG, 0)}}, split0)
+    loaded = script.build_model(cfg, str(split0))
+    for name, value in state_dict.items():
+        assert torch.equal(loaded.state_dict()[name], value), name
+
+    plain = tmp_path / 'plain.pth'
+    torch.save(state_dict, plain)  # torch.save(model.state_dict()): no classes to check
+    logged = []
+    monkeypatch.setattr(script, 'print_log', lambda message, **kwargs: logged.append(message))
+    script.build_model(cfg, str(plain))
+    assert len(logged) == 1 and logged[0].startswith(f'Checkpoint {plain} records no known classes')
 
 
 def test_viewer_draws_masks_as_training_does_and_leaves_the_model_alone(script):

@@ -1,11 +1,14 @@
 """apply_osr_split: the top-level split reaches every dataset, and only integers are accepted.
 
+merge_cfg_options / apply_data_roots: a top-level data root given with --cfg-options reaches every dataset that copied
+it, or is refused with the keys to set.
+
 apply_pretrained: a linear-evaluation config loads its backbone from the top-level `pretrained` checkpoint.
 """
 import pytest
 from mmengine.config import Config
 
-from openmixosr.utils import apply_osr_split, apply_pretrained
+from openmixosr.utils import apply_osr_split, apply_pretrained, merge_cfg_options
 
 
 def _config(split):
@@ -90,3 +93,46 @@ def test_cfg_options_with_an_unknown_top_level_key_are_refused():
         check_cfg_options(cfg, ['splt'])
     with pytest.raises(ValueError, match="'pretrained' is not a top-level key"):
         check_cfg_options(cfg, ['pretrained'])  # only linear-evaluation configs read it
+
+
+def _rooted_config():
+    """What a CIFAR+10 config is after parsing: the datasets hold copies of `data_root` and `unknown_data_root`."""
+    def open_set(**unknown):
+        return dict(type='OpenSetDataset', source=dict(type='OfflineCIFAR10', data_root='data/cifar10'), **unknown)
+
+    unknown = dict(unknown_source=dict(type='OfflineCIFAR100', data_root='data/cifar100'))
+    return Config(dict(data_root='data/cifar10', unknown_data_root='data/cifar100', split=0,
+                       train_dataloader=dict(dataset=open_set()), val_dataloader=dict(dataset=open_set(**unknown)),
+                       test_dataloader=dict(dataset=open_set(**unknown))))
+
+
+def _roots(cfg):
+    return [(cfg[loader].dataset.source.data_root, cfg[loader].dataset.get('unknown_source', {}).get('data_root'))
+            for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader')]
+
+
+def test_data_root_option_reaches_every_dataset_that_copied_it():
+    # `--cfg-options data_root=/elsewhere` changed the top-level variable only: the loaders still read data/...
+    cfg = merge_cfg_options(_rooted_config(), {'data_root': '/scratch/cifar10'})
+    assert _roots(cfg) == [('/scratch/cifar10', None), ('/scratch/cifar10', 'data/cifar100'),
+                           ('/scratch/cifar10', 'data/cifar100')]
+    cfg = merge_cfg_options(_rooted_config(), {'unknown_data_root': '/scratch/c100'})
+    assert _roots(cfg) == [('data/cifar10', None)] + [('data/cifar10', '/scratch/c100')] * 2
+    # A dataset key set on the command line wins over the variable it was copied from.
+    cfg = merge_cfg_options(_rooted_config(), {'data_root': '/a', 'val_dataloader.dataset.source.data_root': '/b'})
+    assert [source for source, _ in _roots(cfg)] == ['/a', '/b', '/a']
+
+
+def test_a_data_root_option_that_would_be_ignored_is_refused():
+    cfg = _rooted_config()
+    cfg.train_dataloader.dataset.source.data_root = 'data/other'  # no dataset copies unknown_data_root's value...
+    cfg.val_dataloader.dataset.unknown_source.data_root = cfg.test_dataloader.dataset.unknown_source.data_root = 'x'
+    with pytest.raises(ValueError, match=r'no dataset of this config reads its data from the top-level '
+                                         r'`unknown_data_root`.*train_dataloader.dataset.source.data_root, '
+                                         r'val_dataloader.dataset.source.data_root'):
+        merge_cfg_options(cfg, {'unknown_data_root': '/scratch/c100'})
+    same = _rooted_config()
+    same.unknown_data_root = 'data/cifar10'  # two variables with one value: which one a dataset copied is unknown
+    with pytest.raises(ValueError, match=r"the top-level \['unknown_data_root'\] hold the same value 'data/cifar10'.*"
+                                         r'Set the datasets\' own keys instead: train_dataloader.dataset.source'):
+        merge_cfg_options(same, {'data_root': '/scratch/cifar10'})

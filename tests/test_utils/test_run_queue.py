@@ -51,7 +51,7 @@ def _runs(tmp_path, teachers=3, students=2):
 
 @pytest.mark.parametrize('jobs', [1, 2, 4])
 def test_queue_runs_at_most_jobs_at_once_and_each_student_after_its_teacher(tmp_path, jobs):
-    launcher, seen = _RecordingLauncher(), []
+    launcher, seen = _RecordingLauncher(seconds=0.5), []  # long enough for every slot to fill on a busy machine
     outcomes = rq.run_queue(_runs(tmp_path), launcher, jobs, on_outcome=lambda o: seen.append(o.run.name))
     assert len(outcomes) == 9 and all(o.ok and o.trained for o in outcomes) and len(seen) == 9
     assert launcher.most == jobs

@@ -25,6 +25,7 @@ each lam the mask (heatmap, titled with lam and mean(s)) and the mixed image ``s
 shown in the channel order the model sees, denormalised with the data preprocessor's mean and std.
 """
 import argparse
+import logging
 import os.path as osp
 import warnings
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -37,12 +38,13 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.dataset import default_collate, pseudo_collate  # noqa: E402
+from mmengine.logging import print_log  # noqa: E402
 
-from openmixosr.engine import load_checkpoint_to_model  # noqa: E402
+from openmixosr.engine import check_checkpoint_classes, load_checked_checkpoint, load_settings  # noqa: E402
 from openmixosr.models.algorithms import AsymmetricDistiller, MomentumMixMixin  # noqa: E402
 from openmixosr.models.paired_mixers import LearnedMaskMixer  # noqa: E402
 from openmixosr.models.utils import mask_mix  # noqa: E402
-from openmixosr.utils import apply_osr_split, register_all_modules  # noqa: E402
+from openmixosr.utils import merge_cfg_options, register_all_modules  # noqa: E402
 
 CELL_WIDTH = 1.6  # inches per column
 CELL_HEIGHT = 1.8  # inches per row (image + title)
@@ -70,16 +72,14 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 
 
 def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
-    """The config with the command-line overrides merged and the open-set split applied."""
-    cfg = Config.fromfile(path)
-    if cfg_options:
-        cfg.merge_from_dict(cfg_options)
-    return apply_osr_split(cfg)
+    """The config with the command-line overrides merged as the other tools merge them (``merge_cfg_options``: the
+    open-set split and the data roots reach every dataset)."""
+    return merge_cfg_options(Config.fromfile(path), cfg_options)
 
 
 def build_model(cfg: Config, checkpoint: Optional[str] = None) -> torch.nn.Module:
-    """Build ``cfg.model`` (with the top-level ``data_preprocessor``, as the Runner does), load the checkpoint and
-    return it in eval mode on the CPU.
+    """Build ``cfg.model`` (with the top-level ``data_preprocessor``, as the Runner does), load the checkpoint
+    (:func:`load_checkpoint`) and return it in eval mode on the CPU.
 
     With a checkpoint, a distiller's ``teacher_checkpoint`` is not loaded: the distiller's checkpoint holds the
     teacher (strict keys).
@@ -95,8 +95,28 @@ def build_model(cfg: Config, checkpoint: Optional[str] = None) -> torch.nn.Modul
         model = MODELS.build(model_cfg)
     check_mix_model(model)
     if checkpoint is not None:
-        load_checkpoint_to_model(model, checkpoint, map_location='cpu', strict=True)
+        load_checkpoint(model, cfg, checkpoint)
     return model.eval()
+
+
+def load_checkpoint(model: torch.nn.Module, cfg: Config, checkpoint: str) -> None:
+    """Load ``checkpoint`` into ``model`` as ``tools/test.py`` does: weights-only, as the config's ``load_cfg`` says
+    (strict by default: a checkpoint that does not fit raises ``CheckpointMismatchError``), and refused
+    (``KnownClassesMismatchError``) when it was trained on other known classes than the config's training set, unless
+    ``--cfg-options load_cfg.allow_other_classes=True``. A checkpoint that records no classes is loaded with a
+    warning."""
+    from openmixosr.registry import DATASETS
+    settings = load_settings(cfg.get('load_cfg'))
+    train_metainfo = DATASETS.build(dataset_config(cfg, 'train')).metainfo
+
+    def check_classes(dataset_meta):
+        note = check_checkpoint_classes(dataset_meta, train_metainfo, f'Checkpoint {checkpoint}',
+                                        'the training set of this config',
+                                        allow_other_classes=settings['allow_other_classes'])
+        if note:
+            print_log(note, logger='current', level=logging.WARNING)
+
+    load_checked_checkpoint(model, checkpoint, check_classes, strict=settings['strict'], prefix=settings['prefix'])
 
 
 def check_mix_model(model: torch.nn.Module) -> None:

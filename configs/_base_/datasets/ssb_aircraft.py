@@ -12,7 +12,7 @@ data_preprocessor = dict(num_classes=num_classes)
 
 # ssb_common.py's training transform with AGC's RandAugment magnitude for FGVC-Aircraft, M=15.
 train_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='StrictLoadImageFromFile'),
     dict(type='RandAugment', policies='timm_increasing', num_policies=2, total_level=30, magnitude_level=15,
          hparams=dict(pad_val=[104, 116, 124])),
     dict(type='Resize', scale=({{_base_.image_size}}, {{_base_.image_size}})),

@@ -11,13 +11,13 @@ unknown_sets = ('easy', 'hard')
 data_preprocessor = dict(
     mean=[123.675, 116.28, 103.53],  # ImageNet statistics, RGB (AGC normalises with CIFAR's; see docs)
     std=[58.395, 57.12, 57.375],
-    # LoadImageFromFile decodes JPEGs as BGR; flip to RGB before normalising.
+    # StrictLoadImageFromFile decodes JPEGs as BGR; flip to RGB before normalising.
     to_rgb=True)
 
 # AGC's 'rand-augment' training transform: RandAugment (N=2, magnitude M=30 on AGC's 0-30 scale: CUB's value) on the
 # decoded image, resize to 448 x 448, random crop with 4 pixels of padding, horizontal flip.
 train_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='StrictLoadImageFromFile'),
     dict(type='RandAugment', policies='timm_increasing', num_policies=2, total_level=30, magnitude_level=30,
          hparams=dict(pad_val=[104, 116, 124])),
     dict(type='Resize', scale=(image_size, image_size)),
@@ -26,7 +26,7 @@ train_pipeline = [
     dict(type='PackInputs'),
 ]
 test_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='StrictLoadImageFromFile'),
     dict(type='Resize', scale=(image_size, image_size)),
     # `unknown_set` ('' for known samples, 'easy' / 'hard') tells the evaluator which unknown set a sample is in.
     dict(type='PackInputs', algorithm_keys=('unknown_set', )),

@@ -8,15 +8,15 @@ data_preprocessor = dict(
     num_classes=num_classes,
     mean=[122.45, 114.27, 101.36],  # Tiny-ImageNet train statistics, RGB
     std=[58.70, 57.76, 57.68],
-    to_rgb=True)  # LoadImageFromFile decodes as BGR
+    to_rgb=True)  # StrictLoadImageFromFile decodes as BGR
 
 train_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='StrictLoadImageFromFile'),
     dict(type='RandomResizedCrop', scale=64),
     dict(type='RandomFlip', prob=0.5, direction='horizontal'),
     dict(type='PackInputs'),
 ]
-test_pipeline = [dict(type='LoadImageFromFile'), dict(type='PackInputs')]
+test_pipeline = [dict(type='StrictLoadImageFromFile'), dict(type='PackInputs')]
 
 train_dataloader = dict(dataset=dict(type='TinyImageNet', data_root=data_root, split='train', pipeline=train_pipeline))
 val_dataloader = dict(

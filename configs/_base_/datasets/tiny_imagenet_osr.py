@@ -8,17 +8,18 @@ data_preprocessor = dict(
     num_classes=num_classes,
     mean=[122.45, 114.27, 101.36],  # Tiny-ImageNet train statistics, RGB
     std=[58.70, 57.76, 57.68],
-    # LoadImageFromFile decodes JPEGs as BGR; flip to RGB before normalising (the array-backed sets are RGB already).
+    # StrictLoadImageFromFile decodes JPEGs as BGR; flip to RGB before normalising (the array-backed sets are RGB
+    # already).
     to_rgb=True)
 
 train_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='StrictLoadImageFromFile'),
     dict(type='RandomCrop', crop_size=64, padding=8),
     dict(type='RandomFlip', prob=0.5, direction='horizontal'),
     dict(type='PackInputs'),
 ]
 test_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='StrictLoadImageFromFile'),
     dict(type='PackInputs'),
 ]
 

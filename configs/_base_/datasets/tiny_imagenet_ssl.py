@@ -6,14 +6,14 @@ data_root = 'data/tiny-imagenet-200'
 data_preprocessor = dict(
     mean=[122.45, 114.27, 101.36],  # Tiny-ImageNet train statistics, RGB
     std=[58.70, 57.76, 57.68],
-    to_rgb=True)  # LoadImageFromFile decodes as BGR
+    to_rgb=True)  # StrictLoadImageFromFile decodes as BGR
 
 view_pipeline = [
     dict(type='RandomResizedCrop', scale=64, crop_ratio_range=(0.2, 1.0), backend='pillow'),
     *_base_.mocov2_view_augments,
 ]
 train_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='StrictLoadImageFromFile'),
     dict(type='MultiView', num_views=2, transforms=[view_pipeline]),
     dict(type='PackInputs'),
 ]

@@ -15,7 +15,7 @@ data_preprocessor = dict(num_classes=num_classes)
 
 # ImageNet-21K images are full size: shorter side to 64, centre 64 x 64 (a no-op on Tiny-ImageNet's 64 x 64 images).
 test_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='StrictLoadImageFromFile'),
     dict(type='ResizeEdge', scale=64, edge='short'),
     dict(type='CenterCrop', crop_size=64),
     dict(type='PackInputs', algorithm_keys=('unknown_set', )),

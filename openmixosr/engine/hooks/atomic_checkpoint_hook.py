@@ -95,9 +95,13 @@ class AtomicCheckpointHook(CheckpointHook):
     - **Finite weights only.** A save whose model state holds NaN or Inf raises ``FloatingPointError`` instead of
       writing the file (and pushing good checkpoints out of the kept ones).
 
+    - **Best checkpoints too.** The ``best_*.pth`` of ``save_best`` are written the same way (temporary file, then
+      ``os.replace``), and the previous best is deleted only after the new one is in place. MMEngine deletes the
+      previous best first and writes the new one in place: a kill or a full disk during that save left no best
+      checkpoint, or a truncated one under the final name.
+
     The hook is also registered as ``CheckpointHook`` in OpenMixOSR's scope, so a config that names MMEngine's hook
     (``dict(type='CheckpointHook', ...)``) gets this one; ``type='mmengine.CheckpointHook'`` selects MMEngine's.
-    The ``best_*.pth`` files of ``save_best`` are written by MMEngine's code unchanged (they are not resumed from).
 
     Args:
         *args, **kwargs: The options of :class:`mmengine.hooks.CheckpointHook`.
@@ -115,7 +119,7 @@ class AtomicCheckpointHook(CheckpointHook):
         if is_main_process() and isinstance(self.file_backend, LocalBackend):
             pattern = re.escape(self.filename_tmpl).replace(r'\{\}', r'\d+')
             for path in glob.glob(osp.join(self.out_dir, f'.*{_TEMPORARY_SUFFIX}')):
-                if re.fullmatch(rf'\.{pattern}{re.escape(_TEMPORARY_SUFFIX)}', osp.basename(path)):
+                if re.fullmatch(rf'\.(best_.+_)?{pattern}{re.escape(_TEMPORARY_SUFFIX)}', osp.basename(path)):
                     os.remove(path)
 
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
@@ -175,3 +179,56 @@ class AtomicCheckpointHook(CheckpointHook):
             path = self.file_backend.join_path(self.out_dir, self.filename_tmpl.format(old_step))
             if path != self.last_ckpt and osp.isfile(path):
                 os.remove(path)
+
+    # Adapter of MMEngine's private API, checked against MMEngine 0.10.x (0.10.7):
+    # `CheckpointHook._save_best_checkpoint` keeps, per key indicator, the best score and the path of its checkpoint in
+    # the message hub (`best_score[_KEY]`, `best_ckpt[_KEY]`) and in `best_ckpt_path` / `best_ckpt_path_dict`, names the
+    # file `best_{indicator}_{filename_tmpl}` ('/' -> '_'), saves it without optimizer and schedulers, then re-saves
+    # the last checkpoint so that it records the new best. This override keeps all of that and writes the file through a
+    # temporary name, deleting the previous best only once the new one is in place.
+    # tests/test_engine/test_hooks/test_atomic_checkpoint_hook.py pins the behaviour.
+    def _save_best_checkpoint(self, runner, metrics) -> None:
+        if not self.save_best or not isinstance(self.file_backend, LocalBackend):
+            return super()._save_best_checkpoint(runner, metrics)
+        step, unit = (runner.epoch, 'epoch') if self.by_epoch else (runner.iter, 'iter')
+        meta = dict(epoch=runner.epoch, iter=runner.iter)
+        if 'auto' in self.key_indicators:
+            self._init_rule(self.rules, [list(metrics.keys())[0]])
+        single = len(self.key_indicators) == 1
+        updated = False
+        for key_indicator, rule in zip(self.key_indicators, self.rules):
+            score_key = 'best_score' if single else f'best_score_{key_indicator}'
+            path_key = 'best_ckpt' if single else f'best_ckpt_{key_indicator}'
+            score = metrics[key_indicator]
+            best = runner.message_hub.get_info(score_key, self.init_value_map[rule])
+            if score is None or not self.is_better_than[key_indicator](score, best):
+                continue
+            updated = True
+            runner.message_hub.update_info(score_key, score)
+            previous = self.best_ckpt_path if single else self.best_ckpt_path_dict[key_indicator]
+            filename = f'best_{key_indicator}_{self.filename_tmpl.format(step)}'.replace('/', '_')
+            path = self.file_backend.join_path(self.out_dir, filename)
+            if single:
+                self.best_ckpt_path = path
+            else:
+                self.best_ckpt_path_dict[key_indicator] = path
+            runner.message_hub.update_info(path_key, path)
+            temporary = f'.{filename}{_TEMPORARY_SUFFIX}'
+            runner.save_checkpoint(
+                self.out_dir,
+                filename=temporary,
+                file_client_args=self.file_client_args,
+                save_optimizer=False,
+                save_param_scheduler=False,
+                meta=meta,
+                by_epoch=False,
+                backend_args=self.backend_args)
+            if is_main_process():
+                publish_file(osp.join(self.out_dir, temporary), path)
+                if previous and previous != path and osp.isfile(previous):
+                    os.remove(previous)
+                    runner.logger.info(f'The previous best checkpoint {previous} is removed')
+            runner.logger.info(f'The best checkpoint with {score:0.4f} {key_indicator} at {step} {unit} is saved to '
+                               f'{filename}.')
+        if updated and self.last_ckpt is not None:
+            self._save_checkpoint_with_step(runner, step, meta)

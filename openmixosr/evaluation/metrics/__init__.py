@@ -1,3 +1,7 @@
-from .open_set import OPEN_SET_METRICS, OpenSetEvaluator, OpenSetScoreDump, OpenSetScoreMetric, build_scores
+from .open_set import (OPEN_SET_METRICS, OpenSetEvaluator, OpenSetScoreDump, OpenSetScoreMetric, TakesResultCaveats,
+                       build_scores)
 
-__all__ = ['OPEN_SET_METRICS', 'OpenSetEvaluator', 'OpenSetScoreDump', 'OpenSetScoreMetric', 'build_scores']
+__all__ = [
+    'OPEN_SET_METRICS', 'OpenSetEvaluator', 'OpenSetScoreDump', 'OpenSetScoreMetric', 'TakesResultCaveats',
+    'build_scores'
+]

@@ -12,7 +12,7 @@ which :class:`~openmixosr.evaluation.score_fitting.FitOpenSetScoresHook` provide
 epoch (docs/metrics.md, "Scores fitted on the training set").
 """
 import os.path as osp
-from typing import Callable, Dict, List, Optional, Sequence, Set, Tuple, Union
+from typing import Callable, Dict, List, Optional, Protocol, Sequence, Set, Tuple, Union, runtime_checkable
 
 import numpy as np
 import torch
@@ -32,6 +32,21 @@ OPEN_SET_METRICS = ('auroc', 'oscr', 'fpr95', 'aupr_in', 'aupr_out', 'macro_f1')
 
 ScoresArg = Union[None, str, Sequence[Union[str, dict]]]
 FittedStates = Dict[str, Dict[str, np.ndarray]]  # {score cache key: the score's state dict}
+#: What starts each caveat line of a results table (:meth:`OpenSetEvaluator.add_caveat`).
+CAVEAT_MARK = '!!'
+
+
+@runtime_checkable
+class TakesResultCaveats(Protocol):
+    """A metric that prints caveats with its results: sentences that qualify every number it reports.
+
+    :class:`~openmixosr.engine.runner.OpenMixOSRRunner` gives one to each such metric of the evaluator it runs when
+    something it knows and the metric cannot makes the results doubtful, e.g. a loaded checkpoint that records no known
+    classes (nothing could check that it was trained on those of the test set). :class:`OpenSetEvaluator` is one.
+    """
+
+    def add_caveat(self, caveat: str) -> None:
+        ...
 
 
 def build_scores(scores: ScoresArg) -> Dict[str, OpenSetScore]:
@@ -301,6 +316,10 @@ class OpenSetEvaluator(OpenSetScoreMetric):
 
     Without unknown (or known) samples the open-set metrics are undefined and ``compute_metrics`` raises.
 
+    **Caveats** (:meth:`add_caveat`, a :class:`TakesResultCaveats`): sentences printed under the title of every table
+    from then on, each on a line starting with ``!!``. The runner adds one, and logs it as a warning, when the
+    checkpoint it loaded records no known classes: nothing then checks that it was trained on those of the test set.
+
     Args:
         score_type (str): Score of the unnamed metrics: ``'mls'`` (max logit, default), ``'msp'`` (max softmax) or
             ``'energy'``.
@@ -330,6 +349,16 @@ class OpenSetEvaluator(OpenSetScoreMetric):
         self.score_type = score_type
         self.temperature = temperature
         self.unknown_sets = check_unknown_sets(unknown_sets)
+        self.caveats: List[str] = []
+
+    def add_caveat(self, caveat: str) -> None:
+        """Print ``caveat``, marked ``!!``, under the title of every results table from now on (once per text).
+
+        Args:
+            caveat (str): A sentence that qualifies every number of the table.
+        """
+        if caveat not in self.caveats:
+            self.caveats.append(caveat)
 
     def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
         """Compute the metrics (in percent) from the collected results, and log them as a table.
@@ -358,7 +387,7 @@ class OpenSetEvaluator(OpenSetScoreMetric):
         scores.update(self._compute_scores(test))
         if self.unknown_sets is None:
             rows = self._score_rows(scores, preds, test.labels, metrics, key_prefix='')
-            table = self.format_table(metrics['accuracy'], rows, int(known.sum()), int((~known).sum()))
+            table = self.format_table(metrics['accuracy'], rows, int(known.sum()), int((~known).sum()), self.caveats)
         else:
             names = np.asarray(names)
             set_rows = []
@@ -368,7 +397,7 @@ class OpenSetEvaluator(OpenSetScoreMetric):
                                         test.labels[subset], metrics, key_prefix=f'{unknown_set}/')
                 set_rows.extend((unknown_set, name, row) for name, row in rows)
             counts = {unknown_set: int((names == unknown_set).sum()) for unknown_set in self.unknown_sets}
-            table = self.format_set_table(metrics['accuracy'], set_rows, int(known.sum()), counts)
+            table = self.format_set_table(metrics['accuracy'], set_rows, int(known.sum()), counts, self.caveats)
         print_log(table, logger='current')
         return metrics
 
@@ -393,7 +422,8 @@ class OpenSetEvaluator(OpenSetScoreMetric):
         return rows
 
     @staticmethod
-    def format_table(accuracy: float, rows: List[Tuple[str, Dict[str, float]]], n_known: int, n_unknown: int) -> str:
+    def format_table(accuracy: float, rows: List[Tuple[str, Dict[str, float]]], n_known: int, n_unknown: int,
+                     caveats: Sequence[str] = ()) -> str:
         """A plain-text table of the open-set metrics (percent), one row per score.
 
         Args:
@@ -401,17 +431,18 @@ class OpenSetEvaluator(OpenSetScoreMetric):
             rows (list[tuple[str, dict[str, float]]]): ``(row name, {metric: value})`` per score, in order.
             n_known (int): Number of known test samples.
             n_unknown (int): Number of unknown test samples.
+            caveats (Sequence[str]): Lines printed under the title, each after ``!!``. Defaults to none.
 
         Returns:
             str: The table, preceded by an empty line.
         """
         title = (f'Open-set results: accuracy {accuracy:.2f}, {n_known} known / {n_unknown} unknown samples, all '
                  'values in % (* = the score of the osr/<metric> entries)')
-        return _table(title, ('score', ), [((name, ), row) for name, row in rows])
+        return _table(title, ('score', ), [((name, ), row) for name, row in rows], caveats)
 
     @staticmethod
     def format_set_table(accuracy: float, rows: List[Tuple[str, str, Dict[str, float]]], n_known: int,
-                         n_unknown: Dict[str, int]) -> str:
+                         n_unknown: Dict[str, int], caveats: Sequence[str] = ()) -> str:
         """A plain-text table of the open-set metrics (percent) of several unknown sets, one group of rows per set.
 
         Args:
@@ -420,6 +451,7 @@ class OpenSetEvaluator(OpenSetScoreMetric):
                 grouped by set.
             n_known (int): Number of known test samples.
             n_unknown (dict[str, int]): Number of unknown test samples of each set, in the order of the groups.
+            caveats (Sequence[str]): Lines printed under the title, each after ``!!``. Defaults to none.
 
         Returns:
             str: The table, preceded by an empty line.
@@ -428,12 +460,14 @@ class OpenSetEvaluator(OpenSetScoreMetric):
         title = (f'Open-set results per unknown set: accuracy {accuracy:.2f}, {n_known} known samples, unknown '
                  f'samples {counts}; each set against all known samples, all values in % (* = the score of the '
                  'osr/<set>/<metric> entries)')
-        return _table(title, ('set', 'score'), [((unknown_set, name), row) for unknown_set, name, row in rows])
+        return _table(title, ('set', 'score'), [((unknown_set, name), row) for unknown_set, name, row in rows],
+                      caveats)
 
 
-def _table(title: str, key_columns: Tuple[str, ...], rows: List[Tuple[Tuple[str, ...], Dict[str, float]]]) -> str:
+def _table(title: str, key_columns: Tuple[str, ...], rows: List[Tuple[Tuple[str, ...], Dict[str, float]]],
+           caveats: Sequence[str] = ()) -> str:
     """A plain-text table with the key columns, then one column per metric of :data:`OPEN_SET_METRICS`; a rule
-    separates the groups of rows whose first key differs."""
+    separates the groups of rows whose first key differs. Each caveat is a line ``!! <caveat>`` under the title."""
     widths = [max(len(column), *(len(keys[position]) for keys, _ in rows))
               for position, column in enumerate(key_columns)]
 
@@ -447,7 +481,8 @@ def _table(title: str, key_columns: Tuple[str, ...], rows: List[Tuple[Tuple[str,
         if len(key_columns) > 1 and position and keys[0] != rows[position - 1][0][0]:
             lines.append(rule)
         lines.append(keys_text(keys) + ' | ' + ' | '.join(f'{row[metric]:8.2f}' for metric in OPEN_SET_METRICS))
-    return '\n'.join(['', title, rule, header, rule, *lines, rule])
+    marked = [f'{CAVEAT_MARK} {caveat}' for caveat in caveats]
+    return '\n'.join(['', title, *marked, rule, header, rule, *lines, rule])
 
 
 @METRICS.register_module()

@@ -115,3 +115,56 @@ def test_non_finite_weights_are_never_saved(tmp_path):
         runner.end_epoch()
     assert sorted(path.name for path in tmp_path.glob('*.pth')) == ['epoch_1.pth']
     assert _last_checkpoint(tmp_path) == str(tmp_path / 'epoch_1.pth')
+
+
+def _best_files(tmp_path):
+    return sorted(path.name for path in tmp_path.glob('best_*.pth'))
+
+
+def test_kill_during_a_best_save_keeps_the_previous_best(tmp_path):
+    hook, runner = _run(tmp_path, max_keep_ckpts=1, save_best='osr/auroc', rule='greater')
+    runner.end_epoch()
+    hook.after_val_epoch(runner, {'osr/auroc': 50.0})
+    assert _best_files(tmp_path) == ['best_osr_auroc_epoch_1.pth']
+    runner.weights += 1
+    runner.end_epoch()
+    runner.kill_mid_save = True
+    with pytest.raises(KeyboardInterrupt):
+        hook.after_val_epoch(runner, {'osr/auroc': 60.0})
+    # MMEngine deleted best_osr_auroc_epoch_1.pth, then wrote half of best_osr_auroc_epoch_2.pth under its final name.
+    assert _best_files(tmp_path) == ['best_osr_auroc_epoch_1.pth']
+    best = load_weights_only(str(tmp_path / 'best_osr_auroc_epoch_1.pth'))
+    assert torch.equal(best['state_dict']['w'], torch.zeros(1000)) and 'optimizer' not in best
+
+    # The next run of the work dir removes the stale temporary file of the killed save.
+    assert [path.name for path in tmp_path.glob('.best_*.tmp')] == ['.best_osr_auroc_epoch_2.pth.tmp']
+    fresh = HOOKS.build(dict(type='CheckpointHook', interval=1, save_best='osr/auroc', rule='greater'))
+    fresh.before_train(_Runner(tmp_path, fresh))
+    assert not list(tmp_path.glob('.*.tmp'))
+
+
+def test_a_new_best_replaces_the_previous_one_once_written(tmp_path):
+    hook, runner = _run(tmp_path, max_keep_ckpts=1, save_best='osr/auroc', rule='greater')
+    for auroc in (50.0, 40.0, 60.0):
+        runner.end_epoch()
+        hook.after_val_epoch(runner, {'osr/auroc': auroc})
+        runner.weights += 1
+    assert _best_files(tmp_path) == ['best_osr_auroc_epoch_3.pth']
+    best = load_weights_only(str(tmp_path / 'best_osr_auroc_epoch_3.pth'))
+    assert torch.equal(best['state_dict']['w'], torch.full((1000, ), 2.0))
+    assert runner.message_hub.get_info('best_score') == 60.0
+    assert runner.message_hub.get_info('best_ckpt') == str(tmp_path / 'best_osr_auroc_epoch_3.pth')
+    # The last checkpoint is saved again after a new best, so that a resumed run knows (and later replaces) it.
+    last = load_weights_only(_last_checkpoint(tmp_path))
+    assert last['message_hub']['runtime_info']['best_ckpt'] == str(tmp_path / 'best_osr_auroc_epoch_3.pth')
+    assert not list(tmp_path.glob('.*.tmp'))
+
+
+def test_best_checkpoints_of_several_indicators(tmp_path):
+    hook, runner = _run(tmp_path, save_best=['osr/auroc', 'osr/fpr95'], rule=['greater', 'less'])
+    for auroc, fpr95 in ((50.0, 40.0), (60.0, 45.0)):
+        runner.end_epoch()
+        hook.after_val_epoch(runner, {'osr/auroc': auroc, 'osr/fpr95': fpr95})
+    assert _best_files(tmp_path) == ['best_osr_auroc_epoch_2.pth', 'best_osr_fpr95_epoch_1.pth']
+    assert runner.message_hub.get_info('best_score_osr/fpr95') == 40.0
+    assert runner.message_hub.get_info('best_ckpt_osr/auroc') == str(tmp_path / 'best_osr_auroc_epoch_2.pth')

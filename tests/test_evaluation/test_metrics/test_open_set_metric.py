@@ -87,6 +87,21 @@ def test_evaluator_table_format():
     assert 'knn   |    90.25 |    71.00 |' in table
 
 
+def test_caveats_are_marked_under_the_title_of_every_table():
+    from openmixosr.evaluation import TakesResultCaveats
+    metric = METRICS.build(dict(type='OpenSetEvaluator'))
+    assert isinstance(metric, TakesResultCaveats) and metric.caveats == []
+    metric.add_caveat('The checkpoint records no classes.')
+    metric.add_caveat('The checkpoint records no classes.')  # once per text
+    row = dict(auroc=80.5, oscr=70.0, fpr95=50.0, aupr_in=1.0, aupr_out=2.0, macro_f1=3.0)
+    lines = metric.format_table(91.25, [('mls *', row)], 10, 5, metric.caveats).split('\n')
+    assert lines[1].startswith('Open-set results:') and lines[2] == '!! The checkpoint records no classes.'
+    assert lines[3].startswith('---')
+    lines = metric.format_set_table(91.25, [('easy', 'mls *', row)], 10, {'easy': 5}, ['a', 'b']).split('\n')
+    assert lines[1].startswith('Open-set results per unknown set') and lines[2:4] == ['!! a', '!! b']
+    assert '!!' not in metric.format_table(91.25, [('mls *', row)], 10, 5)
+
+
 def test_evaluator_missing_pred_logits():
     metric = METRICS.build(dict(type='OpenSetEvaluator'))
     with pytest.raises(KeyError, match='must store its raw logits .* in `pred_logits`'):
