@@ -49,7 +49,7 @@ from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
 from mmengine.config import Config
 from mmengine.utils import ProgressBar
 
-from openmixosr.datasets.splits import NUM_SPLITS, get_open_set_split
+from openmixosr.datasets.splits import split_count
 from openmixosr.evaluation.reporting import median_of_last_epochs
 from openmixosr.paper_results import PAPERS, ROWS, PaperRow, row_by_id
 from openmixosr.utils.config import resolve_config
@@ -210,8 +210,8 @@ def dataset_benchmark(cfg: Config) -> Optional[str]:
 
 
 def published_splits(cfg: Config) -> Tuple[int, ...]:
-    """The split indices a config can run: those of its benchmark (:func:`get_open_set_split` accepts them); ``(0, )``
-    without a benchmark.
+    """The split indices a config can run: those of its benchmark (``0 .. split_count - 1``); ``(0, )`` without a
+    benchmark.
 
     Raises:
         ValueError: A benchmark of several splits in a config without a top-level ``split`` (``--cfg-options
@@ -220,13 +220,7 @@ def published_splits(cfg: Config) -> Tuple[int, ...]:
     benchmark = dataset_benchmark(cfg)
     if benchmark is None:
         return (0, )
-    splits = []
-    for index in range(NUM_SPLITS):
-        try:
-            get_open_set_split(benchmark, index)
-        except ValueError:
-            continue
-        splits.append(index)
+    splits = list(range(split_count(benchmark)))
     if len(splits) > 1 and 'split' not in cfg:
         raise ValueError(f'The datasets use benchmark {benchmark!r} ({len(splits)} published splits) but the config '
                          'has no top-level `split`: add `split = 0` and pass `osr_split=split` to its datasets (as '

@@ -17,7 +17,7 @@ import functools
 import json
 from dataclasses import dataclass
 from importlib import resources
-from typing import Dict, List, Optional, Tuple, Union
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 NUM_SPLITS = 5
 
@@ -124,6 +124,7 @@ _NAMED_SET_BENCHMARKS = {
     'in21k_ssb': NamedSetTable('imagenet_ssb_splits.json', 'ImageNet-21K (WordNet ids)', None, known_from_table=False),
 }
 
+#: The benchmarks shipped with the package (:func:`register_benchmark` adds yours; :func:`benchmarks` lists all).
 BENCHMARKS = tuple(_BENCHMARKS) + tuple(_NAMED_SET_BENCHMARKS)
 NAMED_SET_BENCHMARKS = tuple(_NAMED_SET_BENCHMARKS)
 UNKNOWN_SET_NAMES = ('easy', 'hard')  # the names of the sets of every named-set benchmark
@@ -135,19 +136,66 @@ def _read_table(file_name: str) -> dict:
     return json.loads((resources.files(__package__) / SSB_SPLITS_DIR / file_name).read_text(encoding='utf-8'))
 
 
+def benchmarks() -> Tuple[str, ...]:
+    """Every benchmark :func:`get_open_set_split` knows: the shipped ones, then those registered since."""
+    return tuple(_BENCHMARKS) + tuple(_NAMED_SET_BENCHMARKS)
+
+
+def _class_table(splits, what: str) -> Tuple[Tuple[int, ...], ...]:
+    table = tuple(tuple(split) for split in splits)
+    if not table:
+        raise ValueError(f'{what}: no split given.')
+    for index, split in enumerate(table):
+        if not split or any(isinstance(c, bool) or not isinstance(c, int) or c < 0 for c in split):
+            raise ValueError(f'{what}, split {index}: expected class indices (int >= 0), got {split!r}.')
+        if len(set(split)) != len(split):
+            raise ValueError(f'{what}, split {index}: a class is listed twice: {split!r}.')
+    return table
+
+
+def register_benchmark(name: str, known: Sequence[Sequence[int]],
+                       unknown: Optional[Sequence[Sequence[int]]] = None) -> None:
+    """Make the published class splits of a benchmark of your own known to :class:`OpenSetDataset`
+    (``benchmark=name``), to ``osr_split`` / ``--cfg-options split=K`` and to ``tools/benchmark_table.py``.
+
+    Call it in a module your config imports (``custom_imports``), as a registry decorator would run there.
+
+    Args:
+        name (str): The benchmark's name (not one that exists).
+        known (Sequence[Sequence[int]]): Per split, the known classes, indices into the known source's classes, in
+            label order (the i-th becomes label i).
+        unknown (Sequence[Sequence[int]], optional): Per split, the unknown classes, indices into the classes of
+            the ``unknown_source`` (as CIFAR+N names CIFAR-100 classes); None when the unknown classes are the other
+            classes of the same dataset. Defaults to None.
+
+    Raises:
+        ValueError: A taken name, no split, a split of something else than distinct class indices, a class both known
+            and unknown in one split of the same dataset, or other counts of known and unknown splits.
+    """
+    if name in benchmarks():
+        raise ValueError(f'The open-set benchmark {name!r} exists already; choose another name.')
+    known_table = _class_table(known, f'benchmark {name!r}, known classes')
+    unknown_table = None if unknown is None else _class_table(unknown, f'benchmark {name!r}, unknown classes')
+    if unknown_table is not None and len(unknown_table) != len(known_table):
+        raise ValueError(f'benchmark {name!r}: {len(known_table)} known splits but {len(unknown_table)} unknown ones.')
+    _BENCHMARKS[name] = (known_table, unknown_table)
+
+
 def _check_benchmark(benchmark: str) -> None:
-    if benchmark not in BENCHMARKS:
-        raise ValueError(f'Unknown open-set benchmark {benchmark!r}; expected one of {", ".join(BENCHMARKS)}.')
+    if benchmark not in benchmarks():
+        raise ValueError(f'Unknown open-set benchmark {benchmark!r}; expected one of {", ".join(benchmarks())} '
+                         '(a benchmark of your own: openmixosr.datasets.register_benchmark).')
 
 
 def get_open_set_split(benchmark: str, index: int) -> Tuple[Optional[List[int]], Optional[List[int]]]:
     """Look up one published open-set split.
 
     Args:
-        benchmark (str): One of :data:`BENCHMARKS`: ``'mnist'``, ``'svhn'``, ``'cifar10'``, ``'cifar+10'``,
+        benchmark (str): One of :func:`benchmarks`: ``'mnist'``, ``'svhn'``, ``'cifar10'``, ``'cifar+10'``,
             ``'cifar+50'``, ``'tiny_imagenet'`` (five splits each), ``'ssb_cub'``, ``'ssb_scars'``,
-            ``'ssb_aircraft'``, ``'in21k_ssb'`` (one split each).
-        index (int): Split index, 0 to 4; 0 for the benchmarks with one split.
+            ``'ssb_aircraft'``, ``'in21k_ssb'`` (one split each), and the registered ones.
+        index (int): Split index, 0 to 4; 0 for the benchmarks with one split; for a registered benchmark, below its
+            number of splits.
 
     Returns:
         tuple[list[int] | None, list[int] | None]: The known classes (in label order: the i-th entry becomes label i;
@@ -163,11 +211,18 @@ def get_open_set_split(benchmark: str, index: int) -> Tuple[Optional[List[int]],
         table = _NAMED_SET_BENCHMARKS[benchmark]
         known = [int(c) for c in _read_table(table.file)['known_classes']] if table.known_from_table else None
         return known, None
-    if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < NUM_SPLITS:
-        raise ValueError(f'The open-set split index must be an integer in 0..{NUM_SPLITS - 1}, got {index!r}.')
     known_table, unknown_table = _BENCHMARKS[benchmark]
+    if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < len(known_table):
+        raise ValueError(f'The open-set split index of {benchmark} must be an integer in 0..{len(known_table) - 1}, '
+                         f'got {index!r}.')
     unknown = None if unknown_table is None else list(unknown_table[index])
     return list(known_table[index]), unknown
+
+
+def split_count(benchmark: str) -> int:
+    """How many published splits a benchmark has (5 for the OSR benchmarks, 1 for the named-set ones)."""
+    _check_benchmark(benchmark)
+    return 1 if benchmark in _NAMED_SET_BENCHMARKS else len(_BENCHMARKS[benchmark][0])
 
 
 def get_unknown_sets(benchmark: str) -> Dict[str, List[Union[int, str]]]:

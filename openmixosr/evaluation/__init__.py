@@ -1,6 +1,6 @@
 from .feature_bank import collect_feature_bank, train_loader_with_test_pipeline
-from .functional import (aupr_in, aupr_out, auroc, energy_score, fpr_at_tpr, max_logit_score, max_softmax_score,
-                         open_set_macro_f1, open_set_score, oscr, oscr_curve, roc_curve, threshold_at_tpr)
+from .functional import (aupr_in, aupr_out, auroc, fpr_at_tpr, open_set_macro_f1, oscr, oscr_curve, roc_curve,
+                         threshold_at_tpr)
 from .metrics import OpenSetEvaluator, OpenSetScoreDump, OpenSetScoreMetric, TakesResultCaveats, build_scores
 from .reporting import REPORTED_EPOCHS, median_of_last_epochs
 from .score_cache import ScoreCache
@@ -8,7 +8,7 @@ from .score_fitting import FitOpenSetScoresHook
 
 __all__ = [
     'auroc', 'oscr', 'oscr_curve', 'roc_curve', 'fpr_at_tpr', 'threshold_at_tpr', 'aupr_in', 'aupr_out',
-    'open_set_macro_f1', 'max_logit_score', 'max_softmax_score', 'energy_score', 'open_set_score', 'OpenSetEvaluator',
+    'open_set_macro_f1', 'OpenSetEvaluator',
     'OpenSetScoreDump', 'OpenSetScoreMetric', 'TakesResultCaveats', 'build_scores', 'collect_feature_bank',
     'train_loader_with_test_pipeline', 'ScoreCache', 'FitOpenSetScoresHook', 'REPORTED_EPOCHS',
     'median_of_last_epochs'

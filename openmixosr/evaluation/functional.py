@@ -1,4 +1,5 @@
-"""Open-set metrics and scores (docs/metrics.md, Method reference): numpy arrays in, float out.
+"""Open-set metrics (docs/metrics.md, Method reference): numpy arrays of scores in, float out. The scores themselves
+are the registered ``OpenSetScore`` classes of :mod:`openmixosr.evaluation.scores` (one score system).
 
 Convention: a score is "higher = more known". Known samples are the positive class unless a function says
 otherwise. Every metric sorts the pooled scores once and groups ties (:func:`_grouped_counts`); thresholds are the
@@ -10,8 +11,6 @@ Undefined cases raise ``ValueError``: empty known or unknown sets, NaN or inf sc
 from typing import NamedTuple, Optional, Tuple
 
 import numpy as np
-
-SCORE_TYPES = ('mls', 'msp', 'energy')
 
 
 # ----------------------------------------------------------------------------------------------------------------------
@@ -369,85 +368,3 @@ def open_set_macro_f1(known_scores, known_labels, known_preds, unknown_scores, u
     true_positives = np.bincount(true_codes[true_codes == pred_codes], minlength=n_classes)
     support = np.bincount(true_codes, minlength=n_classes) + np.bincount(pred_codes, minlength=n_classes)
     return float(np.mean(2 * true_positives / support))
-
-
-# ----------------------------------------------------------------------------------------------------------------------
-# Scores from logits
-# ----------------------------------------------------------------------------------------------------------------------
-def _check_logits(logits) -> np.ndarray:
-    """Return ``logits`` as a finite float64 array of shape [N, C] with C >= 1."""
-    logits = np.asarray(logits, dtype=np.float64)
-    if logits.ndim != 2 or logits.shape[1] == 0:
-        raise ValueError(f'logits must have shape [N, C] with C >= 1, got {logits.shape}.')
-    _check_finite(logits, 'logits')
-    return logits
-
-
-def _logsumexp(logits: np.ndarray) -> np.ndarray:
-    """Row-wise ``log(sum(exp(z)))``, shifted by the row maximum so nothing overflows."""
-    row_max = logits.max(axis=1)
-    return row_max + np.log(np.exp(logits - row_max[:, None]).sum(axis=1))
-
-
-def max_logit_score(logits) -> np.ndarray:
-    """MLS: ``max_c z_c`` (the default open-set score).
-
-    Args:
-        logits (array_like): Raw logits, shape [N, C]. A numpy array; CPU torch tensors without grad work through
-            ``np.asarray``. Computed in float64.
-
-    Returns:
-        np.ndarray: float64 scores, shape [N].
-    """
-    return _check_logits(logits).max(axis=1)
-
-
-def max_softmax_score(logits) -> np.ndarray:
-    """MSP: ``max_c softmax(z)_c = 1 / sum_c exp(z_c - max z)``, stable for large logits.
-
-    Args:
-        logits (array_like): Raw logits, shape [N, C] (numpy; see :func:`max_logit_score`).
-
-    Returns:
-        np.ndarray: float64 scores in (0, 1], shape [N].
-    """
-    logits = _check_logits(logits)
-    return 1.0 / np.exp(logits - logits.max(axis=1, keepdims=True)).sum(axis=1)
-
-
-def energy_score(logits, temperature: float = 1.0) -> np.ndarray:
-    """Energy score (negative free energy): ``T * logsumexp(z / T)``.
-
-    Args:
-        logits (array_like): Raw logits, shape [N, C] (numpy; see :func:`max_logit_score`).
-        temperature (float): ``T > 0``. Defaults to 1.0.
-
-    Returns:
-        np.ndarray: float64 scores, shape [N].
-    """
-    if not temperature > 0:
-        raise ValueError(f'temperature must be > 0, got {temperature}.')
-    return temperature * _logsumexp(_check_logits(logits) / temperature)
-
-
-def open_set_score(logits, score_type: str = 'mls', temperature: float = 1.0) -> np.ndarray:
-    """Open-set score of each sample from its logits, higher = more known.
-
-    Args:
-        logits (array_like): Raw logits, shape [N, C] (numpy; see :func:`max_logit_score`).
-        score_type (str): ``'mls'`` (max logit, default), ``'msp'`` (max softmax) or ``'energy'``.
-        temperature (float): Temperature of the energy score. Any value other than 1.0 with another score type
-            raises a ``ValueError`` instead of being ignored. Defaults to 1.0.
-
-    Returns:
-        np.ndarray: float64 scores, shape [N].
-    """
-    if score_type != 'energy' and temperature != 1.0:
-        raise ValueError(f'temperature={temperature} only applies to score_type="energy", got {score_type!r}.')
-    if score_type == 'mls':
-        return max_logit_score(logits)
-    if score_type == 'msp':
-        return max_softmax_score(logits)
-    if score_type == 'energy':
-        return energy_score(logits, temperature)
-    raise ValueError(f'Unknown score_type {score_type!r}; expected one of {SCORE_TYPES}.')

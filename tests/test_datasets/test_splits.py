@@ -163,3 +163,22 @@ def test_named_sets_errors():
     with pytest.raises(ValueError, match='Unknown open-set benchmark'):
         required_num_classes('ssb_cars')
     assert required_num_classes('cifar10') is None
+
+
+def test_a_benchmark_registered_from_outside_the_package(monkeypatch):
+    from openmixosr.datasets import benchmarks, register_benchmark, split_count
+    from openmixosr.datasets import splits as splits_module
+    monkeypatch.setattr(splits_module, '_BENCHMARKS', dict(splits_module._BENCHMARKS))  # undone after the test
+    register_benchmark('digits_halves', known=[(0, 1, 2, 3, 4), (5, 6, 7, 8, 9)])
+    assert 'digits_halves' in benchmarks() and split_count('digits_halves') == 2
+    assert get_open_set_split('digits_halves', 1) == ([5, 6, 7, 8, 9], None)
+    with pytest.raises(ValueError, match=r'split index of digits_halves must be an integer in 0..1, got 2'):
+        get_open_set_split('digits_halves', 2)
+    with pytest.raises(ValueError, match="'digits_halves' exists already"):
+        register_benchmark('digits_halves', known=[(0, 1)])
+    with pytest.raises(ValueError, match='a class is listed twice'):
+        register_benchmark('twice', known=[(0, 0)])
+    with pytest.raises(ValueError, match='2 known splits but 1 unknown ones'):
+        register_benchmark('uneven', known=[(0, ), (1, )], unknown=[(3, )])
+    with pytest.raises(ValueError, match='a benchmark of your own: openmixosr.datasets.register_benchmark'):
+        get_open_set_split('no_such', 0)

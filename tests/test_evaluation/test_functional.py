@@ -1,12 +1,10 @@
 import numpy as np
 import pytest
-from scipy.special import logsumexp
 from sklearn.metrics import average_precision_score, f1_score, roc_auc_score
 from sklearn.metrics import roc_curve as sk_roc_curve
 
-from openmixosr.evaluation.functional import (aupr_in, aupr_out, auroc, energy_score, fpr_at_tpr, max_logit_score,
-                                              max_softmax_score, open_set_macro_f1, open_set_score, oscr, oscr_curve,
-                                              roc_curve, threshold_at_tpr)
+from openmixosr.evaluation.functional import (aupr_in, aupr_out, auroc, fpr_at_tpr, open_set_macro_f1, oscr,
+                                              oscr_curve, roc_curve, threshold_at_tpr)
 
 
 def tied_data(seed, n_known=500, n_unknown=300, decimals=1):
@@ -203,104 +201,3 @@ def test_macro_f1_hand_computed():
 def test_macro_f1_rejects_negative_labels():
     with pytest.raises(ValueError, match='known_labels'):
         open_set_macro_f1([1.0], [-1], [0], [0.0], [0], threshold=0.5)
-
-
-# ----------------------------------------------------------------------------------------------------------------------
-# Scores from logits
-# ----------------------------------------------------------------------------------------------------------------------
-LOGITS = np.array([[1.0, 2.0, 3.0], [0.0, 0.0, 0.0], [-1.0, 4.0, 2.0]])
-
-
-def test_max_logit_score():
-    np.testing.assert_array_equal(max_logit_score(LOGITS), [3.0, 0.0, 4.0])
-
-
-def test_max_softmax_score():
-    e = np.e
-    expected = [e**3 / (e + e**2 + e**3), 1 / 3, e**4 / (e**-1 + e**4 + e**2)]
-    np.testing.assert_allclose(max_softmax_score(LOGITS), expected, rtol=1e-14)
-    # Stable for huge logits: no overflow, exact limits.
-    np.testing.assert_array_equal(max_softmax_score([[1000.0, 0.0], [1000.0, 1000.0]]), [1.0, 0.5])
-
-
-@pytest.mark.parametrize('temperature', [0.5, 1.0, 2.0])
-def test_energy_score(temperature):
-    expected = temperature * logsumexp(LOGITS / temperature, axis=1)
-    np.testing.assert_allclose(energy_score(LOGITS, temperature), expected, rtol=1e-14)
-    np.testing.assert_allclose(energy_score(LOGITS, temperature)[1], temperature * np.log(3), rtol=1e-14)
-    assert energy_score([[1000.0, 1000.0]])[0] == pytest.approx(1000 + np.log(2), rel=1e-15)
-
-
-def test_open_set_score_dispatch():
-    np.testing.assert_array_equal(open_set_score(LOGITS), max_logit_score(LOGITS))
-    np.testing.assert_array_equal(open_set_score(LOGITS, 'msp'), max_softmax_score(LOGITS))
-    np.testing.assert_array_equal(open_set_score(LOGITS, 'energy', 2.0), energy_score(LOGITS, 2.0))
-    with pytest.raises(ValueError, match="Unknown score_type 'odin'"):
-        open_set_score(LOGITS, 'odin')
-    with pytest.raises(ValueError, match='temperature'):
-        open_set_score(LOGITS, 'mls', temperature=2.0)
-    with pytest.raises(ValueError, match='temperature'):
-        energy_score(LOGITS, 0.0)
-
-
-def test_scores_accept_torch_tensors():
-    torch = pytest.importorskip('torch')
-    np.testing.assert_allclose(energy_score(torch.tensor(LOGITS)), energy_score(LOGITS))
-
-
-def test_scores_reject_bad_logits():
-    with pytest.raises(ValueError, match=r'\[N, C\]'):
-        max_logit_score(np.ones(3))
-    with pytest.raises(ValueError, match='logits contain NaN'):
-        max_softmax_score([[0.0, np.nan]])
-
-
-# ----------------------------------------------------------------------------------------------------------------------
-# Undefined cases
-# ----------------------------------------------------------------------------------------------------------------------
-TWO_SET_METRICS = [auroc, aupr_in, aupr_out, fpr_at_tpr, roc_curve,
-                   lambda k, u: oscr(k, np.ones(len(k), dtype=bool), u),
-                   lambda k, u: oscr_curve(k, np.ones(len(k), dtype=bool), u)]
-
-
-@pytest.mark.parametrize('metric', TWO_SET_METRICS)
-def test_nan_scores_raise(metric):
-    with pytest.raises(ValueError, match='known scores contain NaN'):
-        metric(np.array([1.0, np.nan]), np.array([0.0]))
-    with pytest.raises(ValueError, match='unknown scores contain NaN'):
-        metric(np.array([1.0]), np.array([0.0, np.nan]))
-
-
-@pytest.mark.parametrize('metric', TWO_SET_METRICS)
-def test_inf_scores_raise(metric):
-    with pytest.raises(ValueError, match='known scores contain inf'):
-        metric(np.array([1.0, np.inf]), np.array([0.0]))
-    with pytest.raises(ValueError, match='unknown scores contain inf'):
-        metric(np.array([1.0]), np.array([-np.inf]))
-
-
-@pytest.mark.parametrize('metric', TWO_SET_METRICS)
-def test_empty_sets_raise(metric):
-    with pytest.raises(ValueError, match='undefined without unknown samples'):
-        metric(np.array([1.0]), np.array([]))
-    with pytest.raises(ValueError, match='undefined without known samples'):
-        metric(np.array([]), np.array([1.0]))
-
-
-def test_empty_unknown_message_names_auroc_and_oscr():
-    with pytest.raises(ValueError, match='AUROC/OSCR'):
-        auroc([1.0, 2.0], [])
-
-
-def test_non_1d_scores_raise():
-    with pytest.raises(ValueError, match='1-D'):
-        auroc(np.ones((2, 2)), np.ones(3))
-
-
-def test_mismatched_lengths_raise():
-    with pytest.raises(ValueError, match='known_correct'):
-        oscr([1.0, 2.0], [True], [0.0])
-    with pytest.raises(ValueError, match='known_correct'):
-        oscr([1.0, 2.0], [2, 1], [0.0])
-    with pytest.raises(ValueError, match='unknown_preds'):
-        open_set_macro_f1([1.0], [0], [0], [0.0, 0.5], [0], threshold=0.5)

@@ -20,7 +20,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from openmixosr.evaluation.scores import ALL_ONE_PASS_SCORES, SCORE_CONFIGS, FeatureBank, FinalLinear, build_score
+from openmixosr.evaluation.scores import FeatureBank, FinalLinear, build_score
+from openmixosr.evaluation.scores import score_configs as registered_scores
 from openmixosr.utils.benchmarking import Task, quiet_logger, time_interleaved
 
 
@@ -66,7 +67,7 @@ def synthetic_banks(settings: Settings, seed: int = 0):
 
 def score_configs(settings: Settings) -> Dict[str, dict]:
     """Every one-pass score's default config, keyed by its log key (k of KNN capped by the bank)."""
-    configs = {key: dict(config) for key, config in zip(SCORE_CONFIGS, ALL_ONE_PASS_SCORES)}
+    configs = {key: dict(config) for key, config in registered_scores().items()}
     configs['knn']['k'] = min(50, settings.train)
     return configs
 

@@ -21,16 +21,15 @@ from mmengine.logging import print_log
 from mmengine.utils import mkdir_or_exist
 
 from openmixosr.registry import METRICS
-from ..functional import (aupr_in, aupr_out, auroc, fpr_at_tpr, open_set_macro_f1, open_set_score, oscr,
-                          threshold_at_tpr)
-from ..scores import ALL_ONE_PASS_SCORES, FeatureBank, FinalLinear, OpenSetScore, build_score
+from ..functional import aupr_in, aupr_out, auroc, fpr_at_tpr, open_set_macro_f1, oscr, threshold_at_tpr
+from ..scores import FeatureBank, FinalLinear, OpenSetScore, all_one_pass_scores, build_score
 from ..unknown_sets import check_unknown_sets, unknown_set_problem
 
 UNKNOWN_LABEL = -1
 #: The open-set metrics computed for every score, in the order of the table's columns.
 OPEN_SET_METRICS = ('auroc', 'oscr', 'fpr95', 'aupr_in', 'aupr_out', 'macro_f1')
 
-ScoresArg = Union[None, str, Sequence[Union[str, dict]]]
+ScoresArg = Union[None, str, Sequence[Union[str, dict, OpenSetScore]]]
 FittedStates = Dict[str, Dict[str, np.ndarray]]  # {score cache key: the score's state dict}
 #: What starts each caveat line of a results table (:meth:`OpenSetEvaluator.add_caveat`).
 CAVEAT_MARK = '!!'
@@ -53,8 +52,9 @@ def build_scores(scores: ScoresArg) -> Dict[str, OpenSetScore]:
     """The scores an open-set metric computes, by log name.
 
     Args:
-        scores (None | str | Sequence[str | dict]): None for none, ``'all'`` for ``ALL_ONE_PASS_SCORES``, or names
-            (``'knn'``) and configs (``dict(type='KNNScore', k=50)``) of ``OPEN_SET_SCORES``.
+        scores (None | str | Sequence[str | dict | OpenSetScore]): None for none, ``'all'`` for every registered
+            score (:func:`~openmixosr.evaluation.scores.all_one_pass_scores`), or names (``'knn'``), configs
+            (``dict(type='KNNScore', k=50)``) and built scores of ``OPEN_SET_SCORES``.
 
     Returns:
         dict[str, OpenSetScore]: ``{score.name: score}`` in the given order.
@@ -68,10 +68,10 @@ def build_scores(scores: ScoresArg) -> Dict[str, OpenSetScore]:
         if scores != 'all':
             raise ValueError(f"scores must be 'all' or a list of score names / configs, got the string {scores!r} "
                              f"(write [{scores!r}] for one score).")
-        scores = ALL_ONE_PASS_SCORES
+        scores = all_one_pass_scores()
     built = {}
     for cfg in scores:
-        score = build_score(cfg)
+        score = cfg if isinstance(cfg, OpenSetScore) else build_score(cfg)
         if score.name in built:
             raise ValueError(f'Two scores are named {score.name!r} ({built[score.name]!r} and {score!r}): their '
                              f'metrics osr/{score.name}/* would overwrite each other.')
@@ -300,9 +300,12 @@ class OpenSetEvaluator(OpenSetScoreMetric):
     - ``fpr95``: percentage of unknown samples accepted at the threshold that keeps 95% of the known samples.
     - ``macro_f1``: macro-F1 over the known classes plus "unknown" at that same threshold.
 
-    The metrics without a score name (``osr/auroc``, ...) are those of ``score_type`` (MLS by default: the numbers
-    the toolkit publishes). Every score of ``scores`` adds ``osr/<score>/auroc``, ``osr/<score>/oscr``, ... (the
-    OSCR of a score uses the network's own predictions). One table, one row per score, is logged.
+    The metrics without a score name (``osr/auroc``, ...) are those of the headline score ``score_type`` (MLS by
+    default: the numbers the toolkit publishes), any registered score. Every score of ``scores`` adds
+    ``osr/<score>/auroc``, ``osr/<score>/oscr``, ... (the OSCR of a score uses the network's own predictions). Every
+    score, the headline one included, is fitted and computed once, on one path
+    (:class:`~openmixosr.evaluation.score_fitting.FitOpenSetScoresHook`). One table, one row per score, is logged;
+    ``*`` marks the headline score's row.
 
     **Several unknown sets** (the Semantic Shift Benchmark's 'easy' and 'hard'): with ``unknown_sets``, every sample
     names its set in ``unknown_set`` (``''`` for a known sample) and each set ``s`` is evaluated on its own: the
@@ -321,14 +324,13 @@ class OpenSetEvaluator(OpenSetScoreMetric):
     checkpoint it loaded records no known classes: nothing then checks that it was trained on those of the test set.
 
     Args:
-        score_type (str): Score of the unnamed metrics: ``'mls'`` (max logit, default), ``'msp'`` (max softmax) or
-            ``'energy'``.
-        temperature (float): Temperature of the energy score (only valid with ``score_type='energy'``).
-            Defaults to 1.0.
+        score_type (str | dict): The headline score, of the unnamed metrics: a name (``'mls'``, default; ``'msp'``,
+            ``'energy'``, ``'knn'``, ... any score of ``OPEN_SET_SCORES``, yours included), a registered type name or
+            a config (``dict(type='EnergyScore', temperature=2.0)``).
         scores (None | str | Sequence[str | dict]): More scores, by name or config of ``OPEN_SET_SCORES``
-            (``['knn', dict(type='ViMScore', dim=64)]``), or ``'all'`` (``ALL_ONE_PASS_SCORES``). Defaults to
-            None (only ``score_type``). Scores fitted on the training set make the runner collect its features
-            before each validation / test epoch (cached next to the checkpoint when testing).
+            (``['knn', dict(type='ViMScore', dim=64)]``), or ``'all'`` (every registered score). Defaults to None
+            (only ``score_type``). Scores fitted on the training set make the runner collect its features before
+            each validation / test epoch (cached next to the checkpoint when testing).
         unknown_sets (Sequence[str], optional): Names of the unknown sets evaluated separately, e.g.
             ``('easy', 'hard')``; the samples must carry ``unknown_set`` (``PackInputs(algorithm_keys=
             ('unknown_set', ))``). Defaults to None (all unknown samples form one set).
@@ -338,16 +340,22 @@ class OpenSetEvaluator(OpenSetScoreMetric):
     default_prefix = 'osr'
 
     def __init__(self,
-                 score_type: str = 'mls',
-                 temperature: float = 1.0,
+                 score_type: Union[str, dict] = 'mls',
                  scores: ScoresArg = None,
                  unknown_sets: Optional[Sequence[str]] = None,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
-        super().__init__(scores=scores, collect_device=collect_device, prefix=prefix)
-        open_set_score(np.zeros((1, 1)), score_type, temperature)  # fail at build time on a bad combination
-        self.score_type = score_type
-        self.temperature = temperature
+        headline, listed = build_score(score_type), build_scores(scores)
+        same_name = listed.get(headline.name)
+        if same_name is not None and repr(same_name) != repr(headline):
+            raise ValueError(f'score_type {headline!r} and the score {same_name!r} of `scores` are both named '
+                             f'{headline.name!r}: their metrics would be mixed up. Drop one, or configure the same.')
+        # Each score is fitted and computed once: the headline first, then the listed ones (named metrics).
+        super().__init__(scores=[same_name or headline, *(score for name, score in listed.items()
+                                                          if name != headline.name)],
+                         collect_device=collect_device, prefix=prefix)
+        self.headline = headline.name
+        self.named_scores = tuple(listed)
         self.unknown_sets = check_unknown_sets(unknown_sets)
         self.caveats: List[str] = []
 
@@ -383,8 +391,7 @@ class OpenSetEvaluator(OpenSetScoreMetric):
         preds = test.logits.argmax(axis=1)
         known = test.labels != UNKNOWN_LABEL
         metrics = dict(accuracy=100.0 * float((preds[known] == test.labels[known]).mean()))
-        scores = {f'{self.score_type} *': open_set_score(test.logits, self.score_type, self.temperature)}
-        scores.update(self._compute_scores(test))
+        scores = self._compute_scores(test)
         if self.unknown_sets is None:
             rows = self._score_rows(scores, preds, test.labels, metrics, key_prefix='')
             table = self.format_table(metrics['accuracy'], rows, int(known.sum()), int((~known).sum()), self.caveats)
@@ -405,20 +412,22 @@ class OpenSetEvaluator(OpenSetScoreMetric):
                     metrics: Dict[str, float], key_prefix: str) -> List[Tuple[str, Dict[str, float]]]:
         """The open-set metrics (percent) of every score on one set of samples, added to ``metrics``.
 
-        The first score of ``scores`` is ``score_type`` (row name ``'<score_type> *'``, metric names
-        ``<key_prefix><metric>``); the others are named (``<key_prefix><score>/<metric>``). A score row with the same
-        name and numbers as the starred row is left out of the table (its metrics are still returned).
+        The headline score gives ``<key_prefix><metric>`` (table row ``'<name> *'``), every score of ``scores``
+        ``<key_prefix><score>/<metric>`` (its own table row unless it is the headline score, whose numbers are the
+        starred row's).
 
         Returns:
-            list[tuple[str, dict[str, float]]]: ``(row name, {metric: value})`` per score, in order.
+            list[tuple[str, dict[str, float]]]: ``(row name, {metric: value})`` per table row, headline first.
         """
-        rows = []
-        for position, (name, values) in enumerate(scores.items()):
-            row = {metric: 100.0 * float(value) for metric, value in open_set_metrics(values, preds, labels).items()}
-            metrics.update({f'{key_prefix}{"" if position == 0 else name + "/"}{metric}': value
-                            for metric, value in row.items()})
-            if position == 0 or not (name == self.score_type and row == rows[0][1]):
-                rows.append((name, row))
+        computed = {name: {metric: 100.0 * float(value) for metric, value in
+                           open_set_metrics(values, preds, labels).items()} for name, values in scores.items()}
+        headline = computed[self.headline]
+        metrics.update({f'{key_prefix}{metric}': value for metric, value in headline.items()})
+        rows = [(f'{self.headline} *', headline)]
+        for name in self.named_scores:
+            metrics.update({f'{key_prefix}{name}/{metric}': value for metric, value in computed[name].items()})
+            if name != self.headline:
+                rows.append((name, computed[name]))
         return rows
 
     @staticmethod

@@ -113,8 +113,13 @@ class OpenSetScore(metaclass=ABCMeta):
         needs_two_classes (bool): The score is the same for every sample of a one-class head (C = 1), e.g. the
             maximum softmax probability is always 1: :meth:`fit` and :meth:`score` refuse C = 1.
         fitted_attributes (tuple[str]): The attributes :meth:`_fit` sets; they make up :meth:`state_dict`.
+        presets (dict, optional): The log names the class is known by and their constructor arguments, for a class
+            with several named settings (``ASHScore``: ``ash_p``, ``ash_b``, ``ash_s``); None means one,
+            ``{name: {}}``. The score names (``'knn'``) and the ``'all'`` list are derived from these
+            (:func:`~openmixosr.evaluation.scores.builder.score_configs`).
     """
     name: str = ''
+    presets: Optional[Dict[str, Dict[str, Any]]] = None
     needs_train_set: bool = False
     needs_train_labels: bool = False
     needs_final_layer: bool = False

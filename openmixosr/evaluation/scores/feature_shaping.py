@@ -89,6 +89,7 @@ class ASHScore(_RecomputedLogitsScore):
     needs_train_set = False
     fitted_attributes = ('weight', 'bias')
     VARIANTS = ('p', 'b', 's')
+    presets = {f'ash_{variant}': dict(variant=variant) for variant in VARIANTS}
 
     def __init__(self, variant: str, percentile: float = 90.0) -> None:
         super().__init__()

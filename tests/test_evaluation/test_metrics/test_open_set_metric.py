@@ -4,8 +4,14 @@ import torch
 
 import openmixosr.evaluation  # noqa: F401  (fills the METRICS registry)
 from openmixosr.evaluation import functional as F
-from openmixosr.evaluation.scores import ALL_ONE_PASS_SCORES, FeatureBank, FinalLinear, build_score
+from scipy.special import logsumexp, softmax
+
+from openmixosr.evaluation.scores import FeatureBank, FinalLinear, all_one_pass_scores, build_score
 from openmixosr.registry import METRICS
+
+#: The logit scores by hand (independent of the score classes): MLS, MSP and energy at temperature T.
+REFERENCE_SCORES = dict(mls=lambda z, t: z.max(axis=1), msp=lambda z, t: softmax(z, axis=1).max(axis=1),
+                        energy=lambda z, t: t * logsumexp(z / t, axis=1))
 
 NUM_CLASSES = 5
 
@@ -29,7 +35,7 @@ def run(metric, samples, batch_size=16):
 
 
 def expected_metrics(logits, labels, score_type, temperature=1.0):
-    scores = F.open_set_score(logits.astype(np.float32), score_type, temperature)
+    scores = REFERENCE_SCORES[score_type](logits.astype(np.float32).astype(np.float64), temperature)
     preds = logits.argmax(axis=1)
     known = labels >= 0
     ks, us = scores[known], scores[~known]
@@ -48,7 +54,8 @@ def expected_metrics(logits, labels, score_type, temperature=1.0):
 
 @pytest.mark.parametrize('score_type, temperature', [('mls', 1.0), ('msp', 1.0), ('energy', 2.0)])
 def test_evaluator_matches_functional(score_type, temperature):
-    metric = METRICS.build(dict(type='OpenSetEvaluator', score_type=score_type, temperature=temperature))
+    headline = dict(type='EnergyScore', temperature=temperature) if score_type == 'energy' else score_type
+    metric = METRICS.build(dict(type='OpenSetEvaluator', score_type=headline))
     samples, logits, labels = make_samples()
     results = run(metric, samples)
     expected = expected_metrics(logits, labels, score_type, temperature)
@@ -116,10 +123,28 @@ def test_evaluator_without_unknown_samples_raises():
 
 
 def test_evaluator_rejects_bad_score_type():
-    with pytest.raises(ValueError, match='score_type'):
+    with pytest.raises(KeyError, match="unknown open-set score 'odin'"):
         METRICS.build(dict(type='OpenSetEvaluator', score_type='odin'))
-    with pytest.raises(ValueError, match='temperature'):
+    with pytest.raises(TypeError, match='temperature'):
         METRICS.build(dict(type='OpenSetEvaluator', score_type='msp', temperature=2.0))
+    with pytest.raises(ValueError, match="are both named 'energy'"):
+        METRICS.build(dict(type='OpenSetEvaluator', score_type=dict(type='EnergyScore', temperature=2.0),
+                           scores=['energy']))
+
+
+def test_any_registered_score_is_the_headline_score():
+    """score_type='knn': the unnamed metrics are KNN's; it is fitted once with the listed scores."""
+    samples, _, _, _, final, train = make_feature_samples()
+    metric = METRICS.build(dict(type='OpenSetEvaluator', score_type=dict(type='KNNScore', k=5), scores=['mls']))
+    assert list(metric.scores) == ['knn', 'mls'] and metric.headline == 'knn'
+    metric.fit_scores(final, lambda: train)
+    results = run(metric, samples)
+    assert results['osr/auroc'] != results['osr/mls/auroc'] and 'osr/knn/auroc' not in results
+    listed = METRICS.build(dict(type='OpenSetEvaluator', score_type=dict(type='KNNScore', k=5),
+                                scores=[dict(type='KNNScore', k=5), 'mls']))
+    listed.fit_scores(final, lambda: train)
+    again = run(listed, samples)
+    assert again['osr/auroc'] == again['osr/knn/auroc'] == results['osr/auroc']
 
 
 def test_score_dump_writes_loadable_npz(tmp_path):
@@ -132,9 +157,10 @@ def test_score_dump_writes_loadable_npz(tmp_path):
         assert data['labels'].dtype == np.int64
         np.testing.assert_array_equal(data['logits'], logits.astype(np.float32))
         np.testing.assert_array_equal(data['labels'], labels)
-        np.testing.assert_allclose(data['scores_mls'], F.max_logit_score(data['logits']), rtol=1e-12)
-        np.testing.assert_allclose(data['scores_msp'], F.max_softmax_score(data['logits']), rtol=1e-6)
-        np.testing.assert_allclose(data['scores_energy'], F.energy_score(data['logits']), rtol=1e-6)
+        reference = data['logits'].astype(np.float64)
+        np.testing.assert_allclose(data['scores_mls'], reference.max(axis=1), rtol=1e-12)
+        np.testing.assert_allclose(data['scores_msp'], softmax(reference, axis=1).max(axis=1), rtol=1e-6)
+        np.testing.assert_allclose(data['scores_energy'], logsumexp(reference, axis=1), rtol=1e-6)
         assert sorted(data.files) == ['labels', 'logits', 'scores_energy', 'scores_mls', 'scores_msp']
         assert (data['labels'] == -1).sum() == 40
 
@@ -208,7 +234,7 @@ def test_evaluator_with_three_scores_one_fitted_on_the_training_set():
 def test_evaluator_all_scores():
     samples, _, _, _, final, train = make_feature_samples()
     metric = METRICS.build(dict(type='OpenSetEvaluator', scores='all'))
-    assert set(metric.scores) == {build_score(cfg).name for cfg in ALL_ONE_PASS_SCORES}
+    assert set(metric.scores) == {build_score(cfg).name for cfg in all_one_pass_scores()}
     calls = []
     metric.fit_scores(final, lambda: calls.append(1) or train)
     results = run(metric, samples)

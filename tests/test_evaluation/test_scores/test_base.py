@@ -4,13 +4,18 @@ import io
 import numpy as np
 import pytest
 
-from openmixosr.evaluation.scores import (ALL_ONE_PASS_SCORES, SCORE_CONFIGS, FeatureBank, FinalLinear, KNNScore,
-                                          MahalanobisScore, MaxLogitScore, ReActScore, build_score)
+from openmixosr.evaluation.scores import (FeatureBank, FinalLinear, KNNScore, MahalanobisScore, MaxLogitScore,
+                                          OpenSetScore, ReActScore, all_one_pass_scores, build_score, score_configs)
 from openmixosr.registry import OPEN_SET_SCORES
+
+
+SCORE_CONFIGS = score_configs()
+ALL_ONE_PASS_SCORES = all_one_pass_scores()
 
 
 def test_every_score_is_registered_and_named_by_its_key():
     assert len(ALL_ONE_PASS_SCORES) == len(SCORE_CONFIGS) == 18
+    assert list(SCORE_CONFIGS)[:3] == ['msp', 'mls', 'energy']  # the order of the tables: registration order
     for key, config in SCORE_CONFIGS.items():
         assert OPEN_SET_SCORES.get(config['type']) is not None
         assert build_score(key).name == key
@@ -19,6 +24,26 @@ def test_every_score_is_registered_and_named_by_its_key():
     assert build_score(dict(type='KNNScore', k=7)).k == 7
     with pytest.raises(KeyError, match='unknown open-set score'):
         build_score('odin')
+
+
+def test_a_score_registered_outside_the_package_is_known_by_its_name(monkeypatch):
+    """The names and 'all' are derived from the registry: a user's score joins them, a clash is refused."""
+    class HalfMaxLogit(OpenSetScore):
+        name = 'half_mls'
+
+        def _score(self, test):
+            return test.logits.astype(np.float64).max(axis=1) / 2
+
+    monkeypatch.setitem(OPEN_SET_SCORES._module_dict, 'HalfMaxLogit', HalfMaxLogit)
+    assert score_configs()['half_mls'] == dict(type='HalfMaxLogit') and len(all_one_pass_scores()) == 19
+    assert isinstance(build_score('half_mls'), HalfMaxLogit)
+
+    class Clash(HalfMaxLogit):
+        name = 'knn'
+
+    monkeypatch.setitem(OPEN_SET_SCORES._module_dict, 'Clash', Clash)
+    with pytest.raises(ValueError, match="KNNScore and Clash are both named 'knn'"):
+        score_configs()
 
 
 def fitted_scores(head, train):
@@ -116,7 +141,7 @@ LABEL_SCORES = [key for key, config in SCORE_CONFIGS.items() if build_score(conf
 
 
 def test_the_scores_that_read_training_labels():
-    assert LABEL_SCORES == ['mahalanobis', 'rmds', 'she', 'openmax']
+    assert sorted(LABEL_SCORES) == ['mahalanobis', 'openmax', 'rmds', 'she']
 
 
 @pytest.mark.parametrize('key', LABEL_SCORES)

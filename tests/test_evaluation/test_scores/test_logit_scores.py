@@ -33,6 +33,15 @@ def test_msp_mls_energy_entropy_by_hand():
                                rtol=1e-12)
 
 
+def test_msp_and_energy_are_stable_for_huge_logits_and_exact_for_ties():
+    huge = np.array([[1000.0, 0.0], [1000.0, 1000.0]], dtype=np.float32)
+    bank = FeatureBank(features=None, logits=huge)
+    np.testing.assert_array_equal(build_score('msp').fit().score(bank), [1.0, 0.5])  # no overflow, exact limits
+    assert build_score('energy').fit().score(bank)[1] == pytest.approx(1000 + math.log(2), rel=1e-15)
+    flat = FeatureBank(features=None, logits=np.zeros((1, 3), dtype=np.float32))
+    assert build_score('energy').fit().score(flat)[0] == pytest.approx(math.log(3), rel=1e-14)
+
+
 def test_gen_by_hand_and_top_classes_truncation():
     probabilities = [softmax_row(row) for row in LOGITS.tolist()]
     gamma = 0.1
