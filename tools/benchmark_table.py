@@ -10,7 +10,7 @@ The protocol (docs/benchmark_table.md):
   all five by default, each with ``--cfg-options split=K``; a benchmark with one split (the Semantic Shift Benchmark)
   runs on split 0 only, and ``--splits`` naming another split is an error.
 - **Seeds.** Every config runs on every split for every seed of ``--seeds`` (``randomness.seed``).
-- **Teachers.** A distillation config (``model.type == 'AsymmetricDistiller'``) names its teacher config in
+- **Teachers.** A distillation config (its model a ``DistillsFromTeacher``) names its teacher config in
   ``teacher_config`` (``openmixosr::NAME`` or a path). The teacher trains once per split (seed 0, ``split=K`` and
   the same ``--cfg-options``), shared by every config that names it, before its students; each student of split K
   receives the last checkpoint of the teacher of split K (``model.teacher_checkpoint``; the runner refuses a teacher
@@ -51,6 +51,7 @@ from mmengine.utils import ProgressBar
 
 from openmixosr.datasets.splits import split_count
 from openmixosr.evaluation.reporting import median_of_last_epochs
+from openmixosr.models.contracts import distills_from_teacher
 from openmixosr.paper_results import PAPERS, ROWS, PaperRow, row_by_id
 from openmixosr.utils.config import resolve_config
 from openmixosr.utils.experiments import teacher_config_of
@@ -290,10 +291,10 @@ def describe(config: str) -> Method:
     benchmark = dataset_benchmark(cfg)
     stem = osp.splitext(osp.basename(config))[0]
     teacher = None
-    if cfg.model.get('type') == 'AsymmetricDistiller':
+    if distills_from_teacher(cfg.model):
         teacher = teacher_config_of(config)
         if teacher is None:
-            raise KeyError(f'{config} distils (AsymmetricDistiller) but names no `teacher_config`: add e.g. '
+            raise KeyError(f'{config} distils from a teacher ({cfg.model.type}) but names no `teacher_config`: add e.g. '
                            "`teacher_config = 'openmixosr::baselines/ce_r50_svhn.py'` (or a path), the config whose "
                            'run `model.teacher_checkpoint` names.')
     return Method(

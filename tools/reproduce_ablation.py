@@ -34,6 +34,7 @@ import sys
 from mmengine.config import Config
 from mmengine.utils import ProgressBar
 
+from openmixosr.models.contracts import distills_from_teacher
 from openmixosr.paper_results import row_by_id
 from openmixosr.utils.file_lock import exclusive_lock
 from openmixosr.utils.result_tables import format_seed_table
@@ -91,7 +92,7 @@ def main(argv=None):
     runs = [('teacher', teacher)]
     for row in rows:
         cfg = Config.fromfile(row.config)
-        distills = cfg.model.type == 'AsymmetricDistiller'
+        distills = distills_from_teacher(cfg.model)
         runs += [(row.name, Run(row.config, osp.join(work_root, work_dir_name(row.name), f'seed{seed}'), seed,
                                 args.cfg_options, teacher if distills else None, name=f'{row.name}, seed {seed}',
                                 world_size=recipe_world_size(cfg))) for seed in args.seeds]

@@ -1,10 +1,10 @@
-"""Does a checkpoint fit the model of a config? What kind of checkpoint is it? Which classes was it trained on?
+"""Does a checkpoint fit the model of a config? Which of its weights does a classifier take? Which classes was it
+trained on?
 
 Used by :mod:`~openmixosr.engine.checkpoint_loading` to load strictly, with an error that says what the checkpoint
 is and what to do, instead of MMEngine's silent partial loading; and by the distiller and the tools to compare the
 known classes recorded in checkpoints (``meta.dataset_meta.classes``), or to say that a checkpoint records none.
 """
-import ast
 from collections import OrderedDict
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
@@ -19,121 +19,41 @@ class KnownClassesMismatchError(RuntimeError):
     """A checkpoint was trained on other known classes than the data it is used with."""
 
 
-def _prefixes(keys) -> set:
-    return {key.split('.', 1)[0] for key in keys}
+def select_weights(state_dict: Mapping[str, torch.Tensor], mapping: Mapping[str, str]) -> Dict[str, torch.Tensor]:
+    """The entries of ``state_dict`` that ``mapping`` names, renamed: ``{new prefix: old prefix}``.
 
-
-def checkpoint_kind(keys) -> Optional[str]:
-    """Recognise the algorithm that wrote a state dict from its keys.
-
-    Args:
-        keys (Iterable[str]): The state dict's keys.
-
-    Returns:
-        str | None: ``'AsymmetricDistiller'``, ``'AutoMix'`` (AutoMix / AMix, supervised), ``'self-supervised'``
-        (MoCo v2, AMix-I, AMix-C), ``'classifier'`` (backbone + head) or None.
-    """
-    keys = list(keys)
-    top = _prefixes(keys)
-    if {'student', 'teacher'} <= top:
-        return 'AsymmetricDistiller'
-    if 'queue' in top and ('encoder_k' in top or 'momentum_encoder' in top):
-        return 'self-supervised'
-    if 'mix_block' in top and any(key.startswith('momentum_encoder.module.') for key in keys):
-        return 'AutoMix'
-    if {'backbone', 'head'} <= top:
-        return 'classifier'
-    return None
-
-
-def config_value(cfg_text: Optional[str], name: str) -> Optional[object]:
-    """The last literal value given to keyword or key ``name`` in a config dump, read without running it.
-
-    Checkpoints carry the config of their run as text (``meta.cfg``). Executing that text would run whatever a
-    checkpoint contains, so it is only parsed (:func:`ast.parse`) and literal values are read.
-
-    Args:
-        cfg_text (str, optional): ``checkpoint['meta']['cfg']``.
-        name (str): e.g. ``'eval_network'``.
-
-    Returns:
-        The value, or None when the text is missing, unparsable or does not set ``name`` to a literal.
-    """
-    if not cfg_text:
-        return None
-    try:
-        tree = ast.parse(cfg_text)
-    except SyntaxError:
-        return None
-    value = None
-    for node in ast.walk(tree):
-        if isinstance(node, ast.keyword) and node.arg == name and isinstance(node.value, ast.Constant):
-            value = node.value.value
-        elif isinstance(node, ast.Dict):
-            for key, item in zip(node.keys, node.values):
-                if isinstance(key, ast.Constant) and key.value == name and isinstance(item, ast.Constant):
-                    value = item.value
-    return value
-
-
-def _suffixes(keys, prefix: str) -> set:
-    return {key[len(prefix):] for key in keys if key.startswith(prefix)}
-
-
-def automix_to_classifier(state_dict: Mapping[str, torch.Tensor],
-                          cfg_text: Optional[str] = None) -> Tuple[Dict[str, torch.Tensor], str]:
-    """The network an AutoMix / AMix checkpoint evaluates, as the state dict of a plain classifier.
-
-    AutoMix validates and tests its momentum network ``k`` (``momentum_encoder.module``, the default
-    ``eval_network='momentum'``) or its online network ``q`` (``backbone.`` / ``neck.`` / ``head.``,
-    ``eval_network='online'``), as its config says. ``k`` is an ``nn.Sequential`` of the online network's parts, so
-    its entries ``momentum_encoder.module.{i}.*`` are matched to the part (``backbone``, ``neck``, ``head``) with the
-    same entry names.
-
-    Args:
-        state_dict (Mapping[str, Tensor]): The AutoMix checkpoint's state dict.
-        cfg_text (str, optional): The checkpoint's config dump (``meta.cfg``), for ``eval_network``.
-
-    Returns:
-        tuple[dict, str]: The classifier state dict and a sentence saying which network it is.
+    The one way weights are taken out of a larger checkpoint: a model's ``evaluated_weights()`` (recorded in its
+    checkpoints, :class:`~openmixosr.models.contracts.EvaluatedWeights`) applied to load its evaluated network into a
+    classifier, ``load_cfg.prefix='student.'`` (``{'': 'student.'}``), and the ``prefix`` of ``SafePretrained``.
 
     Raises:
-        ValueError: If the parts of ``k`` cannot be matched to those of ``q``.
+        CheckpointMismatchError: If the old prefixes select no entry at all (a part without weights, such as a pooling
+            neck, selects none on its own).
     """
-    eval_network = config_value(cfg_text, 'eval_network') or 'momentum'
-    parts = sorted(prefix for prefix in _prefixes(state_dict) if prefix in ('backbone', 'neck', 'head'))
-    if eval_network == 'online':
-        selected = OrderedDict((key, value) for key, value in state_dict.items() if key.split('.', 1)[0] in parts)
-        return selected, ('AutoMix / AMix checkpoint: evaluating its online network q (backbone/neck/head), as its '
-                          "config says (eval_network='online').")
-    indices = sorted({int(key.split('.')[2]) for key in state_dict if key.startswith('momentum_encoder.module.')})
-    rename = {}
-    for index in indices:
-        k_names = _suffixes(state_dict, f'momentum_encoder.module.{index}.')
-        matches = [part for part in parts if _suffixes(state_dict, f'{part}.') == k_names]
-        if len(matches) != 1:
-            raise ValueError(f'momentum_encoder.module.{index} matches {matches or "no part"} of the online network')
-        rename[f'momentum_encoder.module.{index}.'] = f'{matches[0]}.'
     selected = OrderedDict()
-    for key, value in state_dict.items():
-        for old, new in rename.items():
-            if key.startswith(old):
-                selected[new + key[len(old):]] = value
-    return selected, ('AutoMix / AMix checkpoint: evaluating its momentum network k (momentum_encoder.module), the '
-                      "network its own config validates and tests (eval_network='momentum').")
-
-
-def select_prefix(state_dict: Mapping[str, torch.Tensor], prefix: str) -> Dict[str, torch.Tensor]:
-    """The entries under ``prefix`` (e.g. ``'student.'``), with the prefix removed.
-
-    Raises:
-        CheckpointMismatchError: If no entry starts with ``prefix``.
-    """
-    selected = OrderedDict((key[len(prefix):], value) for key, value in state_dict.items() if key.startswith(prefix))
+    for new, old in mapping.items():
+        selected.update((new + key[len(old):], value) for key, value in state_dict.items() if key.startswith(old))
     if not selected:
-        raise CheckpointMismatchError(f'Prefix {prefix!r}: the checkpoint has no entry starting with it; its '
-                                      f'top-level names are {sorted(_prefixes(state_dict))}.')
+        tops = sorted({key.split('.', 1)[0] for key in state_dict})
+        raise CheckpointMismatchError(f'Prefix {", ".join(repr(old) for old in mapping.values())}: the checkpoint '
+                                      f'has no entry starting with it; its top-level names are {tops}.')
     return selected
+
+
+def classifier_weights_note(meta: Optional[Mapping], model_weights: Optional[Mapping[str, str]]) -> Optional[str]:
+    """When a checkpoint's evaluated network should be taken out of it for ``model``, the sentence saying which.
+
+    That is when the model is a plain classifier (its ``evaluated_weights()`` is its own weights) and the checkpoint
+    records (``meta['evaluated_weights']``, written by OpenMixOSR's runner) that the network it evaluates lies
+    elsewhere in it (a distiller's student, AutoMix's momentum network). None otherwise.
+    """
+    from openmixosr.models.contracts import OWN_WEIGHTS
+    recorded = (meta or {}).get('evaluated_weights')
+    if model_weights != OWN_WEIGHTS or not recorded or recorded == OWN_WEIGHTS:
+        return None
+    where = ', '.join(sorted(set(recorded.values())))
+    return (f'The {(meta or {}).get("model_type", "model")} checkpoint gives the weights its run evaluates '
+            f'({where}), as it records.')
 
 
 def _summary(keys: Sequence[str], limit: int = 3) -> str:
@@ -147,26 +67,19 @@ def _summary(keys: Sequence[str], limit: int = 3) -> str:
     return f'({groups}), e.g. {examples}'
 
 
-def _kind_hint(kind: Optional[str], model_kind: Optional[str]) -> str:
-    """What to do with a checkpoint of ``kind`` loaded into a model of ``model_kind``."""
-    if kind == model_kind or kind is None:
-        return ''
-    if kind == 'AsymmetricDistiller':
-        return ('It is an AsymmetricDistiller checkpoint (entries under student. and teacher.): evaluate it with its '
-                'distillation config (configs/asym/...), which reports the student (`--cfg-options '
-                'model.eval_network=teacher` for the teacher), or evaluate its student with this config: '
-                '`--cfg-options load_cfg.prefix=student.`.')
-    if kind == 'AutoMix':
-        return ('It is an AutoMix / AMix checkpoint (mix_block., momentum_encoder.): evaluate it with its own config, '
-                'or with a classifier config of the same backbone and head (which then gets the network the AutoMix '
-                'config evaluates).')
-    if kind == 'self-supervised':
-        return ('It is a self-supervised checkpoint (MoCo v2 / AMix-I / AMix-C: queue, encoder_k): it has no '
-                'classifier; evaluate it by linear evaluation (configs/selfsup/linear_eval/, '
-                '`--cfg-options pretrained=CHECKPOINT`).')
-    if kind == 'classifier':
-        return 'It is a plain classifier checkpoint (backbone., head.): evaluate it with a classifier config.'
-    return ''
+def _writer_hint(meta: Optional[Mapping]) -> str:
+    """What to do with a checkpoint that does not fit, from what it records about the model that wrote it."""
+    meta = meta or {}
+    model_type = meta.get('model_type')
+    if model_type is None:
+        return ('The checkpoint records no model (written by a plain state_dict save, MMEngine or an older '
+                'OpenMixOSR): use the config it was trained with, or select its weights with `--cfg-options '
+                "load_cfg.prefix='student.'` (or another prefix).")
+    if meta.get('evaluated_weights') is None:
+        return (f'It was written by {model_type}, which has no classifier to evaluate (self-supervised): evaluate '
+                'it by linear evaluation (configs/selfsup/linear_eval/, `--cfg-options pretrained=CHECKPOINT`).')
+    return (f'It was written by {model_type}: evaluate it with that config, or with a plain classifier config of '
+            'the same backbone and head, which takes the weights the run evaluates.')
 
 
 def state_dict_mismatch(model_state: Mapping[str, torch.Tensor],
@@ -202,7 +115,6 @@ def check_state_dict(model: torch.nn.Module, state_dict: Mapping[str, torch.Tens
     missing, unexpected, mismatched = state_dict_mismatch(model_state, state_dict)
     if not (missing or unexpected or mismatched):
         return
-    kind = checkpoint_kind(state_dict)
     lines = [f'Checkpoint {filename} does not fit the model of this config ({type(model).__name__}):']
     if missing:
         lines.append(f'- {len(missing)} of the model\'s {len(model_state)} entries are missing from the checkpoint '
@@ -213,13 +125,11 @@ def check_state_dict(model: torch.nn.Module, state_dict: Mapping[str, torch.Tens
         shown = '; '.join(mismatched[:3]) + ('; ...' if len(mismatched) > 3 else '')
         lines.append(f'- {len(mismatched)} entries differ in shape: {shown}')
     written_by = (meta or {}).get('experiment_name')
-    hint = _kind_hint(kind, checkpoint_kind(model_state))
-    if hint:
-        lines.append(hint)
+    if (meta or {}).get('model_type') == type(model).__name__:
+        lines.append('The checkpoint was written by the same kind of model: another backbone, width or number of '
+                     'classes? Use the config it was trained with.')
     else:
-        what = f'a {kind} checkpoint' if kind else 'of an unrecognised kind'
-        lines.append(f'The checkpoint is {what}: another backbone, width or number of classes? Use the config it '
-                     f'was trained with.')
+        lines.append(_writer_hint(meta))
     if written_by:
         lines.append(f'It was written by the run {written_by} (config name and start time).')
     lines.append('To load it anyway (partially; missing entries keep their initial values), pass --no-strict to '

@@ -13,9 +13,10 @@ import torch
 from mmengine.logging import print_log
 from mmengine.runner import load_state_dict
 
+from openmixosr.models.contracts import EvaluatedWeights
 from openmixosr.utils.checkpoint_io import load_checkpoint_file, strip_revise_keys
-from .checkpoint_compat import (KnownClassesMismatchError, automix_to_classifier, check_state_dict, checkpoint_kind,
-                                known_classes_mismatch, select_prefix, unverified_classes_note)
+from .checkpoint_compat import (KnownClassesMismatchError, check_state_dict, classifier_weights_note,
+                                known_classes_mismatch, select_weights, unverified_classes_note)
 
 #: ``load_cfg`` (a top-level config key): how checkpoints are loaded into the model (``load_from``, ``--resume``,
 #: ``tools/test.py``, ``visualize_mix.py``).
@@ -91,8 +92,9 @@ def load_checked_checkpoint(model: torch.nn.Module,
        weights_only=True)`` for a local file; a truncated one raises ``CorruptedCheckpointError``); ``after_read``
        sees the checkpoint (the runner's ``after_load_checkpoint`` hooks).
     2. Its state dict (``checkpoint['state_dict']``, or the checkpoint itself for a plain ``state_dict`` file) gets
-       ``revise_keys``; with ``prefix`` only the entries under it are kept (a distiller's student); an AutoMix / AMix
-       checkpoint loaded into a classifier gives the network its config evaluates (the log says which).
+       ``revise_keys``; with ``prefix`` only the entries under it are kept (a distiller's student); a checkpoint whose
+       run evaluated a network inside it (``meta['evaluated_weights']``: a distiller's student, AutoMix's momentum
+       network) loaded into a plain classifier gives that network (the log says which).
     3. ``strict``: every entry must fit, else
        :class:`~openmixosr.engine.checkpoint_compat.CheckpointMismatchError` says what is missing, what the checkpoint
        is and what to do.
@@ -121,14 +123,12 @@ def load_checked_checkpoint(model: torch.nn.Module,
     meta = checkpoint.get('meta', {}) if isinstance(checkpoint, dict) else {}
     state_dict = strip_revise_keys(checkpoint.get('state_dict', checkpoint), revise_keys)
     if prefix:
-        state_dict = select_prefix(state_dict, prefix)
-    elif checkpoint_kind(state_dict) == 'AutoMix' and checkpoint_kind(model.state_dict()) == 'classifier':
-        try:
-            state_dict, note = automix_to_classifier(state_dict, meta.get('cfg'))
+        state_dict = select_weights(state_dict, {'': prefix})
+    else:
+        note = classifier_weights_note(meta, model.evaluated_weights() if isinstance(model, EvaluatedWeights) else None)
+        if note is not None:
+            state_dict = select_weights(state_dict, meta['evaluated_weights'])
             print_log(note, logger=logger)
-        except ValueError as error:  # parts of k and q do not match: the strict check explains the rest
-            print_log(f'Could not extract the evaluated network of the AutoMix checkpoint: {error}', logger=logger,
-                      level=logging.WARNING)
     if strict:
         check_state_dict(model, state_dict, filename, meta)
     check_classes(meta.get('dataset_meta'))

@@ -4,10 +4,11 @@ from typing import Optional
 from mmengine.config import Config
 from mmengine.runner import Runner
 
+from openmixosr.models.contracts import BuiltFromCheckpoints, EvaluatedWeights
 from openmixosr.registry import RUNNERS
 from .checkpoint_loading import DEFAULT_REVISE_KEYS, check_checkpoint_classes, load_checked_checkpoint, load_settings
 from .hooks.runner_model import runner_model
-from .start_checks import check_required_hooks, open_set_data_problem, schedule_problems
+from .start_checks import check_required_hooks, model_contract_problem, open_set_data_problem, schedule_problems
 
 
 @RUNNERS.register_module()
@@ -90,13 +91,17 @@ class OpenMixOSRRunner(Runner):
     def _check_evaluation_data(self, loop, name: str, key: str) -> None:
         if loop is None:
             return
+        problem = model_contract_problem(self.model, loop.evaluator, name)
+        if problem:
+            raise TypeError(problem)
         problem = open_set_data_problem(loop.dataloader.dataset, loop.evaluator, name, f'{key}_dataloader.dataset')
         if problem:
             raise ValueError(problem)
 
     def _check_source_classes(self) -> None:
         """The checkpoints the model was built from (``model.source_dataset_metas``) against the training set."""
-        sources = getattr(self._unwrapped_model(), 'source_dataset_metas', None) or {}
+        model = self._unwrapped_model()
+        sources = model.source_dataset_metas if isinstance(model, BuiltFromCheckpoints) else {}
         metainfo = getattr(self.train_dataloader.dataset, 'metainfo', None)
         for what, dataset_meta in sources.items():
             note = check_checkpoint_classes(dataset_meta, metainfo, what, 'the training set of this config',
@@ -158,6 +163,14 @@ class OpenMixOSRRunner(Runner):
         self.logger.info(f'Load checkpoint from {filename}')
         return checkpoint
 
+    def save_checkpoint(self, out_dir: str, filename: str, *args, meta: Optional[dict] = None, **kwargs) -> None:
+        """MMEngine's ``save_checkpoint``, with what the model states about itself in ``meta``: ``model_type`` and
+        ``evaluated_weights`` (:class:`~openmixosr.models.contracts.EvaluatedWeights`; None for a model without a
+        classifier), so that loading never guesses from key names."""
+        model = self._unwrapped_model()
+        meta = dict(meta or {}, model_type=type(model).__name__,
+                    evaluated_weights=model.evaluated_weights() if isinstance(model, EvaluatedWeights) else None)
+        super().save_checkpoint(out_dir, filename, *args, meta=meta, **kwargs)
 
     # ---------------------------------------------------------------------------------------------------- scores
     def register_hooks(self, default_hooks=None, custom_hooks=None) -> None:

@@ -7,6 +7,8 @@ from typing import Iterable, List, Optional
 import numpy as np
 from mmpretrain.utils import get_ori_model
 
+from openmixosr.models.contracts import RequiresHooks
+
 UNKNOWN_LABEL = -1
 
 
@@ -158,9 +160,37 @@ def check_required_hooks(model, hooks: Iterable) -> None:
         ValueError: Naming each missing hook and the ``default_hooks`` entry that adds it.
     """
     model = get_ori_model(model)
+    if not isinstance(model, RequiresHooks):
+        return
     registered = {cls.__name__ for hook in hooks for cls in type(hook).__mro__}  # a subclass of a hook counts
-    missing = [name for name in getattr(model, 'required_hooks', ()) if name not in registered]
+    missing = [name for name in model.required_hooks if name not in registered]
     if missing:
         entries = ', '.join(f"default_hooks.{default_hook_key(name)}=dict(type='{name}')" for name in missing)
         raise ValueError(f'{type(model).__name__} cannot train without {", ".join(missing)} (its required_hooks), '
                          f'which the run does not register: add {entries} to the config.')
+
+
+def model_contract_problem(model, evaluator, name: str) -> Optional[str]:
+    """What the model lacks for an evaluator's metrics, or None.
+
+    An open-set metric (:class:`~openmixosr.evaluation.metrics.open_set.OpenSetScoreMetric`) scores what the model's
+    ``predict`` stores and fits scores on its ``final_linear()``: the model must be an
+    :class:`~openmixosr.models.contracts.OpenSetPredictor`.
+
+    Args:
+        model (nn.Module): The runner's model (a DDP wrapper is looked through).
+        evaluator: The loop's ``Evaluator`` (its ``metrics``).
+        name (str): ``'validation'`` or ``'test'``, for the message.
+    """
+    from openmixosr.evaluation.metrics.open_set import OpenSetScoreMetric
+    from openmixosr.models.contracts import OpenSetPredictor
+    model = get_ori_model(model)
+    metrics = [type(metric).__name__ for metric in getattr(evaluator, 'metrics', [])
+               if isinstance(metric, OpenSetScoreMetric)]
+    if metrics and not isinstance(model, OpenSetPredictor):
+        return (f'The {name} evaluator {metrics} scores open-set samples, but {type(model).__name__} is not an '
+                'OpenSetPredictor: it needs predict() storing pred_logits and pred_features '
+                '(openmixosr.models.utils.predictions.attach_predictions) and final_linear() '
+                '(openmixosr/models/contracts.py).')
+    return None
+

@@ -7,7 +7,7 @@ from mmengine.runner import load_state_dict
 
 from openmixosr.registry import WEIGHT_INITIALIZERS
 from openmixosr.utils.checkpoint_io import load_checkpoint_file, strip_revise_keys
-from .checkpoint_compat import CheckpointMismatchError, select_prefix
+from .checkpoint_compat import CheckpointMismatchError, select_weights
 
 
 @WEIGHT_INITIALIZERS.register_module(name='SafePretrained')
@@ -49,7 +49,7 @@ class SafePretrainedInit(PretrainedInit):
         else:
             print_log(f'load {self.prefix} in model from: {self.checkpoint}', logger='current')
             prefix = self.prefix if self.prefix.endswith('.') else self.prefix + '.'
-            state_dict = select_prefix(state_dict, prefix)
+            state_dict = select_weights(state_dict, {'': prefix})
         if self.require_all:
             # BatchNorm's step counters are not weights (checkpoints of older torch versions lack them)
             missing = sorted(key for key in set(module.state_dict()) - set(state_dict)

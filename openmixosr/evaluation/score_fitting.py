@@ -16,6 +16,7 @@ from mmengine.hooks import Hook
 from mmengine.logging import print_log
 from mmpretrain.utils import get_ori_model
 
+from openmixosr.models.contracts import OpenSetPredictor
 from openmixosr.registry import HOOKS
 from .feature_bank import collect_feature_bank, train_loader_with_test_pipeline
 from .metrics.open_set import OpenSetScoreMetric
@@ -35,7 +36,7 @@ def model_final_linear(model, metrics: List[OpenSetScoreMetric]) -> Optional[Fin
     Raises:
         TypeError: A score needs the final layer or the training set and the model has no ``final_linear()``.
     """
-    if hasattr(model, 'final_linear'):
+    if isinstance(model, OpenSetPredictor):
         return model.final_linear()
     needing = [name for metric in metrics for name, score in metric.scores.items()
                if score.needs_final_layer or score.needs_train_set]

@@ -13,7 +13,7 @@ its own ``torch.load`` call (MMEngine's registered loaders are left alone):
   (:func:`message_hub_to_plain`, called by :class:`~openmixosr.engine.hooks.AtomicCheckpointHook`), so it resumes.
 
 OpenMixOSR loads through this module: :class:`~openmixosr.engine.OpenMixOSRRunner` (``load_from``, ``--resume``,
-``tools/test.py``), :func:`load_checkpoint_to_model` (e.g. a distiller's teacher) and the ``SafePretrained``
+``tools/test.py``), the distiller's teacher and the ``SafePretrained``
 initializer. A file that is not a readable torch checkpoint (truncated by a kill while saving, empty, or not a
 checkpoint at all) raises :class:`CorruptedCheckpointError`, which names the file and says what to do.
 """
@@ -27,7 +27,7 @@ from typing import Dict, List, Mapping, Optional, Tuple
 import numpy as np
 import torch
 from mmengine.logging import HistoryBuffer
-from mmengine.runner import CheckpointLoader, load_state_dict
+from mmengine.runner import CheckpointLoader
 
 
 try:  # numpy >= 2
@@ -192,28 +192,6 @@ def load_checkpoint_file(filename: str, map_location=None, logger='current'):
     if '://' in filename:  # every scheme MMEngine knows: https://, s3://, torchvision://, open-mmlab://, ...
         return CheckpointLoader.load_checkpoint(filename, map_location=map_location, logger=logger)
     return load_weights_only(filename, map_location=map_location)
-
-
-def load_checkpoint_to_model(model: torch.nn.Module, filename: str, map_location='cpu', strict: bool = False,
-                             revise_keys=((r'^module\.', ''), ), logger='current') -> dict:
-    """:func:`mmengine.runner.load_checkpoint` through :func:`load_checkpoint_file`.
-
-    Args:
-        model (nn.Module): The module to load into.
-        filename (str): A local path or a URL.
-        map_location: Same as :func:`torch.load`. Defaults to ``'cpu'``.
-        strict (bool): Refuse missing and unexpected entries (MMEngine's ``load_state_dict``). Defaults to False.
-        revise_keys (Sequence[tuple]): ``(pattern, replacement)`` applied to the checkpoint's keys. Defaults to
-            dropping a leading ``module.``.
-        logger: Where MMEngine logs mismatched entries. Defaults to ``'current'``.
-
-    Returns:
-        dict: The checkpoint (its ``meta`` says e.g. which classes it was trained on).
-    """
-    checkpoint = load_checkpoint_file(filename, map_location=map_location, logger=logger)
-    state_dict = checkpoint.get('state_dict', checkpoint) if isinstance(checkpoint, dict) else checkpoint
-    load_state_dict(model, strip_revise_keys(state_dict, revise_keys), strict=strict, logger=logger)
-    return checkpoint
 
 
 def message_hub_to_plain(state: dict) -> dict:

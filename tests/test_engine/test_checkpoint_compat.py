@@ -1,12 +1,13 @@
-"""What a checkpoint is, whether it fits a model, and which network of an AutoMix checkpoint a classifier gets."""
+"""Whether a checkpoint fits a model, and which of its weights a classifier takes: what the model that wrote it
+records (``evaluated_weights``), never a guess from key names."""
 import pytest
 import torch
 from mmengine.config import Config
 
 from openmixosr.engine import CheckpointMismatchError
-from openmixosr.engine.checkpoint_compat import (automix_to_classifier, check_state_dict, checkpoint_kind,
-                                                 config_value, known_classes_mismatch, select_prefix,
-                                                 unverified_classes_note)
+from openmixosr.engine.checkpoint_compat import (check_state_dict, classifier_weights_note, known_classes_mismatch,
+                                                 select_weights, unverified_classes_note)
+from openmixosr.models.contracts import OWN_WEIGHTS, EvaluatedWeights
 from openmixosr.registry import MODELS
 from tests.helpers.run_tool import REPO_ROOT
 
@@ -22,6 +23,12 @@ def _model(config, **changes):
     return MODELS.build(cfg.model)
 
 
+def _meta(model):
+    """What OpenMixOSRRunner.save_checkpoint records about the model."""
+    weights = model.evaluated_weights() if isinstance(model, EvaluatedWeights) else None
+    return dict(model_type=type(model).__name__, evaluated_weights=weights)
+
+
 @pytest.fixture(scope='module')
 def automix():
     """An AutoMix model whose momentum network k differs from its online network q."""
@@ -33,20 +40,21 @@ def automix():
     return model.eval()
 
 
-def test_kinds_of_the_repository_models(automix):
+def test_every_model_states_which_weights_a_test_evaluates(automix):
     with pytest.warns(UserWarning, match='keeps its initial weights'):
         asym = _model(ASYM, teacher_checkpoint=None)
-    assert checkpoint_kind(asym.state_dict()) == 'AsymmetricDistiller'
-    assert checkpoint_kind(automix.state_dict()) == 'AutoMix'
-    assert checkpoint_kind(_model(MOCO).state_dict()) == 'self-supervised'
-    assert checkpoint_kind(_model(CE).state_dict()) == 'classifier'
+    assert asym.evaluated_weights() == {'': 'student.'}
+    assert _model(CE).evaluated_weights() == OWN_WEIGHTS
+    assert automix.evaluated_weights() == {'backbone.': 'momentum_encoder.module.0.',
+                                           'neck.': 'momentum_encoder.module.1.', 'head.': 'momentum_encoder.module.2.'}
+    assert not isinstance(_model(MOCO), EvaluatedWeights)  # self-supervised: no classifier to evaluate
 
 
 def test_automix_checkpoint_gives_a_classifier_its_momentum_network(automix):
     classifier = _model(CE).eval()
-    state_dict, note = automix_to_classifier(automix.state_dict())
-    assert 'momentum network k' in note
-    classifier.load_state_dict(state_dict, strict=True)
+    meta = _meta(automix)
+    assert classifier_weights_note(meta, classifier.evaluated_weights()).startswith('The AutoMix checkpoint gives')
+    classifier.load_state_dict(select_weights(automix.state_dict(), meta['evaluated_weights']), strict=True)
     inputs = torch.randn(4, 3, 16, 16)
     with torch.no_grad():
         expected = automix.momentum_encoder.module(inputs)  # what AutoMix's predict() uses by default
@@ -55,32 +63,37 @@ def test_automix_checkpoint_gives_a_classifier_its_momentum_network(automix):
     assert not torch.allclose(expected, online)  # k differs from q: the test tells them apart
 
 
-def test_automix_config_that_evaluates_q_gives_q(automix):
-    cfg_text = "model = dict(type='AutoMix', eval_network='online', backbone=dict(depth=18))\n"
-    state_dict, note = automix_to_classifier(automix.state_dict(), cfg_text)
-    assert 'online network q' in note
-    assert torch.equal(state_dict['head.fc.weight'], automix.state_dict()['head.fc.weight'])
+def test_a_model_evaluating_q_records_q(automix):
+    online = _model(AUTOMIX, eval_network='online')
+    weights = online.evaluated_weights()
+    assert weights == {'backbone.': 'backbone.', 'neck.': 'neck.', 'head.': 'head.'}
+    assert torch.equal(select_weights(automix.state_dict(), weights)['head.fc.weight'],
+                       automix.state_dict()['head.fc.weight'])
 
 
-def test_config_text_of_a_checkpoint_is_parsed_not_run(tmp_path):
-    marker = tmp_path / 'ran'
-    text = f"import os\nos.system('touch {marker}')\nmodel = dict(eval_network='online')\n"
-    assert config_value(text, 'eval_network') == 'online'
-    assert config_value("model = {'eval_network': 'momentum'}", 'eval_network') == 'momentum'
-    assert config_value('not python (', 'eval_network') is None
-    assert not marker.exists()
+def test_weights_are_taken_only_for_a_plain_classifier_from_a_recording_checkpoint(automix):
+    assert classifier_weights_note(_meta(automix), automix.evaluated_weights()) is None  # resuming AutoMix itself
+    assert classifier_weights_note({}, OWN_WEIGHTS) is None  # an old checkpoint: nothing recorded, nothing guessed
+    assert classifier_weights_note(_meta(_model(CE)), OWN_WEIGHTS) is None
+    with pytest.raises(CheckpointMismatchError, match=r"Prefix 'teacher\.': the checkpoint has no entry"):
+        select_weights(automix.state_dict(), {'': 'teacher.'})
 
 
 def test_distiller_checkpoint_into_a_classifier_says_what_to_do():
     with pytest.warns(UserWarning):
         asym = _model(ASYM, teacher_checkpoint=None)
     with pytest.raises(CheckpointMismatchError) as error:
-        check_state_dict(_model(CE), asym.state_dict(), 'distilled.pth', dict(experiment_name='r18_digits_1_2'))
+        check_state_dict(_model(CE), asym.state_dict(), 'distilled.pth',
+                         dict(experiment_name='r18_digits_1_2', **_meta(asym)))
     message = str(error.value)
-    assert 'distilled.pth' in message and 'AsymmetricDistiller checkpoint' in message
+    assert 'distilled.pth' in message and 'written by AsymmetricDistiller' in message
     assert '122 of the model' in message and 'student: 122' in message
-    assert 'load_cfg.prefix=student.' in message and '--no-strict' in message and 'r18_digits_1_2' in message
-    check_state_dict(_model(CE), select_prefix(asym.state_dict(), 'student.'), 'distilled.pth')  # fits
+    assert '--no-strict' in message and 'r18_digits_1_2' in message
+    with pytest.raises(CheckpointMismatchError, match='records no model'):
+        check_state_dict(_model(CE), asym.state_dict(), 'plain.pth', {})
+    with pytest.raises(CheckpointMismatchError, match='by linear evaluation'):
+        check_state_dict(_model(CE), _model(MOCO).state_dict(), 'moco.pth', _meta(_model(MOCO)))
+    check_state_dict(_model(CE), select_weights(asym.state_dict(), {'': 'student.'}), 'distilled.pth')  # fits
 
 
 def test_other_backbone_reports_the_shapes():

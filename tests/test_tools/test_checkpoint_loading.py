@@ -46,7 +46,9 @@ def checkpoints(tmp_path_factory):
     paths = {}
     for name, model in models.items():
         paths[name] = root / f'{name}.pth'
-        torch.save(dict(meta=meta, state_dict=model.state_dict()), paths[name])
+        # what OpenMixOSRRunner.save_checkpoint records about the model that wrote it
+        written_by = dict(meta, model_type=type(model).__name__, evaluated_weights=model.evaluated_weights())
+        torch.save(dict(meta=written_by, state_dict=model.state_dict()), paths[name])
     paths['automix_model'] = automix
     # The classifier as MMEngine's own CheckpointHook writes it: a message hub of HistoryBuffer objects.
     hub = MessageHub.get_instance('test_checkpoint_loading')
@@ -63,20 +65,28 @@ def _failed(result):
     return result.stderr
 
 
-def test_distiller_checkpoint_is_refused_by_a_classifier_config(checkpoints, tmp_path):
+def test_distiller_checkpoint_through_a_classifier_config_scores_its_student(checkpoints, tmp_path):
     # MMEngine loaded it non-strictly: nothing fitted, the untrained classifier was scored (accuracy 16.7, exit 0).
-    result = run_tool('test.py', CE, checkpoints['asym'], '--work-dir', tmp_path, check=False)
-    error = _failed(result)
-    assert 'CheckpointMismatchError' in error and 'AsymmetricDistiller checkpoint' in error
-    assert 'load_cfg.prefix=student.' in error and '--no-strict' in error
-    assert 'osr/accuracy' not in result.stdout
+    # Its checkpoint records which weights its run evaluates (the student): a classifier config takes those.
+    result = run_tool('test.py', CE, checkpoints['asym'], '--work-dir', tmp_path)
+    assert "The AsymmetricDistiller checkpoint gives the weights its run evaluates (student.)" in result.stdout
+    assert 'osr/accuracy' in result.stdout
+
+
+def test_a_checkpoint_that_records_no_model_is_refused_with_what_to_do(checkpoints, tmp_path):
+    plain = tmp_path / 'plain.pth'
+    state = torch.load(checkpoints['asym'], map_location='cpu', weights_only=False)['state_dict']
+    torch.save(state, plain)  # a bare state dict: nothing says what wrote it
+    error = _failed(run_tool('test.py', CE, plain, '--work-dir', tmp_path, check=False))
+    assert 'CheckpointMismatchError' in error and 'records no model' in error
+    assert "load_cfg.prefix='student.'" in error and '--no-strict' in error
 
 
 def test_automix_checkpoint_through_a_classifier_config_scores_k(checkpoints, tmp_path):
     # AutoMix validates and tests its momentum network k; a classifier config took the online network q's weights.
     out = tmp_path / 'scores.npz'
     result = run_tool('test.py', CE, checkpoints['automix'], '--work-dir', tmp_path, '--out', out)
-    assert 'evaluating its momentum network k' in result.stdout
+    assert 'The AutoMix checkpoint gives the weights its run evaluates (momentum_encoder.module.0.' in result.stdout
     cfg = Config.fromfile(AUTOMIX)
     dataset = DATASETS.build(cfg.test_dataloader.dataset)
     model = checkpoints['automix_model'].eval()

@@ -92,6 +92,8 @@ def test_selfsup_resume_continues_identically(config, samples, tmp_path):
 def test_train_then_test_dumps_scores(tmp_path):
     work_dir = tmp_path / 'work'
     run_tool('train.py', CE_DIGITS, '--work-dir', work_dir, '--cfg-options', 'train_cfg.max_epochs=2', *SHORT)
+    meta = load_weights_only(str(work_dir / 'epoch_2.pth'))['meta']  # what the model states about itself
+    assert meta['model_type'] == 'OpenSetClassifier' and meta['evaluated_weights'] == {'': ''}
     out = tmp_path / 'scores.npz'
     result = run_tool('test.py', CE_DIGITS, work_dir / 'epoch_2.pth', '--work-dir', work_dir, '--out', out)
     assert 'osr/auroc' in result.stdout + result.stderr

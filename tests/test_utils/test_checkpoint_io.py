@@ -9,7 +9,7 @@ import torch
 from mmengine.logging import HistoryBuffer, MessageHub
 from mmengine.runner import CheckpointLoader
 
-from openmixosr.engine import OmittedObject, load_checkpoint_file, load_checkpoint_to_model, load_weights_only
+from openmixosr.engine import OmittedObject, load_checkpoint_file, load_weights_only
 from openmixosr.utils.checkpoint_io import (CorruptedCheckpointError, OmittedHistoryBuffer, find_resumable_checkpoint,
                                          message_hub_from_plain, message_hub_to_plain)
 
@@ -95,20 +95,6 @@ def test_stand_in_ignores_its_arguments_and_state():
     assert type(stand_in) is OmittedHistoryBuffer and stand_in.replaces.endswith('HistoryBuffer')
     with pytest.raises(AttributeError):
         stand_in.payload = 1
-
-
-def test_load_checkpoint_to_model(tmp_path):
-    # What a distiller's teacher or a tool loads: the weights, strictly if asked, with MMEngine's `module.` handling.
-    source = torch.nn.Linear(3, 2)
-    path = tmp_path / 'linear.pth'
-    torch.save({'state_dict': {f'module.{k}': v for k, v in source.state_dict().items()},
-                'meta': dict(dataset_meta=dict(classes=('a', 'b')), hist=np.arange(2))}, path)
-    target = torch.nn.Linear(3, 2)
-    checkpoint = load_checkpoint_to_model(target, str(path), strict=True)
-    assert checkpoint['meta']['dataset_meta']['classes'] == ('a', 'b')
-    assert torch.equal(target.weight, source.weight) and torch.equal(target.bias, source.bias)
-    with pytest.raises(RuntimeError, match='unexpected key'):  # keys kept as they are: nothing fits
-        load_checkpoint_to_model(torch.nn.Linear(3, 2), str(path), strict=True, revise_keys=[])
 
 
 def test_urls_go_to_mmengine_loaders(monkeypatch):

@@ -41,8 +41,7 @@ from mmengine.dataset import default_collate, pseudo_collate  # noqa: E402
 from mmengine.logging import print_log  # noqa: E402
 
 from openmixosr.engine import check_checkpoint_classes, load_checked_checkpoint, load_settings  # noqa: E402
-from openmixosr.models.algorithms import AsymmetricDistiller, MomentumMixMixin  # noqa: E402
-from openmixosr.models.paired_mixers import LearnedMaskMixer  # noqa: E402
+from openmixosr.models.contracts import DrawsMasks  # noqa: E402
 from openmixosr.models.utils import mask_mix  # noqa: E402
 from openmixosr.utils import merge_cfg_options, register_all_modules  # noqa: E402
 
@@ -120,18 +119,13 @@ def load_checkpoint(model: torch.nn.Module, cfg: Config, checkpoint: str) -> Non
 
 
 def check_mix_model(model: torch.nn.Module) -> None:
-    """Raise a clear error unless the model draws learned masks: a ``MomentumMixMixin`` (momentum encoder and Mix
-    Block) or an ``AsymmetricDistiller`` with a ``LearnedMaskMixer``."""
-    if isinstance(model, AsymmetricDistiller):
-        if not isinstance(model.mixer, LearnedMaskMixer):
-            raise ValueError(f'The distiller\'s mixer is {type(model.mixer).__name__}, not a LearnedMaskMixer: it has '
-                             f'no Mix Block to draw. visualize_mix.py needs a distiller config with a learned mixer '
-                             f'(configs/asym/*_mask.py).')
-        return
-    if not isinstance(model, MomentumMixMixin):
-        raise ValueError(f'{type(model).__name__} has no mix_block and momentum encoder: visualize_mix.py needs an '
-                         f'AutoMix or AMix model (a MomentumMixMixin: AutoMix with a MixBlock or MixBlockPlus, '
-                         f'MoCoAMix or MoCoAMixCluster) or an AsymmetricDistiller with a LearnedMaskMixer.')
+    """Raise a clear error unless the model draws learned masks (:class:`~openmixosr.models.contracts.DrawsMasks`:
+    AutoMix / AMix, MoCoAMix / MoCoAMixCluster, an AsymmetricDistiller, whose ``masks_for`` says so when its mixer is
+    not a learned one)."""
+    if not isinstance(model, DrawsMasks):
+        raise ValueError(f'{type(model).__name__} draws no learned masks (no masks_for): visualize_mix.py needs an '
+                         f'AutoMix or AMix model (AutoMix with a MixBlock or MixBlockPlus, MoCoAMix or '
+                         f'MoCoAMixCluster) or an AsymmetricDistiller with a LearnedMaskMixer.')
 
 
 def dataset_config(cfg: Config, split: str):

@@ -26,6 +26,7 @@ from mmengine.config import Config
 from mmengine.optim import build_optim_wrapper
 from mmpretrain.structures import DataSample
 
+from openmixosr.models.algorithms import MomentumMixMixin
 from openmixosr.models.utils.step_passes import SINGLE_STEP, NetworkPasses, StepPasses, step_passes_of
 from openmixosr.utils.benchmarking import Task, quiet_logger, time_interleaved
 
@@ -83,7 +84,7 @@ def step_task(model, optim_wrapper, args) -> Task:
 
     def run(data: dict) -> None:
         model.train_step(data, optim_wrapper)
-        if hasattr(model, 'momentum_update'):  # MoCo v2 updates k inside its step
+        if isinstance(model, MomentumMixMixin):  # MoCo v2 updates k inside its step
             model.momentum_update(0.999)
 
     return Task(run=run, prepare=prepare)

@@ -64,6 +64,7 @@ from mmengine.optim import OptimWrapper, build_optim_wrapper
 from mmpretrain.structures import DataSample
 from torch import nn
 
+from openmixosr.models.algorithms import MomentumMixMixin
 from openmixosr.models.utils.step_passes import SINGLE_STEP, NetworkPasses, StepPasses, step_passes_of
 from openmixosr.utils.benchmarking import (Task, quiet_logger, rss_rise_mb, run_in_fresh_process, time_interleaved,
                                           unpooled_malloc)
@@ -168,7 +169,7 @@ def make_data(inputs: torch.Tensor, labels: torch.Tensor) -> dict:
 
 
 def is_automix(model) -> bool:
-    return hasattr(model, 'momentum_update')
+    return isinstance(model, MomentumMixMixin)
 
 
 class StepBench:

@@ -11,6 +11,7 @@ from mmpretrain.structures import DataSample
 
 from openmixosr.utils.checkpoint_io import load_weights_only, resolve_checkpoint
 from openmixosr.registry import MODELS
+from ..contracts import DistillsFromTeacher
 from ..losses import soft_target_cross_entropy
 from ..paired_mixers import LearnedMaskMixer, build_paired_mixer
 from ..utils import MixedBatch, attach_predictions, mixed_soft_label
@@ -40,7 +41,7 @@ def confusing_samples(teacher_mixed_logits: torch.Tensor, labels: torch.Tensor, 
 
 
 @MODELS.register_module()
-class AsymmetricDistiller(ModeDispatchMixin, BaseModel):
+class AsymmetricDistiller(DistillsFromTeacher, ModeDispatchMixin, BaseModel):
     """A frozen teacher sees raw and mixed data; the student learns by DIST, cross mutual information and relabelling.
 
     Each training step is a raw step (asymmetric distillation Eq. 4) or, with probability ``p_mix``, a mixed step
@@ -387,6 +388,11 @@ class AsymmetricDistiller(ModeDispatchMixin, BaseModel):
     def final_linear(self):
         """The final linear layer (``FinalLinear``) of the network :meth:`predict` evaluates, for open-set scores."""
         return final_linear_of(self._evaluated_network().head)
+
+    def evaluated_weights(self) -> Dict[str, str]:
+        """A test evaluates the student (or the teacher, ``eval_network``): ``{'': 'student.'}``
+        (:class:`~openmixosr.models.contracts.EvaluatedWeights`)."""
+        return {'': f'{self.eval_network}.'}
 
     def _evaluated_network(self):
         return self.student if self.eval_network == 'student' else self.teacher

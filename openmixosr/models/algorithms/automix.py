@@ -180,6 +180,15 @@ class AutoMix(MomentumMixMixin, ModeDispatchMixin, BaseModel):
         """The final linear layer (``FinalLinear``) of the network :meth:`predict` evaluates, for open-set scores."""
         return final_linear_of(self._evaluated_network()[-1])
 
+    def evaluated_weights(self) -> Dict[str, str]:
+        """Where the network a test evaluates keeps its weights (:class:`~openmixosr.models.contracts.
+        EvaluatedWeights`): ``k``'s parts ``momentum_encoder.module.<i>.`` for the backbone, neck and head
+        (``eval_network='momentum'``), or ``q``'s own."""
+        parts = [name for name in ('backbone', 'neck', 'head') if getattr(self, name) is not None]
+        if self.eval_network == 'online':
+            return {f'{name}.': f'{name}.' for name in parts}
+        return {f'{name}.': f'momentum_encoder.module.{index}.' for index, name in enumerate(parts)}
+
     def _evaluated_network(self) -> nn.Sequential:
         """``k`` or ``q`` (``eval_network``) as backbone -> neck -> head."""
         return self.momentum_encoder.module if self.eval_network == 'momentum' else self.online_network()

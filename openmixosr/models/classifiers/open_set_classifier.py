@@ -6,6 +6,7 @@ from mmpretrain.models import ImageClassifier
 from mmpretrain.structures import DataSample
 
 from openmixosr.registry import MODELS
+from ..contracts import OWN_WEIGHTS
 from ..utils.predictions import attach_predictions, final_linear_of, head_features_and_logits
 from ..utils.step_passes import SINGLE_STEP, NetworkPasses, StepPasses
 
@@ -28,6 +29,10 @@ class OpenSetClassifier(ImageClassifier):
     def final_linear(self):
         """The head's final linear layer (``FinalLinear``: weight [C, D], bias [C]) for the open-set scores."""
         return final_linear_of(self.head)
+
+    def evaluated_weights(self) -> Dict[str, str]:
+        """A test evaluates the classifier's own weights (:class:`~openmixosr.models.contracts.EvaluatedWeights`)."""
+        return dict(OWN_WEIGHTS)
 
     def step_passes(self) -> Dict[str, StepPasses]:
         """One forward and one backward of the classifier and one optimizer step per training step (CutMix / MixUp

@@ -109,8 +109,8 @@ def step_passes_of(model) -> Dict[str, StepPasses]:
     Raises:
         TypeError: The model declares no ``step_passes``.
     """
-    declare = getattr(model, 'step_passes', None)
-    if declare is None:
+    from ..contracts import DeclaresStepPasses
+    if not isinstance(model, DeclaresStepPasses):
         raise TypeError(f'{type(model).__name__} declares no step_passes(): add one (see '
                         f'openmixosr.models.utils.step_passes) to benchmark it.')
-    return declare()
+    return model.step_passes()
