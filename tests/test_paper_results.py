@@ -81,7 +81,7 @@ def test_linear_evaluation_is_the_papers_protocol(config):
 
 
 def test_recipe_details_are_pinned_on_their_rows():
-    """The switches fixed after the audit of issue 23 stay in the rows' definitions (so the checks above see them):
+    """The switches fixed after an audit of the recipes stay in the rows' definitions (so the checks above see them):
     the linear evaluation of every linear_top1 row, reflect padding on the CIFAR-100 rows, supervised AMix's alpha and
     the last-10-epochs validation of every supervised AutoMix / AMix row."""
     assert LINEAR_ROWS and all(row.linear_evaluation for row in LINEAR_ROWS), [

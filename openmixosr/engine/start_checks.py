@@ -54,7 +54,7 @@ def open_set_data_problem(dataset, evaluator, name: str, cfg_key: str) -> Option
     either it raises, but only after the whole evaluation pass (for validation: after the first training epochs).
     With ``unknown_sets`` (the Semantic Shift Benchmark's 'easy' and 'hard'), every set must have samples and the
     data infos' ``unknown_set`` must fit the sets
-    (:func:`~openmixosr.evaluation.unknown_sets.unknown_set_problem`); an evaluator without ``unknown_sets`` on
+    (:func:`~openmixosr.evaluation.unknown_set_rules.unknown_set_problem`); an evaluator without ``unknown_sets`` on
     a dataset that names its unknown sets is a problem too.
 
     Args:
@@ -67,7 +67,7 @@ def open_set_data_problem(dataset, evaluator, name: str, cfg_key: str) -> Option
         str | None: The message of the problem.
     """
     from openmixosr.evaluation.metrics.open_set import OpenSetEvaluator
-    from openmixosr.evaluation.unknown_sets import unknown_set_problem
+    from openmixosr.evaluation.unknown_set_rules import unknown_set_problem
     metrics = [metric for metric in getattr(evaluator, 'metrics', []) if isinstance(metric, OpenSetEvaluator)]
     if not metrics:
         return None

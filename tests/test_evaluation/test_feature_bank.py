@@ -1,4 +1,4 @@
-"""One pass, fitting on the training set, and the cache of fitted scores (issue 14, items 2-5).
+"""One pass, fitting on the training set, and the cache of fitted scores.
 
 Every model's predict stores the pooled features next to the logits and exposes its final linear layer; the training
 set's features are collected once with the test pipeline through predict; the fitted statistics are cached next to

@@ -1,6 +1,6 @@
 """tools/test.py and training with a teacher load checkpoints strictly and compare their known classes.
 
-The probes of issue 12 (a distiller checkpoint scored through a classifier config, an AutoMix checkpoint through a
+The probes (a distiller checkpoint scored through a classifier config, an AutoMix checkpoint through a
 classifier config, a split-1 test of a split-0 checkpoint, a teacher of another split) on the embedded digits, with
 checkpoints made here (no training needed: what is tested is which weights are loaded, and when a run refuses).
 """
@@ -134,7 +134,7 @@ def test_teacher_of_another_split_is_refused_before_training(checkpoints, tmp_pa
 
 
 def test_test_py_scores_fitted_on_the_training_set_are_cached_next_to_the_checkpoint(checkpoints, tmp_path):
-    # Issue 14: --scores adds osr/<score>/* for each score; KNN and ViM are fitted on the training set's features,
+    # --scores adds osr/<score>/* for each score; KNN and ViM are fitted on the training set's features,
     # collected once and cached next to the checkpoint; --out saves every score.
     checkpoint = tmp_path / 'ce.pth'
     checkpoint.write_bytes(checkpoints['ce'].read_bytes())

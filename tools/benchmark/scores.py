@@ -8,8 +8,8 @@ Synthetic banks (default: 50,000 training and 10,000 test features of width 512,
 around class centres, half of the test set from unseen centres) and a nearest-centre final linear layer. Each score's
 ``fit`` and ``score`` run interleaved with the others (``time_interleaved``), the table shows the medians of
 ``--rounds`` rounds. The reference is one forward pass of mmpretrain's ``ResNet_CIFAR`` (depth 18, global average
-pooling, linear head) over as many 32x32 images as test features, batch 256, no grad, timed once. Goal of issue 14:
-all one-pass scores together cost less than that forward pass.
+pooling, linear head) over as many 32x32 images as test features, batch 256, no grad, timed once. The goal: all
+one-pass scores together cost less than that forward pass.
 """
 import argparse
 import time

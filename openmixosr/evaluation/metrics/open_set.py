@@ -23,7 +23,7 @@ from mmengine.utils import mkdir_or_exist
 from openmixosr.registry import METRICS
 from ..functional import aupr_in, aupr_out, auroc, fpr_at_tpr, open_set_macro_f1, oscr, threshold_at_tpr
 from ..scores import FeatureBank, FinalLinear, OpenSetScore, all_one_pass_scores, build_score
-from ..unknown_sets import check_unknown_sets, unknown_set_problem
+from ..unknown_set_rules import check_unknown_sets, unknown_set_problem
 
 UNKNOWN_LABEL = -1
 #: The open-set metrics computed for every score, in the order of the table's columns.

@@ -9,7 +9,7 @@ from sklearn.metrics import roc_auc_score
 import openmixosr.evaluation  # noqa: F401  (fills the METRICS registry)
 from openmixosr.evaluation.metrics import open_set as open_set_module
 from openmixosr.evaluation.metrics.open_set import OPEN_SET_METRICS, open_set_metrics
-from openmixosr.evaluation.unknown_sets import unknown_set_problem
+from openmixosr.evaluation.unknown_set_rules import unknown_set_problem
 from openmixosr.registry import METRICS
 
 NUM_CLASSES = 3
