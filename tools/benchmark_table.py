@@ -59,6 +59,7 @@ from openmixosr.utils.file_lock import exclusive_lock
 from openmixosr.utils.result_tables import OTHER_CODE_MARK, mean_std, other_code_lines
 from openmixosr.utils.run_queue import (LocalLauncher, Outcome, Run, SlurmLauncher, default_local_jobs, failure_report,
                                         queue_order, recipe_world_size, run_queue, summary_line, threads_per_job)
+from openmixosr.utils.tool_errors import run_tool
 
 TOOLS = osp.dirname(osp.abspath(__file__))
 REPO_ROOT = osp.dirname(TOOLS)
@@ -140,7 +141,8 @@ class Cell(NamedTuple):
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description='Train configs on every published split; print the results table')
+    parser = argparse.ArgumentParser(formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+                                     description='Train configs on every published split; print the results table')
     parser.add_argument('configs', nargs='+', metavar='CONFIG',
                         help='configs (paths, or openmixosr::NAME for shipped ones): the methods of the table')
     parser.add_argument('--splits', type=int, nargs='+',
@@ -531,4 +533,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

@@ -28,12 +28,14 @@ from openmixosr.utils.file_lock import exclusive_lock
 from openmixosr.utils.result_tables import format_seed_table
 from openmixosr.utils.run_queue import (LocalLauncher, Run, default_local_jobs, failure_report, queue_order,
                                         recipe_world_size, run_queue, threads_per_job)
+from openmixosr.utils.tool_errors import run_tool
 
 TRAIN = osp.join(osp.dirname(osp.abspath(__file__)), 'train.py')
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description='Pre-train, linear-evaluate, print one table')
+    parser = argparse.ArgumentParser(formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+                                     description='Pre-train, linear-evaluate, print one table')
     parser.add_argument('linear_config', help='linear-evaluation config (with a top-level `pretrained`)')
     parser.add_argument('--pretrain', nargs='+', required=True, help='self-supervised pre-training configs')
     parser.add_argument('--seeds', type=int, nargs='+', default=[0], help='seeds, each once (default: 0)')
@@ -112,4 +114,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

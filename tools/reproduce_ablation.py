@@ -41,12 +41,14 @@ from openmixosr.utils.result_tables import format_seed_table
 from openmixosr.utils.experiments import load_ablation
 from openmixosr.utils.run_queue import (LocalLauncher, Run, default_local_jobs, failure_report, queue_order,
                                         recipe_world_size, run_queue, threads_per_job)
+from openmixosr.utils.tool_errors import run_tool
 
 TRAIN = osp.join(osp.dirname(osp.abspath(__file__)), 'train.py')
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description='Train a teacher and every ablation row; print one table')
+    parser = argparse.ArgumentParser(formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+                                     description='Train a teacher and every ablation row; print one table')
     parser.add_argument('config', help='experiment manifest (configs/experiments/asym_ablation_*.py): the teacher and '
                         'the rows')
     parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1],
@@ -129,4 +131,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

@@ -8,12 +8,15 @@ import argparse
 from mmengine.config import Config
 
 from openmixosr.engine import build_runner, init_cpu_distributed
+from openmixosr.evaluation.scores import score_configs
 from openmixosr.utils import merge_tool_args, register_all_modules
 from openmixosr.utils.config import load_config, parse_tool_args
+from openmixosr.utils.tool_errors import run_tool
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description='Test (and evaluate) a model')
+    parser = argparse.ArgumentParser(formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+                                     description='Test (and evaluate) a model')
     parser.add_argument('config', help='config file, or openmixosr::NAME for a config shipped with the package')
     parser.add_argument('checkpoint', help='checkpoint file')
     parser.add_argument('--work-dir', help='the dir to save the evaluation log')
@@ -21,9 +24,10 @@ def parse_args(argv=None):
                         '--scores (without it: mls, msp, energy) to this .npz file (`scores_<name>`); draw curves '
                         'with tools/analysis/plot_osr_curves.py')
     parser.add_argument('--scores', nargs='+', metavar='SCORE',
-                        help='open-set scores to evaluate besides the config\'s (osr/<score>/auroc, ...): names of '
-                        'the OPEN_SET_SCORES registry (mls, knn, vim, ...) or `all`; scores fitted on the training '
-                        'set collect its features once (test pipeline) and cache them next to the checkpoint')
+                        help='open-set scores to evaluate besides the config\'s (osr/<score>/auroc, ...): `all` or '
+                        f'names of the OPEN_SET_SCORES registry: {", ".join(score_configs())} (and yours, registered '
+                        'by the config\'s custom_imports); scores fitted on the training set collect its features '
+                        'once (test pipeline) and cache them next to the checkpoint')
     parser.add_argument('--no-strict', action='store_true',
                         help='load the checkpoint even if it does not fit the model (missing entries keep their '
                         'initial values); by default a mismatch is an error that says what the checkpoint is')
@@ -88,4 +92,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

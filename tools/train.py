@@ -15,13 +15,15 @@ from openmixosr.engine.optim_wrapper import check_native_bf16
 from openmixosr.utils import apply_pretrained, merge_tool_args, register_all_modules
 from openmixosr.utils.config import load_config, parse_tool_args
 from openmixosr.utils.run_record import content_digest
+from openmixosr.utils.tool_errors import run_tool
 
 #: ``--vis-backend`` choices: MMEngine visualisation backend and the package it needs.
 VIS_BACKENDS = {'tensorboard': ('TensorboardVisBackend', 'tensorboard'), 'wandb': ('WandbVisBackend', 'wandb')}
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description='Train a model')
+    parser = argparse.ArgumentParser(formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+                                     description='Train a model')
     parser.add_argument('config', help='config file, or openmixosr::NAME for a config shipped with the package')
     parser.add_argument('--work-dir', help='the dir to save logs and checkpoints (default: work_dirs/CONFIG_NAME)')
     parser.add_argument(
@@ -135,4 +137,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

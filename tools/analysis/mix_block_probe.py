@@ -25,6 +25,7 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 from openmixosr.analysis.pattern_task import (evaluate_mixers, fit_classifier, fit_mix_block,  # noqa: E402
                                               make_pattern_batch)
 from openmixosr.registry import MODELS  # noqa: E402
+from openmixosr.utils.tool_errors import run_tool  # noqa: E402
 
 BLOCKS = {
     'AutoMix MixBlock': dict(type='MixBlock', in_channels=64),
@@ -40,7 +41,8 @@ LAMS = (0.5, 0.3)
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description='Train Mix Blocks on the pattern task and compare with MixUp/CutMix')
+    parser = argparse.ArgumentParser(formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+                                     description='Train Mix Blocks on the pattern task and compare with MixUp/CutMix')
     parser.add_argument('--steps', type=int, default=300, help='Mix Block training steps (batch 64)')
     parser.add_argument('--seeds', type=int, nargs='+', default=[0], help='seeds (classifier and Mix Block)')
     parser.add_argument('--blocks', nargs='+', default=list(BLOCKS), choices=list(BLOCKS), help='blocks to train')
@@ -122,4 +124,4 @@ def main(argv=None) -> str:
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

@@ -11,6 +11,7 @@ import argparse
 from typing import List
 
 from openmixosr.paper_results import CONFIG, PAPERS, ROWS, TABLES, VARIANTS
+from openmixosr.utils.tool_errors import run_tool
 
 
 def _numbers(results: dict) -> str:
@@ -58,7 +59,8 @@ def render() -> str:
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description='Print the transcribed paper tables as Markdown')
+    parser = argparse.ArgumentParser(formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+                                     description='Print the transcribed paper tables as Markdown')
     parser.add_argument('--out', help='write to this file instead of printing')
     args = parser.parse_args(argv)
     text = render()
@@ -70,4 +72,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

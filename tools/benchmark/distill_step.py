@@ -66,6 +66,7 @@ from openmixosr.utils import register_all_modules
 from openmixosr.utils.benchmarking import (Task, quiet_logger, rss_rise_mb, run_in_fresh_process, time_interleaved,
                                           unpooled_malloc)
 from openmixosr.utils.cpu import describe_cpu
+from openmixosr.utils.tool_errors import run_tool
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 NUM_CLASSES = 6
@@ -94,7 +95,8 @@ CUTMIX_MIXED = 'asym mixed'
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description='Time the asymmetric distiller steps (CutMix, learned masks) '
+    parser = argparse.ArgumentParser(formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+                                     description='Time the asymmetric distiller steps (CutMix, learned masks) '
                                                  'against their floors and symmetric CutMix + DIST.')
     parser.add_argument('--rounds', type=int, default=20)
     parser.add_argument('--warmup', type=int, default=3)
@@ -416,4 +418,4 @@ def run(args):
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

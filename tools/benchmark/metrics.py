@@ -14,10 +14,12 @@ from sklearn.metrics import roc_auc_score
 
 from openmixosr.evaluation.functional import auroc, oscr
 from openmixosr.utils.benchmarking import time_interleaved
+from openmixosr.utils.tool_errors import run_tool
 
 
 def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description='Benchmark open-set metrics against sklearn.')
+    parser = argparse.ArgumentParser(formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+                                     description='Benchmark open-set metrics against sklearn.')
     parser.add_argument('--n', type=int, default=1_000_000, help='number of known and of unknown scores')
     parser.add_argument('--repeats', type=int, default=5, help='interleaved rounds; the median is reported')
     parser.add_argument('--decimals', type=int, default=3, help='scores are rounded to this many decimals (ties)')
@@ -57,4 +59,4 @@ def main() -> None:
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

@@ -23,6 +23,7 @@ from torch import nn
 from openmixosr.evaluation.scores import FeatureBank, FinalLinear, build_score
 from openmixosr.evaluation.scores import score_configs as registered_scores
 from openmixosr.utils.benchmarking import Task, quiet_logger, time_interleaved
+from openmixosr.utils.tool_errors import run_tool
 
 
 @dataclass
@@ -134,7 +135,8 @@ def format_table(times: Dict[str, Dict[str, float]], forward: float, settings: S
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description='Time every one-pass open-set score beside a ResNet-18 forward.')
+    parser = argparse.ArgumentParser(formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+                                     description='Time every one-pass open-set score beside a ResNet-18 forward.')
     parser.add_argument('--quick', action='store_true', help='tiny sizes, one round (the smoke test)')
     parser.add_argument('--rounds', type=int, default=3, help='interleaved rounds of the scores; medians reported')
     parser.add_argument('--threads', type=int, default=2, help='torch threads (KNN and the forward pass)')
@@ -154,4 +156,4 @@ def main(argv: Optional[List[str]] = None) -> dict:
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

@@ -29,6 +29,7 @@ from mmpretrain.structures import DataSample
 from openmixosr.models.algorithms import MomentumMixMixin
 from openmixosr.models.utils.step_passes import SINGLE_STEP, NetworkPasses, StepPasses, step_passes_of
 from openmixosr.utils.benchmarking import Task, quiet_logger, time_interleaved
+from openmixosr.utils.tool_errors import run_tool
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 MODELS_DIR = REPO_ROOT / 'configs' / '_base_' / 'models'
@@ -97,7 +98,8 @@ def pass_ratios(passes: Dict[str, StepPasses]) -> Dict[str, float]:
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description='Time MoCo v2, AMix-I and AMix-C pre-training steps')
+    parser = argparse.ArgumentParser(formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+                                     description='Time MoCo v2, AMix-I and AMix-C pre-training steps')
     parser.add_argument('--rounds', type=int, default=20)
     parser.add_argument('--warmup', type=int, default=3)
     parser.add_argument('--batch-size', type=int, default=64)
@@ -140,4 +142,4 @@ def main(argv: Optional[List[str]] = None) -> str:
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

@@ -69,6 +69,7 @@ from openmixosr.models.utils.step_passes import SINGLE_STEP, NetworkPasses, Step
 from openmixosr.utils.benchmarking import (Task, quiet_logger, rss_rise_mb, run_in_fresh_process, time_interleaved,
                                           unpooled_malloc)
 from openmixosr.utils.cpu import describe_cpu
+from openmixosr.utils.tool_errors import run_tool
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CONFIGS = {
@@ -511,7 +512,8 @@ def report_fast(methods: Sequence[str], medians: Dict[str, float]) -> str:
 # Entry point
 # ----------------------------------------------------------------------------------------------------------------
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description='Benchmark one training step of CE, CutMix, AutoMix and AMix.')
+    parser = argparse.ArgumentParser(formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+                                     description='Benchmark one training step of CE, CutMix, AutoMix and AMix.')
     parser.add_argument('--rounds', type=int, help='interleaved timed rounds (default 20; quick 1)')
     parser.add_argument('--warmup', type=int, help='untimed rounds first (default 3; quick 1)')
     parser.add_argument('--batch-size', type=int, help='default 32 (quick 4)')
@@ -569,4 +571,4 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, object]:
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)
