@@ -1,5 +1,6 @@
 """OpenMixOSR's runner: strict, explained checkpoint loading and checks that fail before the first epoch."""
 import difflib
+import os
 from typing import Optional
 
 from mmengine.config import Config
@@ -97,6 +98,20 @@ class OpenMixOSRRunner(Runner):
         self.stage = 'test'
         self._check_evaluation_data(self.test_loop, 'test', 'test')
         return super().test()
+
+    def set_randomness(self, seed, diff_rank_seed: bool = False, deterministic: bool = False) -> None:
+        """MMEngine's seeding; with ``randomness.deterministic=True`` also the cuBLAS setting that it needs on a GPU.
+
+        MMEngine then sets ``cudnn.deterministic``, turns cuDNN's autotuning off and calls
+        ``torch.use_deterministic_algorithms(True)``, under which cuBLAS refuses every matrix product unless the
+        environment variable ``CUBLAS_WORKSPACE_CONFIG`` is ``:4096:8`` or ``:16:8`` before the first one. It is set
+        here (``:4096:8``) when the environment has none, so a deterministic run starts on a GPU instead of failing at
+        its first linear layer. What determinism costs, and the operations torch has no deterministic CUDA kernel for
+        (they raise), are in docs/gpu.md.
+        """
+        if deterministic:
+            os.environ.setdefault('CUBLAS_WORKSPACE_CONFIG', ':4096:8')
+        super().set_randomness(seed, diff_rank_seed=diff_rank_seed, deterministic=deterministic)
 
     def resume(self, filename: str, *args, **kwargs) -> None:
         self.resuming = True
