@@ -11,7 +11,7 @@ import torch
 from mmengine.config import Config
 
 from openmixosr.engine import build_runner, find_resumable_checkpoint, init_cpu_distributed
-from openmixosr.engine.optim_wrapper import check_native_bf16
+from openmixosr.engine.optim_wrapper import AMP_DTYPES, mixed_precision
 from openmixosr.utils import apply_pretrained, merge_tool_args, register_all_modules
 from openmixosr.utils.config import parse_tool_args
 
@@ -27,8 +27,12 @@ def parse_args(argv=None):
         '--resume', nargs='?', type=str, const='auto',
         help='resume from the given checkpoint; without a value, from the latest checkpoint in the work dir')
     parser.add_argument('--amp', action='store_true',
-                        help='mixed precision: fp16 AMP on GPU, bfloat16 autocast on CPU (refused on a CPU without '
+                        help='mixed precision: on a GPU MMEngine\'s AmpOptimWrapper (float16 with a dynamic loss '
+                        'scaler, or --amp-dtype bfloat16); on the CPU bfloat16 autocast (refused on a CPU without '
                         'native bfloat16: no avx512_bf16 / amx_bf16, where it is many times slower than fp32)')
+    parser.add_argument('--amp-dtype', choices=AMP_DTYPES,
+                        help='with --amp on a GPU: float16 (default; loss scaling) or bfloat16 (compute capability '
+                        '>= 8.0; no loss scaling). On the CPU only bfloat16 exists.')
     parser.add_argument('--channels-last', action='store_true',
                         help='channels-last memory format (ChannelsLastHook); with --amp the fastest CPU path')
     parser.add_argument('--no-validate', action='store_true', help='do not evaluate during training')
@@ -49,13 +53,10 @@ def merge_args(cfg: Config, args) -> Config:
     merge_tool_args(cfg, args.config, args.cfg_options, args.launcher, args.work_dir)
     apply_pretrained(cfg)  # linear evaluation: the backbone comes from the self-supervised checkpoint
 
+    if args.amp_dtype is not None and not args.amp:
+        raise ValueError(f'--amp-dtype {args.amp_dtype} without --amp: add --amp (mixed precision) or drop it.')
     if args.amp:
-        if torch.cuda.is_available():
-            cfg.optim_wrapper.type = 'AmpOptimWrapper'
-            cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
-        else:
-            check_native_bf16(cfg.optim_wrapper.get('allow_emulated_bf16', False))  # before anything is built
-            cfg.optim_wrapper.type = 'CPUAutocastOptimWrapper'
+        cfg.optim_wrapper = mixed_precision(cfg.optim_wrapper, args.amp_dtype)  # checked before anything is built
 
     if args.channels_last:
         cfg.default_hooks.channels_last = dict(type='ChannelsLastHook')
