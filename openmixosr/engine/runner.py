@@ -11,7 +11,7 @@ from openmixosr.utils.checkpoint_io import load_checkpoint_file, strip_revise_ke
 from .checkpoint_compat import (KnownClassesMismatchError, automix_to_classifier, check_state_dict, checkpoint_kind,
                                 known_classes_mismatch, select_prefix)
 from .hooks.runner_model import runner_model
-from .start_checks import check_required_hooks, open_set_data_problem, schedule_problems
+from .start_checks import check_required_hooks, open_set_data_problem, schedule_problems, sync_bn_problem
 
 #: ``load_cfg`` (a top-level config key): how checkpoints are loaded into the model (``load_from``, ``--resume``,
 #: ``tools/test.py``).
@@ -61,7 +61,8 @@ class OpenMixOSRRunner(Runner):
       classes is legitimate).
 
     **Before the first epoch** (``train``, ``val``, ``test``): every parameter scheduler must begin before
-    ``max_epochs`` (:func:`~openmixosr.engine.start_checks.schedule_problems`); the known classes of the checkpoints
+    ``max_epochs`` (:func:`~openmixosr.engine.start_checks.schedule_problems`); no SyncBatchNorm in a module that
+    only some steps run (:func:`~openmixosr.engine.start_checks.sync_bn_problem`); the known classes of the checkpoints
     the model was built from (e.g. the distiller's teacher, ``model.source_dataset_metas``) must match those of the
     training set (same ``allow_other_classes`` escape); an open-set evaluator needs known and unknown samples in its
     data.
@@ -85,6 +86,9 @@ class OpenMixOSRRunner(Runner):
             raise ValueError('\n'.join(problems))
         if self.train_loop is not None:
             check_required_hooks(self.model, self.hooks)
+            problem = sync_bn_problem(self.model) if self.world_size > 1 else None
+            if problem:
+                raise ValueError(problem)
             self._check_source_classes()
             self._check_evaluation_data(self.val_loop, 'validation', 'val')
         return super().train()

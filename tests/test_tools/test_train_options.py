@@ -109,3 +109,31 @@ def test_testing_a_distiller_does_not_read_the_teacher_file():
                                                                               '--work-dir', 'unused']))
     assert cfg.model.teacher_checkpoint is None and cfg.load_from == 'student.pth'
     assert cfg.load_cfg['strict'] is True  # the checkpoint's teacher.* entries must be there
+
+
+def test_a_total_batch_other_than_the_recipes_is_refused_before_anything_starts(train, monkeypatch, tmp_path):
+    # tools/dist_train.sh CONFIG 2 on a batch-64 recipe: 128 images per step at the learning rate of 64.
+    monkeypatch.setenv('WORLD_SIZE', '2')
+    argv = [str(CE), '--work-dir', str(tmp_path), '--launcher', 'pytorch']
+    with pytest.raises(ValueError, match=r'2 process\(es\) x train_dataloader.batch_size=64 = 128 images per step'):
+        train.main(argv)
+    assert not list(tmp_path.iterdir())  # nothing was built or written
+    cfg = _merged(train, '--launcher', 'pytorch', '--cfg-options', 'train_dataloader.batch_size=32')
+    assert train.check_total_batch(cfg, 2, allow_change=False) == []  # 2 x 32: the recipe's 64
+    [note] = train.check_total_batch(cfg, 4, allow_change=True)
+    assert note.startswith('--allow-batch-change: The total batch of this run is 4 process(es)')
+    assert note.endswith('Training anyway.') and 'Pass one of' not in note
+    assert train.check_total_batch(_merged(train, '--auto-scale-lr'), 4, allow_change=False) == []
+
+
+def test_sync_bn_option(train, gpu):
+    assert 'sync_bn' not in _merged(train)
+    assert _merged(train, '--sync-bn', '--launcher', 'pytorch').sync_bn == 'torch'  # MMEngine converts at wrap time
+    with pytest.raises(ValueError, match='one process has nothing to synchronise'):
+        _merged(train, '--sync-bn')
+
+
+def test_sync_bn_needs_gpus(train, monkeypatch):
+    monkeypatch.setattr(train.torch.cuda, 'is_available', lambda: False)
+    with pytest.raises(ValueError, match='--sync-bn needs GPUs'):
+        _merged(train, '--sync-bn', '--launcher', 'pytorch')
