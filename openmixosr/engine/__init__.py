@@ -11,6 +11,7 @@ from .weight_init import SafePretrainedInit
 __all__ = [
     'CPUAutocastOptimWrapper', 'CheckpointMismatchError', 'CorruptedCheckpointError', 'DeviceAwareDDP',
     'KnownClassesMismatchError', 'OmittedObject', 'OpenMixOSRRunner', 'SafePretrainedInit', 'build_runner',
-    'find_resumable_checkpoint', 'init_cpu_distributed', 'launcher_world_size', 'load_checkpoint_file', 'load_checkpoint_to_model',
+    'find_resumable_checkpoint', 'init_cpu_distributed', 'launcher_world_size', 'load_checkpoint_file',
+    'load_checkpoint_to_model',
     'load_weights_only'
 ]

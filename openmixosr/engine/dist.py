@@ -54,6 +54,7 @@ def launcher_world_size(launcher: str, environ: Optional[Mapping[str, str]] = No
     environ = os.environ if environ is None else environ
     name = WORLD_SIZE_VARIABLES[launcher]
     if name not in environ:
+        starter = 'torchrun (tools/dist_train.sh)' if launcher == 'pytorch' else launcher
         raise RuntimeError(f'--launcher {launcher} needs the environment variable {name} (the number of processes); '
-                           f'start the tool with {"torchrun (tools/dist_train.sh)" if launcher == "pytorch" else launcher}.')
+                           f'start the tool with {starter}.')
     return int(environ[name])

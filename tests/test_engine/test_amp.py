@@ -1,6 +1,7 @@
 """Mixed precision with MMEngine's AmpOptimWrapper (what ``tools/train.py --amp`` builds on a GPU), run on the CPU
 through tests/helpers/cpu_amp.py: every model family's training step in float16 (loss scaling) and bfloat16, the
 scaled multi-backward steps of AutoMix / AMix, the scaler's skipped steps and NonFiniteLossHook."""
+import importlib.util
 import math
 from types import SimpleNamespace
 
@@ -14,12 +15,12 @@ from mmpretrain.structures import DataSample
 from openmixosr.engine.hooks import NonFiniteLossHook
 from openmixosr.engine.optim_wrapper import CPUAutocastOptimWrapper, mixed_precision
 from openmixosr.registry import MODELS
-from tests.helpers.cpu_amp import CPUAmpOptimWrapper
+from tests.helpers.cpu_amp import CPUAmpOptimWrapper  # noqa: F401  (registers the test double)
 from tests.helpers.device_rules import SimulatedDevice
 from tests.helpers.run_tool import REPO_ROOT
 
-#: One shipped config per model family (the embedded-digits ones: 16 px), at a quarter of its width (see
-#: :func:`_narrow`): float16 and bfloat16 are emulated on a CPU without them, many times slower than float32.
+#: One shipped config per model family (the embedded-digits ones: 16 px), at a quarter of its width
+#: (tools/gpu_check.py's ``narrow``): float16 and bfloat16 are emulated on a CPU without them, many times slower.
 FAMILIES = {
     'ce': 'baselines/ce_r18w16_digits.py',
     'cutmix': 'baselines/cutmix_r18w16_digits.py',
@@ -33,17 +34,13 @@ FAMILIES = {
     'amix_c': 'selfsup/amix_c_r18w16_digits.py',
 }
 BATCH, STEPS = 16, 2
-#: Channel counts that :func:`_narrow` divides by 4 (stages, heads, necks, Mix Blocks alike).
-CHANNEL_KEYS = ('stem_channels', 'base_channels', 'in_channels', 'hid_channels')
 
 
-def _narrow(node):
-    """The model config with every channel count of :data:`CHANNEL_KEYS` divided by 4 (the structure unchanged)."""
-    if isinstance(node, dict):
-        return {key: value // 4 if key in CHANNEL_KEYS else _narrow(value) for key, value in node.items()}
-    if isinstance(node, (list, tuple)):
-        return type(node)(_narrow(value) for value in node)
-    return node
+def _narrow(model_cfg: dict) -> dict:
+    spec = importlib.util.spec_from_file_location('gpu_check', REPO_ROOT / 'tools' / 'gpu_check.py')
+    gpu_check = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gpu_check)
+    return gpu_check.narrow(model_cfg, 4)
 
 
 def _model_and_config(family):
