@@ -7,13 +7,13 @@ tensor and such bugs pass unnoticed. :class:`SimulatedDevice` is a ``TorchFuncti
 *device* or a *host* tensor while the code runs, as CUDA would place it, and raises :class:`DeviceRuleError` where
 CUDA would fail:
 
-- device tensors: the parameters and buffers of :meth:`SimulatedDevice.place` d modules and the tensors of
-  :meth:`SimulatedDevice.to_device`; everything computed from a device tensor; tensors made with ``device=`` a device
+- device tensors: the parameters and buffers of the modules given to :meth:`SimulatedDevice.place` and the tensors
+  given to :meth:`SimulatedDevice.to_device`; everything computed from a device tensor; tensors made with ``device=`` a device
   tensor's ``.device`` (which reports :data:`DEVICE`, ``cpu:1``, the stand-in for ``cuda:0``); ``.to(DEVICE)``.
   A placed model's data preprocessor moves its batch with ``.to(DEVICE)``, as it would to ``cuda:0``.
 - host tensors: everything else: tensors made without ``device=`` (``torch.full``, ``torch.zeros``, ``torch.tensor``,
   ``torch.arange``, ``torch.randperm``, ... and ``torch.from_numpy``), ``.cpu()``, ``.to('cpu')``, results of host
-  tensors only.
+  tensors only, and tensors that a placed module keeps as plain attributes (``module.to('cuda')`` leaves them).
 - allowed as on CUDA: a 0-dim host tensor (a scalar) in an operation on device tensors; host tensors indexing a
   device tensor; ``copy_`` and slice assignment across devices; ``.item()``, ``.tolist()``, ``float()`` (CUDA syncs
   and copies); ``.to(device)`` / ``.cpu()`` both ways.
