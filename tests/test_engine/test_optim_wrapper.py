@@ -4,7 +4,9 @@ import torch
 from openmixosr.registry import OPTIM_WRAPPERS
 
 
-def test_forward_in_bfloat16_parameters_in_float32():
+def test_forward_in_bfloat16_parameters_in_float32(monkeypatch):
+    from openmixosr.engine import optim_wrapper  # a CPU with native bfloat16, so that the guard lets it be built
+    monkeypatch.setattr(optim_wrapper, 'read_cpuinfo', lambda: dict(model='AMX CPU', flags=frozenset({'amx_bf16'})))
     model = torch.nn.Linear(4, 2)
     wrapper = OPTIM_WRAPPERS.build(dict(type='CPUAutocastOptimWrapper',
                                         optimizer=torch.optim.SGD(model.parameters(), lr=0.1)))
