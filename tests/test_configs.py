@@ -83,6 +83,19 @@ def test_every_config_registers_the_hooks_its_model_requires():
     assert not with_custom_hooks, f'hooks belong in default_hooks (merged by key): {with_custom_hooks}'
 
 
+def test_every_config_states_the_total_batch_its_learning_rate_is_for():
+    # tools/train.py refuses a run whose total batch (processes x batch_size) is not auto_scale_lr.base_batch_size
+    # unless the learning rate is scaled (--auto-scale-lr) or the user says so (--allow-batch-change): each config's
+    # base is the recipe's total batch, the batch its learning rate is for, which one process runs.
+    wrong = {}
+    for config_path in CONFIGS:
+        cfg = Config.fromfile(config_path)
+        base = (cfg.get('auto_scale_lr') or {}).get('base_batch_size')
+        if base != cfg.train_dataloader.batch_size or (cfg.get('auto_scale_lr') or {}).get('enable'):
+            wrong[_config_id(config_path)] = (base, cfg.train_dataloader.batch_size)
+    assert not wrong, f'configs whose auto_scale_lr.base_batch_size is not their batch (base, batch): {wrong}'
+
+
 def test_required_hooks_check_can_fail():
     cfg = Config.fromfile(CONFIG_ROOT / 'selfsup' / 'amix_c_r18w16_digits.py')
     cfg.default_hooks.cluster_assignment = None  # what a variant config may write by mistake

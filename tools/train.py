@@ -10,8 +10,9 @@ import os
 import torch
 from mmengine.config import Config
 
-from openmixosr.engine import build_runner, find_resumable_checkpoint, init_cpu_distributed
-from openmixosr.engine.optim_wrapper import check_native_bf16
+from openmixosr.engine import build_runner, find_resumable_checkpoint, init_cpu_distributed, launcher_world_size
+from openmixosr.engine.optim_wrapper import AMP_DTYPES, mixed_precision
+from openmixosr.engine.start_checks import total_batch_problem
 from openmixosr.utils import apply_pretrained, merge_tool_args, register_all_modules
 from openmixosr.utils.config import load_config, parse_tool_args
 from openmixosr.utils.run_record import content_digest
@@ -30,13 +31,25 @@ def parse_args(argv=None):
         '--resume', nargs='?', type=str, const='auto',
         help='resume from the given checkpoint; without a value, from the latest checkpoint in the work dir')
     parser.add_argument('--amp', action='store_true',
-                        help='mixed precision: fp16 AMP on GPU, bfloat16 autocast on CPU (refused on a CPU without '
+                        help='mixed precision: on a GPU MMEngine\'s AmpOptimWrapper (float16 with a dynamic loss '
+                        'scaler, or --amp-dtype bfloat16); on the CPU bfloat16 autocast (refused on a CPU without '
                         'native bfloat16: no avx512_bf16 / amx_bf16, where it is many times slower than fp32)')
+    parser.add_argument('--amp-dtype', choices=AMP_DTYPES,
+                        help='with --amp on a GPU: float16 (default; loss scaling) or bfloat16 (compute capability '
+                        '>= 8.0; no loss scaling). On the CPU only bfloat16 exists.')
     parser.add_argument('--channels-last', action='store_true',
                         help='channels-last memory format (ChannelsLastHook); with --amp the fastest CPU path')
     parser.add_argument('--no-validate', action='store_true', help='do not evaluate during training')
     parser.add_argument('--auto-scale-lr', action='store_true',
-                        help='scale the lr linearly with the total batch size (see `auto_scale_lr` in the config)')
+                        help='scale the lr linearly with the total batch (processes x train_dataloader.batch_size) '
+                        'over the recipe\'s (`auto_scale_lr.base_batch_size` in the config)')
+    parser.add_argument('--allow-batch-change', action='store_true',
+                        help='train with a total batch other than the recipe\'s at the config\'s learning rate; '
+                        'without it (or --auto-scale-lr) such a run is refused before it starts')
+    parser.add_argument('--sync-bn', action='store_true',
+                        help='SyncBatchNorm across the GPUs of a distributed run (MMEngine\'s `sync_bn=\'torch\'`: '
+                        'every BatchNorm, the momentum encoder\'s included, normalises with the statistics of the '
+                        'total batch; docs/gpu.md)')
     parser.add_argument('--vis-backend', nargs='+', choices=sorted(VIS_BACKENDS), default=[],
                         help='also log scalars to TensorBoard and/or Weights & Biases (besides the local files)')
     parser.add_argument('--run-record', metavar='PATH',
@@ -59,13 +72,10 @@ def merge_args(cfg: Config, args) -> Config:
     merge_tool_args(cfg, args.config, args.cfg_options, args.launcher, args.work_dir)
     apply_pretrained(cfg)  # linear evaluation: the backbone comes from the self-supervised checkpoint
 
+    if args.amp_dtype is not None and not args.amp:
+        raise ValueError(f'--amp-dtype {args.amp_dtype} without --amp: add --amp (mixed precision) or drop it.')
     if args.amp:
-        if torch.cuda.is_available():
-            cfg.optim_wrapper.type = 'AmpOptimWrapper'
-            cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
-        else:
-            check_native_bf16(cfg.optim_wrapper.get('allow_emulated_bf16', False))  # before anything is built
-            cfg.optim_wrapper.type = 'CPUAutocastOptimWrapper'
+        cfg.optim_wrapper = mixed_precision(cfg.optim_wrapper, args.amp_dtype)  # checked before anything is built
 
     if args.channels_last:
         cfg.default_hooks.channels_last = dict(type='ChannelsLastHook')
@@ -94,7 +104,31 @@ def merge_args(cfg: Config, args) -> Config:
     if args.auto_scale_lr:
         cfg.auto_scale_lr.enable = True
 
+    if args.sync_bn:
+        if not torch.cuda.is_available():
+            raise ValueError('--sync-bn needs GPUs: torch\'s SyncBatchNorm synchronises CUDA tensors only.')
+        if args.launcher == 'none':
+            raise ValueError('--sync-bn with one process has nothing to synchronise (MMEngine turns SyncBatchNorm back '
+                             'into BatchNorm): launch several with tools/dist_train.sh CONFIG NUM_GPUS, or drop it.')
+        cfg.sync_bn = 'torch'
+
     return cfg
+
+
+def check_total_batch(cfg: Config, world_size: int, allow_change: bool) -> list:
+    """Refuse a run whose total batch is not the recipe's (:func:`~openmixosr.engine.start_checks.total_batch_problem`)
+    unless ``--allow-batch-change``; then the problem is returned as a log message.
+
+    Raises:
+        ValueError: The total batch differs from ``auto_scale_lr.base_batch_size`` without ``--auto-scale-lr`` or
+            ``--allow-batch-change``.
+    """
+    problem = total_batch_problem(cfg, world_size)
+    if problem is None:
+        return []
+    if not allow_change:
+        raise ValueError(problem)
+    return [f'--allow-batch-change: {problem.split(" Pass one of")[0]} Training anyway.']
 
 
 def resolve_auto_resume(cfg: Config) -> list:
@@ -128,11 +162,16 @@ def main(argv=None):
     args = parse_args(argv)
     register_all_modules(init_default_scope=False)
     cfg = merge_args(load_config(args.config), args)
+    warnings = check_total_batch(cfg, launcher_world_size(args.launcher), args.allow_batch_change)
     notes = resolve_auto_resume(cfg)
+    warnings += [note for note in notes if 'skipped' in note]
     init_cpu_distributed(args.launcher)
     runner = build_runner(cfg)
     for note in notes:
-        (runner.logger.warning if 'skipped' in note else runner.logger.info)(note)
+        if note not in warnings:
+            runner.logger.info(note)
+    for warning in warnings:
+        runner.logger.warning(warning)
     runner.train()
 
 

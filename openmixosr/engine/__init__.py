@@ -2,7 +2,7 @@ from openmixosr.utils.checkpoint_io import (CorruptedCheckpointError, OmittedObj
                                             load_checkpoint_file, load_weights_only)
 from .checkpoint_compat import CheckpointMismatchError, KnownClassesMismatchError
 from .checkpoint_loading import LOAD_CFG_DEFAULTS, check_checkpoint_classes, load_checked_checkpoint, load_settings
-from .dist import init_cpu_distributed
+from .dist import init_cpu_distributed, launcher_world_size
 from .hooks import *  # noqa: F401,F403
 from .loops import LastEpochsValTrainLoop
 from .model_wrapper import DeviceAwareDDP
@@ -14,6 +14,6 @@ __all__ = [
     'CPUAutocastOptimWrapper', 'CheckpointMismatchError', 'CorruptedCheckpointError', 'DeviceAwareDDP',
     'KnownClassesMismatchError', 'LOAD_CFG_DEFAULTS', 'LastEpochsValTrainLoop', 'OmittedObject', 'OpenMixOSRRunner',
     'SafePretrainedInit', 'build_runner', 'check_checkpoint_classes', 'find_resumable_checkpoint',
-    'init_cpu_distributed', 'load_checked_checkpoint', 'load_checkpoint_file',
+    'init_cpu_distributed', 'launcher_world_size', 'load_checked_checkpoint', 'load_checkpoint_file',
     'load_settings', 'load_weights_only'
 ]

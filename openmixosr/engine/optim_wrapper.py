@@ -1,6 +1,8 @@
-"""bfloat16 autocast on the CPU: an optimizer wrapper that refuses a CPU without native bfloat16."""
+"""Mixed precision: what ``--amp`` makes of the optimizer wrapper (MMEngine's ``AmpOptimWrapper`` on a GPU), and
+bfloat16 autocast on the CPU, an optimizer wrapper that refuses a CPU without native bfloat16."""
 import logging
 from contextlib import contextmanager
+from typing import Optional
 
 import torch
 from mmengine.logging import print_log
@@ -67,3 +69,58 @@ def check_native_bf16(allow_emulated: bool = False, info=None) -> None:
         raise RuntimeError(f'{message} Train without --amp (float32), or set '
                            f'`optim_wrapper.allow_emulated_bf16=True` to use it anyway.')
     print_log(f'{message} Going on because allow_emulated_bf16=True.', logger='current', level=logging.WARNING)
+
+
+#: ``--amp-dtype`` choices: the autocast dtype of ``AmpOptimWrapper`` on a GPU.
+AMP_DTYPES = ('float16', 'bfloat16')
+
+
+def mixed_precision(optim_wrapper: dict, dtype: Optional[str] = None, cuda: Optional[bool] = None) -> dict:
+    """The optimizer wrapper config of a mixed-precision run (``tools/train.py --amp [--amp-dtype DTYPE]``).
+
+    On a GPU, MMEngine's ``AmpOptimWrapper`` (autocast in ``dtype``; parameters, gradients and optimizer state stay
+    float32):
+
+    - ``float16`` (default): with a dynamic loss scaler (``GradScaler``): the loss is multiplied by the scale before
+      each backward pass (AutoMix / AMix take several per step, all with the step's one scale), the gradients are
+      unscaled before the update, and a step whose gradients overflowed is skipped while the scale is halved;
+      :class:`~openmixosr.engine.hooks.NonFiniteLossHook` reads the losses, which stay finite in such a step.
+    - ``bfloat16`` (GPUs of compute capability >= 8.0, e.g. A100 / H100): no loss scaling (``loss_scale=
+      dict(enabled=False)``): bfloat16 has float32's exponent range, gradients do not underflow.
+
+    On the CPU, :class:`CPUAutocastOptimWrapper` (bfloat16 only), refused on a CPU without native bfloat16
+    (:func:`check_native_bf16`) unless the config sets ``allow_emulated_bf16=True``.
+
+    Args:
+        optim_wrapper (dict): The config's ``optim_wrapper`` (an ``OptimWrapper``; its ``optimizer``, ``clip_grad``,
+            ``accumulative_counts`` and ``paramwise_cfg`` are kept). An explicit ``loss_scale`` is kept.
+        dtype (str, optional): ``'float16'`` or ``'bfloat16'``; None for the default (float16 on a GPU, bfloat16 on
+            the CPU).
+        cuda (bool, optional): Whether a GPU is used; None asks torch.
+
+    Returns:
+        dict: The new ``optim_wrapper`` config.
+
+    Raises:
+        ValueError: An unknown dtype, or float16 without a GPU.
+        RuntimeError: bfloat16 on a GPU without it, or on a CPU without native bfloat16 (see above).
+    """
+    if dtype is not None and dtype not in AMP_DTYPES:
+        raise ValueError(f'--amp-dtype must be one of {AMP_DTYPES}, got {dtype!r}')
+    cuda = torch.cuda.is_available() if cuda is None else cuda
+    wrapper = dict(optim_wrapper)
+    if not cuda:
+        if dtype == 'float16':
+            raise ValueError('--amp-dtype float16 needs a GPU (float16 autocast with a loss scaler); on the CPU --amp '
+                             'is bfloat16 autocast (CPUAutocastOptimWrapper): leave --amp-dtype out.')
+        check_native_bf16(wrapper.get('allow_emulated_bf16', False))  # before anything is built
+        wrapper['type'] = 'CPUAutocastOptimWrapper'
+        return wrapper
+    dtype = dtype or 'float16'
+    if dtype == 'bfloat16' and not torch.cuda.is_bf16_supported():
+        raise RuntimeError(f'--amp-dtype bfloat16: {torch.cuda.get_device_name()} does not compute bfloat16 (it needs '
+                           'compute capability >= 8.0, e.g. A100, H100); use --amp-dtype float16 (the default).')
+    wrapper.pop('allow_emulated_bf16', None)  # a CPU-only option
+    wrapper.update(type='AmpOptimWrapper', dtype=dtype)
+    wrapper.setdefault('loss_scale', 'dynamic' if dtype == 'float16' else dict(enabled=False))
+    return wrapper

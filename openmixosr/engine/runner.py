@@ -1,4 +1,5 @@
 """OpenMixOSR's runner: strict, explained checkpoint loading and checks that fail before the first epoch."""
+import os
 from typing import Optional
 
 from mmengine.config import Config
@@ -8,7 +9,8 @@ from openmixosr.models.contracts import BuiltFromCheckpoints, EvaluatedWeights
 from openmixosr.registry import RUNNERS
 from .checkpoint_loading import DEFAULT_REVISE_KEYS, check_checkpoint_classes, load_checked_checkpoint, load_settings
 from .hooks.runner_model import runner_model
-from .start_checks import check_required_hooks, model_contract_problem, open_set_data_problem, schedule_problems
+from .start_checks import (check_required_hooks, model_contract_problem, open_set_data_problem, schedule_problems,
+                           sync_bn_problem)
 
 
 @RUNNERS.register_module()
@@ -42,7 +44,8 @@ class OpenMixOSRRunner(Runner):
       ``!!``, in its results table).
 
     **Before the first epoch** (``train``, ``val``, ``test``): every parameter scheduler must begin before
-    ``max_epochs`` (:func:`~openmixosr.engine.start_checks.schedule_problems`); the known classes of the checkpoints
+    ``max_epochs`` (:func:`~openmixosr.engine.start_checks.schedule_problems`); no SyncBatchNorm in a module that
+    only some steps run (:func:`~openmixosr.engine.start_checks.sync_bn_problem`); the known classes of the checkpoints
     the model was built from (e.g. the distiller's teacher, ``model.source_dataset_metas``) must match those of the
     training set (same ``allow_other_classes`` escape); an open-set evaluator needs known and unknown samples in its
     data.
@@ -66,6 +69,9 @@ class OpenMixOSRRunner(Runner):
             raise ValueError('\n'.join(problems))
         if self.train_loop is not None:
             check_required_hooks(self.model, self.hooks)
+            problem = sync_bn_problem(self.model) if self.world_size > 1 else None
+            if problem:
+                raise ValueError(problem)
             self._check_source_classes()
             self._check_evaluation_data(self.val_loop, 'validation', 'val')
         return super().train()
@@ -79,6 +85,20 @@ class OpenMixOSRRunner(Runner):
         self.stage = 'test'
         self._check_evaluation_data(self.test_loop, 'test', 'test')
         return super().test()
+
+    def set_randomness(self, seed, diff_rank_seed: bool = False, deterministic: bool = False) -> None:
+        """MMEngine's seeding; with ``randomness.deterministic=True`` also the cuBLAS setting that it needs on a GPU.
+
+        MMEngine then sets ``cudnn.deterministic``, turns cuDNN's autotuning off and calls
+        ``torch.use_deterministic_algorithms(True)``, under which cuBLAS refuses every matrix product unless the
+        environment variable ``CUBLAS_WORKSPACE_CONFIG`` is ``:4096:8`` or ``:16:8`` before the first one. It is set
+        here (``:4096:8``) when the environment has none, so a deterministic run starts on a GPU instead of failing at
+        its first linear layer. What determinism costs, and the operations torch has no deterministic CUDA kernel for
+        (they raise), are in docs/gpu.md.
+        """
+        if deterministic:
+            os.environ.setdefault('CUBLAS_WORKSPACE_CONFIG', ':4096:8')
+        super().set_randomness(seed, diff_rank_seed=diff_rank_seed, deterministic=deterministic)
 
     def resume(self, filename: str, *args, **kwargs) -> None:
         self.resuming = True

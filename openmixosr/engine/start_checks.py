@@ -6,6 +6,7 @@ from typing import Iterable, List, Optional
 
 import numpy as np
 from mmpretrain.utils import get_ori_model
+from torch.nn import SyncBatchNorm
 
 from openmixosr.models.contracts import RequiresHooks
 
@@ -134,6 +135,67 @@ def schedule_problems(cfg) -> List[str]:
                 f': the run ends before it starts. Raise train_cfg.max_epochs above {begin} or shorten the warm-up '
                 f'(its `end` and the `begin` of this scheduler).')
     return problems
+
+
+def total_batch_problem(cfg, world_size: int) -> Optional[str]:
+    """Why the total batch of a run is not the one the config's learning rate is for, or None.
+
+    The total batch is ``world_size x train_dataloader.batch_size`` (MMEngine's, as ``auto_scale_lr`` counts it);
+    the config's ``auto_scale_lr.base_batch_size`` is the recipe's total batch, the one its ``lr`` is for. 8 GPUs
+    running a config of batch 32 train 256 images per step at the learning rate of 32, and nothing in the results
+    says so. A config without ``auto_scale_lr.base_batch_size`` claims no recipe and is not checked.
+
+    Args:
+        cfg (Config): The merged config.
+        world_size (int): The number of processes (:func:`~openmixosr.engine.dist.launcher_world_size`).
+
+    Returns:
+        str | None: The problem, saying what to do; None when the batches agree or the learning rate is scaled
+        (``auto_scale_lr.enable``, ``--auto-scale-lr``).
+    """
+    auto_scale_lr = cfg.get('auto_scale_lr') or {}
+    base = auto_scale_lr.get('base_batch_size')
+    batch_size = (cfg.get('train_dataloader') or {}).get('batch_size')
+    if base is None or batch_size is None or auto_scale_lr.get('enable'):
+        return None
+    total = world_size * batch_size
+    if total == base:
+        return None
+    lr = ((cfg.get('optim_wrapper') or {}).get('optimizer') or {}).get('lr')
+    per_process = f'train_dataloader.batch_size={base // world_size}' if base % world_size == 0 else None
+    options = [f'--auto-scale-lr (the learning rate scaled by {total}/{base})']
+    if per_process:
+        options.append(f'--cfg-options {per_process} (the recipe\'s batch on {world_size} process(es))')
+    options.append('--allow-batch-change (this batch at this learning rate: not the recipe, say so with the results)')
+    return (f'The total batch of this run is {world_size} process(es) x train_dataloader.batch_size={batch_size} = '
+            f'{total} images per step, but the learning rate (optim_wrapper.optimizer.lr={lr}) is the recipe\'s for '
+            f'{base} (auto_scale_lr.base_batch_size). Pass one of: ' + '; '.join(options) + '.')
+
+
+def sync_bn_problem(model) -> Optional[str]:
+    """SyncBatchNorm in a module that only some training steps run, or None.
+
+    A ``SyncBatchNorm`` layer in training mode all-reduces its batch statistics at every forward, so every process
+    must run the same such forwards in the same order; a process whose step skips one leaves the others waiting
+    forever. A model names the submodules that only some steps run in ``modules_of_some_steps`` (the distiller: its
+    mixer, in mixed steps, which each process draws on its own; a learned mixer's Mix Block has BatchNorm).
+
+    Args:
+        model (nn.Module): The runner's model (a DDP wrapper is looked through), after MMEngine's ``sync_bn``
+            conversion.
+
+    Returns:
+        str | None: The problem, naming the layers and what to do.
+    """
+    model = get_ori_model(model)
+    layers = [f'{type(module).__name__}.{name}' for module in getattr(model, 'modules_of_some_steps', ())
+              for name, layer in module.named_modules() if isinstance(layer, SyncBatchNorm)]
+    if not layers:
+        return None
+    return (f'sync_bn (--sync-bn): {type(model).__name__} runs {", ".join(layers[:3])}'
+            f'{" ..." if len(layers) > 3 else ""} in some training steps only, and each process draws its own steps: '
+            f'their SyncBatchNorm would wait forever for the processes that skipped them. Train without --sync-bn '
+            f'(each process normalises with its own batch statistics).')
 
 
 def default_hook_key(hook_type: str) -> str:

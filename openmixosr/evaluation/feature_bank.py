@@ -43,8 +43,8 @@ def train_loader_with_test_pipeline(cfg) -> dict:
 
     Returns:
         dict: A dataloader config for :meth:`mmengine.runner.Runner.build_dataloader`: the training dataset (its
-        source, split and known classes) with the test dataset's ``pipeline``, the test dataloader's ``batch_size``
-        and ``num_workers``, ``DefaultSampler(shuffle=False)``.
+        source, split and known classes) with the test dataset's ``pipeline``, the test dataloader's ``batch_size``,
+        ``num_workers`` and ``pin_memory``, ``DefaultSampler(shuffle=False)``.
     """
     train_cfg = cfg.get('train_dataloader')
     eval_cfg = cfg.get('test_dataloader') or cfg.get('val_dataloader')
@@ -56,6 +56,7 @@ def train_loader_with_test_pipeline(cfg) -> dict:
         sampler=dict(type='DefaultSampler', shuffle=False),
         batch_size=eval_cfg.get('batch_size', train_cfg.get('batch_size', 1)),
         num_workers=eval_cfg.get('num_workers', 0),
+        pin_memory=eval_cfg.get('pin_memory', False),
         persistent_workers=False)
 
 

@@ -292,7 +292,9 @@ def merge_tool_args(cfg: Config, config_path: str, cfg_options: Optional[dict], 
     """What ``tools/train.py`` and ``tools/test.py`` both do to a config before building the runner.
 
     Merges ``--cfg-options`` (:func:`merge_cfg_options`), records the launcher, sets the work dir
-    (``work_dirs/CONFIG_NAME`` by default) and, for a distributed run without GPUs, the gloo backend.
+    (``work_dirs/CONFIG_NAME`` by default) and, without a GPU, the gloo backend of a distributed run and
+    ``pin_memory=False`` in the dataloaders (pinned memory serves copies to a GPU; torch ignores it with a warning
+    otherwise).
 
     Returns:
         Config: ``cfg``, modified in place.
@@ -303,8 +305,12 @@ def merge_tool_args(cfg: Config, config_path: str, cfg_options: Optional[dict], 
         cfg.work_dir = work_dir
     elif cfg.get('work_dir') is None:
         cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(config_path))[0])
-    if launcher != 'none' and not torch.cuda.is_available():
-        cfg.env_cfg.dist_cfg = dict(backend='gloo')
+    if not torch.cuda.is_available():
+        if launcher != 'none':
+            cfg.env_cfg.dist_cfg = dict(backend='gloo')
+        for name in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+            if (cfg.get(name) or {}).get('pin_memory'):
+                cfg[name].pin_memory = False
     return cfg
 
 

@@ -418,6 +418,23 @@ def _finished_source_checkpoint(run: Run, finished: set) -> Tuple[bool, Optional
         return False, None
 
 
+def check_total_batches(runs: Sequence[Run]) -> None:
+    """Refuse, before anything is queued, a run whose total batch (processes x batch per process, its options merged)
+    is not its recipe's: ``tools/train.py`` would refuse it only when it starts (a Slurm job: once it has waited in the
+    queue), and the other runs would go on without it.
+
+    Raises:
+        ValueError: Naming each such run and what to change (:func:`~openmixosr.engine.start_checks.
+            total_batch_problem`).
+    """
+    from openmixosr.engine.start_checks import total_batch_problem
+    from .run_record import merged_config
+    problems = [f'{run.label}: {problem}' for run in runs
+                if (problem := total_batch_problem(merged_config(run.config, run.options), run.world_size))]
+    if problems:
+        raise ValueError('\n'.join(problems))
+
+
 def check_finished_settings(runs: Sequence[Run], current: dict, rerun_other_code: bool = False) -> None:
     """Raise the :class:`~openmixosr.utils.run_record.RunRecordError` of a finished run of other settings before
     anything trains, for every run whose identity is known now (no source, or a source that finished with a
@@ -450,13 +467,15 @@ def run_queue(runs: Sequence[Run], launcher, jobs: int, on_outcome: Optional[Cal
 
     Raises:
         RuntimeError: Before anything trains, when a work dir holds a finished run of other settings.
-        ValueError: When the launcher refuses the runs (:meth:`SlurmLauncher.check`).
+        ValueError: When the launcher refuses the runs (:meth:`SlurmLauncher.check`), or a run's total batch is not
+            its recipe's (:func:`check_total_batches`).
     """
     if jobs < 1:
         raise ValueError(f'--jobs must be >= 1, got {jobs}')
     order = queue_order(runs)
     if hasattr(launcher, 'check'):
         launcher.check(order)
+    check_total_batches(order)
     current = current_code()
     check_finished_settings(order, current, rerun_other_code)
     outcomes: Dict[str, Outcome] = {}
@@ -511,6 +530,6 @@ def summary_line(outcomes: Sequence[Outcome]) -> str:
 
 
 __all__ = ['DEFAULT_MAX_JOBS', 'LocalLauncher', 'Outcome', 'Run', 'RunRecordError', 'SlurmLauncher',
-           'check_finished_settings', 'default_local_jobs', 'failure_report', 'job_name',
+           'check_finished_settings', 'check_total_batches', 'default_local_jobs', 'failure_report', 'job_name',
            'last_checkpoint', 'queue_order', 'recipe_world_size', 'run_queue', 'summary_line',
            'threads_per_job', 'train_run', 'usable_cores']

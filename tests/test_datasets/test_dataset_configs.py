@@ -143,6 +143,10 @@ def test_config_conventions(name):
         loader_cfg = cfg[loader]
         assert loader_cfg.sampler.shuffle == (loader == 'train_dataloader')
         assert loader_cfg.get('persistent_workers', False) == (loader_cfg.num_workers > 0)
+        # GPU loading for the real data (docs/gpu.md); the embedded digits are sized for the CPU
+        assert loader_cfg.pin_memory == (not name.startswith('digits'))
+        assert loader_cfg.num_workers == (0 if name.startswith('digits') else 8 if name.startswith('ssb') else 4)
+    assert cfg.data_preprocessor.non_blocking
     assert cfg.train_dataloader.batch_size == (64 if name.startswith('digits') else 32)
     assert cfg.test_dataloader == cfg.val_dataloader
     train, val = cfg.train_dataloader.dataset, cfg.val_dataloader.dataset

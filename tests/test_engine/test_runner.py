@@ -3,6 +3,7 @@
 End to end with the real configs and tools: tests/test_tools/test_checkpoint_loading.py.
 """
 import itertools
+import os
 import os.path as osp
 
 import pytest
@@ -196,3 +197,35 @@ def test_a_checkpoint_without_classes_is_not_a_caveat_of_fine_tuning_but_one_of_
     evaluator.val()
     assert evaluator.val_loop.evaluator.metrics[0].caveats[0].startswith(f'Checkpoint {checkpoint} records no known')
     assert "those of the validation set of this config" in evaluator.val_loop.evaluator.metrics[0].caveats[0]
+
+
+@pytest.fixture
+def restore_determinism():
+    """Put back the process-wide determinism switches that a deterministic runner turns on."""
+    flags = (torch.are_deterministic_algorithms_enabled(), torch.backends.cudnn.deterministic,
+             torch.backends.cudnn.benchmark)
+    yield
+    torch.use_deterministic_algorithms(flags[0])
+    torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = flags[1:]
+
+
+def test_deterministic_randomness_is_honoured(tmp_path, monkeypatch, restore_determinism):
+    # randomness.deterministic=True: MMEngine's deterministic switches, plus the cuBLAS workspace setting without which
+    # every matrix product raises on a GPU once deterministic algorithms are on; training still runs.
+    monkeypatch.delenv('CUBLAS_WORKSPACE_CONFIG', raising=False)
+    runner = _runner(tmp_path, randomness=dict(seed=1, deterministic=True))
+    assert torch.are_deterministic_algorithms_enabled() and torch.backends.cudnn.deterministic
+    assert not torch.backends.cudnn.benchmark
+    assert runner.deterministic and os.environ['CUBLAS_WORKSPACE_CONFIG'] == ':4096:8'
+    runner.train()
+    assert runner.epoch == 1
+
+    monkeypatch.setenv('CUBLAS_WORKSPACE_CONFIG', ':16:8')  # the user's own choice is kept
+    _runner(tmp_path, randomness=dict(seed=1, deterministic=True))
+    assert os.environ['CUBLAS_WORKSPACE_CONFIG'] == ':16:8'
+
+
+def test_non_deterministic_randomness_leaves_cublas_alone(tmp_path, monkeypatch, restore_determinism):
+    monkeypatch.delenv('CUBLAS_WORKSPACE_CONFIG', raising=False)
+    _runner(tmp_path, randomness=dict(seed=1, deterministic=False))
+    assert 'CUBLAS_WORKSPACE_CONFIG' not in os.environ

@@ -1,7 +1,9 @@
 """Checks that fail before the first epoch instead of at the first validation or the scheduler's build."""
 from types import SimpleNamespace
 
+import torch
 from mmengine.config import Config
+from mmpretrain.structures import DataSample
 
 from openmixosr.engine.start_checks import (check_required_hooks, default_hook_key, open_set_data_problem,
                                            schedule_problems)
@@ -100,3 +102,54 @@ def test_every_configured_unknown_set_needs_samples():
                                  'x') is None
     problem = open_set_data_problem(InfoDataset(labels, ['', 'hard', '', 'easy', 'easy', 'hard']), both, 'test', 'x')
     assert 'known sample(s) of the test set (gt_label >= 0) name an unknown set, e.g. sample 1' in problem
+
+
+def test_total_batch_must_be_the_recipes_unless_the_lr_is_scaled():
+    # 8 GPUs x a batch-32 config = 256 images per step at the learning rate of 32, with nothing in the results to
+    # show it: refused, naming the three ways out.
+    from openmixosr.engine.start_checks import total_batch_problem
+    cfg = Config.fromfile(CE)  # batch 64, auto_scale_lr.base_batch_size=64, lr 0.05
+    assert total_batch_problem(cfg, 1) is None
+    problem = total_batch_problem(cfg, 8)
+    assert problem.startswith('The total batch of this run is 8 process(es) x train_dataloader.batch_size=64 = 512 '
+                              'images per step, but the learning rate (optim_wrapper.optimizer.lr=0.05) is the '
+                              "recipe's for 64 (auto_scale_lr.base_batch_size).")
+    assert '--auto-scale-lr (the learning rate scaled by 512/64)' in problem
+    assert '--cfg-options train_dataloader.batch_size=8' in problem and '--allow-batch-change' in problem
+    cfg.train_dataloader.batch_size = 32
+    assert total_batch_problem(cfg, 2) is None  # 2 x 32 = 64: the recipe's batch on two processes
+    assert 'batch_size=32 = 32 images' in total_batch_problem(cfg, 1)
+    assert 'train_dataloader.batch_size=' not in total_batch_problem(cfg, 3).split('Pass one of')[1]  # 64 / 3
+    cfg.auto_scale_lr.enable = True  # --auto-scale-lr: MMEngine scales the learning rate
+    assert total_batch_problem(cfg, 3) is None
+    cfg.auto_scale_lr = None  # a config that claims no recipe
+    assert total_batch_problem(cfg, 3) is None
+
+
+def test_sync_bn_in_a_module_that_some_steps_skip_is_refused(build_tiny_distiller, build_tiny_automix):
+    # Each process draws its own raw / mixed steps; a learned mixer runs in mixed steps only, and its SyncBatchNorm
+    # would wait forever for the processes that drew a raw step.
+    from mmengine.model import convert_sync_batchnorm
+
+    from openmixosr.engine.start_checks import sync_bn_problem
+    learned = dict(type='LearnedMaskMixer', mix_block=dict(type='MixBlockPlus', in_channels=64))  # teacher's layer3
+    distiller = convert_sync_batchnorm(build_tiny_distiller(mixer=learned))
+    problem = sync_bn_problem(distiller)
+    assert problem.startswith('sync_bn (--sync-bn): AsymmetricDistiller runs LearnedMaskMixer.mix_block.')
+    assert 'Train without --sync-bn' in problem
+    distiller.p_mix = 1.0  # every step mixed on every process: the same forwards everywhere
+    assert sync_bn_problem(distiller) is None
+    assert sync_bn_problem(convert_sync_batchnorm(build_tiny_distiller())) is None  # CutMix has no BatchNorm
+    # AutoMix runs every part (q, k, the Mix Block) in every step: SyncBatchNorm is fine, the momentum encoder's too;
+    # the converted layers keep their parameters, so the momentum update still pairs k's with q's.
+    automix = convert_sync_batchnorm(build_tiny_automix())
+    assert sync_bn_problem(automix) is None
+    k_norms = [m for m in automix.momentum_encoder.modules() if isinstance(m, torch.nn.SyncBatchNorm)]
+    assert len(k_norms) == len([m for m in automix.backbone.modules() if isinstance(m, torch.nn.SyncBatchNorm)]) > 0
+    automix.train()
+    automix.loss(torch.randn(4, 3, 16, 16), [DataSample().set_gt_label(i % 4) for i in range(4)])  # 1 process
+    q_norm = next(m for m in automix.backbone.modules() if isinstance(m, torch.nn.SyncBatchNorm))
+    with torch.no_grad():
+        q_norm.weight.fill_(3.0)  # k's copy is 1
+    automix.momentum_update(0.5)
+    assert torch.allclose(k_norms[0].weight, torch.full_like(k_norms[0].weight, 2.0))

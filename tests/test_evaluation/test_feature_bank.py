@@ -79,6 +79,7 @@ def test_train_loader_uses_the_test_pipeline_and_no_shuffling():
     assert loader['dataset']['pipeline'] != cfg.train_dataloader.dataset.pipeline  # no RandomCrop
     assert loader['sampler'] == dict(type='DefaultSampler', shuffle=False)
     assert loader['batch_size'] == cfg.test_dataloader.batch_size
+    assert loader['pin_memory'] == cfg.test_dataloader.pin_memory
     wrapped = dict(cfg, train_dataloader=dict(cfg.train_dataloader, dataset=dict(
         type='RepeatDataset', times=2, dataset=cfg.train_dataloader.dataset)))
     inner = train_loader_with_test_pipeline(wrapped)['dataset']

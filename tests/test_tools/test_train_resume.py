@@ -20,7 +20,8 @@ AMIX_C_SELFSUP_DIGITS = REPO_ROOT / 'configs/selfsup/amix_c_r18w16_digits.py'
 AMIX_I_SELFSUP_DIGITS = REPO_ROOT / 'configs/selfsup/amix_i_r18w16_digits.py'
 SHORT = ['train_cfg.val_interval=1', 'default_hooks.checkpoint.interval=1', 'default_hooks.logger.interval=1',
          'train_dataloader.dataset.indices=384']
-# Pre-training: batches of 32 (the 512-entry queue takes whole batches), no validation.
+# Pre-training: batches of 32 (the 512-entry queue takes whole batches), no validation. In one process that is half
+# the recipe's total batch of 64: --allow-batch-change (two processes of 32 make the recipe's 64).
 SELFSUP_SHORT = ['default_hooks.checkpoint.interval=1', 'default_hooks.logger.interval=1',
                  'train_dataloader.batch_size=32']
 
@@ -78,7 +79,7 @@ def test_selfsup_resume_continues_identically(config, samples, tmp_path):
     # repeat. AMix-C adds the memory of keys, the k-means pseudo labels and centroids (buffers as well): the resumed
     # run must take them from the checkpoint, not fill the memory and cluster again before its first step. (AMix-I on
     # 2 batches per epoch only, to keep it cheap: AMix-C covers everything it has.)
-    options = [*SELFSUP_SHORT, f'train_dataloader.dataset.indices={samples}']
+    options = [*SELFSUP_SHORT, f'train_dataloader.dataset.indices={samples}', '--allow-batch-change']
     expected, resumed, epoch_2, output = _resume_matches_uninterrupted(config, options, tmp_path)
     assert 'queue' in expected
     if config == AMIX_C_SELFSUP_DIGITS:

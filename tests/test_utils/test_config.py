@@ -136,3 +136,20 @@ def test_a_data_root_option_that_would_be_ignored_is_refused():
     with pytest.raises(ValueError, match=r"the top-level \['unknown_data_root'\] hold the same value 'data/cifar10'.*"
                                          r'Set the datasets\' own keys instead: train_dataloader.dataset.source'):
         merge_cfg_options(same, {'data_root': '/scratch/cifar10'})
+
+
+@pytest.mark.parametrize('cuda', [False, True])
+def test_tools_pin_memory_only_with_a_gpu(monkeypatch, cuda):
+    # The real-data configs pin their batches for the copy to a GPU; without one the tools turn it off (torch would
+    # warn and ignore it) and a distributed run uses gloo.
+    import torch
+
+    from openmixosr.utils import merge_tool_args
+    monkeypatch.setattr(torch.cuda, 'is_available', lambda: cuda)
+    loader = dict(batch_size=2, pin_memory=True)
+    cfg = Config(dict(train_dataloader=loader, val_dataloader=loader, test_dataloader=dict(loader, pin_memory=False),
+                      env_cfg=dict(dist_cfg=dict(backend='nccl'))))
+    merge_tool_args(cfg, 'configs/x.py', None, 'pytorch', None)
+    assert [cfg[name].pin_memory for name in ('train_dataloader', 'val_dataloader', 'test_dataloader')] == [
+        cuda, cuda, False]
+    assert cfg.env_cfg.dist_cfg.backend == ('nccl' if cuda else 'gloo')

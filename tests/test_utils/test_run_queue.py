@@ -293,3 +293,14 @@ def test_the_training_process_dies_with_the_queue(tmp_path, how):
     while _alive(child) and time.time() < deadline:
         time.sleep(0.1)
     assert not _alive(child), 'the training outlived the queue'
+
+
+def test_a_run_whose_total_batch_is_not_its_recipes_is_refused_before_anything_is_queued(tmp_path):
+    config = write_config(tmp_path, 'c.py', batch_size=32)
+    with open(config, 'a') as file:
+        file.write('auto_scale_lr = dict(base_batch_size=32)\n')
+    launcher = _RecordingLauncher()
+    with pytest.raises(ValueError, match=r'run a: .*train_dataloader\.batch_size'):
+        rq.run_queue([rq.Run(config, str(tmp_path / 'a'), 0, ('train_dataloader.batch_size=8', ), name='run a'),
+                      rq.Run(config, str(tmp_path / 'b'), 0, name='run b')], launcher, 1)
+    assert launcher.events == []

@@ -4,17 +4,20 @@
 # (to_rgb is False here), train_pipeline / test_pipeline and the dataset of train_dataloader / val_dataloader
 # (`pipeline=` included: a base config cannot read the variables of the config that inherits it), then
 # `test_dataloader = val_dataloader` again.
-data_preprocessor = dict(type='OpenSetDataPreprocessor', to_rgb=False)
+# Loading is set up for a GPU as in open_set_common.py (docs/gpu.md).
+data_preprocessor = dict(type='OpenSetDataPreprocessor', to_rgb=False, non_blocking=True)
 
 train_dataloader = dict(
     batch_size=100,
-    num_workers=2,
+    num_workers=4,
     persistent_workers=True,
+    pin_memory=True,
     sampler=dict(type='DefaultSampler', shuffle=True))
 val_dataloader = dict(
     batch_size=100,
-    num_workers=2,
+    num_workers=4,
     persistent_workers=True,
+    pin_memory=True,
     sampler=dict(type='DefaultSampler', shuffle=False))
 test_dataloader = val_dataloader
 

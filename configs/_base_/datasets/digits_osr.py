@@ -18,15 +18,17 @@ test_pipeline = [
     dict(type='PackInputs'),
 ]
 
-# In-memory and tiny: worker processes would cost more than they save.
+# In-memory and tiny: worker processes would cost more than they save; sized for the CPU (no pinned memory).
 train_dataloader = dict(
     batch_size=64,
     num_workers=0,
     persistent_workers=False,
+    pin_memory=False,
     dataset=dict(source=dict(type='Digits', split='train'), benchmark='mnist', pipeline=train_pipeline))
 val_dataloader = dict(
     batch_size=128,
     num_workers=0,
     persistent_workers=False,
+    pin_memory=False,
     dataset=dict(source=dict(type='Digits', split='test'), benchmark='mnist', pipeline=test_pipeline))
 test_dataloader = val_dataloader

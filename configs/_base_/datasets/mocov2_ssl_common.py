@@ -4,7 +4,8 @@
 # batch size). A config that inherits it states data_preprocessor = dict(mean=..., std=..., to_rgb=...), the view
 # pipeline with its crop size, e.g. `[dict(type='RandomResizedCrop', scale=96, ...), *_base_.mocov2_view_augments]`,
 # `train_pipeline` and the dataset of train_dataloader (`pipeline=` included).
-data_preprocessor = dict(type='SelfSupDataPreprocessor')
+# Loading is set up for a GPU as in open_set_common.py (docs/gpu.md), with 8 workers for the two augmented views.
+data_preprocessor = dict(type='SelfSupDataPreprocessor', non_blocking=True)
 
 mocov2_view_augments = [
     dict(
@@ -21,5 +22,6 @@ train_dataloader = dict(
     num_workers=8,
     drop_last=True,
     persistent_workers=True,
+    pin_memory=True,
     sampler=dict(type='DefaultSampler', shuffle=True),
     collate_fn=dict(type='default_collate'))

@@ -8,3 +8,6 @@ _base_ = [
 ]
 pretrained = 'work_dirs/amix_i_r18_stl10/epoch_800.pth'
 model = dict(backbone=dict(type='ResNet'), head=dict(num_classes={{_base_.num_classes}}))
+# The schedule's lr 0.1 is taken at this config's batch (the dataset config's): tools/train.py refuses another total
+# batch (processes x batch_size) unless --auto-scale-lr or --allow-batch-change.
+auto_scale_lr = dict(base_batch_size=256)

@@ -10,3 +10,6 @@ _base_ = [
 pretrained = 'work_dirs/amix_i_r18_tiny_imagenet/epoch_800.pth'
 model = dict(head=dict(num_classes={{_base_.num_classes}}))
 train_dataloader = dict(batch_size=256)  # AMix Sec. 4.2 (the dataset config's 100 is the supervised recipe's)
+# The schedule's lr 0.1 is taken at this config's batch (the dataset config's): tools/train.py refuses another total
+# batch (processes x batch_size) unless --auto-scale-lr or --allow-batch-change.
+auto_scale_lr = dict(base_batch_size=256)

@@ -13,3 +13,6 @@ model = dict(
     backbone=dict(stem_channels=16, base_channels=16),
     head=dict(in_channels=128, num_classes={{_base_.num_classes}}))
 default_hooks = dict(logger=dict(interval=10), checkpoint=dict(interval=50))
+# The schedule's lr 0.1 is taken at this config's batch (the dataset config's): tools/train.py refuses another total
+# batch (processes x batch_size) unless --auto-scale-lr or --allow-batch-change.
+auto_scale_lr = dict(base_batch_size=64)

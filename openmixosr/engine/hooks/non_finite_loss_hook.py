@@ -42,6 +42,10 @@ class NonFiniteLossHook(Hook):
     run keeps training on NaN weights, saves NaN checkpoints that push the good ones out of the kept ones, and only
     fails at the next validation, or never with ``--no-validate``.
 
+    Mixed precision (``--amp``, float16 with a loss scaler): a step whose scaled gradients overflow is skipped by the
+    scaler, which halves its scale; that is normal (the first steps of an fp16 run often are) and its losses are
+    finite, so the hook, which reads only the losses, lets training go on (tests/test_engine/test_amp.py).
+
     It is one of the default hooks (``default_hooks.loss_check``), so replacing ``custom_hooks`` does not drop it.
     """
 

@@ -11,7 +11,14 @@ from openmixosr.registry import HOOKS
 
 
 def get_random_state() -> dict:
-    """The states of Python's, numpy's and torch's global generators (and CUDA's when present)."""
+    """The states of Python's, numpy's and torch's global generators and, where CUDA is present, of the generator of
+    this process's GPU (``torch.cuda.current_device()``: every draw on the GPU of this process, e.g. a
+    ``torch.randperm(n, device=x.device)`` pairing, comes from it).
+
+    Only the current GPU's generator is kept, not those of every visible GPU (``get_rng_state_all``): a process draws
+    on its own GPU only (one process per GPU under ``tools/dist_train.sh``), and a checkpoint holding the generators of
+    8 visible GPUs could not be resumed where fewer are visible.
+    """
     name, keys, pos, has_gauss, cached_gaussian = np.random.get_state()
     state = dict(
         python=random.getstate(),
@@ -19,17 +26,17 @@ def get_random_state() -> dict:
         torch=torch.get_rng_state(),
     )
     if torch.cuda.is_available():
-        state['cuda'] = torch.cuda.get_rng_state_all()
+        state['cuda'] = torch.cuda.get_rng_state()
     return state
 
 
 def set_random_state(state: dict) -> None:
-    """Inverse of :func:`get_random_state`."""
+    """Inverse of :func:`get_random_state`; the GPU generator is restored where both the state and CUDA have one."""
     random.setstate(state['python'])
     np.random.set_state(state['numpy'])
     torch.set_rng_state(state['torch'])
     if 'cuda' in state and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(state['cuda'])
+        torch.cuda.set_rng_state(state['cuda'])
 
 
 @HOOKS.register_module()
@@ -43,7 +50,9 @@ class RandomStateHook(Hook):
     generators back after each validation, which also makes training independent of how often it is validated.
 
     Only rank 0 writes checkpoints, so the states of all ranks are gathered at the end of every epoch (every
-    iteration for iteration-based loops), where all ranks meet, just before ``CheckpointHook`` runs.
+    iteration for iteration-based loops), where all ranks meet, just before ``CheckpointHook`` runs. On GPUs each
+    rank's state includes its GPU's generator (:func:`get_random_state`). A GPU run also repeats bit for bit only with
+    deterministic kernels (``randomness.deterministic=True``, docs/gpu.md); the generators are restored either way.
     """
 
     priority = 'LOW'  # before CheckpointHook (VERY_LOW) in the after_train_* stages
@@ -84,4 +93,10 @@ class RandomStateHook(Hook):
             runner.logger.warning(f'The checkpoint holds random states of {len(states)} processes but this run has '
                                   f'{get_world_size()}; the resumed run uses fresh generators.')
             return
-        set_random_state(states[get_rank()])
+        state = states[get_rank()]
+        if ('cuda' in state) != torch.cuda.is_available():
+            runner.logger.warning(
+                f'The checkpoint was written {"on a GPU" if "cuda" in state else "without a GPU"} and this run '
+                f'{"has none" if "cuda" in state else "has one"}: the draws made on the GPU (pairings, masks) come from '
+                'another generator, so the resumed run does not repeat the uninterrupted one exactly.')
+        set_random_state(state)

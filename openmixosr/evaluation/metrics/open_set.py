@@ -123,7 +123,10 @@ def _read_sample(data_sample: dict) -> dict:
         raise KeyError('Open-set evaluation needs the raw logits of every sample, but the data sample has no '
                        '`pred_logits` field. The model must store its raw logits (shape [num_classes]) in '
                        f'`pred_logits` in `predict()`. Fields present: {sorted(data_sample)}.')
-    label = np.asarray(data_sample['gt_label']).reshape(-1)
+    gt_label = data_sample['gt_label']
+    if isinstance(gt_label, torch.Tensor):
+        gt_label = gt_label.cpu()  # the data preprocessor moved it to the model's device
+    label = np.asarray(gt_label).reshape(-1)
     if label.shape != (1, ):
         raise ValueError(f'gt_label must hold exactly one label, got {label.shape[0]}.')
     unknown_set = data_sample.get('unknown_set')

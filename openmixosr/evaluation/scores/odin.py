@@ -58,4 +58,4 @@ def odin_scores(forward_fn: Callable[[torch.Tensor], torch.Tensor], inputs: torc
         logits = forward_fn(perturbed).double() / temperature
     if not torch.isfinite(logits).all():
         raise ValueError('ODIN: the network returned NaN/inf logits.')
-    return torch.softmax(logits, dim=1).max(dim=1).values.numpy()
+    return torch.softmax(logits, dim=1).max(dim=1).values.cpu().numpy()

@@ -203,6 +203,15 @@ class AsymmetricDistiller(DistillsFromTeacher, ModeDispatchMixin, BaseModel):
         return self
 
     @property
+    def modules_of_some_steps(self) -> tuple:
+        """The submodules that only some training steps run: the mixer, in mixed steps (when ``0 < p_mix < 1``).
+
+        Each process draws its raw / mixed steps on its own, so these must not synchronise across processes
+        (SyncBatchNorm in a learned mixer's Mix Block: :func:`~openmixosr.engine.start_checks.sync_bn_problem`).
+        """
+        return (self.mixer, ) if 0.0 < self.p_mix < 1.0 else ()
+
+    @property
     def mixed_step_needs_raw_teacher(self) -> bool:
         """Whether a mixed step also runs the teacher on the raw batch: for the CMI term or for ``kd_target='raw'``."""
         return self.cmi_loss is not None or self.kd_target == 'raw'

@@ -24,12 +24,19 @@ class OpenSetDataPreprocessor(ClsDataPreprocessor):
         to_onehot (bool): Give training samples one-hot scores even without batch augmentations. Defaults to False.
         batch_augments (dict, optional): mmpretrain's ``RandomBatchAugment`` arguments (``augments``, ``probs``);
             training samples then get one-hot scores. Defaults to None.
+        non_blocking (bool): Copy each batch to the GPU asynchronously (MMEngine's ``BaseDataPreprocessor`` option,
+            which mmpretrain's ``ClsDataPreprocessor`` does not pass on); pays with ``pin_memory=True`` in the
+            dataloader. No effect on the CPU. Defaults to False.
         **kwargs: The other arguments of :class:`ClsDataPreprocessor` (``mean``, ``std``, ``to_rgb``, ...).
     """
 
     def __init__(self, num_classes: Optional[int] = None, to_onehot: bool = False,
-                 batch_augments: Optional[dict] = None, **kwargs):
+                 batch_augments: Optional[dict] = None, non_blocking: bool = False, **kwargs):
         super().__init__(num_classes=num_classes, to_onehot=False, batch_augments=None, **kwargs)
+        # MMEngine's BaseDataPreprocessor keeps its `non_blocking` argument here and passes it to every `.to(device)`
+        # of `cast_data`; ClsDataPreprocessor calls its constructor without it. Checked against MMEngine 0.10.7
+        # (tests/test_models/test_data_preprocessors fails if a version stores it otherwise).
+        self._non_blocking = non_blocking
         self.batch_augments = RandomBatchAugment(**batch_augments) if batch_augments else None
         self.scores_in_training = to_onehot or self.batch_augments is not None
 

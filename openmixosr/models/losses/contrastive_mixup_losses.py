@@ -17,6 +17,7 @@ import torch.nn as nn
 
 from openmixosr.registry import MODELS
 from .mixup_losses import _lam_tensor
+from .precision import at_least_float32
 
 
 def _check_shapes(query: torch.Tensor, keys: torch.Tensor, index: torch.Tensor) -> None:
@@ -36,11 +37,11 @@ def queue_info_nce(query: torch.Tensor, positives: torch.Tensor, queue: torch.Te
         temperature (float): ``t``.
 
     Returns:
-        Tensor: [N] losses.
+        Tensor: [N] losses, computed in at least float32 from the similarities.
     """
     positive_logits = (query * positives).sum(dim=1, keepdim=True)
     negative_logits = query @ queue
-    logits = torch.cat([positive_logits, negative_logits], dim=1) / temperature
+    logits = at_least_float32(torch.cat([positive_logits, negative_logits], dim=1)) / temperature
     return torch.logsumexp(logits, dim=1) - logits[:, 0]
 
 
@@ -60,11 +61,12 @@ def mixup_info_nce(query: torch.Tensor, keys: torch.Tensor, index: torch.Tensor,
         temperature (float): infoNCE temperature.
 
     Returns:
-        Tensor: Scalar loss.
+        Tensor: Scalar loss, computed in at least float32.
     """
     _check_shapes(query, keys, index)
     if queue.dim() != 2 or queue.size(0) != query.size(1):
         raise ValueError(f'queue must be [D={query.size(1)}, K], got {tuple(queue.shape)}')
+    query, keys, queue = at_least_float32(query), at_least_float32(keys), at_least_float32(queue)
     lam = _lam_tensor(lam, query)
     loss_i = queue_info_nce(query, keys, queue, temperature)
     loss_j = queue_info_nce(query, keys[index], queue, temperature)
@@ -88,9 +90,10 @@ def non_parametric_mixup_bce(query: torch.Tensor, keys: torch.Tensor, index: tor
         temperature (float): Temperature ``t`` of the similarities.
 
     Returns:
-        Tensor: Scalar loss.
+        Tensor: Scalar loss, computed in at least float32.
     """
     _check_shapes(query, keys, index)
+    query, keys = at_least_float32(query), at_least_float32(keys)
     lam = _lam_tensor(lam, query)
     z_i = (query * keys).sum(dim=1) / temperature
     z_j = (query * keys[index]).sum(dim=1) / temperature

@@ -26,6 +26,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from openmixosr.registry import MODELS
+from .precision import at_least_float32
 
 PEARSON_EPS = 1e-8
 
@@ -95,7 +96,8 @@ def dist_loss(student_logits: torch.Tensor, teacher_logits: torch.Tensor, tau: f
               gamma: float = 1.0, sample_weights: Optional[torch.Tensor] = None) -> torch.Tensor:
     """DIST (Huang et al. 2022): ``tau^2 * (beta * inter + gamma * intra)`` on ``softmax(z / tau)``.
 
-    The teacher logits are detached here, so a teacher in training mode is never updated through this loss.
+    The teacher logits are detached here, so a teacher in training mode is never updated through this loss. Computed
+    in at least float32 (:func:`~openmixosr.models.losses.precision.at_least_float32`).
 
     Args:
         student_logits (Tensor): Student logits, [N, K].
@@ -108,8 +110,8 @@ def dist_loss(student_logits: torch.Tensor, teacher_logits: torch.Tensor, tau: f
     Returns:
         Tensor: A scalar.
     """
-    p_s = F.softmax(student_logits / tau, dim=1)
-    p_t = F.softmax(teacher_logits.detach() / tau, dim=1)
+    p_s = F.softmax(at_least_float32(student_logits) / tau, dim=1)
+    p_t = F.softmax(at_least_float32(teacher_logits.detach()) / tau, dim=1)
     return tau**2 * dist_from_probabilities(p_s, p_t, beta, gamma, sample_weights)
 
 

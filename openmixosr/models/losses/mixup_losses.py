@@ -13,6 +13,7 @@ import torch.nn as nn
 
 from openmixosr.registry import MODELS
 from ..utils.mixing import mixed_soft_label
+from .precision import at_least_float32
 from .soft_target import soft_target_cross_entropy
 
 
@@ -71,8 +72,9 @@ def pairwise_mixup_bce(logits: torch.Tensor, labels: torch.Tensor, index: torch.
         lam (float | Tensor): Weight of ``y_i``: one float, or a tensor [N] (per sample).
 
     Returns:
-        Tensor: The loss averaged over the batch (a scalar).
+        Tensor: The loss averaged over the batch (a scalar), computed in at least float32.
     """
+    logits = at_least_float32(logits)
     labels_j = _partner_labels(logits, labels, index)
     z_i = logits.gather(1, labels[:, None]).squeeze(1)
     z_j = logits.gather(1, labels_j[:, None]).squeeze(1)

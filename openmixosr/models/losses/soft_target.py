@@ -3,9 +3,13 @@ distiller's optional mixup CE."""
 import torch
 import torch.nn.functional as F
 
+from .precision import at_least_float32
+
 
 def soft_target_cross_entropy(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """``CE(z, q) = -sum_c q_c * log softmax(z)_c``, averaged over the rows.
+
+    Computed in at least float32 (:func:`~openmixosr.models.losses.precision.at_least_float32`).
 
     Args:
         logits (Tensor): Logits, [N, K] with N >= 1.
@@ -17,4 +21,5 @@ def soft_target_cross_entropy(logits: torch.Tensor, target: torch.Tensor) -> tor
     if logits.dim() != 2 or target.shape != logits.shape or logits.size(0) == 0:
         raise ValueError(f'expected logits and target of the same shape [N >= 1, K], got {tuple(logits.shape)} and '
                          f'{tuple(target.shape)}')
+    logits = at_least_float32(logits)
     return -(target.to(logits.dtype) * F.log_softmax(logits, dim=1)).sum(dim=1).mean()

@@ -65,3 +65,53 @@ def test_load_without_resume_keeps_generators():
     RandomStateHook().after_load_checkpoint(runner, {'random_state': [other_run]})
     RandomStateHook().after_load_checkpoint(runner, {})
     assert _draw() == expected and not warnings
+
+
+class _FakeCuda:
+    """Stands in for ``torch.cuda`` on a machine without a GPU: one generator per device, states as byte tensors."""
+
+    def __init__(self, device=1):
+        self.device = device
+        self.states = {0: torch.tensor([0], dtype=torch.uint8), 1: torch.tensor([1], dtype=torch.uint8)}
+
+    def install(self, monkeypatch):
+        monkeypatch.setattr(torch.cuda, 'is_available', lambda: True)
+        monkeypatch.setattr(torch.cuda, 'get_rng_state', lambda device='cuda': self.states[self.device].clone())
+        monkeypatch.setattr(torch.cuda, 'set_rng_state',
+                            lambda state, device='cuda': self.states.__setitem__(self.device, state.clone()))
+
+        def every_device(*args, **kwargs):
+            raise AssertionError('only the generator of this process\'s GPU is saved and restored')
+
+        monkeypatch.setattr(torch.cuda, 'get_rng_state_all', every_device)
+        monkeypatch.setattr(torch.cuda, 'set_rng_state_all', every_device)
+
+
+def test_cuda_generator_of_this_process_is_saved_and_restored(monkeypatch, tmp_path):
+    cuda = _FakeCuda(device=1)  # e.g. rank 1 of a 2-GPU run: its draws come from cuda:1's generator
+    cuda.install(monkeypatch)
+    hook, runner = RandomStateHook(), SimpleNamespace(logger=SimpleNamespace(warning=print))
+    checkpoint = {}
+    hook.before_save_checkpoint(runner, checkpoint)
+    assert torch.equal(checkpoint['random_state'][0]['cuda'], torch.tensor([1], dtype=torch.uint8))
+    torch.save(checkpoint, tmp_path / 'ckpt.pth')
+    cuda.states[1] = torch.tensor([7], dtype=torch.uint8)  # the run went on drawing on its GPU
+    hook.after_load_checkpoint(runner, load_weights_only(str(tmp_path / 'ckpt.pth')))
+    assert torch.equal(cuda.states[1], torch.tensor([1], dtype=torch.uint8))
+    assert torch.equal(cuda.states[0], torch.tensor([0], dtype=torch.uint8))  # another process's GPU: untouched
+
+
+def test_resuming_across_gpu_and_cpu_warns(monkeypatch):
+    warnings = []
+    runner = SimpleNamespace(logger=SimpleNamespace(warning=warnings.append))
+    cpu_state = get_random_state()
+    assert 'cuda' not in cpu_state  # this machine has no GPU
+    _FakeCuda().install(monkeypatch)
+    gpu_state = get_random_state()
+    RandomStateHook().after_load_checkpoint(runner, {'random_state': [gpu_state]})
+    assert not warnings
+    RandomStateHook().after_load_checkpoint(runner, {'random_state': [cpu_state]})
+    assert 'written without a GPU and this run has one' in warnings[-1]
+    monkeypatch.setattr(torch.cuda, 'is_available', lambda: False)
+    RandomStateHook().after_load_checkpoint(runner, {'random_state': [gpu_state]})
+    assert 'written on a GPU and this run has none' in warnings[-1]

@@ -46,3 +46,20 @@ def test_scores_need_the_number_of_classes():
     preprocessor = MODELS.build(dict(type='OpenSetDataPreprocessor', to_onehot=True))
     with pytest.raises(ValueError, match='needs num_classes'):
         preprocessor(_batch((0, 1)), training=True)
+
+
+@pytest.mark.parametrize('non_blocking', [False, True])
+def test_non_blocking_reaches_every_copy_to_the_device(monkeypatch, non_blocking):
+    # MMEngine's cast_data passes the option to each `.to(device)` (pinned batches then copy asynchronously to the
+    # GPU); mmpretrain's ClsDataPreprocessor does not take it, so OpenSetDataPreprocessor sets MMEngine's attribute.
+    preprocessor = MODELS.build(dict(type='OpenSetDataPreprocessor', num_classes=3, non_blocking=non_blocking))
+    calls = []
+    real_to = torch.Tensor.to
+
+    def recording_to(tensor, *args, **kwargs):
+        calls.append((tuple(tensor.shape), kwargs.get('non_blocking')))
+        return real_to(tensor, *args, **kwargs)
+
+    monkeypatch.setattr(torch.Tensor, 'to', recording_to)
+    preprocessor(_batch((0, 1)), training=False)
+    assert [call for call in calls if call[0] == (3, 8, 8)] == [((3, 8, 8), non_blocking)] * 2  # each image
