@@ -235,9 +235,11 @@ def check_required_hooks(model, hooks: Iterable) -> None:
 def model_contract_problem(model, evaluator, name: str) -> Optional[str]:
     """What the model lacks for an evaluator's metrics, or None.
 
-    An open-set metric (:class:`~openmixosr.evaluation.metrics.open_set.OpenSetScoreMetric`) scores what the model's
-    ``predict`` stores and fits scores on its ``final_linear()``: the model must be an
-    :class:`~openmixosr.models.contracts.OpenSetPredictor`.
+    An open-set score that recomputes logits or is fitted on the training set
+    (:class:`~openmixosr.evaluation.scores.OpenSetScore` ``needs_final_layer`` / ``needs_train_set``: KNN, ViM, ...)
+    takes the model's ``final_linear()`` and runs its ``predict`` over the training set: the model must be an
+    :class:`~openmixosr.models.contracts.OpenSetPredictor`. (Scores of the logits alone need only what every
+    evaluated sample carries, ``pred_logits``, which the metric checks itself.)
 
     Args:
         model (nn.Module): The runner's model (a DDP wrapper is looked through).
@@ -247,12 +249,11 @@ def model_contract_problem(model, evaluator, name: str) -> Optional[str]:
     from openmixosr.evaluation.metrics.open_set import OpenSetScoreMetric
     from openmixosr.models.contracts import OpenSetPredictor
     model = get_ori_model(model)
-    metrics = [type(metric).__name__ for metric in getattr(evaluator, 'metrics', [])
-               if isinstance(metric, OpenSetScoreMetric)]
-    if metrics and not isinstance(model, OpenSetPredictor):
-        return (f'The {name} evaluator {metrics} scores open-set samples, but {type(model).__name__} is not an '
-                'OpenSetPredictor: it needs predict() storing pred_logits and pred_features '
-                '(openmixosr.models.utils.predictions.attach_predictions) and final_linear() '
-                '(openmixosr/models/contracts.py).')
+    needing = [score_name for metric in getattr(evaluator, 'metrics', []) if isinstance(metric, OpenSetScoreMetric)
+               for score_name, score in metric.scores.items() if score.needs_final_layer or score.needs_train_set]
+    if needing and not isinstance(model, OpenSetPredictor):
+        return (f'The {name} scores {needing} need the network\'s final linear layer and its predict() on the '
+                f'training set, but {type(model).__name__} is not an OpenSetPredictor: it needs predict() storing '
+                'pred_logits and pred_features (openmixosr.models.utils.predictions.attach_predictions) and '
+                'final_linear() (openmixosr/models/contracts.py).')
     return None
-

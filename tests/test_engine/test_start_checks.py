@@ -153,3 +153,19 @@ def test_sync_bn_in_a_module_that_some_steps_skip_is_refused(build_tiny_distille
         q_norm.weight.fill_(3.0)  # k's copy is 1
     automix.momentum_update(0.5)
     assert torch.allclose(k_norms[0].weight, torch.full_like(k_norms[0].weight, 2.0))
+
+
+def test_scores_that_need_the_final_layer_need_an_open_set_predictor():
+    from types import SimpleNamespace
+
+    import torch
+
+    from openmixosr.engine.start_checks import model_contract_problem
+    from openmixosr.registry import METRICS
+    logit_only = SimpleNamespace(metrics=[METRICS.build(dict(type='OpenSetEvaluator'))])
+    knn = SimpleNamespace(metrics=[METRICS.build(dict(type='OpenSetEvaluator', scores=['knn']))])
+    plain = torch.nn.Linear(2, 2)  # neither predict() nor final_linear()
+    assert model_contract_problem(plain, logit_only, 'test') is None
+    problem = model_contract_problem(plain, knn, 'test')
+    assert "The test scores ['knn'] need the network's final linear layer" in problem
+    assert 'Linear is not an OpenSetPredictor' in problem and 'final_linear()' in problem
