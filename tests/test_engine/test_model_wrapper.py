@@ -1,4 +1,6 @@
 """DeviceAwareDDP wraps a CPU model in a real (single-process gloo) group and keeps its step working."""
+import socket
+
 import pytest
 import torch
 import torch.distributed as dist
@@ -19,10 +21,16 @@ class _Linear(BaseModel):
         return logits
 
 
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(('127.0.0.1', 0))
+        return probe.getsockname()[1]
+
+
 @pytest.fixture
 def gloo_group(monkeypatch):
     monkeypatch.setenv('MASTER_ADDR', '127.0.0.1')
-    monkeypatch.setenv('MASTER_PORT', '29531')
+    monkeypatch.setenv('MASTER_PORT', str(free_port()))  # tests may run in parallel (pytest-xdist)
     dist.init_process_group('gloo', rank=0, world_size=1)
     yield
     dist.destroy_process_group()
