@@ -27,6 +27,8 @@ COMMANDS: Dict[str, Tuple[str, str]] = {
                  '(tools/reproduce_ablation.py)'),
     'linear-eval': ('linear_eval_table.py', 'pre-train, linear-evaluate, print one table '
                     '(tools/linear_eval_table.py)'),
+    'infer': ('infer.py', 'predict the known class, open-set scores and known / unknown of images, to a CSV '
+              '(tools/infer.py)'),
     'plot-curves': ('analysis/plot_osr_curves.py', 'draw ROC / OSCR curves from tools/test.py --out files '
                     '(tools/analysis/plot_osr_curves.py)'),
     'visualize-mix': ('analysis/visualize_mix.py', 'draw the learned mixup masks of a checkpoint '
