@@ -34,7 +34,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--scores', nargs='+', default=['mls', 'msp', 'energy'], metavar='SCORE',
                         help=f'open-set scores, or `all`; the first decides known / unknown. Choices: '
                         f'{", ".join(SCORE_CONFIGS)}. Scores fitted on the training set load their statistics '
-                        'from the cache tools/test.py writes next to the checkpoint, or fit and write it (default: mls msp energy)')
+                        'from the cache tools/test.py writes next to the checkpoint, or fit and write it (default: '
+                        'mls msp energy)')
     parser.add_argument('--threshold-tpr', type=float, default=0.95,
                         help='each score\'s threshold keeps this fraction of the known validation samples, in (0, 1] '
                         '(default: %(default)s)')

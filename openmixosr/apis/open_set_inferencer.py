@@ -1,4 +1,4 @@
-"""Predict the known class, the open-set scores and a known / unknown decision for new images: :class:`OpenSetInferencer`.
+"""The known class, the open-set scores and a known / unknown decision of new images: :class:`OpenSetInferencer`.
 
 The inferencer is ``tools/test.py`` without a test set: the same config (its test pipeline and data preprocessor), the
 same checked checkpoint loading, the same ``predict`` (``pred_logits``, ``pred_features``), the same registry scores
@@ -129,7 +129,8 @@ class OpenSetInferencer:
         self.score_names: List[str] = list(self._scorer.scores)
         self._keep_features = any(score.uses_features for score in self._scorer.scores.values())
         self.threshold_tpr = threshold_tpr
-        self.cfg = prepare_config(load_config(config) if isinstance(config, str) else copy.deepcopy(config), cfg_options)
+        cfg = load_config(config) if isinstance(config, str) else copy.deepcopy(config)
+        self.cfg = prepare_config(cfg, cfg_options)
         self.checkpoint = checkpoint
         self.device = torch.device(device or ('cuda' if torch.cuda.is_available() else 'cpu'))
         with DefaultScope.overwrite_default_scope(self.cfg.get('default_scope', 'openmixosr')):
