@@ -101,7 +101,7 @@ class OpenSetInferencer:
         >>> inferencer = OpenSetInferencer('openmixosr::baselines/ce_r18w16_digits.py',
         ...                                'work_dirs/ce_r18w16_digits/epoch_30.pth', scores=('mls', 'knn'))
         >>> inferencer(['digit.png', 'other.png'])[0]
-        {'input': 'digit.png', 'pred_label': 2, 'pred_class': '4', 'scores': {'mls': 7.91, 'knn': -0.42},
+        {'input': 'digit.png', 'pred_label': 1, 'pred_class': '4', 'scores': {'mls': 7.91, 'knn': -0.42},
          'known': True, 'logits': array([...], dtype=float32)}
     """
 

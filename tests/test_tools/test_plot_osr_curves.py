@@ -211,11 +211,19 @@ def test_legend_labels_name_the_recorded_config_in_okabe_ito_colours(tmp_path, m
     colours = [matplotlib.colors.to_hex(line.get_color()).upper() for line in roc.axes[0].get_lines()[:2]]
     assert colours == list(script.OKABE_ITO[:2])
 
+    # The scores of one dump: named by the score, the legend's title names the method.
+    figures.clear()
+    script.main([str(tmp_path / 'scores.npz'), '--scores', 'mls', 'knn', '--out-dir', str(tmp_path / 'c')])
+    legend = figures[0][0].axes[0].get_legend()
+    assert legend.get_title().get_text() == 'ce_r18w16_digits'
+    assert [text.split(' (')[0] for text in legend_texts(figures[0][0])] == ['mls', 'knn']
+
     # Several scores of several dumps: a colour per dump, a line style per score.
     figures.clear()
     script.main([str(tmp_path / 'scores.npz'), str(tmp_path / 'scores_2.npz'), '--scores', 'mls', 'knn',
                  '--out-dir', str(tmp_path / 'c')])
     lines = figures[0][0].axes[0].get_lines()[:4]
+    assert figures[0][0].axes[0].get_legend().get_title().get_text() == ''  # the labels name the methods
     assert [text.split(' (')[0] for text in legend_texts(figures[0][0])] == [
         'ce_r18w16_digits mls', 'ce_r18w16_digits knn', 'r18_digits mls', 'r18_digits knn']
     blue, vermillion = script.OKABE_ITO[:2]

@@ -15,7 +15,7 @@ Legend labels: ``--labels``, one per dump; by default the config each dump recor
 ``tools/test.py --out``), e.g. ``ce_r18w16_digits`` for ``configs/baselines/ce_r18w16_digits.py``. Two dumps with the
 same label (the same config, e.g. two splits) are refused without ``--labels``; a dump without ``config`` (written
 before it was recorded) is labelled by its file name, with a note. With several scores the score's name is added
-(one dump: the score alone). Colours are the Okabe-Ito palette (distinguishable with the common colour-vision
+(one dump: the score alone, and the legend's title names the method). Colours are the Okabe-Ito palette (distinguishable with the common colour-vision
 deficiencies): one colour per dump and one line style per score when there are several of both. PDF and SVG keep the
 text as text (TrueType fonts in PDF, as publishers ask).
 
@@ -223,7 +223,8 @@ def draw_curves(dumps: List[Dump],
                 styles: List[Tuple[str, str]],
                 figure: FigureStyle = FigureStyle(),
                 log_x: bool = False,
-                unknown_set: Optional[str] = None) -> Tuple[plt.Figure, plt.Figure]:
+                unknown_set: Optional[str] = None,
+                legend_title: Optional[str] = None) -> Tuple[plt.Figure, plt.Figure]:
     """The ROC and the OSCR figure of the dumps (open: :func:`plot_curves` saves and closes them).
 
     Args:
@@ -233,6 +234,7 @@ def draw_curves(dumps: List[Dump],
         figure (FigureStyle): Title, font size and figure size.
         log_x (bool): Log-scale FPR axis in the OSCR plot (the (0, 0) start point is then not drawn).
         unknown_set (str, optional): The unknown set the dumps were restricted to: named under the titles.
+        legend_title (str, optional): Title of the legends, e.g. the method when the curves are its scores.
 
     Returns:
         tuple[Figure, Figure]: The ROC and the OSCR figure.
@@ -255,7 +257,7 @@ def draw_curves(dumps: List[Dump],
                                 (ax_oscr, 'oscr', 'CCR (known accepted and correct)')):
             title = DEFAULT_TITLES[key] if figure.title is None else figure.title
             _style(ax, '\n'.join(part for part in (title, of_set) if part), 'FPR (unknown accepted)', ylabel,
-                   figure.font_size)
+                   figure.font_size, legend_title)
         ax_roc.set_xlim(0, 1)
         if log_x:  # the smallest non-zero FPR any dump can reach is 1 / (its number of unknown samples)
             ax_oscr.set_xscale('log')
@@ -273,7 +275,8 @@ def plot_curves(dumps: List[Dump],
                 log_x: bool = False,
                 unknown_set: Optional[str] = None,
                 styles: Optional[List[Tuple[str, str]]] = None,
-                figure: FigureStyle = FigureStyle()) -> List[str]:
+                figure: FigureStyle = FigureStyle(),
+                legend_title: Optional[str] = None) -> List[str]:
     """Draw the ROC and OSCR curves of all dumps into ``out_dir/roc.<format>`` and ``out_dir/oscr.<format>``.
 
     Args:
@@ -285,13 +288,14 @@ def plot_curves(dumps: List[Dump],
             files are ``roc_<set>.<format>`` and ``oscr_<set>.<format>``.
         styles (list[tuple[str, str]], optional): Colour and line style of each curve. Defaults to a colour per curve.
         figure (FigureStyle): File type, title, font size and figure size.
+        legend_title (str, optional): Title of the legends.
 
     Returns:
         list[str]: Paths of the two written figures.
     """
     os.makedirs(out_dir, exist_ok=True)
     styles = styles or curve_styles(len(dumps), 1)
-    figures = draw_curves(dumps, names, styles, figure, log_x, unknown_set)
+    figures = draw_curves(dumps, names, styles, figure, log_x, unknown_set, legend_title)
     suffix = '' if unknown_set is None else f'_{unknown_set}'
     paths = [osp.join(out_dir, f'{kind}{suffix}.{figure.format}') for kind in ('roc', 'oscr')]
     # Text stays text: TrueType (Type 42) fonts in PDF, which publishers ask for instead of Type 3; <text> in SVG.
@@ -302,7 +306,7 @@ def plot_curves(dumps: List[Dump],
     return paths
 
 
-def _style(ax, title: str, xlabel: str, ylabel: str, font_size: float) -> None:
+def _style(ax, title: str, xlabel: str, ylabel: str, font_size: float, legend_title: Optional[str]) -> None:
     if title:
         ax.set_title(title, fontsize=font_size)
     ax.set_xlabel(xlabel)
@@ -310,7 +314,7 @@ def _style(ax, title: str, xlabel: str, ylabel: str, font_size: float) -> None:
     ax.set_ylim(0, 1.02)
     ax.grid(alpha=0.3)
     ax.tick_params(labelsize=0.85 * font_size)
-    ax.legend(loc='lower right', fontsize=0.85 * font_size)
+    ax.legend(loc='lower right', fontsize=0.85 * font_size, title=legend_title, title_fontsize=0.85 * font_size)
 
 
 def common_unknown_sets(paths: List[str]) -> Optional[List[str]]:
@@ -332,7 +336,9 @@ def main(argv: Optional[List[str]] = None) -> List[str]:
     dump_names = args.labels or dump_labels(args.dumps)
     names = curve_names(dump_names, args.scores)
     drawing = dict(styles=curve_styles(len(args.dumps), len(args.scores)),
-                   figure=FigureStyle(args.format, args.title, args.font_size, args.fig_size))
+                   figure=FigureStyle(args.format, args.title, args.font_size, args.fig_size),
+                   # The curves of one dump are named by their scores: the legend's title names the method.
+                   legend_title=dump_names[0] if len(args.dumps) == 1 and len(args.scores) > 1 else None)
     unknown_sets = common_unknown_sets(args.dumps)
     if unknown_sets is None:
         dumps = [load_dump(path, score) for path in args.dumps for score in args.scores]
