@@ -14,10 +14,10 @@ numbers come from ``openmixosr.evaluation.functional``, the same code the evalua
 Legend labels: ``--labels``, one per dump; by default the config each dump records (``config``, written by
 ``tools/test.py --out``), e.g. ``ce_r18w16_digits`` for ``configs/baselines/ce_r18w16_digits.py``. Two dumps with the
 same label (the same config, e.g. two splits) are refused without ``--labels``; a dump without ``config`` (written
-before it was recorded) is labelled by its file name, with a note. With several scores the score's name is added
-(one dump: the score alone, and the legend's title names the method). Colours are the Okabe-Ito palette (distinguishable with the common colour-vision
-deficiencies): one colour per dump and one line style per score when there are several of both. PDF and SVG keep the
-text as text (TrueType fonts in PDF, as publishers ask).
+before it was recorded) is labelled by its file name, with a note. With several scores the score's name is added (one
+dump: the score alone, and the legend's title names the method). Colours are the Okabe-Ito palette (distinguishable with
+the common colour-vision deficiencies): one colour per dump and one line style per score when there are several of both.
+PDF and SVG keep the text as text (TrueType fonts in PDF, as publishers ask).
 
 Dumps of a test set with several named unknown sets (``unknown_set`` in the dump, e.g. the Semantic Shift Benchmark's
 'easy' and 'hard') give one pair of figures per set, ``roc_<set>.<format>`` and ``oscr_<set>.<format>``: each set's
@@ -93,8 +93,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--font-size', type=float, default=DEFAULT_FONT_SIZE,
                         help='font size in points (default: %(default)s)')
     parser.add_argument('--fig-size', type=float, nargs=2, default=DEFAULT_FIG_SIZE, metavar=('WIDTH', 'HEIGHT'),
-                        help=f'figure size in inches (default: {DEFAULT_FIG_SIZE[0]} {DEFAULT_FIG_SIZE[1]}; a single column is '
-                        'about 3.3 wide)')
+                        help=f'figure size in inches (default: {DEFAULT_FIG_SIZE[0]} {DEFAULT_FIG_SIZE[1]}; a '
+                        'single column is about 3.3 wide)')
     parser.add_argument('--log-x', action='store_true', help='log-scale FPR axis in the OSCR plot')
     args = parser.parse_args(argv)
     if args.labels is not None and len(args.labels) != len(args.dumps):

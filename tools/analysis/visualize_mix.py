@@ -18,11 +18,11 @@ Two kinds of model have a Mix Block to draw:
 
 Takes ``--num-pairs + 1`` images spread evenly over the config's training set (``--split train``, the default: the
 known-class images training mixes, through the test pipeline so that the figure does not change from run to run;
-self-supervised configs, without a test pipeline, through their own) or its validation set (``--split test``: for an open-set config this includes
-unknown-class images, which training never mixes), runs them through the dataset's pipeline and the model's data
-preprocessor, pairs image i with image i + 1 and, for every lam, draws the Mix Block's mask ``s`` (the weight of
-``x_i``; for AMix after its lam adjusting, i.e. the mask the classifier is trained on) as a training step draws it
-(``model.masks_for``: the feature network and the Mix Block as in training, the model's modes and buffers left
+self-supervised configs, without a test pipeline, through their own) or its validation set (``--split test``: for an
+open-set config this includes unknown-class images, which training never mixes), runs them through the pipeline and the
+model's data preprocessor, pairs image i with image i + 1 and, for every lam, draws the Mix Block's mask ``s`` (the
+weight of ``x_i``; for AMix after its lam adjusting, i.e. the mask the classifier is trained on) as a training step
+draws it (``model.masks_for``: the feature network and the Mix Block as in training, the model's modes and buffers left
 unchanged).
 
 The figure has one row per pair and the columns ``x_i``, ``x_j``, then for each lam the mask ``s`` and the mixed image
@@ -76,8 +76,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--num-pairs', type=int, default=4, help='rows of the grid (default: %(default)s)')
     parser.add_argument('--split', choices=('train', 'test'), default='train',
                         help="train: images of train_dataloader's dataset, the known classes training mixes, "
-                        "through the test pipeline (default); test: val_dataloader's, which for open-set configs includes unknown-class images "
-                        "that training never mixes")
+                        "through the test pipeline (default); test: val_dataloader's, which for open-set configs "
+                        "includes unknown-class images that training never mixes")
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, help='override config settings, key=value')
     args = parser.parse_args(argv)
     if args.num_pairs < 1:
