@@ -27,11 +27,14 @@ COMMANDS: Dict[str, Tuple[str, str]] = {
                  '(tools/reproduce_ablation.py)'),
     'linear-eval': ('linear_eval_table.py', 'pre-train, linear-evaluate, print one table '
                     '(tools/linear_eval_table.py)'),
+    'infer': ('infer.py', 'predict the known class, open-set scores and known / unknown of images, to a CSV '
+              '(tools/infer.py)'),
     'plot-curves': ('analysis/plot_osr_curves.py', 'draw ROC / OSCR curves from tools/test.py --out files '
                     '(tools/analysis/plot_osr_curves.py)'),
     'visualize-mix': ('analysis/visualize_mix.py', 'draw the learned mixup masks of a checkpoint '
                       '(tools/analysis/visualize_mix.py)'),
     'paper-rows': ('analysis/paper_rows.py', 'list the paper rows and their configs (tools/analysis/paper_rows.py)'),
+    'gpu-check': ('gpu_check.py', 'check every model family on a GPU and write a report (tools/gpu_check.py)'),
 }
 
 

@@ -20,9 +20,10 @@ def parse_args(argv=None):
     parser.add_argument('config', help='config file, or openmixosr::NAME for a config shipped with the package')
     parser.add_argument('checkpoint', help='checkpoint file')
     parser.add_argument('--work-dir', help='the dir to save the evaluation log')
-    parser.add_argument('--out', help='dump per-sample logits, labels (-1 = unknown) and the open-set scores of '
-                        '--scores (without it: mls, msp, energy) to this .npz file (`scores_<name>`); draw curves '
-                        'with tools/analysis/plot_osr_curves.py')
+    parser.add_argument('--out', help='dump per-sample logits, labels (-1 = unknown), the open-set scores of '
+                        '--scores (without it: mls, msp, energy) and the CONFIG argument (`config`: the curves\' '
+                        'default legend label) to this .npz file (`scores_<name>`); draw curves with '
+                        'tools/analysis/plot_osr_curves.py')
     parser.add_argument('--scores', nargs='+', metavar='SCORE',
                         help='open-set scores to evaluate besides the config\'s (osr/<score>/auroc, ...): `all` or '
                         f'names of the OPEN_SET_SCORES registry: {", ".join(score_configs())} (and yours, registered '
@@ -75,7 +76,7 @@ def merge_args(cfg: Config, args) -> Config:
     if args.out is not None:
         if not args.out.endswith('.npz'):
             raise ValueError(f'--out must name a .npz file, got {args.out!r}')
-        dump = dict(type='OpenSetScoreDump', out_file=args.out)
+        dump = dict(type='OpenSetScoreDump', out_file=args.out, config=args.config)
         evaluators = [*evaluators, dump if scores is None else dict(dump, scores=scores)]
     cfg.test_evaluator = evaluators if len(evaluators) > 1 else evaluators[0]
 

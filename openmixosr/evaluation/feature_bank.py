@@ -26,7 +26,12 @@ def _dataset_with_pipeline(dataset_cfg: dict, pipeline: list) -> dict:
     return dataset_cfg
 
 
-def _pipeline_of(dataset_cfg: dict) -> list:
+def dataset_pipeline(dataset_cfg: dict) -> list:
+    """The ``pipeline`` of a dataset config, or of the dataset it wraps (``dataset=dict(...)``, searched inside).
+
+    Raises:
+        KeyError: Neither the config nor a wrapped one has a ``pipeline``.
+    """
     while 'pipeline' not in dataset_cfg and 'dataset' in dataset_cfg:
         dataset_cfg = dataset_cfg['dataset']
     if 'pipeline' not in dataset_cfg:
@@ -52,7 +57,7 @@ def train_loader_with_test_pipeline(cfg) -> dict:
         raise ValueError('Scores fitted on the training set need `train_dataloader` (the training set) and '
                          '`test_dataloader` or `val_dataloader` (its test pipeline) in the config.')
     return dict(
-        dataset=_dataset_with_pipeline(train_cfg['dataset'], _pipeline_of(eval_cfg['dataset'])),
+        dataset=_dataset_with_pipeline(train_cfg['dataset'], dataset_pipeline(eval_cfg['dataset'])),
         sampler=dict(type='DefaultSampler', shuffle=False),
         batch_size=eval_cfg.get('batch_size', train_cfg.get('batch_size', 1)),
         num_workers=eval_cfg.get('num_workers', 0),

@@ -7,6 +7,8 @@ training set's features. The hook, which sees the runner, provides them: before 
 with the test pipeline (:func:`~openmixosr.evaluation.feature_bank.collect_feature_bank`). When testing a checkpoint
 (``load_from``), the fitted statistics are cached next to it (:class:`~openmixosr.evaluation.score_cache.ScoreCache`)
 and a second test loads them instead of collecting the features again. ``OpenMixOSRRunner`` registers the hook.
+The hook and :class:`~openmixosr.apis.OpenSetInferencer` fit through the same function, :func:`fit_metric_scores`,
+and so share the cache of a checkpoint.
 """
 import logging
 from typing import List, Optional
@@ -64,26 +66,56 @@ class FitOpenSetScoresHook(Hook):
 
     def _fit(self, runner, evaluator, checkpoint: Optional[str]) -> None:
         metrics = scored_metrics(evaluator)
-        if not metrics:
-            return
-        model = get_ori_model(runner.model)
-        final_layer = model_final_linear(model, metrics)
-        cache = None
-        if checkpoint is not None and any(metric.needs_train_set for metric in metrics):
-            cache = ScoreCache(checkpoint, state_sha256(model), dict(
-                train_dataloader=train_loader_with_test_pipeline(runner.cfg), model=runner.cfg.get('model'),
-                data_preprocessor=runner.cfg.get('data_preprocessor'), load_cfg=runner.cfg.get('load_cfg')))
-        cached = cache.load() if cache is not None else {}
-        train_bank = _LazyTrainBank(model, runner.cfg)
-        states = {}
-        for metric in metrics:
-            states.update(metric.fit_scores(final_layer, train_bank, cached))
-        if cache is None:
-            return
-        if not train_bank.collected:
-            print_log(f'Loaded the fitted open-set scores from {cache.path}', logger='current')
-        elif is_main_process():  # the one process that writes the cache says how it went
-            _save_cache(cache, states)
+        if metrics:
+            fit_metric_scores(get_ori_model(runner.model), runner.cfg, metrics, checkpoint)
+
+
+def checkpoint_score_cache(checkpoint: str, model, cfg) -> ScoreCache:
+    """The score cache of a checkpoint as it is tested: keyed by the evaluated weights (:func:`state_sha256` of the
+    loaded model), the training data as it is scored (:func:`train_loader_with_test_pipeline`), the model and data
+    preprocessor configs and ``load_cfg`` (what tools/test.py and :class:`~openmixosr.apis.OpenSetInferencer` share).
+
+    Args:
+        checkpoint (str): The checkpoint file the model was loaded from; the cache lies next to it.
+        model (nn.Module): The unwrapped model, loaded.
+        cfg (Config | dict): The full config the model was built and loaded with.
+
+    Returns:
+        ScoreCache: The cache (its file may not exist yet).
+    """
+    return ScoreCache(checkpoint, state_sha256(model), dict(
+        train_dataloader=train_loader_with_test_pipeline(cfg), model=cfg.get('model'),
+        data_preprocessor=cfg.get('data_preprocessor'), load_cfg=cfg.get('load_cfg')))
+
+
+def fit_metric_scores(model, cfg, metrics: List[OpenSetScoreMetric], checkpoint: Optional[str] = None) -> None:
+    """Fit the scores of ``metrics`` for ``model``: the final linear layer and, for scores fitted on the training
+    set, its features (collected once, with the test pipeline, only when a score needs them and no cache holds them).
+
+    With a ``checkpoint``, the statistics of the scores fitted on the training set are loaded from its
+    :func:`checkpoint_score_cache` when it holds them, and written there after a fit.
+
+    Args:
+        model (nn.Module): The unwrapped model (``final_linear()``, ``test_step``).
+        cfg (Config | dict): The full config (``train_dataloader``, the test pipeline, ``model``, ``load_cfg``).
+        metrics (list[OpenSetScoreMetric]): The metrics whose ``scores`` are fitted.
+        checkpoint (str, optional): The tested checkpoint; None (validation while training) fits without a cache.
+    """
+    final_layer = model_final_linear(model, metrics)
+    cache = None
+    if checkpoint is not None and any(metric.needs_train_set for metric in metrics):
+        cache = checkpoint_score_cache(checkpoint, model, cfg)
+    cached = cache.load() if cache is not None else {}
+    train_bank = _LazyTrainBank(model, cfg)
+    states = {}
+    for metric in metrics:
+        states.update(metric.fit_scores(final_layer, train_bank, cached))
+    if cache is None:
+        return
+    if not train_bank.collected:
+        print_log(f'Loaded the fitted open-set scores from {cache.path}', logger='current')
+    elif is_main_process():  # the one process that writes the cache says how it went
+        _save_cache(cache, states)
 
 
 def _save_cache(cache: ScoreCache, states) -> None:

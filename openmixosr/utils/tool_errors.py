@@ -11,6 +11,7 @@ import os.path as osp
 import sys
 from typing import Callable, Optional, Sequence
 
+from openmixosr.datasets.loading import UnreadableImageError
 from openmixosr.engine.checkpoint_compat import CheckpointMismatchError, KnownClassesMismatchError
 from openmixosr.utils.checkpoint_io import CorruptedCheckpointError
 from openmixosr.utils.run_record import RunRecordError
@@ -18,7 +19,7 @@ from openmixosr.utils.run_record import RunRecordError
 #: Exceptions that report a mistake in a tool's input, not a bug of the tool.
 USER_ERRORS = (ValueError, KeyError, FileNotFoundError, NotADirectoryError, PermissionError, ImportError,
                FloatingPointError, CheckpointMismatchError, KnownClassesMismatchError, CorruptedCheckpointError,
-               RunRecordError)
+               RunRecordError, UnreadableImageError)
 DEBUG_FLAG = '--debug'
 
 

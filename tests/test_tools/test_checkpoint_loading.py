@@ -143,7 +143,8 @@ def test_test_py_scores_fitted_on_the_training_set_are_cached_next_to_the_checkp
     assert 'Collecting the training set' in first.stdout and 'osr/knn/auroc' in first.stdout
     assert (tmp_path / 'ce.pth.scores_cache.npz').is_file()
     with np.load(out) as data:
-        assert sorted(data.files) == ['labels', 'logits', 'scores_knn', 'scores_mls', 'scores_vim']
+        assert sorted(data.files) == ['config', 'labels', 'logits', 'scores_knn', 'scores_mls', 'scores_vim']
+        assert str(data['config']) == str(CE)  # the CONFIG argument: the curves' default legend label
         np.testing.assert_allclose(data['scores_mls'], data['logits'].max(axis=1), rtol=1e-6)
     second = run_tool('test.py', CE, checkpoint, '--work-dir', tmp_path, '--scores', 'knn')
     assert 'Collecting the training set' not in second.stdout and 'Loaded the fitted open-set scores' in second.stdout

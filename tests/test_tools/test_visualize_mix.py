@@ -4,6 +4,7 @@ import importlib.util
 from pathlib import Path
 
 import matplotlib.image as mpimg
+import numpy as np
 import pytest
 import torch
 from mmengine.config import Config
@@ -290,3 +291,66 @@ def test_distiller_without_a_learned_mixer_is_refused(script):
     cfg = script.load_config(str(ASYM_CONFIGS / 'r18_digits.py'), {'model.teacher_checkpoint': None})
     with pytest.raises(ValueError, match='PairedCutMix, not a LearnedMaskMixer'):
         script.build_model(cfg)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# The figure: perceptual colormap with a colour bar, column headers, class names, training images by default
+# ----------------------------------------------------------------------------------------------------------------
+def test_figure_has_headers_class_names_and_a_viridis_colour_bar(script, tmp_path, monkeypatch):
+    checkpoint = save_checkpoint(script, AUTOMIX_CONFIG, tmp_path / 'automix.pth')
+    figures = []
+    draw = script.draw_grid
+    monkeypatch.setattr(script, 'draw_grid', lambda *args: figures.append(draw(*args)) or figures[-1])
+    out = tmp_path / 'mix.png'
+    script.main([str(AUTOMIX_CONFIG), str(checkpoint), '--out', str(out), '--lams', '0.3', '0.7', '--num-pairs', '2'])
+    figure, = figures
+    *cells, colorbar_axes = figure.axes
+    assert len(cells) == 2 * 6
+    grid = np.array(cells).reshape(2, 6)
+    assert [ax.get_title() for ax in grid[0]] == ['$x_i$', '$x_j$', 'mask $s$, $\\lambda$=0.3', 'mixed, $\\lambda$=0.3',
+                                                  'mask $s$, $\\lambda$=0.7', 'mixed, $\\lambda$=0.7']
+    assert all(ax.get_title() == '' for ax in grid[1])  # headers once, not a title on every cell
+
+    # Class names of the training set (split 0 known digits '2', '4', '5', '9', '8', '3'), no remapped indices.
+    cfg = script.load_config(str(AUTOMIX_CONFIG))
+    classes = _train_set_meta(AUTOMIX_CONFIG, 0)['classes']
+    _, names = script.load_batch(cfg, script.build_model(cfg, str(checkpoint)), 'train', 3)
+    assert names == [grid[0, 0].get_xlabel(), grid[1, 0].get_xlabel(), grid[1, 1].get_xlabel()]
+    assert all(name in classes for name in names) and grid[0, 1].get_xlabel() == names[1]
+
+    masks = [ax.get_images()[0] for ax in grid[:, 2::2].ravel()]
+    assert {image.get_cmap().name for image in masks} == {'viridis'}
+    assert all(image.get_clim() == (0.0, 1.0) for image in masks)
+    assert all(ax.get_xlabel().startswith('mean ') for ax in grid[:, 2::2].ravel())
+    assert colorbar_axes.get_ylabel() == '$s$: weight of $x_i$'  # the colour bar of the masks
+    assert colorbar_axes.get_ylim() == (0.0, 1.0)
+    image = mpimg.imread(str(out))
+    width, height = script.figure_size(2, 2)
+    assert image.shape[:2] == (round(height * script.DPI), round(width * script.DPI))
+
+
+def test_training_images_by_default_and_unknown_ones_named_with_split_test(script, tmp_path):
+    args = script.parse_args(['c.py', 'c.pth'])
+    assert args.split == 'train'
+    cfg = script.load_config(f'openmixosr::automix/{AUTOMIX_CONFIG.name}')
+    torch.manual_seed(0)
+    model = script.build_model(cfg)
+    _, train_names = script.load_batch(cfg, model, 'train', 12)
+    assert 'unknown' not in train_names
+    _, test_names = script.load_batch(cfg, model, 'test', 12)
+    assert 'unknown' in test_names  # the validation set mixes in unknown digits, which training never mixes
+    # The training images come through the test pipeline: the same images on every call (no random crop).
+    first, _ = script.load_batch(cfg, model, 'train', 4)
+    second, _ = script.load_batch(cfg, model, 'train', 4)
+    assert torch.equal(first, second)
+    assert script.label_text(None, ('a', )) == '' and script.label_text(-1, ('a', )) == 'unknown'
+    assert script.label_text(0, ('a', )) == 'a'
+
+
+def test_help_lists_the_choices_and_defaults(script, capsys):
+    with pytest.raises(SystemExit):
+        script.parse_args(['--help'])
+    text = ' '.join(capsys.readouterr().out.split())
+    for expected in ('{train,test}', '(default)', 'default: 0.2 0.5 0.8', 'default: 4', 'default: mix.png',
+                     'unknown-class images'):
+        assert expected in text, expected

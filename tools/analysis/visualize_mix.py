@@ -16,13 +16,20 @@ Two kinds of model have a Mix Block to draw:
   frozen from an AutoMix checkpoint). The distiller's checkpoint holds the teacher, so the config's
   ``teacher_checkpoint`` is not read; a frozen mixer's ``checkpoint`` (the AutoMix run) is, when the model is built.
 
-Takes ``--num-pairs + 1`` images spread evenly over the config's val (``--split test``, default) or train dataset,
-runs them through the dataset's pipeline and the model's data preprocessor, pairs image i with image i + 1 and, for
-every lam, draws the Mix Block's mask ``s`` (the weight of ``x_i``; for AMix after its lam adjusting, i.e. the mask
-the classifier is trained on) as a training step draws it (``model.masks_for``: the feature network and the Mix
-Block as in training, the model's modes and buffers left unchanged). One row per pair: ``x_i``, ``x_j``, then for
-each lam the mask (heatmap, titled with lam and mean(s)) and the mixed image ``s * x_i + (1 - s) * x_j``. Images are
-shown in the channel order the model sees, denormalised with the data preprocessor's mean and std.
+Takes ``--num-pairs + 1`` images spread evenly over the config's training set (``--split train``, the default: the
+known-class images training mixes, through the test pipeline so that the figure does not change from run to run;
+self-supervised configs, without a test pipeline, through their own) or its validation set (``--split test``: for an
+open-set config this includes unknown-class images, which training never mixes), runs them through the pipeline and the
+model's data preprocessor, pairs image i with image i + 1 and, for every lam, draws the Mix Block's mask ``s`` (the
+weight of ``x_i``; for AMix after its lam adjusting, i.e. the mask the classifier is trained on) as a training step
+draws it (``model.masks_for``: the feature network and the Mix Block as in training, the model's modes and buffers left
+unchanged).
+
+The figure has one row per pair and the columns ``x_i``, ``x_j``, then for each lam the mask ``s`` and the mixed image
+``s * x_i + (1 - s) * x_j``, named once in the column headers. Under each image is its class name (the dataset's
+``classes``; ``unknown`` for an unknown-class image), under each mask its mean. Masks use the perceptually uniform
+``viridis`` colormap on [0, 1] with one colour bar; images are shown in the channel order the model sees,
+denormalised with the data preprocessor's mean and std.
 """
 import argparse
 import logging
@@ -41,26 +48,36 @@ from mmengine.dataset import default_collate, pseudo_collate  # noqa: E402
 from mmengine.logging import print_log  # noqa: E402
 
 from openmixosr.engine import check_checkpoint_classes, load_checked_checkpoint, load_settings  # noqa: E402
+from openmixosr.evaluation.feature_bank import train_loader_with_test_pipeline  # noqa: E402
 from openmixosr.models.contracts import DrawsMasks  # noqa: E402
 from openmixosr.models.utils import mask_mix  # noqa: E402
 from openmixosr.utils import merge_cfg_options, register_all_modules  # noqa: E402
+from openmixosr.utils.config import load_config as load_config_file  # noqa: E402
+from openmixosr.utils.tool_errors import run_tool  # noqa: E402
 
-CELL_WIDTH = 1.6  # inches per column
-CELL_HEIGHT = 1.8  # inches per row (image + title)
-SUPTITLE_HEIGHT = 0.4  # inches
+CELL_WIDTH = 1.4  # inches per column
+CELL_HEIGHT = 1.55  # inches per row (image + the text under it)
+HEADER_HEIGHT = 0.3  # inches, the column headers
+COLORBAR_WIDTH = 0.75  # inches, the colour bar of the masks and its label
 DPI = 100
+#: Perceptually uniform (and readable with the common colour-vision deficiencies, and in grey): the masks' colormap.
+MASK_CMAP = 'viridis'
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Visualise the Mix Block masks of an AutoMix / AMix checkpoint or of '
                                                  'an asymmetric distiller with a learned mixer.')
-    parser.add_argument('config', help='AutoMix, AMix or asymmetric-distiller (LearnedMaskMixer) config file')
+    parser.add_argument('config', help='AutoMix, AMix or asymmetric-distiller (LearnedMaskMixer) config file, or '
+                        'openmixosr::NAME')
     parser.add_argument('checkpoint', help='checkpoint file (.pth)')
-    parser.add_argument('--out', default='mix.png', help='output PNG')
-    parser.add_argument('--lams', type=float, nargs='+', default=[0.2, 0.5, 0.8], help='mixing ratios to show')
-    parser.add_argument('--num-pairs', type=int, default=4, help='rows of the grid')
-    parser.add_argument('--split', choices=('test', 'train'), default='test',
-                        help="images of val_dataloader's (test) or train_dataloader's dataset")
+    parser.add_argument('--out', default='mix.png', help='output PNG (default: %(default)s)')
+    parser.add_argument('--lams', type=float, nargs='+', default=[0.2, 0.5, 0.8],
+                        help='mixing ratios to show, in [0, 1] (default: 0.2 0.5 0.8)')
+    parser.add_argument('--num-pairs', type=int, default=4, help='rows of the grid (default: %(default)s)')
+    parser.add_argument('--split', choices=('train', 'test'), default='train',
+                        help="train: images of train_dataloader's dataset, the known classes training mixes, "
+                        "through the test pipeline (default); test: val_dataloader's, which for open-set configs "
+                        "includes unknown-class images that training never mixes")
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, help='override config settings, key=value')
     args = parser.parse_args(argv)
     if args.num_pairs < 1:
@@ -71,9 +88,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 
 
 def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
-    """The config with the command-line overrides merged as the other tools merge them (``merge_cfg_options``: the
-    open-set split and the data roots reach every dataset)."""
-    return merge_cfg_options(Config.fromfile(path), cfg_options)
+    """The config (a path or ``openmixosr::NAME``) with the command-line overrides merged as the other tools merge
+    them (``merge_cfg_options``: the open-set split and the data roots reach every dataset)."""
+    return merge_cfg_options(load_config_file(path), cfg_options)
 
 
 def build_model(cfg: Config, checkpoint: Optional[str] = None) -> torch.nn.Module:
@@ -129,18 +146,24 @@ def check_mix_model(model: torch.nn.Module) -> None:
 
 
 def dataset_config(cfg: Config, split: str):
+    """The dataset the images come from: ``val_dataloader``'s for ``'test'``; for ``'train'`` the training set through
+    the test pipeline (no random crops or flips: the figure is the same on every run), or through its own pipeline
+    when the config has no test pipeline (self-supervised configs: the first view is the query view)."""
     key = 'val_dataloader' if split == 'test' else 'train_dataloader'
     if cfg.get(key) is None:
         hint = ' (self-supervised configs: use --split train)' if split == 'test' else ''
         raise ValueError(f'The config has no {key} to take images from{hint}.')
+    if split == 'train' and (cfg.get('test_dataloader') or cfg.get('val_dataloader')):
+        return train_loader_with_test_pipeline(cfg)['dataset']
     return cfg[key].dataset
 
 
-def load_batch(cfg: Config, model: torch.nn.Module, split: str, num_images: int) -> Tuple[torch.Tensor, List[int]]:
+def load_batch(cfg: Config, model: torch.nn.Module, split: str, num_images: int) -> Tuple[torch.Tensor, List[str]]:
     """``num_images`` samples spread evenly over the dataset, through its pipeline and the data preprocessor.
 
     Returns:
-        tuple[Tensor, list[int]]: Normalised inputs [n, C, H, W] and the labels (-1 = unknown).
+        tuple[Tensor, list[str]]: Normalised inputs [n, C, H, W] and the class name of each sample
+        (:func:`label_text`: the dataset's ``classes``, ``unknown`` for an unknown-class sample).
     """
     from openmixosr.registry import DATASETS
     dataset = DATASETS.build(dataset_config(cfg, split))
@@ -150,11 +173,12 @@ def load_batch(cfg: Config, model: torch.nn.Module, split: str, num_images: int)
     loader_cfg = cfg['val_dataloader' if split == 'test' else 'train_dataloader']
     collate = default_collate if loader_cfg.get('collate_fn', {}).get('type') == 'default_collate' else pseudo_collate
     batch = model.data_preprocessor(collate([dataset[int(i)] for i in indices]), False)
-    labels = [int(sample.gt_label[0]) if 'gt_label' in sample else -1 for sample in batch['data_samples']]
+    labels = [int(sample.gt_label[0]) if 'gt_label' in sample else None for sample in batch['data_samples']]
     inputs = batch['inputs']
     if isinstance(inputs, (list, tuple)):  # self-supervised AMix: the query view is the one that is mixed
         inputs = inputs[0]
-    return inputs, labels
+    classes = tuple(str(name) for name in dataset.metainfo.get('classes') or ())
+    return inputs, [label_text(label, classes) for label in labels]
 
 
 def denormalize(inputs: torch.Tensor, mean: Optional[torch.Tensor], std: Optional[torch.Tensor]) -> np.ndarray:
@@ -213,53 +237,88 @@ def mix_for_lams(model: torch.nn.Module, inputs: torch.Tensor, index: torch.Tens
 
 
 def figure_size(num_pairs: int, num_lams: int) -> Tuple[float, float]:
-    """Size in inches of the grid: ``2 + 2 * num_lams`` columns, ``num_pairs`` rows, and the title."""
-    return CELL_WIDTH * (2 + 2 * num_lams), CELL_HEIGHT * num_pairs + SUPTITLE_HEIGHT
+    """Size in inches of the grid: ``2 + 2 * num_lams`` columns and the colour bar, ``num_pairs`` rows and the
+    column headers."""
+    return CELL_WIDTH * (2 + 2 * num_lams) + COLORBAR_WIDTH, CELL_HEIGHT * num_pairs + HEADER_HEIGHT
 
 
-def label_text(label: int) -> str:
-    return 'unknown' if label < 0 else f'y={label}'
+def column_headers(lams: Sequence[float]) -> List[str]:
+    """``x_i``, ``x_j``, then for each lam the mask and the mixed image."""
+    headers = ['$x_i$', '$x_j$']
+    for lam in lams:
+        headers += [f'mask $s$, $\\lambda$={lam:g}', f'mixed, $\\lambda$={lam:g}']
+    return headers
 
 
-def _show(ax, image: np.ndarray, title: str, **kwargs) -> None:
-    ax.imshow(image, cmap=kwargs.pop('cmap', 'gray' if image.ndim == 2 else None), **kwargs)
-    ax.set_title(title, fontsize=8)
+def label_text(label: Optional[int], classes: Sequence[str]) -> str:
+    """The class name of a label (``unknown`` for -1, the index when the dataset names no classes, ``''`` without
+    a label)."""
+    if label is None:
+        return ''
+    if label < 0:
+        return 'unknown'
+    return classes[label] if label < len(classes) else str(label)
+
+
+def _show(ax, image: np.ndarray, text: str, **kwargs):
+    if image.ndim == 2:
+        kwargs = dict(dict(cmap='gray', vmin=0, vmax=1), **kwargs)
+    shown = ax.imshow(image, **kwargs)
+    ax.set_xlabel(text, fontsize=8, labelpad=2)
     ax.set_xticks([])
     ax.set_yticks([])
+    return shown
 
 
-def plot_grid(images: np.ndarray, labels: Sequence[int], mixes: Dict[float, Dict[str, torch.Tensor]],
-              mixed_images: Dict[float, np.ndarray], index: torch.Tensor, num_pairs: int, out: str) -> str:
-    """Write the grid: per pair ``x_i``, ``x_j``, then per lam the mask ``s`` and the mixed image."""
+def draw_grid(images: np.ndarray, names: Sequence[str], mixes: Dict[float, Dict[str, torch.Tensor]],
+              mixed_images: Dict[float, np.ndarray], index: torch.Tensor, num_pairs: int) -> plt.Figure:
+    """The grid: per pair ``x_i``, ``x_j``, then per lam the mask ``s`` and the mixed image; column headers on the
+    first row, class names under the images, mean(s) under the masks, one colour bar for the masks (its axes are the
+    figure's last)."""
     lams = list(mixes)
-    fig, axes = plt.subplots(num_pairs, 2 + 2 * len(lams), figsize=figure_size(num_pairs, len(lams)), dpi=DPI,
-                             squeeze=False)
+    headers = column_headers(lams)
+    fig = plt.figure(figsize=figure_size(num_pairs, len(lams)), dpi=DPI, layout='constrained')
+    grid = fig.add_gridspec(num_pairs, len(headers) + 1,
+                            width_ratios=[CELL_WIDTH] * len(headers) + [COLORBAR_WIDTH / 3])
+    axes = np.array([[fig.add_subplot(grid[row, column]) for column in range(len(headers))]
+                     for row in range(num_pairs)])
+    masks = None
     for row in range(num_pairs):
         j = int(index[row])
-        _show(axes[row, 0], images[row], f'x_i (#{row}, {label_text(labels[row])})')
-        _show(axes[row, 1], images[j], f'x_j (#{j}, {label_text(labels[j])})')
+        _show(axes[row, 0], images[row], names[row])
+        _show(axes[row, 1], images[j], names[j])
         for k, lam in enumerate(lams):
             s = mixes[lam]['s'][row].float().cpu().numpy()
-            _show(axes[row, 2 + 2 * k], s, f's: lam={lam:.2f}, mean(s)={s.mean():.2f}', cmap='jet', vmin=0, vmax=1)
-            _show(axes[row, 3 + 2 * k], mixed_images[lam][row], f'mixed, lam={lam:.2f}')
-    fig.suptitle('Mix Block masks s (weight of x_i; jet: blue 0, red 1) and mixed images', fontsize=9)
-    fig.tight_layout()
+            masks = _show(axes[row, 2 + 2 * k], s, f'mean {s.mean():.2f}', cmap=MASK_CMAP, vmin=0, vmax=1)
+            _show(axes[row, 3 + 2 * k], mixed_images[lam][row], '')
+    for ax, header in zip(axes[0], headers):
+        ax.set_title(header, fontsize=9)
+    colorbar = fig.colorbar(masks, cax=fig.add_subplot(grid[:, -1]))
+    colorbar.set_label('$s$: weight of $x_i$', fontsize=8)
+    colorbar.ax.tick_params(labelsize=7)
+    return fig
+
+
+def plot_grid(images: np.ndarray, names: Sequence[str], mixes: Dict[float, Dict[str, torch.Tensor]],
+              mixed_images: Dict[float, np.ndarray], index: torch.Tensor, num_pairs: int, out: str) -> str:
+    """Write :func:`draw_grid` to ``out`` (a PNG of :func:`figure_size` at :data:`DPI`); return ``out``."""
+    fig = draw_grid(images, names, mixes, mixed_images, index, num_pairs)
     fig.savefig(out, dpi=DPI)
     plt.close(fig)
     return out
 
 
 def visualize(cfg: Config, checkpoint: Optional[str], out: str, lams: Sequence[float], num_pairs: int,
-              split: str = 'test') -> str:
+              split: str = 'train') -> str:
     """Build, load, mix and plot; return the path of the PNG."""
     model = build_model(cfg, checkpoint)
-    inputs, labels = load_batch(cfg, model, split, num_pairs + 1)
+    inputs, names = load_batch(cfg, model, split, num_pairs + 1)
     index = pair_index(inputs.size(0))
     mixes = mix_for_lams(model, inputs, index, lams)
     mean, std = preprocessor_stats(model)
     images = denormalize(inputs, mean, std)
     mixed_images = {lam: denormalize(mix['mixed'], mean, std) for lam, mix in mixes.items()}
-    return plot_grid(images, labels, mixes, mixed_images, index, num_pairs, out)
+    return plot_grid(images, names, mixes, mixed_images, index, num_pairs, out)
 
 
 def main(argv: Optional[List[str]] = None) -> str:
@@ -275,4 +334,4 @@ def main(argv: Optional[List[str]] = None) -> str:
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

@@ -503,9 +503,10 @@ class OpenSetScoreDump(OpenSetScoreMetric):
 
     The file holds ``logits`` [N, C] float32, ``labels`` [N] int64 (-1 = unknown), and ``scores_<name>`` [N]
     float64 for every score of ``scores`` (higher = more known); when the samples carry ``unknown_set`` (a test set
-    with several named unknown sets), also ``unknown_set`` [N] (numpy unicode, ``''`` for a known sample). It can be
-    read with ``np.load(allow_pickle=False)`` and is what ``tools/analysis/plot_osr_curves.py`` plots. Returns no
-    metrics.
+    with several named unknown sets), also ``unknown_set`` [N] (numpy unicode, ``''`` for a known sample); with
+    ``config``, also ``config`` (a numpy unicode scalar: the config that produced the scores, which names the curves
+    of ``tools/analysis/plot_osr_curves.py``). It can be read with ``np.load(allow_pickle=False)`` and is what
+    ``tools/analysis/plot_osr_curves.py`` plots. Returns no metrics.
 
     Args:
         out_file (str): Path of the ``.npz`` file; parent directories are created.
@@ -513,6 +514,8 @@ class OpenSetScoreDump(OpenSetScoreMetric):
             energy (temperature 1), which need nothing but the logits.
         collect_device (str): Device used to collect results across ranks, ``'cpu'`` or ``'gpu'``.
         prefix (str, optional): Prefix of the (empty) metric names; ``None`` means ``'osr_dump'``.
+        config (str, optional): The config's name or path, saved as ``config`` (``tools/test.py`` gives its CONFIG
+            argument). Defaults to None (not saved).
     """
     default_prefix = 'osr_dump'
 
@@ -520,13 +523,15 @@ class OpenSetScoreDump(OpenSetScoreMetric):
                  out_file: str,
                  scores: ScoresArg = ('mls', 'msp', 'energy'),
                  collect_device: str = 'cpu',
-                 prefix: Optional[str] = None) -> None:
+                 prefix: Optional[str] = None,
+                 config: Optional[str] = None) -> None:
         if not out_file.endswith('.npz'):
             raise ValueError(f'out_file must end with .npz, got {out_file!r}.')
         super().__init__(scores=scores, collect_device=collect_device, prefix=prefix)
         if not self.scores:
             raise ValueError('OpenSetScoreDump needs at least one score.')
         self.out_file = out_file
+        self.config = config
 
     def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
         """Write the ``.npz`` file and return an empty dict.
@@ -540,6 +545,8 @@ class OpenSetScoreDump(OpenSetScoreMetric):
         test = self._test_bank(results)
         names = self._unknown_set_names(results)
         arrays = dict(logits=test.logits, labels=test.labels)
+        if self.config is not None:
+            arrays['config'] = np.asarray(self.config, dtype=str)
         if names is not None:
             arrays['unknown_set'] = np.asarray(names, dtype=str)
             named_known = int(((test.labels != UNKNOWN_LABEL) & (arrays['unknown_set'] != '')).sum())

@@ -165,6 +165,15 @@ def test_score_dump_writes_loadable_npz(tmp_path):
         assert (data['labels'] == -1).sum() == 40
 
 
+def test_score_dump_records_the_config_it_is_given(tmp_path):
+    out_file = tmp_path / 'scores.npz'
+    metric = METRICS.build(dict(type='OpenSetScoreDump', out_file=str(out_file), scores=['mls'],
+                                config='openmixosr::asym/r18_digits.py'))
+    run(metric, make_samples(seed=1)[0])
+    with np.load(out_file, allow_pickle=False) as data:
+        assert data['config'].shape == () and str(data['config']) == 'openmixosr::asym/r18_digits.py'
+
+
 def test_score_dump_requires_npz_suffix(tmp_path):
     with pytest.raises(ValueError, match='.npz'):
         METRICS.build(dict(type='OpenSetScoreDump', out_file=str(tmp_path / 'scores.pkl')))
