@@ -10,7 +10,7 @@ from torch.utils.data import DataLoader
 
 from openmixosr.evaluation import collect_feature_bank
 from openmixosr.evaluation.metrics.open_set import OpenSetEvaluator
-from openmixosr.evaluation.scores import ALL_ONE_PASS_SCORES, build_score, odin_scores
+from openmixosr.evaluation.scores import all_one_pass_scores, build_score, odin_scores
 from openmixosr.registry import MODELS
 from tests.helpers.device_rules import SimulatedDevice
 
@@ -48,7 +48,7 @@ def test_every_score_fits_and_evaluates_on_a_simulated_gpu(tiny_classifier_cfg, 
     simulation = SimulatedDevice()
     simulation.place(model)
     metric = OpenSetEvaluator(scores='all')
-    assert set(metric.scores) == {build_score(cfg).name for cfg in ALL_ONE_PASS_SCORES}
+    assert set(metric.scores) == {build_score(cfg).name for cfg in all_one_pass_scores()}
     evaluator = Evaluator(metric)
     with simulation:
         metric.fit_scores(model.final_linear(), lambda: collect_feature_bank(model, _loader(train)))
