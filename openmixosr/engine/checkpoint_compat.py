@@ -39,7 +39,7 @@ def checkpoint_kind(keys) -> Optional[str]:
         return 'AsymmetricDistiller'
     if 'queue' in top and ('encoder_k' in top or 'momentum_encoder' in top):
         return 'self-supervised'
-    if 'mix_block' in top and any(key.startswith('momentum_encoder.module.') for key in keys):
+    if 'mixer' in top and any(key.startswith('momentum_encoder.module.') for key in keys):
         return 'AutoMix'
     if {'backbone', 'head'} <= top:
         return 'classifier'
@@ -157,7 +157,7 @@ def _kind_hint(kind: Optional[str], model_kind: Optional[str]) -> str:
                 'model.eval_network=teacher` for the teacher), or evaluate its student with this config: '
                 '`--cfg-options load_cfg.prefix=student.`.')
     if kind == 'AutoMix':
-        return ('It is an AutoMix / AMix checkpoint (mix_block., momentum_encoder.): evaluate it with its own config, '
+        return ('It is an AutoMix / AMix checkpoint (mixer., momentum_encoder.): evaluate it with its own config, '
                 'or with a classifier config of the same backbone and head (which then gets the network the AutoMix '
                 'config evaluates).')
     if kind == 'self-supervised':

@@ -13,7 +13,7 @@ import torch
 from mmengine.logging import print_log
 from mmengine.runner import load_state_dict
 
-from openmixosr.utils.checkpoint_io import load_checkpoint_file, strip_revise_keys
+from openmixosr.utils.checkpoint_io import load_checkpoint_file, rename_old_keys, strip_revise_keys
 from .checkpoint_compat import (KnownClassesMismatchError, automix_to_classifier, check_state_dict, checkpoint_kind,
                                 known_classes_mismatch, select_prefix, unverified_classes_note)
 
@@ -91,8 +91,10 @@ def load_checked_checkpoint(model: torch.nn.Module,
        weights_only=True)`` for a local file; a truncated one raises ``CorruptedCheckpointError``); ``after_read``
        sees the checkpoint (the runner's ``after_load_checkpoint`` hooks).
     2. Its state dict (``checkpoint['state_dict']``, or the checkpoint itself for a plain ``state_dict`` file) gets
-       ``revise_keys``; with ``prefix`` only the entries under it are kept (a distiller's student); an AutoMix / AMix
-       checkpoint loaded into a classifier gives the network its config evaluates (the log says which).
+       ``revise_keys`` and the renames of older checkpoints (:func:`~openmixosr.utils.checkpoint_io.rename_old_keys`:
+       an AutoMix / AMix Mix Block at ``mix_block.`` goes to ``mixer.mix_block.``); with ``prefix`` only the entries
+       under it are kept (a distiller's student); an AutoMix / AMix checkpoint loaded into a classifier gives the
+       network its config evaluates (the log says which).
     3. ``strict``: every entry must fit, else
        :class:`~openmixosr.engine.checkpoint_compat.CheckpointMismatchError` says what is missing, what the checkpoint
        is and what to do.
@@ -119,7 +121,7 @@ def load_checked_checkpoint(model: torch.nn.Module,
     if after_read is not None:
         after_read(checkpoint)
     meta = checkpoint.get('meta', {}) if isinstance(checkpoint, dict) else {}
-    state_dict = strip_revise_keys(checkpoint.get('state_dict', checkpoint), revise_keys)
+    state_dict = rename_old_keys(strip_revise_keys(checkpoint.get('state_dict', checkpoint), revise_keys))
     if prefix:
         state_dict = select_prefix(state_dict, prefix)
     elif checkpoint_kind(state_dict) == 'AutoMix' and checkpoint_kind(model.state_dict()) == 'classifier':

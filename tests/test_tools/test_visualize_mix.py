@@ -34,7 +34,7 @@ def save_checkpoint(script, config, path, value_bias=None):
     model.init_weights()
     if value_bias is not None:
         with torch.no_grad():
-            model.mix_block.value.bias.fill_(value_bias)
+            model.mixer.mix_block.value.bias.fill_(value_bias)
     torch.save({'state_dict': model.state_dict(), 'meta': {}}, path)
     return path
 
@@ -58,7 +58,7 @@ def test_checkpoint_weights_drive_the_masks(script, tmp_path):
     checkpoint = save_checkpoint(script, AUTOMIX_CONFIG, tmp_path / 'biased.pth', value_bias=20.0)
     cfg = script.load_config(str(AUTOMIX_CONFIG))
     model = script.build_model(cfg, str(checkpoint))
-    assert not model.training and model.mix_block.value.bias.item() == 20.0
+    assert not model.training and model.mixer.mix_block.value.bias.item() == 20.0
     inputs, _ = script.load_batch(cfg, model, 'test', 3)
     index = script.pair_index(3)
     mixes = script.mix_for_lams(model, inputs, index, [0.5])
@@ -71,7 +71,7 @@ def test_amix_masks_mix_the_pair_with_mean_lam(script, lam_adjust):
     # The mixed image is s * x_i + (1 - s) * x_{i+1}; with lam adjusting (the self-supervised setting) Mix Block+
     # rescales each mask to mean lam, without it (the supervised default) the mean is the block's own.
     cfg = script.load_config(str(AMIX_CONFIG))
-    cfg.model.mix_block.lam_adjust = lam_adjust
+    cfg.model.mixer.mix_block.lam_adjust = lam_adjust
     torch.manual_seed(0)
     model = script.build_model(cfg)
     inputs, _ = script.load_batch(cfg, model, 'train', 4)
@@ -98,8 +98,11 @@ def test_denormalize_inverts_the_preprocessor(script):
 
 
 def test_models_without_a_mix_block_are_refused(script):
-    with pytest.raises(ValueError, match='mix_block'):
+    with pytest.raises(ValueError, match='it has no mixer, not a LearnedMaskMixer'):
         script.build_model(script.load_config(str(CE_CONFIG)))
+    with pytest.raises(ValueError, match='its mixer is PairedCutMix, not a LearnedMaskMixer'):
+        script.build_model(script.load_config(str(AUTOMIX_CONFIG),
+                                              {'model.mixer': dict(_delete_=True, type='PairedCutMix')}))
 
 
 def test_self_supervised_amix_masks_from_the_query_view(script, tmp_path):
@@ -182,10 +185,10 @@ def test_viewer_draws_masks_as_training_does_and_leaves_the_model_alone(script):
         model.train()
         torch.manual_seed(1)
         features = model.mix_features(inputs)
-        expected = model.mix_block(features, 0.3, index, inputs.shape[-2:])['mask'][:, 0]
+        expected = model.mixer.mix_block(features, 0.3, index, inputs.shape[-2:])['mask'][:, 0]
         model.eval()
         features = model.mix_features(inputs)
-        eval_mode = model.mix_block(features, 0.3, index, inputs.shape[-2:])['mask'][:, 0]
+        eval_mode = model.mixer.mix_block(features, 0.3, index, inputs.shape[-2:])['mask'][:, 0]
     torch.testing.assert_close(drawn, expected)
     assert not torch.allclose(drawn, eval_mode, atol=1e-3)
 

@@ -7,11 +7,11 @@ Examples::
     python tools/analysis/visualize_mix.py configs/asym/r18_digits_automix_mask.py \\
         work_dirs/r18_digits_automix_mask/epoch_30.pth --out distiller_mix.png
 
-Two kinds of model have a Mix Block to draw:
+A model has a Mix Block to draw when its ``mixer`` is a ``LearnedMaskMixer``:
 
-- an AutoMix / AMix model (``MomentumMixMixin``): the Mix Block takes the momentum encoder's features up to
-  ``model.mix_layer``;
-- an ``AsymmetricDistiller`` whose mixer is a ``LearnedMaskMixer`` (``configs/asym/*_mask.py``): the Mix Block takes
+- AutoMix / AMix (and MoCo v2 AMix, ``MomentumMixMixin``): the Mix Block takes the momentum encoder's features up to
+  ``mixer.mix_layer``;
+- an ``AsymmetricDistiller`` with a learned mixer (``configs/asym/*_mask.py``): the Mix Block takes
   the frozen teacher's stage ``mixer.mix_layer`` on the clean images (or the mixer's own encoder, for a Mix Block
   frozen from an AutoMix checkpoint). The distiller's checkpoint holds the teacher, so the config's
   ``teacher_checkpoint`` is not read; a frozen mixer's ``checkpoint`` (the AutoMix run) is, when the model is built.
@@ -120,18 +120,15 @@ def load_checkpoint(model: torch.nn.Module, cfg: Config, checkpoint: str) -> Non
 
 
 def check_mix_model(model: torch.nn.Module) -> None:
-    """Raise a clear error unless the model draws learned masks: a ``MomentumMixMixin`` (momentum encoder and Mix
-    Block) or an ``AsymmetricDistiller`` with a ``LearnedMaskMixer``."""
-    if isinstance(model, AsymmetricDistiller):
-        if not isinstance(model.mixer, LearnedMaskMixer):
-            raise ValueError(f'The distiller\'s mixer is {type(model.mixer).__name__}, not a LearnedMaskMixer: it has '
-                             f'no Mix Block to draw. visualize_mix.py needs a distiller config with a learned mixer '
-                             f'(configs/asym/*_mask.py).')
+    """Raise a clear error unless the model draws learned masks: a ``MomentumMixMixin`` (AutoMix, AMix, MoCo v2 AMix)
+    or an ``AsymmetricDistiller`` whose ``mixer`` is a ``LearnedMaskMixer``."""
+    mixer = getattr(model, 'mixer', None)
+    if isinstance(model, (AsymmetricDistiller, MomentumMixMixin)) and isinstance(mixer, LearnedMaskMixer):
         return
-    if not isinstance(model, MomentumMixMixin):
-        raise ValueError(f'{type(model).__name__} has no mix_block and momentum encoder: visualize_mix.py needs an '
-                         f'AutoMix or AMix model (a MomentumMixMixin: AutoMix with a MixBlock or MixBlockPlus, '
-                         f'MoCoAMix or MoCoAMixCluster) or an AsymmetricDistiller with a LearnedMaskMixer.')
+    what = f'its mixer is {type(mixer).__name__}' if mixer is not None else 'it has no mixer'
+    raise ValueError(f'{type(model).__name__}: {what}, not a LearnedMaskMixer: no Mix Block to draw. '
+                     f'visualize_mix.py needs an AutoMix or AMix model (configs/automix/, configs/amix/; MoCoAMix, '
+                     f'MoCoAMixCluster) or an AsymmetricDistiller with a learned mixer (configs/asym/*_mask.py).')
 
 
 def dataset_config(cfg: Config, split: str):
@@ -198,7 +195,7 @@ def mix_for_lams(model: torch.nn.Module, inputs: torch.Tensor, index: torch.Tens
     """Masks and mixed images of the Mix Block for each lam, drawn as a training step draws them.
 
     ``model.masks_for`` computes the features as training does (AutoMix / AMix: the momentum encoder's backbone up to
-    ``model.mix_layer`` with the batch's BatchNorm statistics; a distiller: the frozen teacher's stage
+    ``mixer.mix_layer`` with the batch's BatchNorm statistics; a distiller: the frozen teacher's stage
     ``mixer.mix_layer``, or the mixer's own encoder) and runs the Mix Block in train mode; the model is left as it
     was.
 
