@@ -255,9 +255,10 @@ class MoCoAMixCluster(MoCoAMix):
         num_clusters (int): K of k-means. Defaults to 10.
         temperature (float): ``t`` of the centroid logits. Defaults to 0.2 (MoCo v2's).
         **kwargs: The arguments of :class:`MoCoAMix` (``backbone``, ``neck``, ``head``, ``mixer``, ``mix_loss``,
-            ``mix_block_losses``, ``queue_len``, ``feat_dim``, ``data_preprocessor``, ``init_cfg``), by keyword, with its defaults, except that ``mix_block_losses=None`` means AMix-C's
-            objective: ``ce`` (``MixupCrossEntropyLoss`` on the pseudo labels) + ``bce``
-            (``NonParametricMixupBCELoss``, temperature 0.2).
+            ``mix_block_losses``, ``queue_len``, ``feat_dim``, ``data_preprocessor``, ``init_cfg``), by keyword, with
+            its defaults, except that ``mix_block_losses=None`` means AMix-C's objective (with a trained mixer):
+            ``ce`` (``MixupCrossEntropyLoss`` on the pseudo labels) + ``bce`` (``NonParametricMixupBCELoss``,
+            temperature 0.2).
     """
 
     def __init__(self, *, num_clusters: int = 10, temperature: float = 0.2, **kwargs):

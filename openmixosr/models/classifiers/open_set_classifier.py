@@ -39,13 +39,13 @@ class OpenSetClassifier(ImageClassifier):
         head (dict, optional): Head config; with a mixer it must have ``num_classes`` (the soft labels' length).
         pretrained (str, optional): As in mmpretrain: a ``Pretrained`` init config.
         train_cfg (dict, optional): mmpretrain's batch augments: refused (use ``mixer``).
+        data_preprocessor (dict, optional): Defaults to mmpretrain's ``ClsDataPreprocessor``; the configs use
+            ``OpenSetDataPreprocessor``.
+        init_cfg (dict, optional): Initialisation config.
         mixer (dict, optional): A paired mixer whose mixes the head trains on. It must mix the images alone
             (``mixer_inputs`` empty) and train nothing: a learned mixer needs a frozen network's features and its
             objective (AutoMix, the distiller), or its own ``checkpoint`` and ``encoder``. Defaults to None (no
             mixing).
-        data_preprocessor (dict, optional): Defaults to mmpretrain's ``ClsDataPreprocessor``; the configs use
-            ``OpenSetDataPreprocessor``.
-        init_cfg (dict, optional): Initialisation config.
     """
 
     def __init__(self,
@@ -54,9 +54,9 @@ class OpenSetClassifier(ImageClassifier):
                  head: Optional[dict] = None,
                  pretrained: Optional[str] = None,
                  train_cfg: Optional[dict] = None,
-                 mixer: Optional[dict] = None,
                  data_preprocessor: Optional[dict] = None,
-                 init_cfg: Optional[dict] = None):
+                 init_cfg: Optional[dict] = None,
+                 mixer: Optional[dict] = None):
         if train_cfg:
             raise ValueError(batch_augments_refusal(train_cfg.get('augments', train_cfg),
                                                     'OpenSetClassifier: train_cfg.augments'))
