@@ -107,17 +107,20 @@ AUTOMIX_ALPHA = 2.0
 # the original paper. Following AutoMix, ...": we read that alpha = 1 as the default of the compared methods (whose
 # other hyper-parameters "follow the original paper"). For AMix itself, Sec. 4.3 (d) "empirically choose alpha = 2.0
 # ... as default" after its alpha ablation, AMix follows AutoMix (alpha = 2), and the authors' released supervised
-# AMix configs (OpenMixup's SAMix, '_a2_' in every file name) use 2. The other reading: --cfg-options model.alpha=1.0.
+# AMix configs (OpenMixup's SAMix, '_a2_' in every file name) use 2. The other reading: --cfg-options
+# model.mixer.alpha=1.0.
 AMIX_SUPERVISED_ALPHA = 2.0
-MOMENTUM_PIPELINE = {'model.mix_layer': 'layer3', 'model.eval_network': 'momentum',
-                     'model.mix_block.mask_loss_weight': 0.1,  # the start weight, which the hook decays
+MOMENTUM_PIPELINE = {'model.mixer.type': 'LearnedMaskMixer', 'model.mixer.mix_layer': 'layer3',
+                     'model.mixer.feature_norm': 'none', 'model.eval_network': 'momentum',
+                     'model.mixer.mix_block.mask_loss_weight': 0.1,  # the start weight, which the hook decays
                      'cfg.default_hooks.momentum_pipeline.momentum': 0.999,
                      'cfg.default_hooks.momentum_pipeline.end_momentum': 1.0,
-                     'cfg.default_hooks.momentum_pipeline.end_mask_loss_weight': 0.0,
-                     'cfg.default_hooks.momentum_pipeline.mask_loss_schedule': 'linear'}
-AUTOMIX_MODEL = {'model.type': 'AutoMix', 'model.mix_block.type': 'MixBlock', 'model.mix_block.upsample': 'nearest',
-                 'model.mix_block.lam_margin': 0.1, 'model.mix_block_loss.type': 'MixupCrossEntropyLoss',
-                 'model.alpha': AUTOMIX_ALPHA, **MOMENTUM_PIPELINE}
+                     'cfg.default_hooks.mask_loss_schedule.end_mask_loss_weight': 0.0,
+                     'cfg.default_hooks.mask_loss_schedule.mask_loss_schedule': 'linear'}
+AUTOMIX_MODEL = {'model.type': 'AutoMix', 'model.mixer.mix_block.type': 'MixBlock',
+                 'model.mixer.mix_block.upsample': 'nearest', 'model.mixer.mix_block.lam_margin': 0.1,
+                 'model.mixer.objective.type': 'MixupCrossEntropyLoss', 'model.mixer.alpha': AUTOMIX_ALPHA,
+                 **MOMENTUM_PIPELINE}
 MIX_BLOCK_PLUS_SWITCHES = ('lam_encoding', 'nonlinear_value', 'global_attention', 'variance_loss', 'upsample',
                            'lam_adjust')
 AMIX_SUPERVISED_BLOCK = dict(lam_encoding='adaptive', nonlinear_value=True, global_attention=True,
@@ -127,11 +130,12 @@ AMIX_SELFSUP_BLOCK = dict(AMIX_SUPERVISED_BLOCK, lam_adjust=True)
 
 def mix_block_plus(**switches) -> Dict[str, Any]:
     """Switch paths of a Mix Block+ with the given module switches."""
-    return {'model.mix_block.type': 'MixBlockPlus', **{f'model.mix_block.{k}': v for k, v in switches.items()}}
+    return {'model.mixer.mix_block.type': 'MixBlockPlus',
+            **{f'model.mixer.mix_block.{k}': v for k, v in switches.items()}}
 
 
 AMIX_SUPERVISED = {'model.type': 'AutoMix', **mix_block_plus(**AMIX_SUPERVISED_BLOCK),
-                   'model.mix_block_loss.type': 'MixupCrossEntropyLoss', 'model.alpha': AMIX_SUPERVISED_ALPHA,
+                   'model.mixer.objective.type': 'MixupCrossEntropyLoss', 'model.mixer.alpha': AMIX_SUPERVISED_ALPHA,
                    **MOMENTUM_PIPELINE}
 NP_BCE = 'NonParametricMixupBCELoss'
 AMIX_I_OBJECTIVE = {'model.type': 'MoCoAMix', 'model.mix_block_losses.keys': ['bce', 'infonce'],
@@ -324,11 +328,11 @@ ASYM_ROWS = [
     _row('asym.t6.resnet18', 'asym', '6', 'ResNet-18', dict(accuracy=84.3, auroc=82.8),
          config='configs/baselines/ce_r18_tiny_imagenet.py',
          defines={'model.type': 'OpenSetClassifier', 'model.backbone.depth': 18,
-                  'model.data_preprocessor.batch_augments': None, **OSR_RECIPE, **TINY_OSR}),
+                  'model.mixer': None, **OSR_RECIPE, **TINY_OSR}),
     _row('asym.t6.a', 'asym', '6', '(a) CutMix', dict(accuracy=87.4, auroc=81.0),
          config='configs/baselines/cutmix_r18_tiny_imagenet.py',
          defines={'model.type': 'OpenSetClassifier', 'model.backbone.depth': 18,
-                  'cfg.model.train_cfg.augments.type': 'CutMix', 'cfg.model.train_cfg.augments.alpha': 1.0,
+                  'model.mixer.type': 'PairedCutMix', 'model.mixer.alpha': 1.0,
                   **OSR_RECIPE, **TINY_OSR}),
     _row('asym.t6.b', 'asym', '6', '(b) CutMix + Distillation', dict(accuracy=88.8, auroc=82.5),
          config='configs/asym/ablation/r18_tiny_t6_b_cutmix_kd.py',
@@ -421,7 +425,7 @@ AMIX_ROWS += [
     _row(f'amix.t8.{name}.sl', 'amix', '8', row, dict(top1=sl), column='SL',
          config=f'configs/amix/ablation/amix_r18_tiny_imagenet_t8_{name}.py',
          defines={'model.type': 'AutoMix', **mix_block_plus(**switches),
-                  'model.mix_block_loss.type': 'MixupCrossEntropyLoss', 'model.alpha': AMIX_SUPERVISED_ALPHA,
+                  'model.mixer.objective.type': 'MixupCrossEntropyLoss', 'model.mixer.alpha': AMIX_SUPERVISED_ALPHA,
                   **MOMENTUM_PIPELINE, **AUTOMIX_RECIPE_TINY})
     for name, row, switches, sl, _ in _AMIX_T8
 ] + [

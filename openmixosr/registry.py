@@ -4,7 +4,6 @@ A config with ``default_scope = 'openmixosr'`` builds ``type='OpenSetDataset'`` 
 parent registries for ``type='ResNet_CIFAR'`` (mmpretrain) or ``type='SGD'`` (mmengine). The ``locations`` make a
 registry import the modules that fill it the first time something is built from it.
 """
-from mmpretrain.registry import BATCH_AUGMENTS as MMPRETRAIN_BATCH_AUGMENTS
 from mmpretrain.registry import DATA_SAMPLERS as MMPRETRAIN_DATA_SAMPLERS
 from mmpretrain.registry import DATASETS as MMPRETRAIN_DATASETS
 from mmpretrain.registry import EVALUATORS as MMPRETRAIN_EVALUATORS
@@ -46,10 +45,10 @@ DATA_SAMPLERS = Registry('data sampler', parent=MMPRETRAIN_DATA_SAMPLERS, locati
 TRANSFORMS = Registry('transform', parent=MMPRETRAIN_TRANSFORMS, locations=['openmixosr.datasets'])
 
 MODELS = Registry('model', parent=MMPRETRAIN_MODELS, locations=['openmixosr.models'])
-BATCH_AUGMENTS = Registry('batch augment', parent=MMPRETRAIN_BATCH_AUGMENTS, locations=['openmixosr.models'])
 # Mixers that return the bookkeeping of a mix (``PairedMixer``: images -> ``MixedBatch`` with pairing and lam), chosen
-# in an algorithm's config. Not batch augments, whose ``(inputs, scores) -> (inputs, scores)`` drops the pairing;
-# mmpretrain has no such registry, hence no parent.
+# in a model's config (``model.mixer``): the one way OpenMixOSR mixes a batch. mmpretrain's batch augments, whose
+# ``(inputs, scores) -> (inputs, scores)`` drops the pairing, are refused; mmpretrain has no such registry, hence no
+# parent.
 MIXERS = Registry('mixer', locations=['openmixosr.models.paired_mixers'])
 WEIGHT_INITIALIZERS = Registry('weight initializer', parent=MMPRETRAIN_WEIGHT_INITIALIZERS,
                                locations=['openmixosr.engine'])

@@ -55,23 +55,26 @@ def tiny_resnet_cfg():
 
 @pytest.fixture
 def build_tiny_automix(tiny_resnet_cfg):
-    """Factory ``(**overrides) -> AutoMix``: a 4-class AutoMix on the tiny ResNet-18 (width 8), a Mix Block on its
-    ``layer3`` (32 channels) and ``alpha=2``; built after ``torch.manual_seed(0)`` and initialised.
+    """Factory ``(**overrides) -> AutoMix``: a 4-class AutoMix on the tiny ResNet-18 (width 8), a learned-mask mixer
+    with a Mix Block on its ``layer3`` (32 channels, raw features) and ``alpha=2``; built after
+    ``torch.manual_seed(0)`` and initialised.
 
-    ``overrides`` replace top-level keys of the config (``mix_block``, ``momentum_buffers``, ``data_preprocessor``...).
+    ``overrides`` replace top-level keys of the config (``mixer``, ``momentum_buffers``, ``data_preprocessor``...);
+    ``mix_block`` replaces the mixer's Mix Block.
     """
     tiny_automix = dict(
         type='AutoMix',
         backbone=tiny_resnet_cfg(),
         neck=dict(type='GlobalAveragePooling'),
         head=dict(type='LinearClsHead', num_classes=4, in_channels=64),
-        mix_block=dict(type='MixBlock', in_channels=32),
-        mix_layer='layer3',
-        alpha=2.0,
+        mixer=dict(type='LearnedMaskMixer', mix_block=dict(type='MixBlock', in_channels=32), mix_layer='layer3',
+                   alpha=2.0, feature_norm='none'),
     )
 
     def build(**overrides):
         cfg = copy.deepcopy(tiny_automix)
+        if 'mix_block' in overrides:
+            cfg['mixer']['mix_block'] = overrides.pop('mix_block')
         cfg.update(overrides)
         torch.manual_seed(0)
         model = MODELS.build(cfg)

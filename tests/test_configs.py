@@ -121,10 +121,12 @@ def _check_selfsup_config(cfg, config_path):
     assert len(views) == 1 and views[0]['num_views'] == 2
     hooks = _hook_types(cfg)
     if cfg.model.type in AMIX_SELFSUP_TYPES:
-        # The momentum encoder of AMix is updated by this hook only: without it k would never move.
-        assert hooks.count('MomentumPipelineHook') == 1
+        # The momentum encoder of AMix is updated by this hook only: without it k would never move; its Mix Block's
+        # mask-loss weight by the one mask-loss schedule.
+        assert hooks.count('MomentumPipelineHook') == 1 and hooks.count('MaskLossScheduleHook') == 1
     else:
         assert 'MomentumPipelineHook' not in hooks  # MoCo updates its momentum encoder itself
+        assert 'MaskLossScheduleHook' not in hooks
     assert hooks.count('ClusterAssignmentHook') == (cfg.model.type == 'MoCoAMixCluster')
 
 
@@ -193,7 +195,10 @@ def test_config_builds_model(config_path, tmp_path):
     if _is_selfsup(cfg):
         assert 'selfsup' in config_path.parts and not _is_linear_eval(config_path)
         _check_selfsup_config(cfg, config_path)
-        _check_selfsup_model(MODELS.build(cfg.model), cfg, config_path)
+        model = MODELS.build(cfg.model)
+        missing = [hook for hook in getattr(model, 'required_hooks', ()) if hook not in _hook_types(cfg)]
+        assert not missing, f'the model requires hooks the config does not register: {missing}'
+        _check_selfsup_model(model, cfg, config_path)
         return
     assert _is_linear_eval(config_path) == ('pretrained' in cfg), 'only linear evaluation names a `pretrained`'
     if cfg.model.type == 'AsymmetricDistiller':

@@ -96,7 +96,7 @@ def test_recipe_details_are_pinned_on_their_rows():
         cifar100 = 'CIFAR-100' in row.column
         assert (row.defines.items() >= paper_results.CIFAR100_REFLECT_PADDING.items()) == cifar100, row.id
         alpha = paper_results.AUTOMIX_ALPHA if row.paper == 'automix' else paper_results.AMIX_SUPERVISED_ALPHA
-        assert row.defines['model.alpha'] == alpha, row.id
+        assert row.defines['model.mixer.alpha'] == alpha, row.id
 
 
 @pytest.mark.parametrize('config, row_id', sorted(CPU_COUNTERPARTS.items()), ids=lambda x: str(x))

@@ -1,3 +1,4 @@
-# CutMix (alpha 1) through mmpretrain's batch augmentations: the mixed-sample-augmentation (MSA) baseline.
+# CutMix (alpha 1) baseline, the mixed-sample-augmentation (MSA) row: the classifier trains on PairedCutMix's mixes
+# (mmpretrain's CutMix draws) with the mixed soft label.
 _base_ = ['./ce_r18_mnist.py']
-model = dict(train_cfg=dict(augments=dict(type='CutMix', alpha=1.0)))
+model = dict(mixer=dict(type='PairedCutMix', alpha=1.0))

@@ -1,3 +1,3 @@
 # CutMix (alpha 1) baseline on digits.
 _base_ = ['./ce_r18w16_digits.py']
-model = dict(train_cfg=dict(augments=dict(type='CutMix', alpha=1.0)))
+model = dict(mixer=dict(type='PairedCutMix', alpha=1.0))

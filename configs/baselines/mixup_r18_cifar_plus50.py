@@ -1,3 +1,4 @@
-# MixUp (alpha 1) through mmpretrain's batch augmentations: the mixed-sample-augmentation (MSA) baseline.
+# MixUp (alpha 1) baseline, the mixed-sample-augmentation (MSA) row: the classifier trains on PairedMixUp's mixes
+# (mmpretrain's Mixup draws) with the mixed soft label.
 _base_ = ['./ce_r18_cifar_plus50.py']
-model = dict(train_cfg=dict(augments=dict(type='Mixup', alpha=1.0)))
+model = dict(mixer=dict(type='PairedMixUp', alpha=1.0))

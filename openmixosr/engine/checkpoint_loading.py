@@ -14,7 +14,7 @@ from mmengine.logging import print_log
 from mmengine.runner import load_state_dict
 
 from openmixosr.models.contracts import EvaluatedWeights
-from openmixosr.utils.checkpoint_io import load_checkpoint_file, strip_revise_keys
+from openmixosr.utils.checkpoint_io import load_checkpoint_file, rename_old_keys, strip_revise_keys
 from .checkpoint_compat import (KnownClassesMismatchError, check_state_dict, classifier_weights_note,
                                 known_classes_mismatch, select_weights, unverified_classes_note)
 
@@ -92,7 +92,9 @@ def load_checked_checkpoint(model: torch.nn.Module,
        weights_only=True)`` for a local file; a truncated one raises ``CorruptedCheckpointError``); ``after_read``
        sees the checkpoint (the runner's ``after_load_checkpoint`` hooks).
     2. Its state dict (``checkpoint['state_dict']``, or the checkpoint itself for a plain ``state_dict`` file) gets
-       ``revise_keys``; with ``prefix`` only the entries under it are kept (a distiller's student); a checkpoint whose
+       ``revise_keys`` and the renames of older checkpoints
+       (:func:`~openmixosr.utils.checkpoint_io.rename_old_keys`: an AutoMix / AMix Mix Block at ``mix_block.`` goes to
+       ``mixer.mix_block.``); with ``prefix`` only the entries under it are kept (a distiller's student); a checkpoint whose
        run evaluated a network inside it (``meta['evaluated_weights']``: a distiller's student, AutoMix's momentum
        network) loaded into a plain classifier gives that network (the log says which).
     3. ``strict``: every entry must fit, else
@@ -121,7 +123,7 @@ def load_checked_checkpoint(model: torch.nn.Module,
     if after_read is not None:
         after_read(checkpoint)
     meta = checkpoint.get('meta', {}) if isinstance(checkpoint, dict) else {}
-    state_dict = strip_revise_keys(checkpoint.get('state_dict', checkpoint), revise_keys)
+    state_dict = rename_old_keys(strip_revise_keys(checkpoint.get('state_dict', checkpoint), revise_keys))
     if prefix:
         state_dict = select_weights(state_dict, {'': prefix})
     else:

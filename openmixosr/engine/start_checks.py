@@ -211,8 +211,9 @@ def check_required_hooks(model, hooks: Iterable) -> None:
     """Raise unless every hook type the model lists in ``required_hooks`` is registered (itself or a subclass).
 
     A model that cannot train correctly without a hook (AutoMix and the self-supervised AMix need
-    ``MomentumPipelineHook`` to update their momentum encoder, AMix-C also ``ClusterAssignmentHook``) names it in
-    the class attribute ``required_hooks``; models without that attribute need none.
+    ``MomentumPipelineHook`` to update their momentum encoder, every model that trains a Mix Block
+    ``MaskLossScheduleHook``, AMix-C also ``ClusterAssignmentHook``) names it in ``required_hooks`` (a class
+    attribute or a property); models without that attribute need none.
 
     Args:
         model (nn.Module): The runner's model (a DDP wrapper is looked through).

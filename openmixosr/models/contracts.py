@@ -80,9 +80,12 @@ class BuiltFromCheckpoints(Protocol):
 
 @runtime_checkable
 class DrawsMasks(Protocol):
-    """A model with a learned mixer: ``masks_for(images, lam, index)`` returns the Mix Block's output (``mask`` [N, 2,
-    H, W], ``raw_mask``, ...) for a chosen ``lam`` and pairing, drawn as training draws it, leaving the model
-    unchanged (``tools/analysis/visualize_mix.py``)."""
+    """A model that can hold a learned mixer (``mixer``, a paired mixer): when ``mixer`` is a ``LearnedMaskMixer``,
+    ``masks_for(images, lam, index)`` returns the Mix Block's output (``mask`` [N, 2, H, W], ``raw_mask``, ...) for a
+    chosen ``lam`` and pairing, drawn as training draws it, leaving the model unchanged; with another mixer it raises
+    ``TypeError`` (``tools/analysis/visualize_mix.py``)."""
+
+    mixer: torch.nn.Module
 
     def masks_for(self, images: torch.Tensor, lam: float, index: torch.Tensor) -> Dict[str, torch.Tensor]: ...
 

@@ -299,3 +299,24 @@ def strip_revise_keys(state_dict: Mapping[str, torch.Tensor], revise_keys) -> Di
     for pattern, replacement in revise_keys:
         state_dict = OrderedDict((re.sub(pattern, replacement, key), value) for key, value in state_dict.items())
     return state_dict
+
+
+#: State-dict prefixes renamed since OpenMixOSR checkpoints were first written: ``(old, new, beside)``, applied to
+#: the keys under ``old`` of a checkpoint that also holds keys under ``beside``. AutoMix, AMix and MoCo v2 AMix kept
+#: their Mix Block at ``mix_block.`` until it moved into their ``LearnedMaskMixer`` (``mixer.mix_block.``); they are
+#: the models with a ``momentum_encoder.``. The one map of old checkpoints onto today's models.
+RENAMED_PREFIXES = (('mix_block.', 'mixer.mix_block.', 'momentum_encoder.'), )
+
+
+def rename_old_keys(state_dict: Mapping[str, torch.Tensor]) -> Dict[str, torch.Tensor]:
+    """``state_dict`` with the keys of older checkpoints renamed as :data:`RENAMED_PREFIXES` says (order kept).
+
+    Applied wherever OpenMixOSR reads a model's weights from a checkpoint of its own:
+    :func:`~openmixosr.engine.checkpoint_loading.load_checked_checkpoint` (``load_from``, ``--resume``,
+    ``tools/test.py``, ``visualize_mix.py``) and the frozen Mix Block of a ``LearnedMaskMixer``.
+    """
+    for old, new, beside in RENAMED_PREFIXES:
+        if any(key.startswith(old) for key in state_dict) and any(key.startswith(beside) for key in state_dict):
+            state_dict = OrderedDict((new + key[len(old):] if key.startswith(old) else key, value)
+                                     for key, value in state_dict.items())
+    return state_dict

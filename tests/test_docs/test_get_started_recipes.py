@@ -2,8 +2,9 @@
 
 The test writes every ```python block of that section whose first line names a file (``# my_extension/...``,
 ``# my_configs/...``) into a temporary folder, imports the modules, checks each toy class by value, and trains the
-recipe's config for two short epochs with ``tools/train.py``. The only change to the written text: the config's ``_base_``
-path, relative to the repository in the docs, points at this repository from the temporary folder.
+recipe's configs for two short epochs with ``tools/train.py``: the one mixer file in a distiller, a classifier
+baseline and AutoMix. The only change to the written text: the configs' ``_base_`` paths, relative to the repository in
+the docs, point at this repository from the temporary folder.
 """
 import importlib
 import math
@@ -58,10 +59,11 @@ def recipes(tmp_path_factory):
             del sys.modules[name]
 
 
-def test_the_section_has_the_five_files():
+def test_the_section_has_the_recipe_files():
     assert set(recipe_files()) - set(EXTENSION_FILES) == {
         'my_extension/split_mix.py', 'my_extension/kl_distill_loss.py', 'my_extension/p_mix_schedule_hook.py',
-        'my_configs/split_mix_r18_digits.py'
+        'my_configs/split_mix_r18_digits.py', 'my_configs/split_mix_baseline_r18w16_digits.py',
+        'my_configs/split_mix_automix_r18w16_digits.py'
     }
 
 
@@ -137,3 +139,52 @@ def test_the_recipe_config_trains_two_epochs_with_the_three_components(recipes, 
     assert 'PMixScheduleHook' in output  # MMEngine lists the registered hooks at start
     assert "type='SplitMix'" in output and "type='KLDistillLoss'" in output  # the config the run printed
     assert 'loss_kd' in output
+
+
+def _train_two_short_epochs(recipes, config, work_dir, *options):
+    result = run_tool('train.py', recipes.root / 'my_configs' / config, '--work-dir', work_dir, '--cfg-options',
+                      'train_cfg.max_epochs=2', 'train_dataloader.dataset.indices=64',
+                      'val_dataloader.dataset.indices=64', 'default_hooks.checkpoint.interval=1',
+                      'default_hooks.logger.interval=1', *options)
+    assert (work_dir / 'epoch_2.pth').exists()
+    return result.stdout + result.stderr
+
+
+def test_the_mixer_trains_in_a_classifier_baseline(recipes, tmp_path, monkeypatch):
+    monkeypatch.setenv('PYTHONPATH', str(recipes.root))
+    output = _train_two_short_epochs(recipes, 'split_mix_baseline_r18w16_digits.py', tmp_path / 'work')
+    assert "type='SplitMix'" in output and "type='OpenSetClassifier'" in output
+    assert re.search(r'Epoch\(train\) +\[2\]\[1/1\].* loss: \d', output)  # the head's loss on the mixes
+
+
+def test_the_mixer_trains_in_automix(recipes, tmp_path, monkeypatch):
+    monkeypatch.setenv('PYTHONPATH', str(recipes.root))
+    output = _train_two_short_epochs(recipes, 'split_mix_automix_r18w16_digits.py', tmp_path / 'work')
+    assert "type='SplitMix'" in output and "type='AutoMix'" in output
+    assert re.search(r'Epoch\(train\) +\[2\]\[1/1\].* loss_clean: \d.* loss_mix: \d', output)
+    assert 'loss_generation' not in output  # SplitMix trains nothing: no Mix Block objective
+    assert 'MaskLossScheduleHook: the model trains no Mix Block' in output
+
+
+def test_the_baseline_trains_its_head_on_split_mix_with_the_mixed_soft_label(recipes):
+    # The baseline config's classifier: head loss on SplitMix's mix, target lam * onehot(y_i) + (1 - lam) * onehot(y_j)
+    # with SplitMix's own lam (the share of columns), computed here by hand from the same draws.
+    from mmengine.config import Config
+    from mmpretrain.structures import DataSample
+    from openmixosr.registry import MODELS
+    cfg = Config.fromfile(recipes.root / 'my_configs' / 'split_mix_baseline_r18w16_digits.py')
+    torch.manual_seed(0)
+    model = MODELS.build(cfg.model).train()
+    assert type(model.mixer).__name__ == 'SplitMix'
+    images, labels = torch.randn(8, 3, 16, 16), torch.tensor([0, 1, 2, 3, 4, 5, 0, 1])
+    np.random.seed(4)
+    torch.manual_seed(4)
+    loss = model.loss(images, [DataSample().set_gt_label(int(label)) for label in labels])['loss']
+    np.random.seed(4)
+    torch.manual_seed(4)
+    mixed = recipes.split_mix.SplitMix(alpha=1.0)(images)
+    onehot = torch.nn.functional.one_hot(labels, 6).float()
+    target = mixed.lam * onehot + (1 - mixed.lam) * onehot[mixed.index]
+    with torch.no_grad():
+        log_p = torch.log_softmax(model.head(model.extract_feat(mixed.inputs)), dim=1)
+    assert loss.item() == pytest.approx(-(target * log_p).sum(dim=1).mean().item(), rel=1e-5)

@@ -121,3 +121,31 @@ def test_unverified_classes_note():
     assert unverified_classes_note(None, None, 'x', 'y') is None  # nothing to compare with
     many = unverified_classes_note(None, dict(classes=tuple(map(str, range(200)))), 'x', 'the training set')
     assert "(200 classes ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9', '...'])" in many
+
+
+def _old_keys(state_dict):
+    """A state dict as AutoMix / AMix / MoCo v2 AMix wrote it before the Mix Block moved into the mixer."""
+    return {key.replace('mixer.mix_block.', 'mix_block.', 1): value for key, value in state_dict.items()}
+
+
+def test_an_old_automix_checkpoint_loads_through_the_one_key_map(automix, tmp_path):
+    from openmixosr.engine import load_checked_checkpoint
+    from openmixosr.utils.checkpoint_io import rename_old_keys
+    old = _old_keys(automix.state_dict())
+    assert any(key.startswith('mix_block.') for key in old) and not any(key.startswith('mixer.') for key in old)
+    assert list(rename_old_keys(old)) == list(automix.state_dict())  # renamed in place, order kept
+    torch.save({'state_dict': old, 'meta': {}}, tmp_path / 'old_automix.pth')
+    torch.manual_seed(1)
+    fresh = _model(AUTOMIX)
+    load_checked_checkpoint(fresh, str(tmp_path / 'old_automix.pth'), check_classes=lambda meta: None)
+    for key, value in automix.state_dict().items():
+        assert torch.equal(fresh.state_dict()[key], value), key
+
+
+def test_the_key_map_leaves_other_checkpoints_alone():
+    from openmixosr.utils.checkpoint_io import rename_old_keys
+    # a top-level mix_block without a momentum encoder is not an old AutoMix checkpoint: nothing to rename
+    plain = {'backbone.conv1.weight': torch.zeros(1), 'mix_block.value.weight': torch.zeros(1)}
+    assert rename_old_keys(plain) == plain
+    new = {'mixer.mix_block.value.weight': torch.zeros(1), 'momentum_encoder.steps': torch.zeros(())}
+    assert rename_old_keys(new) == new

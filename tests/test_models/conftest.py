@@ -24,9 +24,10 @@ def tiny_moco_amix_cfg(tiny_resnet_cfg):
             backbone=tiny_resnet_cfg(),
             neck=dict(type='MoCoV2Neck', in_channels=64, hid_channels=32, out_channels=feat_dim, with_avg_pool=True),
             head=dict(type='ContrastiveHead', loss=dict(type='CrossEntropyLoss'), temperature=0.2),
-            mix_block=dict(type='MixBlockPlus', in_channels=32, reduction=2, upsample='bilinear', lam_margin=0.1,
-                           lam_encoding='adaptive', nonlinear_value=True, global_attention=True, lam_adjust=True,
-                           variance_loss=True),
+            mixer=dict(type='LearnedMaskMixer', mix_layer='layer3', alpha=2.0, feature_norm='none', objective=None,
+                       mix_block=dict(type='MixBlockPlus', in_channels=32, reduction=2, upsample='bilinear',
+                                      lam_margin=0.1, lam_encoding='adaptive', nonlinear_value=True,
+                                      global_attention=True, lam_adjust=True, variance_loss=True)),
             data_preprocessor=dict(type='SelfSupDataPreprocessor', mean=[0, 0, 0], std=[1, 1, 1]))
         if cluster:
             cfg['num_clusters'] = 3

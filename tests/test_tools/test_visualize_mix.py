@@ -35,7 +35,7 @@ def save_checkpoint(script, config, path, value_bias=None):
     model.init_weights()
     if value_bias is not None:
         with torch.no_grad():
-            model.mix_block.value.bias.fill_(value_bias)
+            model.mixer.mix_block.value.bias.fill_(value_bias)
     torch.save({'state_dict': model.state_dict(), 'meta': {}}, path)
     return path
 
@@ -59,7 +59,7 @@ def test_checkpoint_weights_drive_the_masks(script, tmp_path):
     checkpoint = save_checkpoint(script, AUTOMIX_CONFIG, tmp_path / 'biased.pth', value_bias=20.0)
     cfg = script.load_config(str(AUTOMIX_CONFIG))
     model = script.build_model(cfg, str(checkpoint))
-    assert not model.training and model.mix_block.value.bias.item() == 20.0
+    assert not model.training and model.mixer.mix_block.value.bias.item() == 20.0
     inputs, _ = script.load_batch(cfg, model, 'test', 3)
     index = script.pair_index(3)
     mixes = script.mix_for_lams(model, inputs, index, [0.5])
@@ -72,7 +72,7 @@ def test_amix_masks_mix_the_pair_with_mean_lam(script, lam_adjust):
     # The mixed image is s * x_i + (1 - s) * x_{i+1}; with lam adjusting (the self-supervised setting) Mix Block+
     # rescales each mask to mean lam, without it (the supervised default) the mean is the block's own.
     cfg = script.load_config(str(AMIX_CONFIG))
-    cfg.model.mix_block.lam_adjust = lam_adjust
+    cfg.model.mixer.mix_block.lam_adjust = lam_adjust
     torch.manual_seed(0)
     model = script.build_model(cfg)
     inputs, _ = script.load_batch(cfg, model, 'train', 4)
@@ -99,8 +99,11 @@ def test_denormalize_inverts_the_preprocessor(script):
 
 
 def test_models_without_a_mix_block_are_refused(script):
-    with pytest.raises(ValueError, match='mix_block'):
+    with pytest.raises(ValueError, match='OpenSetClassifier draws no learned masks'):
         script.build_model(script.load_config(str(CE_CONFIG)))
+    with pytest.raises(ValueError, match='its mixer is PairedCutMix, not a LearnedMaskMixer'):
+        script.build_model(script.load_config(str(AUTOMIX_CONFIG),
+                                              {'model.mixer': dict(_delete_=True, type='PairedCutMix')}))
 
 
 def test_self_supervised_amix_masks_from_the_query_view(script, tmp_path):
@@ -136,7 +139,7 @@ def test_checkpoints_are_loaded_like_tools_test_loads_them(script, tmp_path, mon
     classifier = tmp_path / 'classifier.pth'
     torch.save({'state_dict': MODELS.build(dict(ce.model, data_preprocessor=ce.data_preprocessor)).state_dict()},
                classifier)
-    with pytest.raises(CheckpointMismatchError, match='(?s)does not fit the model of this config .* plain classifier'):
+    with pytest.raises(CheckpointMismatchError, match='(?s)does not fit the model of this config .* records no model'):
         script.build_model(cfg, str(classifier))
 
     split1 = tmp_path / 'split1.pth'
@@ -183,10 +186,10 @@ def test_viewer_draws_masks_as_training_does_and_leaves_the_model_alone(script):
         model.train()
         torch.manual_seed(1)
         features = model.mix_features(inputs)
-        expected = model.mix_block(features, 0.3, index, inputs.shape[-2:])['mask'][:, 0]
+        expected = model.mixer.mix_block(features, 0.3, index, inputs.shape[-2:])['mask'][:, 0]
         model.eval()
         features = model.mix_features(inputs)
-        eval_mode = model.mix_block(features, 0.3, index, inputs.shape[-2:])['mask'][:, 0]
+        eval_mode = model.mixer.mix_block(features, 0.3, index, inputs.shape[-2:])['mask'][:, 0]
     torch.testing.assert_close(drawn, expected)
     assert not torch.allclose(drawn, eval_mode, atol=1e-3)
 

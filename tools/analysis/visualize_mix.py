@@ -7,11 +7,11 @@ Examples::
     python tools/analysis/visualize_mix.py configs/asym/r18_digits_automix_mask.py \\
         work_dirs/r18_digits_automix_mask/epoch_30.pth --out distiller_mix.png
 
-Two kinds of model have a Mix Block to draw:
+A model has a Mix Block to draw when its ``mixer`` is a ``LearnedMaskMixer``:
 
-- an AutoMix / AMix model (``MomentumMixMixin``): the Mix Block takes the momentum encoder's features up to
-  ``model.mix_layer``;
-- an ``AsymmetricDistiller`` whose mixer is a ``LearnedMaskMixer`` (``configs/asym/*_mask.py``): the Mix Block takes
+- AutoMix / AMix (and MoCo v2 AMix, ``MomentumMixMixin``): the Mix Block takes the momentum encoder's features up to
+  ``mixer.mix_layer``;
+- an ``AsymmetricDistiller`` with a learned mixer (``configs/asym/*_mask.py``): the Mix Block takes
   the frozen teacher's stage ``mixer.mix_layer`` on the clean images (or the mixer's own encoder, for a Mix Block
   frozen from an AutoMix checkpoint). The distiller's checkpoint holds the teacher, so the config's
   ``teacher_checkpoint`` is not read; a frozen mixer's ``checkpoint`` (the AutoMix run) is, when the model is built.
@@ -50,6 +50,7 @@ from mmengine.logging import print_log  # noqa: E402
 from openmixosr.engine import check_checkpoint_classes, load_checked_checkpoint, load_settings  # noqa: E402
 from openmixosr.evaluation.feature_bank import train_loader_with_test_pipeline  # noqa: E402
 from openmixosr.models.contracts import DrawsMasks  # noqa: E402
+from openmixosr.models.paired_mixers import LearnedMaskMixer  # noqa: E402
 from openmixosr.models.utils import mask_mix  # noqa: E402
 from openmixosr.utils import merge_cfg_options, register_all_modules  # noqa: E402
 from openmixosr.utils.config import load_config as load_config_file  # noqa: E402
@@ -136,13 +137,16 @@ def load_checkpoint(model: torch.nn.Module, cfg: Config, checkpoint: str) -> Non
 
 
 def check_mix_model(model: torch.nn.Module) -> None:
-    """Raise a clear error unless the model draws learned masks (:class:`~openmixosr.models.contracts.DrawsMasks`:
-    AutoMix / AMix, MoCoAMix / MoCoAMixCluster, an AsymmetricDistiller, whose ``masks_for`` says so when its mixer is
-    not a learned one)."""
+    """Raise a clear error unless the model draws learned masks: it has ``masks_for``
+    (:class:`~openmixosr.models.contracts.DrawsMasks`: AutoMix / AMix, MoCoAMix / MoCoAMixCluster, an
+    AsymmetricDistiller) and its ``mixer`` is a ``LearnedMaskMixer`` (CutMix and MixUp have no masks to draw)."""
     if not isinstance(model, DrawsMasks):
         raise ValueError(f'{type(model).__name__} draws no learned masks (no masks_for): visualize_mix.py needs an '
-                         f'AutoMix or AMix model (AutoMix with a MixBlock or MixBlockPlus, MoCoAMix or '
-                         f'MoCoAMixCluster) or an AsymmetricDistiller with a LearnedMaskMixer.')
+                         f'AutoMix or AMix model (configs/automix/, configs/amix/; MoCoAMix, MoCoAMixCluster) or an '
+                         f'AsymmetricDistiller with a learned mixer (configs/asym/*_mask.py).')
+    if not isinstance(model.mixer, LearnedMaskMixer):
+        raise ValueError(f'{type(model).__name__}: its mixer is {type(model.mixer).__name__}, not a LearnedMaskMixer: '
+                         f'no Mix Block to draw.')
 
 
 def dataset_config(cfg: Config, split: str):
@@ -216,7 +220,7 @@ def mix_for_lams(model: torch.nn.Module, inputs: torch.Tensor, index: torch.Tens
     """Masks and mixed images of the Mix Block for each lam, drawn as a training step draws them.
 
     ``model.masks_for`` computes the features as training does (AutoMix / AMix: the momentum encoder's backbone up to
-    ``model.mix_layer`` with the batch's BatchNorm statistics; a distiller: the frozen teacher's stage
+    ``mixer.mix_layer`` with the batch's BatchNorm statistics; a distiller: the frozen teacher's stage
     ``mixer.mix_layer``, or the mixer's own encoder) and runs the Mix Block in train mode; the model is left as it
     was.
 

@@ -58,8 +58,8 @@ def build(method: str, args) -> tuple:
     if args.width != FULL_WIDTH:
         cfg.backbone.update(stem_channels=args.width, base_channels=args.width)
         cfg.neck.update(in_channels=8 * args.width, hid_channels=8 * args.width)
-        if 'mix_block' in cfg:
-            cfg.mix_block.in_channels = 4 * args.width
+        if 'mix_block' in cfg.get('mixer', {}):
+            cfg.mixer.mix_block.in_channels = 4 * args.width
     if method == 'amix_c':
         cfg.num_clusters = 10
     torch.manual_seed(0)

@@ -124,8 +124,8 @@ def load_config(method: str, settings: Settings) -> Config:
     if settings.width != FULL_WIDTH:  # 64-128-256-512 channels at full width
         model.backbone.update(stem_channels=settings.width, base_channels=settings.width)
         model.head.in_channels = 8 * settings.width
-        if 'mix_block' in model:
-            model.mix_block.in_channels = 4 * settings.width
+        if 'mix_block' in model.get('mixer', {}):
+            model.mixer.mix_block.in_channels = 4 * settings.width
     cfg.optim_wrapper.optimizer.lr = LR
     return cfg
 
@@ -235,7 +235,7 @@ class Primitives:
         self.mix_blocks = {}
         for method in mix_methods:
             automix = build_model(method, settings)
-            self.mix_blocks[method] = (automix.mix_block, automix.mix_features(self.inputs))
+            self.mix_blocks[method] = (automix.mixer.mix_block, automix.mix_features(self.inputs))
 
     def zero_grad(self) -> None:
         self.optim_wrapper.zero_grad()

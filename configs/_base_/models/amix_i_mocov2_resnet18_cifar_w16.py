@@ -4,4 +4,4 @@ model = dict(
     queue_len=512,
     backbone=dict(stem_channels=16, base_channels=16),
     neck=dict(in_channels=128, hid_channels=128),
-    mix_block=dict(in_channels=64))
+    mixer=dict(mix_block=dict(in_channels=64)))

@@ -3,4 +3,4 @@ _base_ = ['./automix_resnet18_cifar.py']
 model = dict(
     backbone=dict(stem_channels=16, base_channels=16),
     head=dict(in_channels=128),
-    mix_block=dict(in_channels=64))
+    mixer=dict(mix_block=dict(in_channels=64)))

@@ -3,6 +3,6 @@
 # Supervised CIFAR ResNet-18, the paper's Tiny-ImageNet recipe; rows add one module at a time in the paper's order.
 _base_ = ['../amix_r18_tiny_imagenet.py']
 model = dict(
-    mix_block=dict(
+    mixer=dict(mix_block=dict(
         lam_encoding='adaptive', nonlinear_value=True, global_attention=True,
-        variance_loss=True, upsample='nearest', lam_adjust=False))
+        variance_loss=True, upsample='nearest', lam_adjust=False)))

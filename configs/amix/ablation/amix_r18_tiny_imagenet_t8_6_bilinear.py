@@ -3,6 +3,6 @@
 # This row is the supervised AMix setting: the same model as configs/amix/amix_r18_tiny_imagenet.py.
 _base_ = ['../amix_r18_tiny_imagenet.py']
 model = dict(
-    mix_block=dict(
+    mixer=dict(mix_block=dict(
         lam_encoding='adaptive', nonlinear_value=True, global_attention=True,
-        variance_loss=True, upsample='bilinear', lam_adjust=False))
+        variance_loss=True, upsample='bilinear', lam_adjust=False)))

@@ -4,6 +4,6 @@
 # Tiny-ImageNet result in AMix Table 5. Linear evaluation: configs/selfsup/linear_eval/linear_r18_tiny_imagenet.py.
 _base_ = ['../amix_c_r18_tiny_imagenet.py']
 model = dict(
-    mix_block=dict(
+    mixer=dict(mix_block=dict(
         lam_encoding='adaptive', nonlinear_value=True, global_attention=False,
-        variance_loss=False, upsample='nearest', lam_adjust=False))
+        variance_loss=False, upsample='nearest', lam_adjust=False)))

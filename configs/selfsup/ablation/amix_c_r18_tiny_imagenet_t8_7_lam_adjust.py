@@ -5,6 +5,6 @@
 # This row is AMix-C itself: the same model as configs/selfsup/amix_c_r18_tiny_imagenet.py.
 _base_ = ['../amix_c_r18_tiny_imagenet.py']
 model = dict(
-    mix_block=dict(
+    mixer=dict(mix_block=dict(
         lam_encoding='adaptive', nonlinear_value=True, global_attention=True,
-        variance_loss=True, upsample='bilinear', lam_adjust=True))
+        variance_loss=True, upsample='bilinear', lam_adjust=True)))

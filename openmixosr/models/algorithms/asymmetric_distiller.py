@@ -218,13 +218,13 @@ class AsymmetricDistiller(DistillsFromTeacher, ModeDispatchMixin, BaseModel):
 
     @property
     def trains_mixer(self) -> bool:
-        """Whether the mixer's Mix Block is trained here (a ``LearnedMaskMixer`` without checkpoint)."""
-        return bool(getattr(self.mixer, 'trainable', False))
+        """Whether the mixer's parameters are trained here (a ``LearnedMaskMixer`` without checkpoint)."""
+        return self.mixer.trainable
 
     @property
     def mixer_needs_teacher_features(self) -> bool:
         """Whether the mixer takes the teacher's features at its ``mix_layer`` (a learned mixer without encoder)."""
-        return 'features' in getattr(self.mixer, 'mixer_inputs', ())
+        return 'features' in self.mixer.mixer_inputs
 
     @property
     def required_hooks(self) -> tuple:
@@ -243,17 +243,13 @@ class AsymmetricDistiller(DistillsFromTeacher, ModeDispatchMixin, BaseModel):
         partial = int(self.mixer_needs_teacher_features and not on_raw)
         if not self.trains_mixer:
             teacher = NetworkPasses(forwards_no_graph=1 + on_raw, partial_forwards_no_graph=partial)
-            networks = dict(teacher=teacher, student=student)
-            if isinstance(self.mixer, LearnedMaskMixer):  # frozen: the Mix Block (and its encoder's stages) draw
-                networks['mix_block'] = NetworkPasses(forwards_no_graph=1)
-                if self.mixer.encoder is not None:
-                    networks['mixer_encoder'] = NetworkPasses(partial_forwards_no_graph=1)
+            networks = dict(teacher=teacher, student=student, **self.mixer.step_passes(0, 1))
             return dict(raw=raw, mixed=StepPasses(networks=networks))
         independent = int(self.learned_student_draw == 'independent')
         teacher = NetworkPasses(forwards=1, input_backwards=1, forwards_no_graph=on_raw + independent,
                                 partial_forwards_no_graph=partial)
-        mix_block = NetworkPasses(forwards=1, backwards=1, forwards_no_graph=independent)
-        return dict(raw=raw, mixed=StepPasses(networks=dict(teacher=teacher, mix_block=mix_block, student=student)))
+        networks = dict(teacher=teacher, **self.mixer.step_passes(1, independent), student=student)
+        return dict(raw=raw, mixed=StepPasses(networks=networks))
 
     def extract_logits(self, inputs: torch.Tensor) -> torch.Tensor:
         """``S(x)``: logits of the student (``mode='tensor'``)."""

@@ -1,6 +1,6 @@
 """AutoMix: a learned mixup generator trained bi-level through a Momentum Pipeline (AutoMix Sec. 3.2, Eq. 8 and 10-12;
 docs/automix.md, Method reference)."""
-from typing import Dict, List, Optional
+from typing import Callable, Dict, List, Optional, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -10,14 +10,12 @@ from torch import nn
 
 from openmixosr.registry import MODELS
 from ..losses import mixup_cross_entropy
-from ..utils import mask_mix
 from ..utils.mask_draws import FEATURE_STATISTICS
-from ..utils.mask_statistics import mask_statistics
 from ..utils.momentum_encoder import MomentumEncoder
 from ..utils.multi_backward import backward_without_update
 from ..utils.predictions import attach_predictions, final_linear_of, head_features_and_logits
 from .mode_dispatch import ModeDispatchMixin
-from .momentum_mix import MomentumMixMixin
+from .momentum_mix import MomentumDraws, MomentumMixMixin, build_momentum_mixer
 
 
 @MODELS.register_module()
@@ -25,20 +23,29 @@ class AutoMix(MomentumMixMixin, ModeDispatchMixin, BaseModel):
     """AutoMix (and AMix with a ``MixBlockPlus``) for supervised classification.
 
     Two copies of the classifier: ``q`` (``backbone -> neck -> head``, trained by the optimizer) and its momentum copy
-    ``k`` (no gradients of its own). One training step (AutoMix Eq. 8 through the Momentum Pipeline):
+    ``k`` (no gradients of its own); the masks come from ``mixer``, a ``LearnedMaskMixer`` fed by ``k``. One training
+    step (AutoMix Eq. 8 through the Momentum Pipeline):
 
-    1. ``z = k.backbone`` up to ``mix_layer`` on the clean batch, without a graph and without the later stages;
-    2. two independent draws ``(lam_mb, j_mb)`` and ``(lam_bb, j_bb)``; the Mix Block turns ``z`` into the masks
-       ``s_mb`` and ``s_bb``; ``s_bb`` is made without a graph (detached);
-    3. generation loss ``mix_block_loss(k(x_mb), y, j_mb, lam_mb) + mask_loss``: its gradients flow through the frozen
-       ``k`` into the mask and reach only the Mix Block;
-    4. classification loss ``CE(q(x), y) + MCE(q(x_bb), y, j_bb, lam_bb)``: reaches only ``q``.
+    1. ``z = k.backbone`` up to ``mixer.mix_layer`` on the clean batch, without a graph and without the later stages;
+    2. two independent draws of the mixer, ``(lam_mb, j_mb)`` and ``(lam_bb, j_bb)``: the Mix Block turns ``z``
+       (raw: ``feature_norm='none'``) into the masks ``s_mb`` and ``s_bb``; ``s_bb`` is made without a graph;
+    3. generation loss ``objective(k(x_mb), y, j_mb, lam_mb) + mask_loss`` (the mixer's ``generation_losses``): its
+       gradients flow through the frozen ``k`` into the mask and reach only the Mix Block;
+    4. classification loss ``CE(q(x), y) + MCE(q(x_bb), y, j_bb, lam_bb)`` with the drawn ``lam_bb`` (not the mask's
+       mean): reaches only ``q``.
 
     Both losses are summed and minimised by one optimizer, which is the bi-level update because their gradients
-    touch disjoint parameters. The momentum update of ``k`` and the decay of the mask-loss weight belong to
-    :class:`~openmixosr.engine.hooks.MomentumPipelineHook` (``required_hooks``; in the configs
-    ``default_hooks.momentum_pipeline``): a training step raises when ``k`` was not updated since the previous one.
-    The members that hooks and tools use are those of :class:`MomentumMixMixin`.
+    touch disjoint parameters. The momentum update of ``k`` belongs to
+    :class:`~openmixosr.engine.hooks.MomentumPipelineHook`, the decay of the mask-loss weight to
+    :class:`~openmixosr.engine.hooks.MaskLossScheduleHook` (``required_hooks``; in the configs
+    ``default_hooks.momentum_pipeline`` and ``default_hooks.mask_loss_schedule``): a training step raises when ``k``
+    was not updated since the previous one. The members that hooks and tools use are those of
+    :class:`MomentumMixMixin`.
+
+    Any other paired mixer (``mixer=dict(type='PairedCutMix', alpha=1.0)``, a user's mixer) makes this model "CE +
+    that mixer with a momentum encoder": steps 1 and 3 drop (a mixer without ``features`` needs no ``z``, a mixer
+    without parameters trains nothing), step 2 is one draw of the mixer, step 4 is ``CE(q(x), y) + MCE(q(x_m), y, j,
+    lam)`` with the mixer's own lam, and ``k`` is still updated by the hook and evaluated (``eval_network``).
 
     Passes per step, with F = a forward of the classifier on the batch: ``k`` runs the stages up to ``mix_layer``
     (no graph) and one full forward whose backward computes input gradients only; ``q`` runs two forwards and two
@@ -46,16 +53,14 @@ class AutoMix(MomentumMixMixin, ModeDispatchMixin, BaseModel):
     The head's own ``loss`` setting is not used: the losses are the cross-entropies above.
 
     Args:
-        backbone (dict): Backbone config (any mmpretrain backbone with a submodule named ``mix_layer``).
+        backbone (dict): Backbone config (any mmpretrain backbone with a submodule named ``mixer.mix_layer``).
         head (dict): Classification head config; its ``forward`` must return logits.
-        mix_block (dict): ``MixBlock`` (AutoMix) or ``MixBlockPlus`` (AMix) config; ``in_channels`` must match the
-            channels of ``mix_layer``'s output.
+        mixer (dict): A paired mixer (registry ``MIXERS``). AutoMix: ``LearnedMaskMixer`` with a ``MixBlock`` (AMix:
+            ``MixBlockPlus``) whose ``in_channels`` match ``mix_layer``'s output, ``alpha=2.0``, ``mix_layer`` (stage
+            3 of 4, l = 3 in the paper), ``feature_norm='none'`` (the papers feed ``k``'s features as they are) and
+            the generation ``objective``: ``MixupCrossEntropyLoss`` or ``PairwiseMixupBCELoss`` (AMix's parametric
+            BCE); see configs/_base_/models/automix_resnet18_cifar.py.
         neck (dict, optional): Neck config, e.g. ``GlobalAveragePooling``.
-        mix_layer (str): Backbone submodule whose output feeds the Mix Block. Defaults to ``'layer3'`` (stage 3 of 4,
-            l = 3 in the paper).
-        alpha (float): ``lam ~ Beta(alpha, alpha)``. Defaults to 2.0.
-        mix_block_loss (dict): Objective of the Mix Block on ``k(x_mb)``: ``MixupCrossEntropyLoss`` (default) or
-            ``PairwiseMixupBCELoss`` (AMix's parametric BCE).
         eval_network (str): ``'momentum'`` (``k``, default) or ``'online'`` (``q``) for validation and test.
         momentum_buffers (str): Where ``k``'s BatchNorm running statistics come from (they matter only when ``k`` is
             evaluated: ``k`` runs in train mode during training and normalises with batch statistics, so the choice
@@ -74,11 +79,8 @@ class AutoMix(MomentumMixMixin, ModeDispatchMixin, BaseModel):
     def __init__(self,
                  backbone: dict,
                  head: dict,
-                 mix_block: dict,
+                 mixer: dict,
                  neck: Optional[dict] = None,
-                 mix_layer: str = 'layer3',
-                 alpha: float = 2.0,
-                 mix_block_loss: dict = dict(type='MixupCrossEntropyLoss'),
                  eval_network: str = 'momentum',
                  momentum_buffers: str = 'own',
                  mix_feature_stats: str = 'batch',
@@ -95,10 +97,7 @@ class AutoMix(MomentumMixMixin, ModeDispatchMixin, BaseModel):
         self.backbone = MODELS.build(backbone)
         self.neck = MODELS.build(neck) if neck is not None else None
         self.head = MODELS.build(head)
-        self.mix_block = MODELS.build(mix_block)
-        self.mix_block_loss = MODELS.build(mix_block_loss)
-        self.mix_layer = mix_layer
-        self.alpha = alpha
+        self.mixer = build_momentum_mixer(mixer, type(self).__name__)
         self.eval_network = eval_network
         self.mix_feature_stats = mix_feature_stats
         self.momentum_encoder = MomentumEncoder(self.online_network(), buffers=momentum_buffers)
@@ -111,34 +110,34 @@ class AutoMix(MomentumMixMixin, ModeDispatchMixin, BaseModel):
         """``q(x)``: logits of the online network (``mode='tensor'``)."""
         return self.online_network()(inputs)
 
-    def _generation_losses(self, inputs, labels, draws) -> Dict[str, torch.Tensor]:
+    def _generation_losses(self, inputs, labels, draws: MomentumDraws) -> Dict[str, torch.Tensor]:
         """Step 3: through the frozen k into the mask; only the Mix Block has parameters that receive gradients.
 
-        Also returns the statistics of the generated mask (:func:`mask_statistics`: logged, not losses), so a flat
-        mask shows in the training log.
+        Also returns the statistics of the generated mask (logged, not losses), so a flat mask shows in the log.
         """
-        generated, lam, index = draws['generated'], draws['lam_mb'], draws['index_mb']
-        logits = self.momentum_encoder.module(mask_mix(inputs, generated['mask'], index))
-        return dict(loss_generation=self.mix_block_loss(logits, labels, index, lam),
-                    loss_mask=self.mix_block.mask_loss(generated['raw_mask'], lam),
-                    **mask_statistics(generated['mask'], lam))
+        logits = self.momentum_encoder.module(draws.generated.inputs)
+        return self.mixer.generation_losses(logits, labels, draws.generated)
 
-    def _clean_loss(self, inputs, labels, draws) -> Dict[str, torch.Tensor]:
+    def _clean_loss(self, inputs, labels, draws: MomentumDraws) -> Dict[str, torch.Tensor]:
         """Step 4, first term: ``CE(q(x), y)``."""
         return dict(loss_clean=F.cross_entropy(self.online_network()(inputs), labels))
 
-    def _mix_loss(self, inputs, labels, draws) -> Dict[str, torch.Tensor]:
-        """Step 4, second term: ``MCE(q(x_bb), y, j_bb, lam_bb)`` with the detached mask."""
-        mixed = mask_mix(inputs, draws['mask_bb'], draws['index_bb'])
-        logits = self.online_network()(mixed)
-        return dict(loss_mix=mixup_cross_entropy(logits, labels, draws['index_bb'], draws['lam_bb']))
+    def _mix_loss(self, inputs, labels, draws: MomentumDraws) -> Dict[str, torch.Tensor]:
+        """Step 4, second term: ``MCE(q(x_bb), y, j_bb, lam_bb)`` on the mix without a graph."""
+        logits = self.online_network()(draws.classified.inputs)
+        return dict(loss_mix=mixup_cross_entropy(logits, labels, draws.classified.index, draws.lam))
+
+    def _loss_parts(self) -> Tuple[Callable, ...]:
+        """The losses of a step, in order: the generation loss only with a trained mixer."""
+        parts = (self._clean_loss, self._mix_loss)
+        return ((self._generation_losses, ) + parts) if self.mixer.trainable else parts
 
     def loss(self, inputs: torch.Tensor, data_samples: List[DataSample]) -> Dict[str, torch.Tensor]:
         """All losses of one Momentum Pipeline step (used as one sum under DDP; see :meth:`train_step`)."""
         labels = torch.cat([sample.gt_label for sample in data_samples])
         draws = self.training_draws(inputs)
         losses = {}
-        for part in (self._generation_losses, self._clean_loss, self._mix_loss):
+        for part in self._loss_parts():
             losses.update(part(inputs, labels, draws))
         return losses
 
@@ -155,7 +154,7 @@ class AutoMix(MomentumMixMixin, ModeDispatchMixin, BaseModel):
             data = self.data_preprocessor(data, True)
             inputs, labels = data['inputs'], torch.cat([sample.gt_label for sample in data['data_samples']])
             draws = self.training_draws(inputs)
-        parts = (self._generation_losses, self._clean_loss, self._mix_loss)
+        parts = self._loss_parts()
         log_vars = {}
         total = 0.0
         for position, part in enumerate(parts):

@@ -14,12 +14,11 @@ from mmpretrain.structures import DataSample
 from torch import nn
 
 from openmixosr.registry import MODELS
-from ..utils import mask_mix
+from ..paired_mixers import LearnedMaskMixer
 from ..utils.clustering import gather_rows, kmeans_assign
 from ..utils.declared_inputs import call_with_declared_inputs, missing_inputs
-from ..utils.mask_statistics import mask_statistics
 from ..utils.momentum_encoder import MomentumEncoder
-from .momentum_mix import MomentumMixMixin
+from .momentum_mix import MomentumDraws, MomentumMixMixin, build_momentum_mixer
 
 
 AMIX_I_OBJECTIVE = dict(infonce=dict(type='MixupInfoNCELoss', temperature=0.2),
@@ -73,24 +72,30 @@ class MoCoAMix(MomentumMixMixin, MoCo):
     momentum encoder (backbone + neck), ``q`` the online one. One training step:
 
     1. keys ``k2 = normalize(k(x2))`` (shuffled BN under DDP, no graph);
-    2. ``z = k.backbone`` up to ``mix_layer`` on ``x1``; two ``(lam, j)`` draws; the Mix Block makes ``s_mb`` (graph)
-       and ``s_bb`` (detached) -- AutoMix's Momentum Pipeline (AutoMix Sec. 3.2; docs/automix.md, Method reference);
+    2. ``z = k.backbone`` up to ``mixer.mix_layer`` on ``x1``; two draws of the mixer (a ``LearnedMaskMixer`` with
+       ``feature_norm='none'`` and ``objective=None``), ``(lam_mb, j_mb)`` and ``(lam_bb, j_bb)``: the Mix Block
+       makes ``s_mb`` (graph) and ``s_bb`` (no graph) -- AutoMix's Momentum Pipeline (AutoMix Sec. 3.2;
+       docs/automix.md, Method reference);
     3. cross-view mixing: ``x_mix = s * x1_i + (1 - s) * x1_j``, whose positives are the *other* views ``k2_i``
        (weight lam) and ``k2_j`` (weight 1 - lam); the negatives are MoCo's queue;
     4. Mix Block objective through the frozen ``k`` (reaches only the Mix Block): the sum of the named terms of
        ``mix_block_losses`` on ``q_m = k(x_mix_mb)``, plus ``L_mask``. AMix-I (AMix Sec. 3.3): the mixup infoNCE (AMix
        Eq. 4) ``+`` the non-parametric BCE (AMix Eq. 6), logged as ``loss_generation_infonce`` and
        ``loss_generation_bce``. Each term is any loss whose ``mixup_inputs`` this model provides (``query``, ``keys``,
-       ``index``, ``lam``, ``queue``), so the single-term rows of AMix Table 7 are configs;
-    5. online objective: MoCo's ``infoNCE(q(x1), k2; queue) + mixup_infoNCE(q(x_mix_bb))`` (reaches only ``q``);
+       ``index``, ``lam``, ``queue``), so the single-term rows of AMix Table 7 are configs; the mixer adds
+       ``L_mask`` and the mask statistics (``LearnedMaskMixer.mask_losses``);
+    5. online objective: MoCo's ``infoNCE(q(x1), k2; queue) + mixup_infoNCE(q(x_mix_bb))`` with the drawn
+       ``lam_bb`` (reaches only ``q``);
     6. ``k2`` enters the queue.
 
-    The momentum update of ``k`` and the decay of the mask-loss weight belong to
-    :class:`~openmixosr.engine.hooks.MomentumPipelineHook` (``required_hooks``; in the configs
-    ``default_hooks.momentum_pipeline``); ``k`` starts as an exact copy of ``q``, and a training step raises when it
-    was not updated since the previous one. ``k`` is ``momentum_encoder`` (mmpretrain's MoCo calls it ``encoder_k``;
-    state-dict keys ``momentum_encoder.*``); the members that hooks and tools use are those of
-    :class:`MomentumMixMixin`.
+    The momentum update of ``k`` belongs to :class:`~openmixosr.engine.hooks.MomentumPipelineHook`, the decay of the
+    mask-loss weight to :class:`~openmixosr.engine.hooks.MaskLossScheduleHook` (``required_hooks``; in the configs
+    ``default_hooks.momentum_pipeline`` and ``default_hooks.mask_loss_schedule``); ``k`` starts as an exact copy of
+    ``q``, and a training step raises when it was not updated since the previous one. ``k`` is ``momentum_encoder``
+    (mmpretrain's MoCo calls it ``encoder_k``; state-dict keys ``momentum_encoder.*``); the members that hooks and
+    tools use are those of :class:`MomentumMixMixin`. A mixer that trains nothing (e.g. ``PairedCutMix``) makes one
+    draw on the query view for step 5; step 4 then drops (and ``mix_block_losses`` must stay None), and so does
+    ``z`` unless the mixer takes features.
 
     Passes per step, with F = a forward of the encoder on the batch: ``k`` runs the stages up to ``mix_layer`` on
     ``x1`` and one forward on ``x2`` (no graph), and one forward on ``x_mix_mb`` whose backward reaches the mask only;
@@ -101,13 +106,15 @@ class MoCoAMix(MomentumMixMixin, MoCo):
         backbone (dict): Backbone config (an mmpretrain ResNet: ``mix_layer`` must be one of its submodules).
         neck (dict): Projection neck, e.g. ``MoCoV2Neck`` (its output is L2-normalised here).
         head (dict): ``ContrastiveHead`` (MoCo's infoNCE with its temperature).
-        mix_block (dict): ``MixBlockPlus`` config; ``in_channels`` must match ``mix_layer``'s output.
-        mix_layer (str): Backbone submodule feeding the Mix Block. Defaults to ``'layer3'``.
-        alpha (float): ``lam ~ Beta(alpha, alpha)``. Defaults to 2.0.
+        mixer (dict): A paired mixer (registry ``MIXERS``). AMix: ``LearnedMaskMixer`` with a ``MixBlockPlus``
+            whose ``in_channels`` match its ``mix_layer``'s output (``'layer3'``), ``alpha=2.0``,
+            ``feature_norm='none'`` and ``objective=None`` (the objective is ``mix_block_losses``); see
+            configs/_base_/models/amix_i_mocov2_resnet18_cifar.py.
         mix_loss (dict): Objective of ``q``'s mixed sample against its two positives. Defaults to
             ``MixupInfoNCELoss`` with MoCo v2's temperature 0.2.
         mix_block_losses (dict[str, dict], optional): The Mix Block objective, term name -> loss config. None means
-            AMix-I's ``infonce`` (``MixupInfoNCELoss``) + ``bce`` (``NonParametricMixupBCELoss``), temperature 0.2.
+            AMix-I's ``infonce`` (``MixupInfoNCELoss``) + ``bce`` (``NonParametricMixupBCELoss``), temperature 0.2,
+            with a trained mixer, and none with a mixer that trains nothing.
         queue_len (int): Number of negatives in the queue. Defaults to 65536.
         feat_dim (int): Dimension of the neck output. Defaults to 128.
         data_preprocessor (dict, optional): Defaults to mmpretrain's ``SelfSupDataPreprocessor``.
@@ -118,9 +125,7 @@ class MoCoAMix(MomentumMixMixin, MoCo):
                  backbone: dict,
                  neck: dict,
                  head: dict,
-                 mix_block: dict,
-                 mix_layer: str = 'layer3',
-                 alpha: float = 2.0,
+                 mixer: dict,
                  mix_loss: dict = dict(type='MixupInfoNCELoss', temperature=0.2),
                  mix_block_losses: Optional[Dict[str, dict]] = None,
                  queue_len: int = 65536,
@@ -129,17 +134,28 @@ class MoCoAMix(MomentumMixMixin, MoCo):
                  init_cfg: Optional[dict] = None):
         super().__init__(backbone=backbone, neck=neck, head=head, queue_len=queue_len, feat_dim=feat_dim,
                          data_preprocessor=data_preprocessor, init_cfg=init_cfg)
-        if mix_block_losses is None:
-            mix_block_losses = AMIX_C_OBJECTIVE if self.provides_pseudo_labels else AMIX_I_OBJECTIVE
         # MoCo's own EMA ``encoder_k`` (updated inside its loss) is replaced: the Momentum Pipeline hook owns the
         # update of ``momentum_encoder``.
         del self.encoder_k
         self.momentum_encoder = MomentumEncoder(self.online_network())
-        self.mix_block = MODELS.build(mix_block)
+        self.mixer = build_momentum_mixer(mixer, type(self).__name__)
         self.mix_loss = MODELS.build(mix_loss)
-        self.mix_block_losses = build_objective(mix_block_losses, self.generation_inputs, type(self).__name__)
-        self.mix_layer = mix_layer
-        self.alpha = alpha
+        self.mix_block_losses = self._build_mix_block_losses(mix_block_losses)
+
+    def _build_mix_block_losses(self, terms: Optional[Dict[str, dict]]) -> Optional[nn.ModuleDict]:
+        """The Mix Block objective of a trained mixer (a ``LearnedMaskMixer`` without objective of its own)."""
+        owner = type(self).__name__
+        if not self.mixer.trainable:
+            if terms is not None:
+                raise ValueError(f'{owner}: mix_block_losses train a Mix Block, but the mixer '
+                                 f'{type(self.mixer).__name__} trains nothing: drop mix_block_losses.')
+            return None
+        if not isinstance(self.mixer, LearnedMaskMixer) or self.mixer.objective is not None:
+            raise ValueError(f'{owner}: the Mix Block objective is mix_block_losses (instance keys, no class '
+                             f'logits): the mixer must be a LearnedMaskMixer with objective=None.')
+        if terms is None:
+            terms = AMIX_C_OBJECTIVE if self.provides_pseudo_labels else AMIX_I_OBJECTIVE
+        return build_objective(terms, self.generation_inputs, owner)
 
     def online_network(self) -> nn.Sequential:
         """``q``: backbone -> neck (the parts are this model's attributes)."""
@@ -172,19 +188,22 @@ class MoCoAMix(MomentumMixMixin, MoCo):
         """What the Mix Block objective's terms may ask for (``mixup_inputs`` names)."""
         return dict(query=query, keys=keys, index=index, lam=lam, queue=queue)
 
-    def _mix_block_losses(self, view_q, keys, queue, draws, data_samples) -> Dict[str, torch.Tensor]:
-        """Step 4: every term of the Mix Block objective on ``q_m = k(x_mix_mb)``, plus the mask loss."""
-        generated, lam, index = draws['generated'], draws['lam_mb'], draws['index_mb']
-        query = self._embed(self.momentum_encoder, mask_mix(view_q, generated['mask'], index))
-        available = self._generation_inputs(query, keys, queue, index, lam, data_samples)
+    def _mix_block_losses(self, view_q, keys, queue, draws: MomentumDraws, data_samples) -> Dict[str, torch.Tensor]:
+        """Step 4: every term of the Mix Block objective on ``q_m = k(x_mix_mb)``, plus the mask loss (and the mask
+        statistics, logged: a flat mask shows in the log); nothing when the mixer trains nothing."""
+        generated = draws.generated
+        if generated is None:
+            return {}
+        lam = generated.generation['drawn_lam']
+        query = self._embed(self.momentum_encoder, generated.inputs)
+        available = self._generation_inputs(query, keys, queue, generated.index, lam, data_samples)
         losses = {f'loss_generation_{name}': call_with_declared_inputs(loss, available)
                   for name, loss in self.mix_block_losses.items()}
-        losses['loss_mask'] = self.mix_block.mask_loss(generated['raw_mask'], lam)
-        losses.update(mask_statistics(generated['mask'], lam))  # logged, not losses: a flat mask shows in the log
+        losses.update(self.mixer.mask_losses(generated))
         return losses
 
-    def _online_losses(self, view_q, keys, queue, draws) -> Dict[str, torch.Tensor]:
-        """Step 5: MoCo's infoNCE on the query view and the mixup infoNCE on ``x_mix_bb`` (detached mask).
+    def _online_losses(self, view_q, keys, queue, draws: MomentumDraws) -> Dict[str, torch.Tensor]:
+        """Step 5: MoCo's infoNCE on the query view and the mixup infoNCE on ``x_mix_bb`` (no graph in the mix).
 
         Also returns ``embedding_spread`` (logged, not a loss): see :func:`embedding_spread`.
         """
@@ -192,8 +211,8 @@ class MoCoAMix(MomentumMixMixin, MoCo):
         query = self._embed(online, view_q)
         positive = (query * keys).sum(dim=1, keepdim=True)
         loss_moco = self.head.loss(positive, query @ queue)
-        mixed = mask_mix(view_q, draws['mask_bb'], draws['index_bb'])
-        loss_mix = self.mix_loss(self._embed(online, mixed), keys, draws['index_bb'], draws['lam_bb'], queue)
+        mixed = draws.classified
+        loss_mix = self.mix_loss(self._embed(online, mixed.inputs), keys, mixed.index, draws.lam, queue)
         return dict(loss_moco=loss_moco, loss_mix=loss_mix, embedding_spread=embedding_spread(query.detach()))
 
     def _after_keys(self, keys: torch.Tensor, data_samples: List[DataSample]) -> Dict[str, torch.Tensor]:
@@ -235,11 +254,11 @@ class MoCoAMixCluster(MoCoAMix):
     Args:
         num_clusters (int): K of k-means. Defaults to 10.
         temperature (float): ``t`` of the centroid logits. Defaults to 0.2 (MoCo v2's).
-        **kwargs: The arguments of :class:`MoCoAMix` (``backbone``, ``neck``, ``head``, ``mix_block``, ``mix_layer``,
-            ``alpha``, ``mix_loss``, ``mix_block_losses``, ``queue_len``, ``feat_dim``, ``data_preprocessor``,
-            ``init_cfg``), by keyword, with its defaults, except that ``mix_block_losses=None`` means AMix-C's
-            objective: ``ce`` (``MixupCrossEntropyLoss`` on the pseudo labels) + ``bce``
-            (``NonParametricMixupBCELoss``, temperature 0.2).
+        **kwargs: The arguments of :class:`MoCoAMix` (``backbone``, ``neck``, ``head``, ``mixer``, ``mix_loss``,
+            ``mix_block_losses``, ``queue_len``, ``feat_dim``, ``data_preprocessor``, ``init_cfg``), by keyword, with
+            its defaults, except that ``mix_block_losses=None`` means AMix-C's objective (with a trained mixer):
+            ``ce`` (``MixupCrossEntropyLoss`` on the pseudo labels) + ``bce`` (``NonParametricMixupBCELoss``,
+            temperature 0.2).
     """
 
     def __init__(self, *, num_clusters: int = 10, temperature: float = 0.2, **kwargs):
@@ -313,7 +332,11 @@ class MoCoAMixCluster(MoCoAMix):
         return {}
 
     provides_pseudo_labels = True
-    required_hooks = MoCoAMix.required_hooks + ('ClusterAssignmentHook', )
+
+    @property
+    def required_hooks(self) -> Tuple[str, ...]:
+        """Those of :class:`MoCoAMix` and ``ClusterAssignmentHook`` (the pseudo labels)."""
+        return super().required_hooks + ('ClusterAssignmentHook', )
     generation_inputs = MoCoAMix.generation_inputs + ('logits', 'labels')
 
     def _generation_inputs(self, query, keys, queue, index, lam, data_samples) -> Dict[str, object]:

@@ -1,10 +1,11 @@
 """Objectives on mixed samples: mixup cross-entropy (AMix Eq. 3) and the parametric pairwise BCE (AMix Sec. 3.3).
 
 Both take the logits of the mixed batch, the labels of the raw batch, the pairing ``index`` (``y_j = labels[index]``)
-and ``lam``, a float for the whole batch or a tensor [N] with one value per sample (e.g. after CutMix box
-correction). The registered wrappers let an algorithm choose the Mix Block objective from its config, e.g.
-``mix_block_loss=dict(type='MixupCrossEntropyLoss')``; they name their arguments in ``mixup_inputs`` (see
-:mod:`~openmixosr.models.losses.contrastive_mixup_losses`). Docs: docs/automix.md and docs/selfsup.md, Method reference.
+and ``lam``, a float for the whole batch or a tensor [N] with one value per sample (e.g. a learned mask's shares).
+The registered wrappers let a config choose the Mix Block objective, e.g.
+``mixer=dict(type='LearnedMaskMixer', objective=dict(type='MixupCrossEntropyLoss'))``; they name their arguments in
+``mixup_inputs`` (see :mod:`~openmixosr.models.losses.contrastive_mixup_losses`). Docs: docs/automix.md and
+docs/selfsup.md, Method reference.
 """
 from typing import Union
 

@@ -1,6 +1,8 @@
 """Mixup with a learned mask: a Mix Block (AutoMix) or Mix Block+ (AMix) as a paired mixer any model can use.
 
-Docs: docs/asymmetric_distillation.md ("Learned masks") and docs/automix.md (the Mix Block's equations).
+AutoMix, AMix and MoCo v2 AMix draw their masks with it (fed by their momentum encoder), the asymmetric distiller
+with learned masks too (fed by its teacher). Docs: docs/automix.md (the Mix Block's equations) and
+docs/asymmetric_distillation.md ("Learned masks").
 """
 from typing import Dict, Optional, Tuple
 
@@ -9,16 +11,19 @@ import torch.nn.functional as F
 from torch import nn
 
 from openmixosr.registry import MIXERS, MODELS
-from openmixosr.utils.checkpoint_io import load_weights_only
+from openmixosr.utils.checkpoint_io import load_weights_only, rename_old_keys
 from ..utils.declared_inputs import call_with_declared_inputs
 from ..utils.mask_draws import drawn_as_in_training, finite_masks
 from ..utils.mask_statistics import mask_statistics
 from ..utils.mixing import MixedBatch, mask_mix, random_pairing, sample_lam
+from ..utils.step_passes import NetworkPasses
 from ..utils.truncated_forward import forward_until
 from .base import PairedMixer, check_alpha, check_images
 
-#: Where a checkpoint of this toolkit keeps a Mix Block, and the momentum encoder's backbone that fed it.
-MIX_BLOCK_PREFIXES = ('mix_block.', 'mixer.mix_block.')
+#: Where a checkpoint of this toolkit keeps a Mix Block (AutoMix / AMix runs and distillers with a learned mixer
+#: alike; older AutoMix checkpoints' ``mix_block.`` is renamed by :func:`rename_old_keys`), and where an AutoMix /
+#: AMix run keeps the momentum encoder's backbone that fed it.
+MIX_BLOCK_PREFIX = 'mixer.mix_block.'
 ENCODER_PREFIX = 'momentum_encoder.module.0.'
 
 
@@ -71,10 +76,13 @@ class LearnedMaskMixer(PairedMixer):
       :attr:`mixer_inputs`), runs its frozen network ``T`` on ``x_m`` *with* the graph (its parameters frozen) and
       adds :meth:`generation_losses` to its objective: ``objective(T(x_m), y, j, lam) + L_mask`` (AutoMix Eq. 8's
       generation loss through a frozen network), whose gradients reach the Mix Block only. Whatever else trains on
-      the mix must use ``mixed.detached()``, so that its loss never reaches the Mix Block;
+      the mix must use ``mixed.detached()`` (or a draw without a graph), so that its loss never reaches the Mix
+      Block. The owners: AutoMix / AMix (``T`` = the momentum encoder, which also gives the features) and the
+      distiller (``T`` = the teacher); MoCo v2 AMix brings its own objective (``objective=None``) and adds
+      :meth:`mask_losses`;
     - **frozen** (``checkpoint=PATH``): the Mix Block's weights come from a checkpoint of this toolkit (an AutoMix /
-      AMix run: ``mix_block.*``; a distiller with a learned mixer: ``mixer.mix_block.*``), strictly. With
-      ``encoder`` (the backbone config of the AutoMix / AMix run), its momentum encoder's backbone is loaded too
+      AMix run or a distiller with a learned mixer: ``mixer.mix_block.*``), strictly. With ``encoder`` (the backbone
+      config of the AutoMix / AMix run), its momentum encoder's backbone is loaded too
       (``momentum_encoder.module.0.*``) and makes the features itself, so the mixer needs nothing but the images.
       Draws run as in training (train mode, batch statistics) and leave every weight and buffer unchanged.
 
@@ -92,27 +100,30 @@ class LearnedMaskMixer(PairedMixer):
     Args:
         mix_block (dict): ``MixBlock`` or ``MixBlockPlus`` config; ``in_channels`` = channels of the features.
         alpha (float): ``lam ~ Beta(alpha, alpha)``. Defaults to 2.0 (AutoMix, AMix).
-        objective (dict): Generation objective on the frozen network's logits of ``x_m``, a loss declaring
-            ``mixup_inputs`` among ``logits, labels, index, lam``: ``MixupCrossEntropyLoss`` (AutoMix, default) or
-            ``PairwiseMixupBCELoss`` (AMix's parametric BCE). Trained mode only (not built when frozen).
+        objective (dict, optional): Generation objective on the frozen network's logits of ``x_m``, a loss
+            declaring ``mixup_inputs`` among ``logits, labels, index, lam``: ``MixupCrossEntropyLoss`` (AutoMix,
+            default) or ``PairwiseMixupBCELoss`` (AMix's parametric BCE). Trained mode only (not built when frozen).
+            None: the owner computes the objective itself (MoCo v2 AMix's named terms) and adds :meth:`mask_losses`.
         checkpoint (str, optional): Freeze the Mix Block with the weights of this checkpoint.
         encoder (dict, optional): With ``checkpoint``: the backbone config of the AutoMix / AMix run, whose momentum
             encoder's backbone makes the features (the Mix Block was trained on them).
         mix_layer (str): The stage that feeds the Mix Block: of ``encoder`` when there is one, otherwise of the
-            owner's frozen network (the distiller takes its teacher's). Defaults to ``'layer3'``.
+            owner's network (the distiller takes its teacher's, AutoMix its momentum encoder's). Defaults to
+            ``'layer3'``.
         feature_norm (str): What is done to features given by the owner before the Mix Block: ``'batch'``
             (default) standardises each channel over the batch and positions (:func:`standardise_per_channel`),
-            ``'none'`` leaves them. Ours, not AutoMix's: AutoMix feeds its Mix Block with a momentum encoder in train
-            mode, trained with it, whereas a frozen teacher in eval mode gives features of any scale (a trained
-            quarter-width ResNet-50 on the digits: mean |z| ~ 50 at stage 3, which saturates a fresh Mix Block's
-            sigmoid at s = 1 and leaves it no gradient). Features of the mixer's own ``encoder`` are left as they are
-            (the AutoMix run's Mix Block was trained on them raw).
+            ``'none'`` leaves them (AutoMix, AMix and MoCo v2 AMix: their configs set it). Ours, not AutoMix's:
+            AutoMix feeds its Mix Block with a momentum encoder in train mode, trained with it, whereas a frozen
+            teacher in eval mode gives features of any scale (a trained quarter-width ResNet-50 on the digits: mean
+            |z| ~ 50 at stage 3, which saturates a fresh Mix Block's sigmoid at s = 1 and leaves it no gradient).
+            Features of the mixer's own ``encoder`` are left as they are (the AutoMix run's Mix Block was trained on
+            them raw).
     """
 
     def __init__(self,
                  mix_block: dict,
                  alpha: float = 2.0,
-                 objective: dict = dict(type='MixupCrossEntropyLoss'),
+                 objective: Optional[dict] = dict(type='MixupCrossEntropyLoss'),
                  checkpoint: Optional[str] = None,
                  encoder: Optional[dict] = None,
                  mix_layer: str = 'layer3',
@@ -126,7 +137,7 @@ class LearnedMaskMixer(PairedMixer):
                              'needs `checkpoint`; a trained mixer takes its features from its owner.')
         self.alpha = check_alpha(alpha)
         self.mix_block = MODELS.build(mix_block)
-        self.objective = MODELS.build(objective) if checkpoint is None else None
+        self.objective = MODELS.build(objective) if checkpoint is None and objective is not None else None
         self.checkpoint = checkpoint
         self.encoder = MODELS.build(encoder) if encoder is not None else None
         self.mix_layer = mix_layer
@@ -146,15 +157,16 @@ class LearnedMaskMixer(PairedMixer):
     def _load_frozen(self, checkpoint: str) -> None:
         state_dict = load_weights_only(checkpoint, map_location='cpu')
         state_dict = state_dict.get('state_dict', state_dict) if isinstance(state_dict, dict) else {}
-        prefix = next((prefix for prefix in MIX_BLOCK_PREFIXES if _entries_under(state_dict, prefix)), None)
-        if prefix is None:
-            raise KeyError(f'Checkpoint {checkpoint} holds no Mix Block (no key starts with {MIX_BLOCK_PREFIXES}): '
+        state_dict = rename_old_keys(state_dict)
+        mix_block = _entries_under(state_dict, MIX_BLOCK_PREFIX)
+        if not mix_block:
+            raise KeyError(f'Checkpoint {checkpoint} holds no Mix Block (no key starts with {MIX_BLOCK_PREFIX!r}): '
                            f'pass the checkpoint of an AutoMix / AMix run or of a distiller with a learned mixer.')
-        if prefix == 'mix_block.' and self.encoder is None:
+        if _entries_under(state_dict, ENCODER_PREFIX) and self.encoder is None:
             raise ValueError(f'Checkpoint {checkpoint} is an AutoMix / AMix run: its Mix Block was trained on the '
                              f'features of its own momentum encoder. Pass that run\'s backbone config as `encoder` '
                              f'(e.g. configs/asym/r18_digits_automix_frozen_mask.py), so the masks are the run\'s.')
-        _load_strictly(self.mix_block, _entries_under(state_dict, prefix), 'The Mix Block', checkpoint)
+        _load_strictly(self.mix_block, mix_block, 'The Mix Block', checkpoint)
         if self.encoder is not None:
             entries = _entries_under(state_dict, ENCODER_PREFIX)
             if not entries:
@@ -162,6 +174,15 @@ class LearnedMaskMixer(PairedMixer):
                                f'needs an AutoMix / AMix checkpoint; drop it for a distiller checkpoint.')
             _load_strictly(self.encoder, entries, 'The momentum encoder', checkpoint)
         self.requires_grad_(False)
+
+    def step_passes(self, draws_with_graph: int, draws_without_graph: int) -> Dict[str, NetworkPasses]:
+        """The Mix Block's passes (a draw with a graph is back-propagated once), and those of the mixer's own
+        encoder, whose stages up to ``mix_layer`` run once per draw of a frozen mixer."""
+        passes = dict(mix_block=NetworkPasses(forwards=draws_with_graph, backwards=draws_with_graph,
+                                              forwards_no_graph=draws_without_graph))
+        if self.encoder is not None:
+            passes['mixer_encoder'] = NetworkPasses(partial_forwards_no_graph=draws_without_graph)
+        return passes
 
     def init_weights(self) -> None:
         """Initialise a trained Mix Block (its ``init_cfg``); a frozen one keeps its checkpoint's weights."""
@@ -180,11 +201,42 @@ class LearnedMaskMixer(PairedMixer):
             MixedBatch: ``lam`` is the per-sample share ``mean(s_i)`` [N]; ``generation`` is set in trained mode.
         """
         check_images(inputs)
-        lam, index = sample_lam(self.alpha), random_pairing(inputs.size(0), inputs.device)
+        return self.mix(inputs, *self.draw_pairing(inputs), features)
+
+    def draw_twice(self, inputs: torch.Tensor,
+                   features: Optional[torch.Tensor] = None) -> Tuple[MixedBatch, MixedBatch]:
+        """AutoMix's two draws (Sec. 3.2): both ``(lam, j)`` first, in the order ``lam_1, j_1, lam_2, j_2``, then
+        their masks; the second without a graph. The Mix Block may draw random numbers itself (Mix Block+'s dropout),
+        so drawing both pairings before any mask is what keeps an AutoMix / AMix step's random sequence."""
+        check_images(inputs)
+        pairings = [self.draw_pairing(inputs) for _ in range(2)]
+        first = self.mix(inputs, *pairings[0], features)
+        with torch.no_grad():
+            second = self.mix(inputs, *pairings[1], features)
+        return first, second
+
+    def draw_pairing(self, inputs: torch.Tensor) -> Tuple[float, torch.Tensor]:
+        """``lam ~ Beta(alpha, alpha)`` (numpy's generator), then ``j = perm(N)`` (torch's), for ``inputs``."""
+        return sample_lam(self.alpha), random_pairing(inputs.size(0), inputs.device)
+
+    def mix(self, inputs: torch.Tensor, lam: float, index: torch.Tensor,
+            features: Optional[torch.Tensor] = None) -> MixedBatch:
+        """Mix ``inputs`` with the Mix Block's mask for a given ``(lam, j)``: with its graph when trained (the Mix
+        Block in the mode its owner set, a non-finite mask raising ``FloatingPointError``), drawn as in training and
+        without a graph when frozen (:meth:`masks_for`).
+
+        Args:
+            inputs (Tensor): Images [N, C, H, W].
+            lam (float): The lam asked of the Mix Block.
+            index (LongTensor): Pairing [N].
+            features (Tensor, optional): See :meth:`forward`.
+
+        Returns:
+            MixedBatch: See :meth:`forward`.
+        """
         if self.trainable:
             self._check_features(features)
-            output = finite_masks(self.mix_block, self._given(features.detach()), lam, index, inputs.shape[-2:],
-                                  iteration=None)
+            output = finite_masks(self.mix_block, self._given(features.detach()), lam, index, inputs.shape[-2:])
             generation = dict(drawn_lam=lam, raw_mask=output['raw_mask'])
         else:
             output, generation = self.masks_for(inputs, lam, index, features), None
@@ -231,9 +283,8 @@ class LearnedMaskMixer(PairedMixer):
                           mixed: MixedBatch) -> Dict[str, torch.Tensor]:
         """The Mix Block's objective on the frozen network's logits of ``mixed.inputs`` (with its graph).
 
-        ``loss_generation = objective(logits, y, j, lam_drawn)`` and ``loss_mask = L_mask(raw mask, lam_drawn)``
-        (AutoMix Eq. 7: the mask loss with the Mix Block's current ``mask_loss_weight``), as AutoMix trains its Mix
-        Block through the momentum encoder; plus the mask statistics (logged, not losses).
+        ``loss_generation = objective(logits, y, j, lam_drawn)``, then :meth:`mask_losses`: AutoMix's generation
+        loss through its momentum encoder (AutoMix Eq. 8), here through whichever frozen network the owner runs.
 
         Args:
             logits (Tensor): ``T(x_m)`` [N, K], computed with the graph into ``mixed.inputs``.
@@ -243,14 +294,33 @@ class LearnedMaskMixer(PairedMixer):
         Returns:
             dict: ``loss_generation``, ``loss_mask``, ``mask_std``, ``mask_lam_gap``, ``mask_mixed_fraction``.
         """
-        if mixed.generation is None:
-            raise ValueError('generation_losses needs a mix drawn in trained mode (a frozen mixer has no objective; '
-                             'a detached mix has no graph).')
+        if self.objective is None:
+            raise ValueError('This LearnedMaskMixer has no objective (objective=None: its owner computes the Mix '
+                             'Block objective and adds mask_losses).')
+        self._check_generated(mixed)
+        available = dict(logits=logits, labels=labels, index=mixed.index, lam=mixed.generation['drawn_lam'])
+        return dict(loss_generation=call_with_declared_inputs(self.objective, available), **self.mask_losses(mixed))
+
+    def mask_losses(self, mixed: MixedBatch) -> Dict[str, torch.Tensor]:
+        """``loss_mask = L_mask(raw mask, lam_drawn)`` (AutoMix Eq. 7, with the Mix Block's current
+        ``mask_loss_weight``) and the mask statistics of the draw (logged, not losses: a flat mask shows in the log).
+
+        Args:
+            mixed (MixedBatch): This mixer's output in trained mode.
+
+        Returns:
+            dict: ``loss_mask``, ``mask_std``, ``mask_lam_gap``, ``mask_mixed_fraction``.
+        """
+        self._check_generated(mixed)
         lam = mixed.generation['drawn_lam']
-        available = dict(logits=logits, labels=labels, index=mixed.index, lam=lam)
-        return dict(loss_generation=call_with_declared_inputs(self.objective, available),
-                    loss_mask=self.mix_block.mask_loss(mixed.generation['raw_mask'], lam),
+        return dict(loss_mask=self.mix_block.mask_loss(mixed.generation['raw_mask'], lam),
                     **mask_statistics(mixed.mask.detach(), lam))
+
+    @staticmethod
+    def _check_generated(mixed: MixedBatch) -> None:
+        if mixed.generation is None:
+            raise ValueError('The Mix Block objective needs a mix drawn in trained mode (a frozen mixer has no '
+                             'objective; a detached mix has no graph).')
 
     def extra_repr(self) -> str:
         state = 'trained' if self.trainable else f'frozen from {self.checkpoint}'

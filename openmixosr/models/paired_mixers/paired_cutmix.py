@@ -3,10 +3,10 @@
 mmpretrain's ``CutMix`` returns only the mixed images and scores and pastes the box into the raw batch in place. The
 distillation step needs the pairing ``j``, the corrected ``lam`` and the raw images (the teacher sees ``x``,
 ``T(x_j)`` is ``T(x)[j]``, the relabel target needs ``lam``). :class:`PairedCutMix` makes the same random calls in
-the same order as mmpretrain's ``CutMix.mix`` and uses its box (``cutmix_bbox_and_lam``), so with the same generator
-states a baseline trained with mmpretrain's ``CutMix`` and the distiller see the same box and the same corrected lam:
-"+CutMix" and "+CutMix+KD" rows differ in the distillation only. Docs: docs/asymmetric_distillation.md (Method
-reference, mixing).
+the same order as mmpretrain's ``CutMix.mix`` and uses its box (``cutmix_bbox_and_lam``): the "+CutMix" baseline
+(``OpenSetClassifier(mixer=dict(type='PairedCutMix'))``) repeats the runs once made with mmpretrain's ``CutMix``, and
+with the same generator states it and the distiller see the same box and the same corrected lam: "+CutMix" and
+"+CutMix+KD" rows differ in the distillation only. Docs: docs/asymmetric_distillation.md (Method reference, mixing).
 """
 import numpy as np
 import torch

@@ -264,7 +264,7 @@ def test_dist_cmi_gets_the_logits_by_its_declared_inputs_and_mu_is_its_only_weig
 def test_mixer_comes_from_the_mixers_registry(build_tiny_distiller, tiny_distiller_cfg):
     model = build_tiny_distiller()
     assert isinstance(model.mixer, PairedMixer) and type(model.mixer).__name__ == 'PairedCutMix'
-    with pytest.raises(KeyError, match="'CutMix' is a batch augment"):
+    with pytest.raises(KeyError, match="'CutMix' is an mmpretrain batch augment"):
         MODELS.build(tiny_distiller_cfg(mixer=dict(type='CutMix', alpha=1.0)))
     with pytest.raises(KeyError, match="'Mosaic' is not a paired mixer"):
         MODELS.build(tiny_distiller_cfg(mixer=dict(type='Mosaic')))

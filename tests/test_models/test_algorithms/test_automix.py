@@ -1,7 +1,8 @@
 """AutoMix's Momentum Pipeline: which losses reach which parameters, the EMA arithmetic, the momentum check.
 
 The tiny AutoMix and its batch are the ``build_tiny_automix`` and ``labelled_batch`` fixtures (tests/conftest.py); the
-MomentumPipelineHook's schedules are tested in tests/test_engine/test_hooks/test_momentum_pipeline_hook.py.
+MomentumPipelineHook's schedule is tested in tests/test_engine/test_hooks/test_momentum_pipeline_hook.py, the mask-loss
+schedule in test_mask_loss_schedule_hook.py.
 """
 import pytest
 import torch
@@ -30,7 +31,7 @@ def test_generation_loss_reaches_only_the_mix_block(block, build_tiny_automix, l
     model.train()
     losses = model.loss(*labelled_batch())
     (losses['loss_generation'] + losses['loss_mask']).backward()
-    assert _has_signal(_grads(model.mix_block))
+    assert _has_signal(_grads(model.mixer.mix_block))
     assert _no_signal(_grads(model.backbone)) and _no_signal(_grads(model.head))
     assert all(not p.requires_grad for p in model.momentum_encoder.parameters())
 
@@ -41,7 +42,7 @@ def test_classification_loss_reaches_only_the_online_network(build_tiny_automix,
     losses = model.loss(*labelled_batch())
     (losses['loss_clean'] + losses['loss_mix']).backward()
     assert _has_signal(_grads(model.backbone)) and _has_signal(_grads(model.head))
-    assert _no_signal(_grads(model.mix_block))
+    assert _no_signal(_grads(model.mixer.mix_block))
 
 
 def test_momentum_encoder_starts_as_copy_and_follows_the_ema_formula(build_tiny_automix):
@@ -146,27 +147,57 @@ def test_momentum_check_skips_evaluation_and_the_first_step_after_a_resume(build
 
 def test_momentum_mix_contract(build_tiny_automix, labelled_batch):
     from openmixosr.models.algorithms import MomentumMixMixin
+    from openmixosr.models.paired_mixers import LearnedMaskMixer
     model = build_tiny_automix()
-    assert isinstance(model, MomentumMixMixin) and model.required_hooks == ('MomentumPipelineHook', )
-    assert isinstance(model.momentum_encoder, MomentumEncoder) and model.mix_layer == 'layer3' and model.alpha == 2.0
+    assert isinstance(model, MomentumMixMixin)
+    assert model.required_hooks == ('MomentumPipelineHook', 'MaskLossScheduleHook')
+    assert isinstance(model.momentum_encoder, MomentumEncoder) and isinstance(model.mixer, LearnedMaskMixer)
+    assert model.mixer.mix_layer == 'layer3' and model.mixer.alpha == 2.0 and model.mixer.feature_norm == 'none'
     model.train()
     inputs = labelled_batch()[0]
     features = model.mix_features(inputs)
     assert not features.requires_grad
     torch.testing.assert_close(features, forward_until(model.momentum_encoder.module[0], inputs, 'layer3'))
-    draws = model.draw_masks(inputs)
-    assert set(draws) == {'lam_mb', 'index_mb', 'generated', 'lam_bb', 'index_bb', 'mask_bb'}
-    assert draws['generated']['mask'].requires_grad and not draws['mask_bb'].requires_grad
-    assert draws['mask_bb'].shape == (8, 2, 16, 16)
-    model.draw_masks(inputs)  # public draws are not training steps: no momentum check
+    draws = model.training_draws(inputs)
+    assert draws.generated.mask.requires_grad and draws.generated.generation is not None
+    assert not draws.classified.mask.requires_grad and draws.classified.generation is None
+    assert draws.classified.mask.shape == (8, 2, 16, 16)
+    assert isinstance(draws.lam, float)  # the drawn lam_bb, not the masks' means
+    assert not torch.allclose(draws.classified.lam, torch.full((8, ), draws.lam))
+
+
+def test_draws_are_lam_mb_j_mb_lam_bb_j_bb_then_the_masks(build_tiny_automix, labelled_batch):
+    # The random draws of a step in the Momentum Pipeline's order: both (lam, j), then the masks, whose Mix Block+
+    # draws dropout masks of its own; a mixer that drew (lam_mb, j_mb), s_mb, then (lam_bb, j_bb), s_bb would give
+    # other masks and another training curve. Reproduced by hand on a copy of the model.
+    import numpy as np
+    from openmixosr.models.utils import mask_mix
+    block = dict(type='MixBlockPlus', in_channels=32, nonlinear_value=True)
+    model, reference = build_tiny_automix(mix_block=block).train(), build_tiny_automix(mix_block=block).train()
+    inputs = labelled_batch()[0]
+    np.random.seed(5)
+    torch.manual_seed(5)
+    draws = model.training_draws(inputs)
+    np.random.seed(5)
+    torch.manual_seed(5)
+    features = reference.mix_features(inputs)
+    lam_mb, index_mb = float(np.random.beta(2.0, 2.0)), torch.randperm(8)
+    lam_bb, index_bb = float(np.random.beta(2.0, 2.0)), torch.randperm(8)
+    mask_mb = reference.mixer.mix_block(features, lam_mb, index_mb, (16, 16))['mask']
+    with torch.no_grad():
+        mask_bb = reference.mixer.mix_block(features, lam_bb, index_bb, (16, 16))['mask']
+    assert draws.generated.generation['drawn_lam'] == lam_mb and torch.equal(draws.generated.index, index_mb)
+    assert draws.lam == lam_bb and torch.equal(draws.classified.index, index_bb)
+    assert torch.equal(draws.generated.mask, mask_mb) and torch.equal(draws.classified.mask, mask_bb)
+    assert torch.equal(draws.classified.inputs, mask_mix(inputs, mask_bb, index_bb))
 
 
 def test_nan_mask_raises_with_the_iteration(build_tiny_automix, labelled_batch):
     model = build_tiny_automix()
     model.train()
     with torch.no_grad():
-        next(model.mix_block.parameters()).fill_(float('nan'))
-    with pytest.raises(FloatingPointError, match='iteration 1'):
+        next(model.mixer.mix_block.parameters()).fill_(float('nan'))
+    with pytest.raises(FloatingPointError, match='iteration 1: The Mix Block produced NaN/Inf mask values'):
         model.loss(*labelled_batch())
 
 
@@ -219,15 +250,16 @@ def _q_and_k_apart(model):
 
 
 def _capture_draws(model):
-    """Record the draws of the next loss call (lam, pairings, masks) by wrapping ``draw_masks``."""
+    """Record the draws of the next loss call (lam, pairings, masks) by wrapping ``training_draws``."""
     captured = {}
-    draw = model.draw_masks
+    draw = model.training_draws
 
     def recording(inputs):
-        captured.update(draw(inputs))
-        return captured
+        draws = draw(inputs)
+        captured.update(generated=draws.generated, classified=draws.classified, lam=draws.lam)
+        return draws
 
-    model.draw_masks = recording
+    model.training_draws = recording
     return captured
 
 
@@ -253,8 +285,9 @@ def test_generation_loss_is_mixup_ce_through_the_momentum_encoder_not_q(block, b
     inputs, samples = labelled_batch()
     labels = torch.tensor([s.gt_label.item() for s in samples])
     losses = model.loss(inputs, samples)
-    mask, index, lam = captured['generated']['mask'], captured['index_mb'], captured['lam_mb']
-    assert not torch.equal(index, captured['index_bb']) or lam != captured['lam_bb']
+    generated = captured['generated']
+    mask, index, lam = generated.mask, generated.index, generated.generation['drawn_lam']
+    assert not torch.equal(index, captured['classified'].index) or lam != captured['lam']
     k = model.momentum_encoder.module
     mixed = mask.detach()[:, 0:1] * inputs + mask.detach()[:, 1:2] * inputs[index]
     with torch.no_grad():
@@ -265,7 +298,7 @@ def test_generation_loss_is_mixup_ce_through_the_momentum_encoder_not_q(block, b
 
     # Gradient of loss_generation alone: equal to the hand-made loss's (through the same graph-attached mask and
     # k), nonzero on the Mix Block, absent on q and k.
-    block_params = [p for p in model.mix_block.parameters() if p.requires_grad]
+    block_params = [p for p in model.mixer.mix_block.parameters() if p.requires_grad]
     by_model = torch.autograd.grad(losses['loss_generation'], block_params, retain_graph=True, allow_unused=True)
     hand = _hand_mixup_ce(model.momentum_encoder.module(mask[:, 0:1] * inputs + mask[:, 1:2] * inputs[index]),
                           labels, index, lam)
@@ -295,15 +328,63 @@ def test_mix_features_with_running_statistics_leave_k_in_train_mode(build_tiny_a
     inputs = torch.randn(4, 3, 16, 16)
     before = {name: buffer.clone() for name, buffer in backbone.named_buffers()}
     with torch.no_grad():
-        running = momentum_features(backbone, inputs, model.mix_layer, 'running')
+        running = momentum_features(backbone, inputs, model.mixer.mix_layer, 'running')
         assert backbone.training and all(m.training for m in backbone.modules())
         for name, buffer in backbone.named_buffers():
             assert torch.equal(buffer, before[name]), name
         backbone.eval()
-        expected = forward_until(backbone, inputs, model.mix_layer)
+        expected = forward_until(backbone, inputs, model.mixer.mix_layer)
         backbone.train()
-        batch = momentum_features(backbone, inputs, model.mix_layer, 'batch')
+        batch = momentum_features(backbone, inputs, model.mixer.mix_layer, 'batch')
     torch.testing.assert_close(running, expected)
     assert not torch.allclose(running, batch, atol=1e-3)
     with pytest.raises(ValueError, match='mix_feature_stats'):
         build_tiny_automix(mix_feature_stats='eval')
+
+
+def test_a_hand_made_mixer_mixes_qs_batch_and_trains_nothing(build_tiny_automix, labelled_batch):
+    # AutoMix with PairedCutMix: CE(q(x)) + MCE(q(x_cutmix), y, j, lam) with CutMix's own (corrected) lam, no
+    # generation loss, no features of k, k still the momentum copy that is evaluated.
+    import numpy as np
+    from mmengine.optim import OptimWrapper
+    from openmixosr.models.paired_mixers import PairedCutMix
+    from openmixosr.models.utils.step_passes import NetworkPasses
+    model = build_tiny_automix(mixer=dict(type='PairedCutMix', alpha=1.0)).train()
+    assert model.required_hooks == ('MomentumPipelineHook', ) and not model.mixer_takes_features
+    passes = model.step_passes()['step'].networks
+    assert set(passes) == {'online', 'momentum'} and passes['momentum'] == NetworkPasses()
+    inputs, samples = labelled_batch()
+    labels = torch.cat([sample.gt_label for sample in samples])
+    np.random.seed(2)
+    torch.manual_seed(2)
+    losses = model.loss(inputs, samples)
+    assert set(losses) == {'loss_clean', 'loss_mix'}
+    np.random.seed(2)
+    torch.manual_seed(2)
+    mixed = PairedCutMix(alpha=1.0)(inputs)
+    with torch.no_grad():
+        expected = _hand_mixup_ce(model.online_network()(mixed.inputs), labels, mixed.index, mixed.lam)
+    torch.testing.assert_close(losses['loss_mix'].detach(), expected, rtol=1e-5, atol=1e-6)
+    wrapper = OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.1))
+    model.momentum_update(0.999)
+    log_vars = model.train_step(dict(inputs=list(inputs), data_samples=samples), wrapper)
+    assert set(log_vars) == {'loss', 'loss_clean', 'loss_mix'}
+
+
+def test_a_mixer_asking_for_what_automix_does_not_give_is_refused(build_tiny_automix):
+    from openmixosr.models.paired_mixers import PairedMixer
+
+    class NeedsTeacherLogits(PairedMixer):
+        mixer_inputs = ('teacher_logits', )
+
+        def forward(self, inputs, teacher_logits=None):
+            raise NotImplementedError
+
+    with pytest.raises(ValueError, match=r"needs \['teacher_logits'\].*offers \['features'\]"):
+        build_tiny_automix(mixer=dict(type=NeedsTeacherLogits))
+
+    class FeaturesWithoutStage(NeedsTeacherLogits):
+        mixer_inputs = ('features', )
+
+    with pytest.raises(ValueError, match='names no `mix_layer`'):
+        build_tiny_automix(mixer=dict(type=FeaturesWithoutStage))

@@ -40,8 +40,9 @@ def test_momentum_mix_contract_and_state_dict_names(build_tiny_moco_amix, two_vi
     keys = list(model.state_dict())
     assert 'momentum_encoder.steps' in keys and any(key.startswith('momentum_encoder.module.0.') for key in keys)
     assert not any(key.startswith('encoder_k.') for key in keys)
-    assert model.required_hooks == ('MomentumPipelineHook', )
-    assert build_tiny_moco_amix(cluster=True).required_hooks == ('MomentumPipelineHook', 'ClusterAssignmentHook')
+    assert model.required_hooks == ('MomentumPipelineHook', 'MaskLossScheduleHook')
+    assert build_tiny_moco_amix(cluster=True).required_hooks == ('MomentumPipelineHook', 'MaskLossScheduleHook',
+                                                                  'ClusterAssignmentHook')
     view_q, view_k = model.views(two_view_images())
     assert torch.equal(view_k, two_view_images()[1])
     model.train()
@@ -84,12 +85,20 @@ def test_keys_do_not_depend_on_batch_shuffle(build_tiny_moco_amix, two_view_imag
 
 
 def _fixed_draws(model, mask_value, lam, index):
-    """Replace the Mix Block's draws by a constant mask (``s = mask_value``) for both mixed batches."""
+    """Replace the mixer's draws by a constant mask (``s = mask_value``) for both mixed batches."""
+    from openmixosr.models.algorithms.momentum_mix import MomentumDraws
+    from openmixosr.models.utils import MixedBatch, mask_mix
     n, size = 8, 16
     mask = torch.cat([torch.full((n, 1, size, size), mask_value), torch.full((n, 1, size, size), 1 - mask_value)], 1)
-    generated = dict(mask=mask.requires_grad_(), raw_mask=mask[:, :1])
-    return lambda view_q: dict(lam_mb=lam, index_mb=index, generated=generated, lam_bb=lam, index_bb=index,
-                               mask_bb=mask.detach())
+    mask.requires_grad_()
+    shares = torch.full((n, ), mask_value)
+
+    def draws(view_q):
+        generated = MixedBatch(mask_mix(view_q, mask, index), index, shares, mask,
+                               dict(drawn_lam=lam, raw_mask=mask[:, :1]))
+        return MomentumDraws(generated, generated.detached(), lam)
+
+    return draws
 
 
 @pytest.mark.parametrize('mask_value, lam', [(1.0, 1.0), (0.0, 0.0)])
@@ -98,7 +107,7 @@ def test_cross_view_pairing(monkeypatch, mask_value, lam, build_tiny_moco_amix, 
     model = build_tiny_moco_amix().eval()  # eval BN: embeddings do not depend on the batch they are computed in
     inputs = two_view_images()
     index = torch.tensor([3, 5, 0, 7, 1, 6, 2, 4])
-    monkeypatch.setattr(model, 'draw_masks', _fixed_draws(model, mask_value, lam, index))
+    monkeypatch.setattr(model, 'training_draws', _fixed_draws(model, mask_value, lam, index))
     queue = model.queue.clone()
     with torch.no_grad():
         keys = model.momentum_keys(inputs[1])
@@ -136,11 +145,11 @@ def test_each_objective_reaches_only_its_parameters(cluster, build_tiny_moco_ami
     online = ['loss_moco', 'loss_mix']
 
     _backward(model, losses, generation)
-    assert all(g is not None and g.abs().sum() > 0 for g in _grads(model.mix_block.query_key))
+    assert all(g is not None and g.abs().sum() > 0 for g in _grads(model.mixer.mix_block.query_key))
     assert all(g is None for g in _grads(model.backbone) + _grads(model.neck))
 
     _backward(model, losses, online)
-    assert all(g is None for g in _grads(model.mix_block))
+    assert all(g is None for g in _grads(model.mixer.mix_block))
     assert any(g is not None and g.abs().sum() > 0 for g in _grads(model.backbone))
     assert set(losses) == set(generation + online + ['embedding_spread', *MASK_STATISTICS])
 
@@ -173,7 +182,7 @@ def test_amix_i_objective_is_infonce_plus_non_parametric_bce_by_hand(monkeypatch
     """AMix-I: both Mix Block terms against a numpy computation on a tiny batch (lam = 0.3, s = 0.3 everywhere)."""
     model = build_tiny_moco_amix().eval()
     index = torch.tensor([1, 0, 3, 2, 5, 4, 7, 6])
-    monkeypatch.setattr(model, 'draw_masks', _fixed_draws(model, 0.3, 0.3, index))
+    monkeypatch.setattr(model, 'training_draws', _fixed_draws(model, 0.3, 0.3, index))
     inputs = two_view_images()
     queue = model.queue.clone()
     with torch.no_grad():
@@ -201,7 +210,7 @@ def test_amix_c_objective_is_pseudo_label_ce_plus_non_parametric_bce(monkeypatch
     model.pseudo_labels = labels.clone()
     model.centroids = F.normalize(torch.randn(3, FEAT_DIM), dim=1)
     index = torch.tensor([1, 2, 3, 4, 5, 6, 7, 0])
-    monkeypatch.setattr(model, 'draw_masks', _fixed_draws(model, 0.4, 0.4, index))
+    monkeypatch.setattr(model, 'training_draws', _fixed_draws(model, 0.4, 0.4, index))
     inputs = two_view_images()
     with torch.no_grad():
         keys = model.momentum_keys(inputs[1])
@@ -282,3 +291,19 @@ def test_cluster_model_is_built_by_keyword_with_centroids_of_its_size(tiny_moco_
     arguments = {key: value for key, value in cfg.items() if key != 'type'}
     with pytest.raises(TypeError):
         type(model)(arguments['backbone'], **{key: value for key, value in arguments.items() if key != 'backbone'})
+
+
+def test_the_mix_block_objective_is_the_models_and_a_hand_made_mixer_trains_none(tiny_moco_amix_cfg, two_view_images,
+                                                                                indexed_samples):
+    cfg = tiny_moco_amix_cfg()
+    with pytest.raises(ValueError, match='objective=None'):  # the mixer's own objective would go unused
+        MODELS.build(dict(cfg, mixer=dict(cfg['mixer'], objective=dict(type='MixupCrossEntropyLoss'))))
+    cutmix = dict(type='PairedCutMix', alpha=1.0)
+    with pytest.raises(ValueError, match='drop mix_block_losses'):
+        MODELS.build(dict(cfg, mixer=cutmix, mix_block_losses=dict(bce=dict(type='NonParametricMixupBCELoss'))))
+    model = MODELS.build(dict(cfg, mixer=cutmix))
+    assert model.mix_block_losses is None and model.required_hooks == ('MomentumPipelineHook', )
+    model.train()
+    losses = model.loss(two_view_images(), indexed_samples())
+    assert set(losses) == {'loss_moco', 'loss_mix', 'embedding_spread'}
+    assert all(torch.isfinite(value) for value in losses.values())

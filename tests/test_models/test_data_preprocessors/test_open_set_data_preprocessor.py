@@ -1,8 +1,8 @@
-"""OpenSetDataPreprocessor: in training it does what mmpretrain's ClsDataPreprocessor does (mixed images and scores);
-labels become scores in training only, so unknown samples (label -1) pass through evaluation."""
-import numpy as np
+"""OpenSetDataPreprocessor: mmpretrain's normalisation, labels kept as labels in every mode (unknown samples carry
+label -1), and no second way to mix: batch augments and one-hot scores are refused with what to write instead."""
 import pytest
 import torch
+from mmpretrain.models import ClsDataPreprocessor
 from mmpretrain.structures import DataSample
 
 from openmixosr.registry import MODELS
@@ -14,38 +14,27 @@ def _batch(labels, seed=0):
     return dict(inputs=inputs, data_samples=[DataSample().set_gt_label(label) for label in labels])
 
 
-@pytest.mark.parametrize('augment', ['CutMix', 'Mixup'])
-def test_training_batches_match_mmpretrain(augment):
-    # In training the preprocessor does exactly what mmpretrain's does: same mixed images, same mixed scores.
-    from mmpretrain.models import ClsDataPreprocessor
-    options = dict(num_classes=3, mean=[10.0] * 3, std=[2.0] * 3,
-                   batch_augments=dict(augments=dict(type=augment, alpha=1.0)))
-    ours, theirs = MODELS.build(dict(type='OpenSetDataPreprocessor', **options)), ClsDataPreprocessor(**options)
-    results = []
-    for preprocessor in (ours, theirs):
-        torch.manual_seed(3)
-        np.random.seed(3)
-        results.append(preprocessor(_batch((0, 1, 2, 0)), training=True))
-    torch.testing.assert_close(results[0]['inputs'], results[1]['inputs'])
-    ours_scores, theirs_scores = ([s.gt_score for s in result['data_samples']] for result in results)
-    torch.testing.assert_close(torch.stack(ours_scores), torch.stack(theirs_scores))
-    assert not torch.equal(torch.stack(ours_scores), torch.eye(3)[[0, 1, 2, 0]])  # really mixed
+@pytest.mark.parametrize('training', [True, False])
+def test_normalises_as_mmpretrain_and_keeps_labels(training):
+    options = dict(num_classes=3, mean=[10.0, 20.0, 30.0], std=[2.0, 3.0, 4.0], to_rgb=True)
+    ours = MODELS.build(dict(type='OpenSetDataPreprocessor', **options))
+    theirs = ClsDataPreprocessor(**options)
+    result, expected = ours(_batch((2, -1, 0)), training), theirs(_batch((2, -1, 0)), training)
+    assert torch.equal(result['inputs'], expected['inputs'])
+    assert [int(s.gt_label) for s in result['data_samples']] == [2, -1, 0]
+    assert all('gt_score' not in sample for sample in result['data_samples'])
 
 
-def test_labels_become_scores_only_in_training():
-    plain = MODELS.build(dict(type='OpenSetDataPreprocessor', num_classes=3))
-    assert 'gt_score' not in plain(_batch((0, 1)), training=True)['data_samples'][0]
-    onehot = MODELS.build(dict(type='OpenSetDataPreprocessor', num_classes=3, to_onehot=True))
-    trained = onehot(_batch((2, 0)), training=True)['data_samples']
-    torch.testing.assert_close(torch.stack([s.gt_score for s in trained]).float(), torch.eye(3)[[2, 0]])
-    evaluated = onehot(_batch((2, -1)), training=False)['data_samples']
-    assert [int(s.gt_label) for s in evaluated] == [2, -1] and all('gt_score' not in s for s in evaluated)
+@pytest.mark.parametrize('augment, mixer', [('CutMix', 'PairedCutMix'), ('Mixup', 'PairedMixUp')])
+def test_batch_augments_are_refused_with_the_mixer_to_use(augment, mixer):
+    with pytest.raises(ValueError, match=rf"OpenSetDataPreprocessor: batch_augments.*model.mixer=dict\(type='{mixer}'"):
+        MODELS.build(dict(type='OpenSetDataPreprocessor', num_classes=3,
+                          batch_augments=dict(augments=dict(type=augment, alpha=1.0))))
 
 
-def test_scores_need_the_number_of_classes():
-    preprocessor = MODELS.build(dict(type='OpenSetDataPreprocessor', to_onehot=True))
-    with pytest.raises(ValueError, match='needs num_classes'):
-        preprocessor(_batch((0, 1)), training=True)
+def test_one_hot_scores_are_refused():
+    with pytest.raises(ValueError, match='keeps labels as labels.*Drop to_onehot'):
+        MODELS.build(dict(type='OpenSetDataPreprocessor', num_classes=3, to_onehot=True))
 
 
 @pytest.mark.parametrize('non_blocking', [False, True])

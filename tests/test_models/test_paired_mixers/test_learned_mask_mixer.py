@@ -63,22 +63,27 @@ def test_trained_mixer_needs_features_and_encoder_needs_a_checkpoint():
         LearnedMaskMixer(mix_block=MIX_BLOCK, encoder=dict(type='ResNet_CIFAR', depth=18))
 
 
-def _automix_checkpoint(build_tiny_automix, path):
+def _automix_checkpoint(build_tiny_automix, path, old_keys=False):
+    """An AutoMix checkpoint; ``old_keys``: as written before the Mix Block moved into the mixer (``mix_block.*``)."""
     automix = build_tiny_automix()
-    for param in automix.mix_block.parameters():  # weights that differ from a fresh Mix Block's
+    for param in automix.mixer.mix_block.parameters():  # weights that differ from a fresh Mix Block's
         param.data.add_(0.25)
-    torch.save({'state_dict': automix.state_dict(), 'meta': {}}, path)
+    state_dict = automix.state_dict()
+    if old_keys:
+        state_dict = {key.replace('mixer.mix_block.', 'mix_block.', 1): value for key, value in state_dict.items()}
+    torch.save({'state_dict': state_dict, 'meta': {}}, path)
     return automix
 
 
-def test_frozen_mixer_loads_the_mix_block_and_encoder_of_an_automix_checkpoint(build_tiny_automix, tiny_resnet_cfg,
-                                                                              tmp_path, monkeypatch):
-    automix = _automix_checkpoint(build_tiny_automix, tmp_path / 'automix.pth')
+@pytest.mark.parametrize('old_keys', [False, True])
+def test_frozen_mixer_loads_the_mix_block_and_encoder_of_an_automix_checkpoint(old_keys, build_tiny_automix,
+                                                                              tiny_resnet_cfg, tmp_path, monkeypatch):
+    automix = _automix_checkpoint(build_tiny_automix, tmp_path / 'automix.pth', old_keys)
     mixer = LearnedMaskMixer(mix_block=dict(type='MixBlock', in_channels=32), checkpoint=str(tmp_path / 'automix.pth'),
                              encoder=tiny_resnet_cfg(), mix_layer='layer3')
     assert not mixer.trainable and mixer.mixer_inputs == ()
     assert not any(param.requires_grad for param in mixer.parameters())
-    for name, value in automix.mix_block.state_dict().items():
+    for name, value in automix.mixer.mix_block.state_dict().items():
         assert torch.equal(mixer.mix_block.state_dict()[name], value), name
     for name, value in automix.momentum_encoder.module[0].state_dict().items():
         assert torch.equal(mixer.encoder.state_dict()[name], value), name
@@ -133,3 +138,32 @@ def test_given_features_are_standardised_per_channel_so_their_scale_does_not_sat
     assert not torch.allclose(raw(images, features=100 * features + 7).mask, large, atol=1e-3)
     with pytest.raises(ValueError, match='feature_norm'):
         LearnedMaskMixer(mix_block=MIX_BLOCK, feature_norm='layer')
+
+
+def test_an_owner_with_its_own_objective_adds_the_mask_losses():
+    # MoCo v2 AMix brings its Mix Block objective (objective=None): the mixer gives L_mask and the statistics.
+    torch.manual_seed(0)
+    mixer = LearnedMaskMixer(mix_block=MIX_BLOCK, objective=None)
+    assert mixer.trainable and mixer.objective is None
+    mixed = mixer(torch.randn(8, 3, 16, 16), features=_features())
+    losses = mixer.mask_losses(mixed)
+    assert set(losses) == {'loss_mask', 'mask_std', 'mask_lam_gap', 'mask_mixed_fraction'}
+    assert losses['loss_mask'].item() == pytest.approx(
+        mixer.mix_block.mask_loss(mixed.generation['raw_mask'], mixed.generation['drawn_lam']).item())
+    with pytest.raises(ValueError, match='no objective'):
+        mixer.generation_losses(torch.randn(8, 4), torch.arange(8) % 4, mixed)
+    with pytest.raises(ValueError, match='trained mode'):
+        mixer.mask_losses(mixed.detached())
+
+
+def test_step_passes_of_the_mixers_own_networks(build_tiny_automix, tiny_resnet_cfg, tmp_path):
+    from openmixosr.models.paired_mixers import PairedCutMix
+    from openmixosr.models.utils.step_passes import NetworkPasses
+    assert PairedCutMix().step_passes(0, 1) == {}  # pixels only
+    trained = LearnedMaskMixer(mix_block=MIX_BLOCK)
+    assert trained.step_passes(1, 1) == dict(mix_block=NetworkPasses(forwards=1, backwards=1, forwards_no_graph=1))
+    _automix_checkpoint(build_tiny_automix, tmp_path / 'automix.pth')
+    frozen = LearnedMaskMixer(mix_block=dict(type='MixBlock', in_channels=32), checkpoint=str(tmp_path / 'automix.pth'),
+                              encoder=tiny_resnet_cfg(), mix_layer='layer3')
+    assert frozen.step_passes(0, 1) == dict(mix_block=NetworkPasses(forwards_no_graph=1),
+                                            mixer_encoder=NetworkPasses(partial_forwards_no_graph=1))

@@ -4,10 +4,11 @@ import numpy as np
 import pytest
 import torch
 from mmpretrain.models.utils.batch_augments import CutMix, Mixup
+from mmpretrain.registry import BATCH_AUGMENTS
 
 from openmixosr.models.paired_mixers import PairedCutMix, PairedMixer, PairedMixUp, build_paired_mixer
 from openmixosr.models.utils import MixedBatch
-from openmixosr.registry import BATCH_AUGMENTS, MIXERS
+from openmixosr.registry import MIXERS
 
 
 def cutmix(x, alpha):
@@ -169,7 +170,7 @@ def test_mixers_registry_imports_its_modules_when_building():
 
 
 def test_build_paired_mixer_errors_name_the_registry_and_the_cause():
-    with pytest.raises(KeyError, match=r"'CutMix' is a batch augment.*PairedCutMix"):
+    with pytest.raises(KeyError, match=r"'CutMix' is an mmpretrain batch augment.*'PairedCutMix' draws exactly as"):
         build_paired_mixer(dict(type='CutMix', alpha=1.0))  # mmpretrain's, (inputs, scores) -> (inputs, scores)
     with pytest.raises(KeyError, match=r"'NoSuchMixer' is not a paired mixer.*\['LearnedMaskMixer', 'PairedCutMix', 'PairedMixUp'"):
         build_paired_mixer(dict(type='NoSuchMixer'))
@@ -205,3 +206,15 @@ def test_mixers_reject_non_positive_alpha():
             cls(alpha=0.0)
     with pytest.raises(ValueError, match='images'):
         cutmix(torch.rand(3, 8, 8), 1.0)
+
+
+@pytest.mark.parametrize('augments, suggestion', [
+    (dict(type='CutMix', alpha=1.0), "model.mixer=dict(type='PairedCutMix', alpha=1.0)"),
+    (dict(type='Mixup', alpha=0.2), "model.mixer=dict(type='PairedMixUp', alpha=0.2)"),
+    ([dict(type='CutMix', alpha=1.0), dict(type='ResizeMix')], "type='YourPairedMixer'"),
+])
+def test_batch_augments_refusal_names_the_mixer_to_write(augments, suggestion):
+    from openmixosr.models.paired_mixers.base import batch_augments_refusal
+    message = batch_augments_refusal(augments, 'Somewhere: train_cfg.augments')
+    assert message.startswith('Somewhere: train_cfg.augments: mmpretrain batch augments are a second way to mix')
+    assert suggestion in message

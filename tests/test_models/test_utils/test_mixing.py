@@ -81,3 +81,28 @@ def test_mixed_soft_label_per_sample_lam():
     torch.testing.assert_close(mixed_soft_label(labels, index, lam, 3), expected)
     with pytest.raises(ValueError, match='lam'):
         mixed_soft_label(labels, index, torch.rand(2), 3)
+
+
+def test_mixed_soft_label_computes_its_weights_at_lams_precision():
+    # A float lam and a float32 tensor: lam and 1 - lam in float32 (the distiller's and AutoMix's labels, unchanged);
+    # a float64 tensor: 1 - lam in double precision, rounded once (mmpretrain's batch augments with a Python float);
+    # a bfloat16 tensor is promoted to the label's float32 first. Each weight is then rounded to the label's dtype.
+    labels, index = torch.tensor([0, 1, 2, 1]), torch.tensor([1, 2, 0, 1])
+    onehot = torch.nn.functional.one_hot(labels, 3).float()
+    found = set()
+    for lam in np.random.RandomState(0).beta(1.0, 1.0, 50):
+        lam32 = torch.tensor(lam, dtype=torch.float32)
+        in_float32 = lam32 * onehot + (1 - lam32) * onehot[index]
+        in_double = lam * onehot + (1 - lam) * onehot[index]
+        assert torch.equal(mixed_soft_label(labels, index, float(lam), 3), in_float32)
+        assert torch.equal(mixed_soft_label(labels, index, lam32, 3), in_float32)
+        assert torch.equal(mixed_soft_label(labels, index, torch.tensor(lam, dtype=torch.float64), 3), in_double)
+        found.add(torch.equal(in_float32, in_double))
+        lam16 = torch.tensor(lam, dtype=torch.bfloat16)
+        lam16_as32 = lam16.float()
+        assert torch.equal(mixed_soft_label(labels, index, lam16, 3),
+                           lam16_as32 * onehot + (1 - lam16_as32) * onehot[index])
+    assert found == {True, False}  # the two roundings of 1 - lam do differ for some draws
+    per_sample = torch.rand(4, dtype=torch.float64)
+    own, partner = per_sample.float()[:, None], (1 - per_sample).float()[:, None]
+    assert torch.equal(mixed_soft_label(labels, index, per_sample, 3), own * onehot + partner * onehot[index])
