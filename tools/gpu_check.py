@@ -427,7 +427,7 @@ def _difference(first: str, second: str) -> float:
 
 def run_tools(family: Family, precision: str, settings: Settings, out_dir: Path) -> dict:
     """Train 2 epochs, resume epoch 1 and train epoch 2 again (same weights?), test the result with the scores."""
-    from openmixosr.evaluation.scores import SCORE_CONFIGS
+    from openmixosr.evaluation.scores import score_configs
     run_dir = out_dir / 'runs' / f'{family.name}_{precision}'
     config = run_dir / 'config.py'
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -459,7 +459,7 @@ def run_tools(family: Family, precision: str, settings: Settings, out_dir: Path)
     difference = _difference(str(run_dir / 'full' / 'epoch_2.pth'), str(run_dir / 'resumed' / 'epoch_2.pth'))
     result.update(resume_max_abs_diff=difference, resumed_identical=difference == 0.0)
     if cfg.get('test_dataloader'):
-        scores = [name for name in SCORE_CONFIGS if name not in UNTRAINED_SCORES]
+        scores = [name for name in score_configs() if name not in UNTRAINED_SCORES]
         if settings.tiny:
             scores.remove('knn')  # k = 50 > the tiny training set
         metrics = test.main([str(config), str(run_dir / 'resumed' / 'epoch_2.pth'), '--work-dir',

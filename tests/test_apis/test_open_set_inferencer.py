@@ -209,10 +209,10 @@ def _infer_tool():
 
 
 def test_infer_tool_options_and_table():
-    from openmixosr.evaluation.scores import SCORE_CONFIGS
+    from openmixosr.evaluation.scores import score_configs
     tool = _infer_tool()
     args = tool.parse_args(['c.py', 'c.pth', 'a.png', '--scores', 'all'])
-    assert args.scores == list(SCORE_CONFIGS) and len(args.scores) == 18 and args.threshold_tpr == 0.95
+    assert args.scores == list(score_configs()) and len(args.scores) == 18 and args.threshold_tpr == 0.95
     assert tool.parse_args(['c.py', 'c.pth', 'a.png']).scores == ['mls', 'msp', 'energy']
     for wrong in (['--scores', 'all', 'mls'], ['--out', 'predictions.txt']):
         with pytest.raises(SystemExit):
