@@ -157,12 +157,22 @@ def narrow(node, divisor: int):
     return node
 
 
+def _loads_image_files(transform) -> bool:
+    """Whether a transform config decodes image files (mmcv's ``LoadImageFromFile`` or a subclass, such as
+    ``StrictLoadImageFromFile``)."""
+    from mmcv.transforms import LoadImageFromFile
+    from openmixosr.registry import TRANSFORMS
+    if not isinstance(transform, dict) or not isinstance(transform.get('type'), str):
+        return False
+    transform_class = TRANSFORMS.get(transform['type'])
+    return isinstance(transform_class, type) and issubclass(transform_class, LoadImageFromFile)
+
+
 def _resized(node, size: int):
-    """A pipeline with ``LoadImageFromFile`` dropped (the images are made in memory) and, when ``size`` is given,
+    """A pipeline with its image-file loading dropped (the images are made in memory) and, when ``size`` is given,
     every resizing / cropping transform at ``size``."""
     if isinstance(node, list):
-        return [_resized(item, size) for item in node
-                if not (isinstance(item, dict) and item.get('type') == 'LoadImageFromFile')]
+        return [_resized(item, size) for item in node if not _loads_image_files(item)]
     if isinstance(node, dict):
         node = {key: _resized(value, size) for key, value in node.items()}
         key = SIZED_TRANSFORMS.get(node.get('type'))

@@ -17,7 +17,7 @@ from typing import List, Optional
 from mmengine.config import DictAction
 
 from openmixosr.apis import OpenSetInferencer
-from openmixosr.evaluation.scores import SCORE_CONFIGS
+from openmixosr.evaluation.scores import score_configs
 from openmixosr.utils.tool_errors import run_tool
 
 #: Rows of the table printed when the CSV holds them all.
@@ -33,7 +33,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         help='image files or folders (the image files directly inside, sorted by name)')
     parser.add_argument('--scores', nargs='+', default=['mls', 'msp', 'energy'], metavar='SCORE',
                         help=f'open-set scores, or `all`; the first decides known / unknown. Choices: '
-                        f'{", ".join(SCORE_CONFIGS)}. Scores fitted on the training set load their statistics '
+                        f'{", ".join(score_configs())}. Scores fitted on the training set load their statistics '
                         'from the cache tools/test.py writes next to the checkpoint, or fit and write it (default: '
                         'mls msp energy)')
     parser.add_argument('--threshold-tpr', type=float, default=0.95,
@@ -49,7 +49,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     if 'all' in args.scores:
         if len(args.scores) > 1:
             parser.error(f'--scores all stands alone, got {args.scores}')
-        args.scores = list(SCORE_CONFIGS)
+        args.scores = list(score_configs())
     if args.out is not None and not args.out.endswith('.csv'):
         parser.error(f'--out must name a .csv file, got {args.out!r}')
     return args
