@@ -1,5 +1,6 @@
 """Cross mutual information (asymmetric distillation Eq. 6): the DIST form and the InfoNCE estimator, their lam
-weights, declared inputs and gradients; like the relabel loss they carry no weight of their own (mu / eta, Eq. 8)."""
+weights, declared inputs and gradients. Their ``loss_weight`` (``mu`` of Eq. 8): tests/test_models/test_losses/
+test_loss_weights.py."""
 import numpy as np
 import pytest
 import torch
@@ -33,15 +34,6 @@ def test_cmi_lam_weights(cmi_batch):
     offered = dict(student_mixed_logits=student, teacher_raw_logits=teacher, index=index, lam=0.3,
                    student_mixed_features=None, teacher_raw_features=None)
     torch.testing.assert_close(call_with_declared_inputs(cmi, offered), 0.3 * d_i + 0.7 * d_j)
-
-
-@pytest.mark.parametrize('cfg', [dict(type='CrossMutualInformationLoss'), dict(type='RelabelLoss'),
-                                 dict(type='InfoNCECrossMutualInformationLoss', student_channels=4,
-                                      teacher_channels=4)])
-def test_cmi_and_relabel_losses_have_no_weight_of_their_own(cfg):
-    """Their weights are the distiller's mu and eta (asymmetric distillation Eq. 8): a second factor is refused."""
-    with pytest.raises(TypeError, match='loss_weight'):
-        MODELS.build(dict(cfg, loss_weight=0.5))
 
 
 def test_cmi_teacher_detached_and_lam_checked(cmi_batch):
