@@ -27,7 +27,6 @@ algorithm. Each loss carries its weight, ``loss_weight``: ``mu`` of the paper (a
 Table 7's grid is ``cmi_loss=dict(loss_weight=mu)``; the algorithm adds the weighted loss as it is. The InfoNCE
 projections are parameters: build the loss as a submodule of the algorithm so that the optimizer sees them.
 """
-from numbers import Real
 from typing import Optional, Union
 
 import torch
@@ -35,24 +34,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from openmixosr.registry import MODELS
+from ..utils.mixing import check_lam
 from .dist_loss import DISTLoss
-
-
-def _check_lam(lam: Union[float, torch.Tensor], batch_size: int) -> Union[float, torch.Tensor]:
-    """One ``lam`` for the batch (CutMix, MixUp) as a python float, or one per sample as a detached tensor [N]; all in
-    [0, 1]."""
-    if isinstance(lam, torch.Tensor):
-        if lam.numel() != 1:
-            if lam.shape != (batch_size, ):
-                raise ValueError(f'lam must be one value for the batch or a tensor [N={batch_size}], got a tensor of '
-                                 f'shape {tuple(lam.shape)}')
-            if bool(((lam < 0) | (lam > 1)).any()):
-                raise ValueError('lam must be in [0, 1] for every sample')
-            return lam.detach()
-        lam = lam.item()
-    if not isinstance(lam, Real) or not 0.0 <= lam <= 1.0:
-        raise ValueError(f'lam must be a float in [0, 1], got {lam!r}')
-    return float(lam)
 
 
 def info_nce(student: torch.Tensor, teacher: torch.Tensor, temperature: float,
@@ -129,7 +112,9 @@ class BaseCrossMutualInformationLoss(nn.Module):
             Tensor: A scalar.
         """
         n = student_mixed.size(0)
-        lam = _check_lam(lam, n)
+        lam = check_lam(lam, n)
+        if torch.is_tensor(lam):  # one python float for the batch, or a detached tensor [N]
+            lam = lam.item() if lam.dim() == 0 else lam.detach()
         if teacher_raw.size(0) != n or index.shape != (n, ):
             raise ValueError(f'expected student [N, ...], teacher [N, ...] and index [N], got '
                              f'{tuple(student_mixed.shape)}, {tuple(teacher_raw.shape)} and {tuple(index.shape)}')

@@ -21,6 +21,7 @@ import torch.nn.functional as F
 from mmengine.model import BaseModule
 
 from openmixosr.registry import MODELS
+from ..utils.mixing import check_lam
 
 OutSize = Union[int, Sequence[int]]
 
@@ -62,14 +63,6 @@ def pixel_attention(query: torch.Tensor, key: torch.Tensor, temperature: float =
 def sample_mean(s: torch.Tensor) -> torch.Tensor:
     """Mean of a mask over everything but the batch dimension: [N, ...] -> [N]."""
     return s.flatten(1).mean(dim=1)
-
-
-def check_lam(lam: float) -> float:
-    """``lam`` as a python float in [0, 1] (one mixing ratio for the whole batch)."""
-    lam = float(lam)
-    if not 0.0 <= lam <= 1.0:
-        raise ValueError(f'lam must lie in [0, 1], got {lam}')
-    return lam
 
 
 class BaseMixBlock(BaseModule):
@@ -155,7 +148,7 @@ class BaseMixBlock(BaseModule):
               ``mask`` when nothing is adjusted.
             - ``attention``: ``P``, [N, hw, hw], rows summing to 1.
         """
-        lam = check_lam(lam)
+        lam = float(check_lam(lam))  # one mixing ratio for the whole batch
         if feat.dim() != 4 or feat.size(1) != self.in_channels:
             raise ValueError(f'expected features [N, {self.in_channels}, h, w], got {tuple(feat.shape)}')
         n, _, h, w = feat.shape
