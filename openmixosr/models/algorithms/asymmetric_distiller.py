@@ -16,6 +16,7 @@ from ..losses import soft_target_cross_entropy
 from ..paired_mixers import LearnedMaskMixer, build_paired_mixer
 from ..utils import MixedBatch, attach_predictions, mixed_soft_label
 from ..utils.declared_inputs import call_with_declared_inputs
+from ..utils.head_loss import refuse_unused_head_loss
 from ..utils.predictions import final_linear_of, head_features_and_logits
 from ..utils.step_passes import NetworkPasses, StepPasses
 from ..utils.truncated_forward import forward_capturing, forward_until
@@ -74,8 +75,10 @@ class AsymmetricDistiller(DistillsFromTeacher, ModeDispatchMixin, BaseModel):
     Every loss module carries its own weight (``loss_weight``, mmpretrain's convention) and the distiller adds the
     losses as they return them: ``mu`` is ``cmi_loss.loss_weight``, ``eta`` is ``relabel_loss.loss_weight``, the
     weight of ``KD`` is ``kd_loss.loss_weight``. The two terms the distiller computes itself, the raw step's ``CE``
-    (weight 1) and the optional mixup CE, are no loss modules; ``mixed_ce_weight`` weighs the latter. The CMI loss
-    declares its inputs in ``mixup_inputs`` and receives them by name; the distiller offers ``student_mixed_logits``
+    (weight 1) and the optional mixup CE, are no loss modules; ``mixed_ce_weight`` weighs the latter. The student
+    head's ``loss`` is therefore never called: a student head configured with anything but plain cross-entropy is
+    refused when the distiller is built (the teacher's head keeps the loss it was trained with; it is frozen here).
+    The CMI loss declares its inputs in ``mixup_inputs`` and receives them by name; the distiller offers ``student_mixed_logits``
     ``S(x_m)``, ``student_mixed_features`` (the student's pooled features on ``x_m``), ``teacher_raw_logits``
     ``T(x)``, ``teacher_raw_features``, ``index`` and ``lam``: the DIST estimator takes the logits, the InfoNCE one
     the pooled features.
@@ -103,7 +106,8 @@ class AsymmetricDistiller(DistillsFromTeacher, ModeDispatchMixin, BaseModel):
       code); ``relabel_loss=dict(type='RelabelLoss', smoothing=False)`` uses the plain mixed label (authors' code).
 
     Args:
-        student (dict): Classifier config, e.g. an ``OpenSetClassifier`` (backbone, neck, head returning logits).
+        student (dict): Classifier config, e.g. an ``OpenSetClassifier`` (backbone, neck, head returning logits;
+            the head's ``loss``, if it has one, must be plain cross-entropy, mmpretrain's default: it is never called).
         teacher (dict): Classifier config of the teacher; its weights come from ``teacher_checkpoint``.
         teacher_checkpoint (str, optional): Checkpoint of the teacher trained with plain CE on the known classes
             (``tools/train.py`` of a baseline config), or the work dir of that run (its last checkpoint). None keeps
@@ -165,6 +169,7 @@ class AsymmetricDistiller(DistillsFromTeacher, ModeDispatchMixin, BaseModel):
         # The classifiers carry the same (unused) preprocessor so their state dicts match checkpoints of the
         # baseline configs, which include the normalisation buffers.
         self.student = MODELS.build(dict(copy.deepcopy(student), data_preprocessor=copy.deepcopy(data_preprocessor)))
+        refuse_unused_head_loss(self.student.head, 'AsymmetricDistiller', 'model.student.head', 'CE(S(x), y)')
         self.teacher = MODELS.build(dict(copy.deepcopy(teacher), data_preprocessor=copy.deepcopy(data_preprocessor)))
         self._load_teacher(teacher_checkpoint)
         self.mixer = build_paired_mixer(mixer)

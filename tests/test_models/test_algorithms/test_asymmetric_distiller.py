@@ -314,6 +314,28 @@ def test_a_learned_mask_mixer_fits_the_distiller_unchanged(gt_samples, tiny_dist
     assert model.mixer.weight.grad is not None and model.mixer.weight.grad.abs().sum() > 0
 
 
+@pytest.mark.parametrize('loss', [None, dict(type='CrossEntropyLoss', loss_weight=1.0), dict(type='LabelSmoothLoss',
+                                                                                             label_smooth_val=0.1)])
+def test_the_student_heads_loss_is_plain_cross_entropy_or_refused(loss, tiny_distiller_cfg, labelled_images):
+    """The raw step's CE is the distiller's own F.cross_entropy: plain CE (the default) is what it computes; any other
+    student head loss would be ignored, so the build refuses it. The teacher's head loss (it trained with it) is free."""
+    cfg = tiny_distiller_cfg(p_mix=0.0)
+    cfg['teacher']['head']['loss'] = dict(type='LabelSmoothLoss', label_smooth_val=0.3)
+    if loss is not None:
+        cfg['student']['head']['loss'] = loss
+    if loss is not None and loss['type'] != 'CrossEntropyLoss':
+        with pytest.raises(ValueError, match=r"model\.student\.head\.loss is LabelSmoothLoss.*computes CE\(S\(x\), y\)"):
+            MODELS.build(cfg)
+        return
+    with pytest.warns(UserWarning, match='keeps its initial weights'):
+        model = MODELS.build(cfg)
+    inputs, labels = labelled_images()
+    with torch.no_grad():
+        logits = model._logits(model.student, inputs)
+        torch.testing.assert_close(model.raw_loss(inputs, labels)['loss_ce'],
+                                   model.student.head.loss_module(logits, labels))
+
+
 def test_bad_options_raise(tiny_distiller_cfg):
     for bad in (dict(p_mix=1.5), dict(kd_target='logits'), dict(eval_network='both'), dict(mixed_ce_weight=-1.0)):
         with pytest.raises(ValueError):
