@@ -181,7 +181,8 @@ AGC_RECIPE = {'cfg.train_cfg.max_epochs': 600, 'cfg.train_dataloader.batch_size'
               'cfg.optim_wrapper.optimizer.lr': 0.001, 'cfg.optim_wrapper.optimizer.weight_decay': 1e-4,
               'cfg.image_size': 448, **NAMED_UNKNOWN_SETS}
 AGC_CE = {'model.type': 'OpenSetClassifier', 'model.backbone.type': 'ResNet', 'model.backbone.depth': 50,
-          'model.backbone.init_cfg.type': 'SafePretrained', 'model.head.loss_module.type': 'LabelSmoothLoss', **AGC_RECIPE}
+          'model.backbone.init_cfg.type': 'SafePretrained', 'model.head.loss_module.type': 'LabelSmoothLoss',
+          **AGC_RECIPE}
 ASYM_SSB = {**without(ASYM_FULL, 'cfg.'), 'model.student.backbone.type': 'ResNet',
             'model.student.backbone.depth': 50, 'model.teacher.backbone.type': 'ResNet', **AGC_RECIPE}
 

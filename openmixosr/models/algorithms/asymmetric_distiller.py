@@ -9,8 +9,8 @@ import torch.nn.functional as F
 from mmengine.model import BaseModel
 from mmpretrain.structures import DataSample
 
-from openmixosr.utils.checkpoint_io import load_weights_only, resolve_checkpoint
 from openmixosr.registry import MODELS
+from openmixosr.utils.checkpoint_io import load_weights_only, resolve_checkpoint
 from ..contracts import DistillsFromTeacher
 from ..losses import soft_target_cross_entropy
 from ..paired_mixers import LearnedMaskMixer, build_paired_mixer
@@ -78,10 +78,10 @@ class AsymmetricDistiller(DistillsFromTeacher, ModeDispatchMixin, BaseModel):
     (weight 1) and the optional mixup CE, are no loss modules; ``mixed_ce_weight`` weighs the latter. The student
     head's ``loss`` is therefore never called: a student head configured with anything but plain cross-entropy is
     refused when the distiller is built (the teacher's head keeps the loss it was trained with; it is frozen here).
-    The CMI loss declares its inputs in ``mixup_inputs`` and receives them by name; the distiller offers ``student_mixed_logits``
-    ``S(x_m)``, ``student_mixed_features`` (the student's pooled features on ``x_m``), ``teacher_raw_logits``
-    ``T(x)``, ``teacher_raw_features``, ``index`` and ``lam``: the DIST estimator takes the logits, the InfoNCE one
-    the pooled features.
+    The CMI loss declares its inputs in ``mixup_inputs`` and receives them by name; the distiller offers
+    ``student_mixed_logits`` ``S(x_m)``, ``student_mixed_features`` (the student's pooled features on ``x_m``),
+    ``teacher_raw_logits`` ``T(x)``, ``teacher_raw_features``, ``index`` and ``lam``: the DIST estimator takes the
+    logits, the InfoNCE one the pooled features.
 
     Learned masks (``mixer=dict(type='LearnedMaskMixer', ...)``, docs/asymmetric_distillation.md, "Learned masks"):
     the frozen teacher plays the part AutoMix gives its momentum encoder. The Mix Block's features are the teacher's

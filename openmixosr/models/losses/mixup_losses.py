@@ -34,7 +34,7 @@ def _partner_labels(logits: torch.Tensor, labels: torch.Tensor, index: torch.Ten
 
 def mixup_cross_entropy(logits: torch.Tensor, labels: torch.Tensor, index: torch.Tensor,
                         lam: Union[float, torch.Tensor]) -> torch.Tensor:
-    """Mixup cross-entropy (AMix Eq. 3 with the linear label mixup): ``MCE = lam * CE(p, y_i) + (1 - lam) * CE(p, y_j)``.
+    """Mixup cross-entropy (AMix Eq. 3 with the linear label mixup): ``MCE = lam CE(p, y_i) + (1 - lam) CE(p, y_j)``.
 
     ``p = softmax(logits)`` on the mixed sample, ``y_j = labels[index]``; computed as the cross-entropy to the
     mixed soft label ``lam * onehot(y_i) + (1 - lam) * onehot(y_j)`` (:func:`soft_target_cross_entropy`).

@@ -85,8 +85,8 @@ class BaseMixBlock(BaseModule):
         attention_temperature (float): ``T`` of :func:`pixel_attention` (ours, not the papers'): 1 (default) is the
             papers' attention; a smaller ``T`` makes ``P`` leave the uniform attention sooner (docs/automix.md,
             "Does the Mix Block learn where to mix?").
-        value_source (str): Which image the value ``W_Z a`` comes from. ``'i'``: ``s = sigmoid(U(P @ W_Z a_i))``, AutoMix
-            Eq. 5 as printed. ``'j'``: the value comes from the partner, the image the keys come from, as in the
+        value_source (str): Which image the value ``W_Z a`` comes from. ``'i'``: ``s = sigmoid(U(P @ W_Z a_i))``,
+            AutoMix Eq. 5 as printed. ``'j'``: the value comes from the partner, the image the keys come from, as in the
             authors' code: ``s_j = sigmoid(U(P @ W_Z a_j))`` and ``s = 1 - s_j`` (the paper's "take z_j as the
             value ... s_i = 1 - s_j"). With the cross attention of AutoMix, ``'j'`` is ordinary attention (keys and
             values of one image) and ``'i'`` averages ``x_i``'s values over positions chosen by ``x_j``'s keys.

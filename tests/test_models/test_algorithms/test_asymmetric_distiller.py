@@ -115,8 +115,9 @@ def test_p_mix_zero_is_the_pure_raw_loss(build_tiny_distiller, labelled_images, 
 
 def test_p_mix_one_is_the_pure_mixed_loss_recomputed_by_hand(build_tiny_distiller, labelled_images, gt_samples):
     # Recomputes every term of a mixed step (KD on the kept rows, CMI, relabel on the confusing rows, their weights
-    # mu / eta: the losses' loss_weight) by hand. The teacher is steered so the verify marks >= 2 samples confusing and keeps >= 2 whatever
-    # the pairing, so the KD and the relabel checks always run (asserted below, no silent skip). Catches: wrong
+    # mu / eta: the losses' loss_weight) by hand. The teacher is steered so the verify marks >= 2 samples confusing
+    # and keeps >= 2 whatever the pairing, so the KD and the relabel checks always run (asserted below, no silent
+    # skip). Catches: wrong
     # relabel target (no uniform half, lam / 1 - lam swapped, y_j not taken through the pairing), relabel averaged
     # over all rows instead of the confusing ones, KD not restricted to the kept rows, eta / mu not applied.
     import numpy as np
@@ -317,14 +318,16 @@ def test_a_learned_mask_mixer_fits_the_distiller_unchanged(gt_samples, tiny_dist
 @pytest.mark.parametrize('loss', [None, dict(type='CrossEntropyLoss', loss_weight=1.0), dict(type='LabelSmoothLoss',
                                                                                              label_smooth_val=0.1)])
 def test_the_student_heads_loss_is_plain_cross_entropy_or_refused(loss, tiny_distiller_cfg, labelled_images):
-    """The raw step's CE is the distiller's own F.cross_entropy: plain CE (the default) is what it computes; any other
-    student head loss would be ignored, so the build refuses it. The teacher's head loss (it trained with it) is free."""
+    """The raw step's CE is the distiller's own F.cross_entropy: plain CE (the default) is what it computes; any
+    other student head loss would be ignored, so the build refuses it. The teacher's head loss (it trained with it) is
+    free."""
     cfg = tiny_distiller_cfg(p_mix=0.0)
     cfg['teacher']['head']['loss'] = dict(type='LabelSmoothLoss', label_smooth_val=0.3)
     if loss is not None:
         cfg['student']['head']['loss'] = loss
     if loss is not None and loss['type'] != 'CrossEntropyLoss':
-        with pytest.raises(ValueError, match=r"model\.student\.head\.loss is LabelSmoothLoss.*computes CE\(S\(x\), y\)"):
+        with pytest.raises(ValueError, match=r'model\.student\.head\.loss is LabelSmoothLoss.*computes CE\(S\(x\), '
+                                             r'y\)'):
             MODELS.build(cfg)
         return
     with pytest.warns(UserWarning, match='keeps its initial weights'):

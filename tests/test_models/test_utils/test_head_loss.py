@@ -17,8 +17,8 @@ def _head(**loss):
     return MODELS.build(cfg)
 
 
-@pytest.mark.parametrize('loss', [dict(), dict(type='CrossEntropyLoss'), dict(type='CrossEntropyLoss', loss_weight=1.0)],
-                         ids=['default', 'ce', 'ce_weight_1'])
+@pytest.mark.parametrize('loss', [dict(), dict(type='CrossEntropyLoss'),
+                                  dict(type='CrossEntropyLoss', loss_weight=1.0)], ids=['default', 'ce', 'ce_weight_1'])
 def test_plain_cross_entropy_is_accepted_and_is_what_the_algorithms_compute(loss):
     """The accepted head loss gives F.cross_entropy's value: refusing the others loses nothing a config relied on."""
     head = _head(**loss)
