@@ -161,8 +161,9 @@ OSR_RECIPE = {'cfg.train_cfg.max_epochs': 200, 'cfg.train_dataloader.batch_size'
 ASYM_FULL = {'model.type': 'AsymmetricDistiller', 'model.teacher.backbone.depth': 50,
              'model.mixer.type': 'PairedCutMix',
              'model.mixer.alpha': 1.0, 'model.p_mix': 0.5, 'model.kd_loss.type': 'DISTLoss',
-             'model.cmi_loss.type': 'CrossMutualInformationLoss', 'model.relabel_loss.type': 'RelabelLoss',
-             'model.relabel_loss.smoothing': True, 'model.mu': 1.0, 'model.eta': 1.0, 'model.kd_target': 'mixed',
+             'model.kd_loss.loss_weight': 1.0, 'model.cmi_loss.type': 'CrossMutualInformationLoss',
+             'model.cmi_loss.loss_weight': 1.0, 'model.relabel_loss.type': 'RelabelLoss',
+             'model.relabel_loss.smoothing': True, 'model.relabel_loss.loss_weight': 1.0, 'model.kd_target': 'mixed',
              'model.mixed_ce_weight': 0.0, 'model.eval_network': 'student', **OSR_RECIPE}
 ASYM_R18 = {**ASYM_FULL, 'model.student.backbone.depth': 18}
 
@@ -180,7 +181,8 @@ AGC_RECIPE = {'cfg.train_cfg.max_epochs': 600, 'cfg.train_dataloader.batch_size'
               'cfg.optim_wrapper.optimizer.lr': 0.001, 'cfg.optim_wrapper.optimizer.weight_decay': 1e-4,
               'cfg.image_size': 448, **NAMED_UNKNOWN_SETS}
 AGC_CE = {'model.type': 'OpenSetClassifier', 'model.backbone.type': 'ResNet', 'model.backbone.depth': 50,
-          'model.backbone.init_cfg.type': 'SafePretrained', 'model.head.loss_module.type': 'LabelSmoothLoss', **AGC_RECIPE}
+          'model.backbone.init_cfg.type': 'SafePretrained', 'model.head.loss_module.type': 'LabelSmoothLoss',
+          **AGC_RECIPE}
 ASYM_SSB = {**without(ASYM_FULL, 'cfg.'), 'model.student.backbone.type': 'ResNet',
             'model.student.backbone.depth': 50, 'model.teacher.backbone.type': 'ResNet', **AGC_RECIPE}
 
@@ -356,7 +358,7 @@ ASYM_ROWS += [
          column=f'mu = {mu}',
          config='configs/asym/r18_tiny.py' if mu == eta == 1.0 else
          f'configs/asym/ablation/r18_tiny_t7_mu{_TAG[mu]}_eta{_TAG[eta]}.py',
-         defines={**ASYM_R18, 'model.mu': mu, 'model.eta': eta, **TINY_OSR})
+         defines={**ASYM_R18, 'model.cmi_loss.loss_weight': mu, 'model.relabel_loss.loss_weight': eta, **TINY_OSR})
     for (mu, eta), (acc, auroc) in _T7_GRID.items()
 ]
 

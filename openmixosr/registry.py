@@ -4,6 +4,8 @@ A config with ``default_scope = 'openmixosr'`` builds ``type='OpenSetDataset'`` 
 parent registries for ``type='ResNet_CIFAR'`` (mmpretrain) or ``type='SGD'`` (mmengine). The ``locations`` make a
 registry import the modules that fill it the first time something is built from it.
 """
+from mmengine.registry import MODEL_WRAPPERS as MMENGINE_MODEL_WRAPPERS
+from mmengine.registry import Registry
 from mmpretrain.registry import DATA_SAMPLERS as MMPRETRAIN_DATA_SAMPLERS
 from mmpretrain.registry import DATASETS as MMPRETRAIN_DATASETS
 from mmpretrain.registry import EVALUATORS as MMPRETRAIN_EVALUATORS
@@ -23,8 +25,6 @@ from mmpretrain.registry import TRANSFORMS as MMPRETRAIN_TRANSFORMS
 from mmpretrain.registry import VISBACKENDS as MMPRETRAIN_VISBACKENDS
 from mmpretrain.registry import VISUALIZERS as MMPRETRAIN_VISUALIZERS
 from mmpretrain.registry import WEIGHT_INITIALIZERS as MMPRETRAIN_WEIGHT_INITIALIZERS
-from mmengine.registry import MODEL_WRAPPERS as MMENGINE_MODEL_WRAPPERS
-from mmengine.registry import Registry
 
 RUNNERS = Registry('runner', parent=MMPRETRAIN_RUNNERS, locations=['openmixosr.engine'])
 RUNNER_CONSTRUCTORS = Registry('runner constructor', parent=MMPRETRAIN_RUNNER_CONSTRUCTORS)

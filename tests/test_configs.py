@@ -237,7 +237,8 @@ def _train_selfsup_one_epoch(cfg, tmp_path):
               if key.startswith('train/loss')}
     # One logged loss per term of the Mix Block objective (its names come from the config's mix_block_losses).
     expected = {'loss'} if cfg.model.type == 'MoCo' else {
-        'loss', 'loss_moco', 'loss_mix', 'loss_mask', *(f'loss_generation_{name}' for name in cfg.model.mix_block_losses)}
+        'loss', 'loss_moco', 'loss_mix', 'loss_mask',
+        *(f'loss_generation_{name}' for name in cfg.model.mix_block_losses)}
     assert set(losses) == expected
     for name, values in losses.items():
         assert len(values) == 3 and np.isfinite(values).all(), (name, values)

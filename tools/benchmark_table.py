@@ -296,9 +296,9 @@ def describe(config: str) -> Method:
     if distills_from_teacher(cfg.model):
         teacher = teacher_config_of(config)
         if teacher is None:
-            raise KeyError(f'{config} distils from a teacher ({cfg.model.type}) but names no `teacher_config`: add e.g. '
-                           "`teacher_config = 'openmixosr::baselines/ce_r50_svhn.py'` (or a path), the config whose "
-                           'run `model.teacher_checkpoint` names.')
+            raise KeyError(f'{config} distils from a teacher ({cfg.model.type}) but names no `teacher_config`: add '
+                           "e.g. `teacher_config = 'openmixosr::baselines/ce_r50_svhn.py'` (or a path), the config "
+                           'whose run `model.teacher_checkpoint` names.')
     return Method(
         config=osp.abspath(config),
         row=row.row if row else stem,

@@ -36,9 +36,9 @@ from mmengine.utils import ProgressBar
 
 from openmixosr.models.contracts import distills_from_teacher
 from openmixosr.paper_results import row_by_id
+from openmixosr.utils.experiments import load_ablation
 from openmixosr.utils.file_lock import exclusive_lock
 from openmixosr.utils.result_tables import format_seed_table
-from openmixosr.utils.experiments import load_ablation
 from openmixosr.utils.run_queue import (LocalLauncher, Run, default_local_jobs, failure_report, queue_order,
                                         recipe_world_size, run_queue, threads_per_job)
 from openmixosr.utils.tool_errors import run_tool

@@ -23,7 +23,8 @@ __all__ = [
     'KNOWN_SET_NAME', 'MissingDataError', 'NAMED_SET_BENCHMARKS', 'OfflineCIFAR10', 'OfflineCIFAR100', 'OfflineMNIST',
     'OpenSetDataset', 'PaddingModeRandomCrop', 'STL10', 'SVHN', 'SourceDataset', 'StanfordCarsFolder',
     'StrictLoadImageFromFile', 'TinyImageNet', 'UNKNOWN_LABEL', 'UNKNOWN_SET_KEY', 'UNKNOWN_SET_NAMES',
-    'UnreadableImageError', 'adjust_hue', 'benchmarks', 'build_source', 'check_image_files', 'get_open_set_split', 'get_unknown_sets',
-    'missing_data_error', 'read_idx', 'register_benchmark', 'required_num_classes', 'select_partition', 'split_count', 'stratified_partition',
-    'upstream_crop_ignores_padding_mode', 'upstream_hue_jitter_fails'
+    'UnreadableImageError', 'adjust_hue', 'benchmarks', 'build_source', 'check_image_files', 'get_open_set_split',
+    'get_unknown_sets', 'missing_data_error', 'read_idx', 'register_benchmark', 'required_num_classes',
+    'select_partition', 'split_count', 'stratified_partition', 'upstream_crop_ignores_padding_mode',
+    'upstream_hue_jitter_fails'
 ]

@@ -94,9 +94,9 @@ def load_checked_checkpoint(model: torch.nn.Module,
     2. Its state dict (``checkpoint['state_dict']``, or the checkpoint itself for a plain ``state_dict`` file) gets
        ``revise_keys`` and the renames of older checkpoints
        (:func:`~openmixosr.utils.checkpoint_io.rename_old_keys`: an AutoMix / AMix Mix Block at ``mix_block.`` goes to
-       ``mixer.mix_block.``); with ``prefix`` only the entries under it are kept (a distiller's student); a checkpoint whose
-       run evaluated a network inside it (``meta['evaluated_weights']``: a distiller's student, AutoMix's momentum
-       network) loaded into a plain classifier gives that network (the log says which).
+       ``mixer.mix_block.``); with ``prefix`` only the entries under it are kept (a distiller's student); a checkpoint
+       whose run evaluated a network inside it (``meta['evaluated_weights']``: a distiller's student, AutoMix's
+       momentum network) loaded into a plain classifier gives that network (the log says which).
     3. ``strict``: every entry must fit, else
        :class:`~openmixosr.engine.checkpoint_compat.CheckpointMismatchError` says what is missing, what the checkpoint
        is and what to do.

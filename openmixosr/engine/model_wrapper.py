@@ -1,5 +1,4 @@
 """Distributed data parallel that also runs on CPU processes (gloo)."""
-import torch
 from mmengine.model import MMDistributedDataParallel
 
 from openmixosr.registry import MODEL_WRAPPERS

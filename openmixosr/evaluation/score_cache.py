@@ -9,10 +9,10 @@ change of how the scores are fitted never reuse stale statistics.
 """
 import hashlib
 import json
-import zipfile
 import os
 import os.path as osp
 import warnings
+import zipfile
 from typing import Dict
 
 import numpy as np

@@ -3,8 +3,9 @@
 The table tools start each training as a child process. Killed by ``kill -9``, a ``timeout`` or a scheduler, the
 tool must not leave its trainings running as orphans (an immediate re-run would then train the same run twice). On
 Linux each child is started through this file as a trampoline (``python .../child_process.py PID -- COMMAND...``;
-run as a script, it imports nothing but the standard library), which asks the kernel to send it ``SIGTERM`` when its parent dies (``prctl(PR_SET_PDEATHSIG)``, kept
-across ``exec``) and then becomes ``COMMAND``. Elsewhere (no ``prctl``) the command runs as it is.
+run as a script, it imports nothing but the standard library), which asks the kernel to send it ``SIGTERM`` when its
+parent dies (``prctl(PR_SET_PDEATHSIG)``, kept across ``exec``) and then becomes ``COMMAND``. Elsewhere (no ``prctl``)
+the command runs as it is.
 """
 import ctypes
 import ctypes.util

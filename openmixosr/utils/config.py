@@ -12,7 +12,8 @@ from mmengine.config import Config, ConfigDict, DictAction
 
 #: ``--launcher`` choices of the runner tools (MMEngine's launchers).
 LAUNCHERS = ('none', 'pytorch', 'slurm', 'mpi')
-#: A config shipped with the package: ``openmixosr::asym/r18_digits.py`` (as MMEngine names OpenMMLab packages' configs).
+#: A config shipped with the package: ``openmixosr::asym/r18_digits.py`` (as MMEngine names OpenMMLab packages'
+#: configs).
 PACKAGE_SCOPE = 'openmixosr::'
 _PACKAGE_DIR = osp.dirname(osp.dirname(osp.abspath(__file__)))
 

@@ -8,8 +8,9 @@ tensor and such bugs pass unnoticed. :class:`SimulatedDevice` is a ``TorchFuncti
 CUDA would fail:
 
 - device tensors: the parameters and buffers of the modules given to :meth:`SimulatedDevice.place` and the tensors
-  given to :meth:`SimulatedDevice.to_device`; everything computed from a device tensor; tensors made with ``device=`` a device
-  tensor's ``.device`` (which reports :data:`DEVICE`, ``cpu:1``, the stand-in for ``cuda:0``); ``.to(DEVICE)``.
+  given to :meth:`SimulatedDevice.to_device`; everything computed from a device tensor; tensors made with ``device=``
+  a device tensor's ``.device`` (which reports :data:`DEVICE`, ``cpu:1``, the stand-in for ``cuda:0``);
+  ``.to(DEVICE)``.
   A placed model's data preprocessor moves its batch with ``.to(DEVICE)``, as it would to ``cuda:0``.
 - host tensors: everything else: tensors made without ``device=`` (``torch.full``, ``torch.zeros``, ``torch.tensor``,
   ``torch.arange``, ``torch.randperm``, ... and ``torch.from_numpy``), ``.cpu()``, ``.to('cpu')``, results of host

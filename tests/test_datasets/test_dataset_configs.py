@@ -33,7 +33,8 @@ CONFIGS = {
 CLOSED_SET_CONFIGS = {'cifar100.py': 100, 'tiny_imagenet.py': 200, 'stl10.py': 10}
 
 # self-supervised pre-training configs (two views per image, no labels used) -> crop size
-SELF_SUPERVISED_CONFIGS = {'digits_ssl.py': 16, 'stl10_ssl.py': 96, 'tiny_imagenet_ssl.py': 64, 'tiny_imagenet_osr_ssl.py': 64}
+SELF_SUPERVISED_CONFIGS = {'digits_ssl.py': 16, 'stl10_ssl.py': 96, 'tiny_imagenet_ssl.py': 64,
+                           'tiny_imagenet_osr_ssl.py': 64}
 
 
 # configs with named unknown sets ('easy', 'hard'): the Semantic Shift Benchmark and the large-scale benchmark

@@ -7,8 +7,7 @@ from importlib import resources
 import pytest
 
 from openmixosr.datasets import (BENCHMARKS, NAMED_SET_BENCHMARKS, get_open_set_split, get_unknown_sets,
-                                 required_num_classes)
-from openmixosr.datasets import splits
+                                 required_num_classes, splits)
 
 # benchmark -> (number of known classes, number of classes of the known dataset, unknown count, unknown dataset size)
 SIZES = {

@@ -97,6 +97,8 @@ def test_kl_distill_loss_matches_a_hand_computation(recipes):
           for srow, trow in zip(student.tolist(), teacher.tolist())]
     assert loss(student, teacher).item() == pytest.approx(4.0 * sum(kl) / 2, rel=1e-5)
     assert loss(teacher, teacher).item() == pytest.approx(0.0, abs=1e-6)
+    weighted = MODELS.build(dict(type='KLDistillLoss', tau=2.0, loss_weight=0.5))  # the loss-weight convention
+    assert weighted(student, teacher).item() == pytest.approx(0.5 * 4.0 * sum(kl) / 2, rel=1e-5)
 
 
 def tiny_distiller(p_mix: float):

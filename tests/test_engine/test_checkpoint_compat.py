@@ -116,7 +116,8 @@ def test_unverified_classes_note():
     note = unverified_classes_note(None, split1, 'Checkpoint x.pth', 'the test set of this config')
     assert note.startswith('Checkpoint x.pth records no known classes') and \
         "those of the test set of this config (mnist split 1, 6 classes ['3', '2', '6', '9', '4', '0'])" in note
-    assert unverified_classes_note({}, split1, 'x', 'y') == unverified_classes_note(dict(classes=None), split1, 'x', 'y')
+    assert (unverified_classes_note({}, split1, 'x', 'y') ==
+            unverified_classes_note(dict(classes=None), split1, 'x', 'y'))
     assert unverified_classes_note(dict(classes=('3', )), split1, 'x', 'y') is None  # recorded: compared instead
     assert unverified_classes_note(None, None, 'x', 'y') is None  # nothing to compare with
     many = unverified_classes_note(None, dict(classes=tuple(map(str, range(200)))), 'x', 'the training set')

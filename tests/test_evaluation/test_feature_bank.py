@@ -12,11 +12,10 @@ import torch
 from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 
-from openmixosr.evaluation import (FitOpenSetScoresHook, ScoreCache, collect_feature_bank,
+from openmixosr.evaluation import (FitOpenSetScoresHook, ScoreCache, collect_feature_bank, score_fitting,
                                    train_loader_with_test_pipeline)
-from openmixosr.evaluation.score_cache import state_sha256
 from openmixosr.evaluation import feature_bank as feature_bank_module
-from openmixosr.evaluation import score_fitting
+from openmixosr.evaluation.score_cache import state_sha256
 from openmixosr.registry import DATASETS, MODELS
 from tests.helpers.run_tool import REPO_ROOT
 

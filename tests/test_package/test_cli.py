@@ -41,7 +41,8 @@ def test_shipped_configs_by_name():
 
 
 def test_license_and_citation():
-    assert 'Apache License' in (REPO_ROOT / 'LICENSE').read_text() and 'Version 2.0' in (REPO_ROOT / 'LICENSE').read_text()
+    license_text = (REPO_ROOT / 'LICENSE').read_text()
+    assert 'Apache License' in license_text and 'Version 2.0' in license_text
     citation = yaml.safe_load((REPO_ROOT / 'CITATION.cff').read_text())
     assert citation['cff-version'] == '1.2.0' and citation['license'] == 'Apache-2.0'
     titles = [reference['title'] for reference in citation['references']]

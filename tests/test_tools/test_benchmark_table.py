@@ -12,7 +12,6 @@ import math
 import os
 import re
 import stat
-import threading
 import time
 
 import pytest
@@ -23,7 +22,6 @@ from openmixosr.utils import run_queue as rq
 from openmixosr.utils.experiments import teacher_config_of
 from openmixosr.utils.provenance import source_digest
 from openmixosr.utils.run_record import config_digest, file_digest
-from tests.helpers.fake_runs import write_attempt
 from tests.helpers.run_tool import REPO_ROOT, run_tool
 
 CE = REPO_ROOT / 'configs/baselines/ce_r18w16_digits.py'

@@ -12,9 +12,9 @@ ASYM_DIGITS = REPO_ROOT / 'configs/asym/r18_digits.py'
 def test_divergence_stops_at_the_first_non_finite_loss(config, extra, tmp_path):
     # Before: with --no-validate the run trained on NaN weights to the end, saved NaN checkpoints and exited 0.
     result = run_tool('train.py', config, '--work-dir', tmp_path, '--no-validate', '--cfg-options',
-                      'optim_wrapper.optimizer.lr=1e30', 'train_cfg.max_epochs=2', 'default_hooks.checkpoint.interval=1',
-                      'train_dataloader.dataset.indices=128', 'train_dataloader.batch_size=32', *extra, '--allow-batch-change',
-                      check=False)
+                      'optim_wrapper.optimizer.lr=1e30', 'train_cfg.max_epochs=2',
+                      'default_hooks.checkpoint.interval=1', 'train_dataloader.dataset.indices=128',
+                      'train_dataloader.batch_size=32', *extra, '--allow-batch-change', check=False)
     assert result.returncode != 0
     assert 'FloatingPointError: Training diverged: non-finite loss at iteration' in result.stderr
     assert 'Lower the learning rate' in result.stderr

@@ -27,7 +27,8 @@ def write_dump(path, seed):
     logits[np.arange(80), labels[:80]] += 2.0
     knn_like = np.r_[rng.normal(1.0, 1.0, 80), rng.normal(-1.0, 1.0, 50)]  # any stored score: here a separating one
     np.savez(path, logits=logits, labels=labels, scores_mls=logits.max(axis=1),
-             scores_msp=softmax(logits, axis=1).max(axis=1), scores_energy=logsumexp(logits, axis=1), scores_knn=knn_like)
+             scores_msp=softmax(logits, axis=1).max(axis=1), scores_energy=logsumexp(logits, axis=1),
+             scores_knn=knn_like)
 
 
 def test_plot_osr_curves_writes_pngs(tmp_path):

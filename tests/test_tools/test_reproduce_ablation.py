@@ -1,6 +1,5 @@
 """tools/reproduce_ablation.py: metric parsing, the table, the config contract (training itself is tested elsewhere)."""
 import importlib.util
-import json
 import os
 import os.path as osp
 

@@ -113,7 +113,8 @@ def test_own_custom_hooks_keep_checkpoints_loadable_and_resume_skips_a_truncated
     config = tmp_path / 'own_hooks.py'
     config.write_text(f"_base_ = ['{CE_DIGITS}']\ncustom_hooks = []\n")
     work_dir = tmp_path / 'work'
-    options = ['--no-validate', '--cfg-options', 'train_cfg.max_epochs=2', *SHORT, 'train_dataloader.dataset.indices=128']
+    options = ['--no-validate', '--cfg-options', 'train_cfg.max_epochs=2', *SHORT,
+               'train_dataloader.dataset.indices=128']
     run_tool('train.py', config, '--work-dir', work_dir, *options)
     result = run_tool('test.py', config, work_dir / 'epoch_2.pth', '--work-dir', work_dir)
     assert 'osr/auroc' in result.stdout

@@ -241,7 +241,8 @@ def test_distiller_checkpoint_drives_the_learned_masks(script, tmp_path):
 
 def test_distiller_masks_come_from_the_teacher_features_as_in_training(script, tmp_path):
     """AMix's Mix Block+ (BatchNorm, Dropout) in train mode on the frozen teacher's stage-3 features of the clean
-    images (standardised per channel), as the mixed step draws it; the viewer leaves every weight, buffer and mode as it was."""
+    images (standardised per channel), as the mixed step draws it; the viewer leaves every weight, buffer and mode as
+    it was."""
     config = ASYM_CONFIGS / 'r18_digits_amix_mask.py'
     save_distiller_checkpoint(script, config, tmp_path / 'amix_distiller.pth')
     cfg = script.load_config(str(config))

@@ -1,4 +1,5 @@
-"""Importing the package does not print mmcv-lite's MultiScaleDeformableAttention warning (and nothing else is hidden)."""
+"""Importing the package does not print mmcv-lite's MultiScaleDeformableAttention warning (and nothing else is
+hidden)."""
 import subprocess
 import sys
 

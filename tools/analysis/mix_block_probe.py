@@ -9,9 +9,9 @@ CutMix and the known right mask; ``masks.png`` shows the learned masks of a few 
 """
 import argparse
 import os
-import textwrap
 import os.path as osp
 import sys
+import textwrap
 from typing import Dict, List
 
 import matplotlib
@@ -69,8 +69,9 @@ def format_table(results: Dict, blocks: List[str]) -> str:
     lines = [f'{"mixer":38s} {"lam":>4s} {"gen. loss":>9s} {"kept_i":>7s} {"kept_j":>7s} {"mask std":>8s}']
     seeds = list(results)
     for lam in LAMS:
-        rows = [(name, 'mix_block', name) for name in blocks] + [
-            ('MixUp', 'mixup', blocks[0]), ('CutMix', 'cutmix', blocks[0]), ('right mask (oracle)', 'oracle', blocks[0])]
+        rows = [(name, 'mix_block', name) for name in blocks] + [('MixUp', 'mixup', blocks[0]),
+                                                                  ('CutMix', 'cutmix', blocks[0]),
+                                                                  ('right mask (oracle)', 'oracle', blocks[0])]
         for label, key, block_name in rows:
             values = np.array([[results[seed][block_name][1][lam][key][metric]
                                 for metric in ('loss', 'kept_i', 'kept_j', 'mask_std')] for seed in seeds])

@@ -17,11 +17,10 @@ model = dict(
     teacher_checkpoint=None,  # set by each config: the checkpoint of the matching ce_r50 baseline
     mixer=dict(type='PairedCutMix', alpha=1.0),  # a paired mixer (registry MIXERS, openmixosr/models/paired_mixers)
     p_mix=0.5,
-    kd_loss=dict(type='DISTLoss', tau=1.0, beta=1.0, gamma=1.0),
-    cmi_loss=dict(type='CrossMutualInformationLoss'),
-    relabel_loss=dict(type='RelabelLoss', smoothing=True),
-    mu=1.0,  # mu and eta: the only weights of L_CMI and L_relabel (Eq. 8)
-    eta=1.0,
+    # Each loss carries its weight (loss_weight): mu of Eq. 8 is cmi_loss.loss_weight, eta is relabel_loss.loss_weight.
+    kd_loss=dict(type='DISTLoss', tau=1.0, beta=1.0, gamma=1.0, loss_weight=1.0),
+    cmi_loss=dict(type='CrossMutualInformationLoss', loss_weight=1.0),
+    relabel_loss=dict(type='RelabelLoss', smoothing=True, loss_weight=1.0),
     kd_target='mixed',
     mixed_ce_weight=0.0,
     eval_network='student',

@@ -1,4 +1,4 @@
 # Asymmetric distillation Table 7 (hyper-parameter grid), mu = 0.5, eta = 0.5: L_mixed = L_KD + mu L_CMI + eta
-# L_relabel (Eq. 8). mu = eta = 1 is ../r18_tiny.py.
+# L_relabel (Eq. 8), mu and eta the losses' loss_weight. mu = eta = 1 is ../r18_tiny.py.
 _base_ = ['../r18_tiny.py']
-model = dict(mu=0.5, eta=0.5)
+model = dict(cmi_loss=dict(loss_weight=0.5), relabel_loss=dict(loss_weight=0.5))

@@ -1,4 +1,4 @@
 # Asymmetric distillation Table 7 (hyper-parameter grid), mu = 2.0, eta = 0.5: L_mixed = L_KD + mu L_CMI + eta
-# L_relabel (Eq. 8). mu = eta = 1 is ../r18_tiny.py.
+# L_relabel (Eq. 8), mu and eta the losses' loss_weight. mu = eta = 1 is ../r18_tiny.py.
 _base_ = ['../r18_tiny.py']
-model = dict(mu=2.0, eta=0.5)
+model = dict(cmi_loss=dict(loss_weight=2.0), relabel_loss=dict(loss_weight=0.5))

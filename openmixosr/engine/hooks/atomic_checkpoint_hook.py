@@ -16,8 +16,9 @@ from openmixosr.utils.checkpoint_io import message_hub_from_plain, message_hub_t
 
 #: The options of MMEngine's ``CheckpointHook`` (MMEngine passes any other keyword to ``Runner.save_checkpoint``,
 #: which rejects it at the first save, after a whole epoch).
-CHECKPOINT_HOOK_OPTIONS = tuple(name for name, parameter in inspect.signature(CheckpointHook.__init__).parameters.items()
-                                if name != 'self' and parameter.kind is not inspect.Parameter.VAR_KEYWORD)
+CHECKPOINT_HOOK_OPTIONS = tuple(
+    name for name, parameter in inspect.signature(CheckpointHook.__init__).parameters.items()
+    if name != 'self' and parameter.kind is not inspect.Parameter.VAR_KEYWORD)
 _TEMPORARY_SUFFIX = '.tmp'
 
 

@@ -97,6 +97,6 @@ class RandomStateHook(Hook):
         if ('cuda' in state) != torch.cuda.is_available():
             runner.logger.warning(
                 f'The checkpoint was written {"on a GPU" if "cuda" in state else "without a GPU"} and this run '
-                f'{"has none" if "cuda" in state else "has one"}: the draws made on the GPU (pairings, masks) come from '
-                'another generator, so the resumed run does not repeat the uninterrupted one exactly.')
+                f'{"has none" if "cuda" in state else "has one"}: the draws made on the GPU (pairings, masks) come '
+                'from another generator, so the resumed run does not repeat the uninterrupted one exactly.')
         set_random_state(state)

@@ -9,13 +9,14 @@ import torch.nn.functional as F
 from mmengine.model import BaseModel
 from mmpretrain.structures import DataSample
 
-from openmixosr.utils.checkpoint_io import load_weights_only, resolve_checkpoint
 from openmixosr.registry import MODELS
+from openmixosr.utils.checkpoint_io import load_weights_only, resolve_checkpoint
 from ..contracts import DistillsFromTeacher
 from ..losses import soft_target_cross_entropy
 from ..paired_mixers import LearnedMaskMixer, build_paired_mixer
 from ..utils import MixedBatch, attach_predictions, mixed_soft_label
 from ..utils.declared_inputs import call_with_declared_inputs
+from ..utils.head_loss import refuse_unused_head_loss
 from ..utils.predictions import final_linear_of, head_features_and_logits
 from ..utils.step_passes import NetworkPasses, StepPasses
 from ..utils.truncated_forward import forward_capturing, forward_until
@@ -23,6 +24,23 @@ from .mode_dispatch import ModeDispatchMixin
 
 KD_TARGETS = ('mixed', 'raw')
 STUDENT_DRAWS = ('same', 'independent')
+#: Arguments of earlier versions that weighed a loss module, and where each weight lives now.
+REMOVED_WEIGHTS = {'mu': 'cmi_loss', 'eta': 'relabel_loss'}
+
+
+def refuse_removed_weights(**given) -> None:
+    """Refuse ``mu`` / ``eta``, the distiller's weights of ``L_CMI`` / ``L_relabel`` in earlier versions.
+
+    Raises:
+        ValueError: For each one given, naming the ``loss_weight`` that replaces it.
+    """
+    for name, value in given.items():
+        if value is not None:
+            loss = REMOVED_WEIGHTS[name]
+            raise ValueError(f'AsymmetricDistiller: {name}={value!r} was removed: every loss carries its own weight '
+                             f'now, so set `model.{loss}.loss_weight` instead (e.g. `model = dict({loss}=dict('
+                             f'loss_weight={value!r}))` in a config, or `--cfg-options model.{loss}.loss_weight='
+                             f'{value!r}`).')
 
 
 def confusing_samples(teacher_mixed_logits: torch.Tensor, labels: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
@@ -54,11 +72,16 @@ class AsymmetricDistiller(DistillsFromTeacher, ModeDispatchMixin, BaseModel):
       ``L_mixed = KD(S(x_m), T_target)`` over the other samples ``+ mu * L_CMI + eta * L_relabel`` over the confusing
       ones ``[+ mixed_ce_weight * MCE(S(x_m))`` over the other samples, an option the paper's loss does not have].
 
-    ``mu`` and ``eta`` are the only weights of their terms (the CMI and relabel losses carry none). The CMI loss
-    declares its inputs in ``mixup_inputs`` and receives them by name; the distiller offers ``student_mixed_logits``
-    ``S(x_m)``, ``student_mixed_features`` (the student's pooled features on ``x_m``), ``teacher_raw_logits``
-    ``T(x)``, ``teacher_raw_features``, ``index`` and ``lam``: the DIST estimator takes the logits, the InfoNCE one
-    the pooled features.
+    Every loss module carries its own weight (``loss_weight``, mmpretrain's convention) and the distiller adds the
+    losses as they return them: ``mu`` is ``cmi_loss.loss_weight``, ``eta`` is ``relabel_loss.loss_weight``, the
+    weight of ``KD`` is ``kd_loss.loss_weight``. The two terms the distiller computes itself, the raw step's ``CE``
+    (weight 1) and the optional mixup CE, are no loss modules; ``mixed_ce_weight`` weighs the latter. The student
+    head's ``loss`` is therefore never called: a student head configured with anything but plain cross-entropy is
+    refused when the distiller is built (the teacher's head keeps the loss it was trained with; it is frozen here).
+    The CMI loss declares its inputs in ``mixup_inputs`` and receives them by name; the distiller offers
+    ``student_mixed_logits`` ``S(x_m)``, ``student_mixed_features`` (the student's pooled features on ``x_m``),
+    ``teacher_raw_logits`` ``T(x)``, ``teacher_raw_features``, ``index`` and ``lam``: the DIST estimator takes the
+    logits, the InfoNCE one the pooled features.
 
     Learned masks (``mixer=dict(type='LearnedMaskMixer', ...)``, docs/asymmetric_distillation.md, "Learned masks"):
     the frozen teacher plays the part AutoMix gives its momentum encoder. The Mix Block's features are the teacher's
@@ -83,7 +106,8 @@ class AsymmetricDistiller(DistillsFromTeacher, ModeDispatchMixin, BaseModel):
       code); ``relabel_loss=dict(type='RelabelLoss', smoothing=False)`` uses the plain mixed label (authors' code).
 
     Args:
-        student (dict): Classifier config, e.g. an ``OpenSetClassifier`` (backbone, neck, head returning logits).
+        student (dict): Classifier config, e.g. an ``OpenSetClassifier`` (backbone, neck, head returning logits;
+            the head's ``loss``, if it has one, must be plain cross-entropy, mmpretrain's default: it is never called).
         teacher (dict): Classifier config of the teacher; its weights come from ``teacher_checkpoint``.
         teacher_checkpoint (str, optional): Checkpoint of the teacher trained with plain CE on the known classes
             (``tools/train.py`` of a baseline config), or the work dir of that run (its last checkpoint). None keeps
@@ -92,18 +116,21 @@ class AsymmetricDistiller(DistillsFromTeacher, ModeDispatchMixin, BaseModel):
             a submodule, so a mixer with parameters trains and is saved with the student.
         p_mix (float): Probability of a mixed step. Defaults to 0.5.
         kd_loss (dict): Distillation loss ``KD``. Defaults to ``DISTLoss`` (beta = gamma = tau = 1).
-        cmi_loss (dict, optional): Cross mutual-information loss. Defaults to DIST-based
-            ``CrossMutualInformationLoss``; ``InfoNCECrossMutualInformationLoss`` is the contrastive option on
-            pooled features (its projections are trained with the student).
-        relabel_loss (dict, optional): Relabel loss on confusing samples. Defaults to ``RelabelLoss``.
-        mu (float): Weight of ``L_CMI`` (asymmetric distillation Eq. 8). Defaults to 1.0.
-        eta (float): Weight of ``L_relabel`` (asymmetric distillation Eq. 8). Defaults to 1.0.
+        cmi_loss (dict, optional): Cross mutual-information loss; its ``loss_weight`` is ``mu`` of asymmetric
+            distillation Eq. 8. Defaults to DIST-based ``CrossMutualInformationLoss`` (``mu = 1``);
+            ``InfoNCECrossMutualInformationLoss`` is the contrastive option on pooled features (its projections are
+            trained with the student).
+        relabel_loss (dict, optional): Relabel loss on confusing samples; its ``loss_weight`` is ``eta`` of Eq. 8.
+            Defaults to ``RelabelLoss`` (``eta = 1``).
         kd_target (str): ``'mixed'`` (``T(x_m)``, the paper) or ``'raw'`` (``T(x_i)``, authors' code).
         mixed_ce_weight (float): Weight of mixup CE on the non-confusing mixed samples (0 = the paper's loss).
         eval_network (str): ``'student'`` (default) or ``'teacher'`` for validation and test.
         learned_student_draw (str): With a trained learned mixer: ``'same'`` (default: the student learns from the
             detached mix of the generation loss) or ``'independent'`` (a second draw, as in AutoMix).
         data_preprocessor (dict, optional): Defaults to ``OpenSetDataPreprocessor``.
+        mu: Removed (a ``ValueError`` says what replaces it): the weight of ``L_CMI`` is ``cmi_loss.loss_weight``.
+        eta: Removed (a ``ValueError`` says what replaces it): the weight of ``L_relabel`` is
+            ``relabel_loss.loss_weight``.
 
     ``init_weights`` initialises every submodule but a loaded teacher; initialisation configs belong to the student's
     config (``student=dict(..., init_cfg=...)`` or its backbone's).
@@ -118,13 +145,15 @@ class AsymmetricDistiller(DistillsFromTeacher, ModeDispatchMixin, BaseModel):
                  kd_loss: dict = dict(type='DISTLoss'),
                  cmi_loss: Optional[dict] = dict(type='CrossMutualInformationLoss'),
                  relabel_loss: Optional[dict] = dict(type='RelabelLoss'),
-                 mu: float = 1.0,
-                 eta: float = 1.0,
                  kd_target: str = 'mixed',
                  mixed_ce_weight: float = 0.0,
                  eval_network: str = 'student',
                  learned_student_draw: str = 'same',
-                 data_preprocessor: Optional[dict] = None):
+                 data_preprocessor: Optional[dict] = None,
+                 *,
+                 mu: Optional[float] = None,
+                 eta: Optional[float] = None):
+        refuse_removed_weights(mu=mu, eta=eta)
         if not 0.0 <= p_mix <= 1.0:
             raise ValueError(f'p_mix must be in [0, 1], got {p_mix}')
         if mixed_ce_weight < 0:
@@ -140,6 +169,7 @@ class AsymmetricDistiller(DistillsFromTeacher, ModeDispatchMixin, BaseModel):
         # The classifiers carry the same (unused) preprocessor so their state dicts match checkpoints of the
         # baseline configs, which include the normalisation buffers.
         self.student = MODELS.build(dict(copy.deepcopy(student), data_preprocessor=copy.deepcopy(data_preprocessor)))
+        refuse_unused_head_loss(self.student.head, 'AsymmetricDistiller', 'model.student.head', 'CE(S(x), y)')
         self.teacher = MODELS.build(dict(copy.deepcopy(teacher), data_preprocessor=copy.deepcopy(data_preprocessor)))
         self._load_teacher(teacher_checkpoint)
         self.mixer = build_paired_mixer(mixer)
@@ -147,8 +177,6 @@ class AsymmetricDistiller(DistillsFromTeacher, ModeDispatchMixin, BaseModel):
         self.kd_loss = MODELS.build(kd_loss)
         self.cmi_loss = MODELS.build(cmi_loss) if cmi_loss is not None else None
         self.relabel_loss = MODELS.build(relabel_loss) if relabel_loss is not None else None
-        self.mu = mu
-        self.eta = eta
         self.kd_target = kd_target
         self.mixed_ce_weight = mixed_ce_weight
         self.eval_network = eval_network
@@ -283,7 +311,8 @@ class AsymmetricDistiller(DistillsFromTeacher, ModeDispatchMixin, BaseModel):
                     loss_kd=self.kd_loss(student_logits, teacher_logits))
 
     def mixed_loss(self, inputs: torch.Tensor, labels: torch.Tensor) -> Dict[str, torch.Tensor]:
-        """``KD`` on the non-confusing mixed samples ``+ mu * L_CMI + eta * L_relabel`` on the confusing ones."""
+        """``KD`` on the non-confusing mixed samples ``+ mu * L_CMI + eta * L_relabel`` on the confusing ones (``mu``,
+        ``eta``: the losses' ``loss_weight``)."""
         # T(x) is needed by the CMI term and by KD toward the raw sample only. Two passes of N (the teacher is in eval
         # mode, so they equal one pass of 2N) rather than one over the concatenation: tools/benchmark/distill_step.py
         # prints both timings.
@@ -315,10 +344,9 @@ class AsymmetricDistiller(DistillsFromTeacher, ModeDispatchMixin, BaseModel):
             offered = dict(student_mixed_logits=student_mixed, student_mixed_features=student_features,
                            teacher_raw_logits=teacher_raw, teacher_raw_features=teacher_raw_features,
                            index=mixed.index, lam=mixed.lam)
-            losses['loss_cmi'] = self.mu * call_with_declared_inputs(self.cmi_loss, offered)
+            losses['loss_cmi'] = call_with_declared_inputs(self.cmi_loss, offered)
         if self.relabel_loss is not None:
-            losses['loss_relabel'] = self.eta * self.relabel_loss(student_mixed, labels, mixed.index, mixed.lam,
-                                                                  confusing)
+            losses['loss_relabel'] = self.relabel_loss(student_mixed, labels, mixed.index, mixed.lam, confusing)
             losses['relabel_fraction'] = confusing.float().mean()
         if self.mixed_ce_weight > 0:
             losses['loss_mixed_ce'] = self.mixed_ce_weight * self._mixed_ce_on(student_mixed, labels, mixed, kept)

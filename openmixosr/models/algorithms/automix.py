@@ -10,6 +10,7 @@ from torch import nn
 
 from openmixosr.registry import MODELS
 from ..losses import mixup_cross_entropy
+from ..utils.head_loss import refuse_unused_head_loss
 from ..utils.mask_draws import FEATURE_STATISTICS
 from ..utils.momentum_encoder import MomentumEncoder
 from ..utils.multi_backward import backward_without_update
@@ -50,11 +51,13 @@ class AutoMix(MomentumMixMixin, ModeDispatchMixin, BaseModel):
     Passes per step, with F = a forward of the classifier on the batch: ``k`` runs the stages up to ``mix_layer``
     (no graph) and one full forward whose backward computes input gradients only; ``q`` runs two forwards and two
     full backwards (clean and mixed batch). Validation and test use ``k`` by default (``eval_network='momentum'``).
-    The head's own ``loss`` setting is not used: the losses are the cross-entropies above.
+    The head's own ``loss`` is never called (the losses are the cross-entropies above), so a head configured with
+    anything but plain cross-entropy is refused when the model is built.
 
     Args:
         backbone (dict): Backbone config (any mmpretrain backbone with a submodule named ``mixer.mix_layer``).
-        head (dict): Classification head config; its ``forward`` must return logits.
+        head (dict): Classification head config; its ``forward`` must return logits, and its ``loss``, if it has
+            one, must be plain cross-entropy (mmpretrain's default): it is never called.
         mixer (dict): A paired mixer (registry ``MIXERS``). AutoMix: ``LearnedMaskMixer`` with a ``MixBlock`` (AMix:
             ``MixBlockPlus``) whose ``in_channels`` match ``mix_layer``'s output, ``alpha=2.0``, ``mix_layer`` (stage
             3 of 4, l = 3 in the paper), ``feature_norm='none'`` (the papers feed ``k``'s features as they are) and
@@ -97,6 +100,7 @@ class AutoMix(MomentumMixMixin, ModeDispatchMixin, BaseModel):
         self.backbone = MODELS.build(backbone)
         self.neck = MODELS.build(neck) if neck is not None else None
         self.head = MODELS.build(head)
+        refuse_unused_head_loss(self.head, 'AutoMix', 'model.head', 'CE(q(x), y) and the mixup CE')
         self.mixer = build_momentum_mixer(mixer, type(self).__name__)
         self.eval_network = eval_network
         self.mix_feature_stats = mix_feature_stats

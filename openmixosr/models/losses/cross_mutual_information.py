@@ -23,11 +23,10 @@ The two share :class:`BaseCrossMutualInformationLoss` (the lam weighting, the pa
 takes only its own arguments, so no option sits unused in either. Each declares what it relates in ``mixup_inputs``
 (logits for DIST, pooled features for InfoNCE), and an algorithm calls it with those, by name
 (:func:`~openmixosr.models.utils.declared_inputs.call_with_declared_inputs`): a new estimator needs no change to the
-algorithm. The losses are unweighted: the weight is ``mu`` of the paper (asymmetric distillation Eq. 8), an argument
-of :class:`~openmixosr.models.algorithms.AsymmetricDistiller`. The InfoNCE projections are parameters: build the loss
-as a submodule of the algorithm so that the optimizer sees them.
+algorithm. Each loss carries its weight, ``loss_weight``: ``mu`` of the paper (asymmetric distillation Eq. 8), so
+Table 7's grid is ``cmi_loss=dict(loss_weight=mu)``; the algorithm adds the weighted loss as it is. The InfoNCE
+projections are parameters: build the loss as a submodule of the algorithm so that the optimizer sees them.
 """
-from numbers import Real
 from typing import Optional, Union
 
 import torch
@@ -35,24 +34,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from openmixosr.registry import MODELS
+from ..utils.mixing import check_lam
 from .dist_loss import DISTLoss
-
-
-def _check_lam(lam: Union[float, torch.Tensor], batch_size: int) -> Union[float, torch.Tensor]:
-    """One ``lam`` for the batch (CutMix, MixUp) as a python float, or one per sample as a detached tensor [N]; all in
-    [0, 1]."""
-    if isinstance(lam, torch.Tensor):
-        if lam.numel() != 1:
-            if lam.shape != (batch_size, ):
-                raise ValueError(f'lam must be one value for the batch or a tensor [N={batch_size}], got a tensor of '
-                                 f'shape {tuple(lam.shape)}')
-            if bool(((lam < 0) | (lam > 1)).any()):
-                raise ValueError('lam must be in [0, 1] for every sample')
-            return lam.detach()
-        lam = lam.item()
-    if not isinstance(lam, Real) or not 0.0 <= lam <= 1.0:
-        raise ValueError(f'lam must be a float in [0, 1], got {lam!r}')
-    return float(lam)
 
 
 def info_nce(student: torch.Tensor, teacher: torch.Tensor, temperature: float,
@@ -80,12 +63,21 @@ def info_nce(student: torch.Tensor, teacher: torch.Tensor, temperature: float,
 
 
 class BaseCrossMutualInformationLoss(nn.Module):
-    """``L_CMI = lam * D(s, t) + (1 - lam) * D(s, t[index])`` with ``s``, ``t`` the embedded student and teacher.
+    """``loss_weight * [lam * D(s, t) + (1 - lam) * D(s, t[index])]`` with ``s``, ``t`` the embedded student and
+    teacher.
 
     A subclass gives ``embed_student`` / ``embed_teacher`` (identity by default), the discrepancy ``D``, the names of
     its inputs in ``mixup_inputs`` and a ``forward`` taking them that calls :meth:`cross_mutual_information`. Each
     side is embedded once; the teacher of the partner term is the embedded raw-batch teacher permuted by ``index``.
+    A subclass with arguments of its own passes ``loss_weight`` on to this constructor.
+
+    Args:
+        loss_weight (float): Factor applied to the loss: ``mu`` of asymmetric distillation Eq. 8. Defaults to 1.0.
     """
+
+    def __init__(self, loss_weight: float = 1.0):
+        super().__init__()
+        self.loss_weight = loss_weight
 
     def embed_student(self, student: torch.Tensor) -> torch.Tensor:
         return student
@@ -106,7 +98,8 @@ class BaseCrossMutualInformationLoss(nn.Module):
 
     def cross_mutual_information(self, student_mixed: torch.Tensor, teacher_raw: torch.Tensor, index: torch.Tensor,
                                  lam: Union[float, torch.Tensor]) -> torch.Tensor:
-        """Eq. of the cross mutual information: ``lam * D(S(x_m), T(x_i)) + (1 - lam) * D(S(x_m), T(x_j))``.
+        """Eq. 6 of asymmetric distillation, weighted: ``loss_weight * [lam * D(S(x_m), T(x_i)) + (1 - lam) *
+        D(S(x_m), T(x_j))]``.
 
         Args:
             student_mixed (Tensor): Student output on the mixed batch ``x_m``, [N, ...].
@@ -119,35 +112,37 @@ class BaseCrossMutualInformationLoss(nn.Module):
             Tensor: A scalar.
         """
         n = student_mixed.size(0)
-        lam = _check_lam(lam, n)
+        lam = check_lam(lam, n)
+        if torch.is_tensor(lam):  # one python float for the batch, or a detached tensor [N]
+            lam = lam.item() if lam.dim() == 0 else lam.detach()
         if teacher_raw.size(0) != n or index.shape != (n, ):
             raise ValueError(f'expected student [N, ...], teacher [N, ...] and index [N], got '
                              f'{tuple(student_mixed.shape)}, {tuple(teacher_raw.shape)} and {tuple(index.shape)}')
         s = self.embed_student(student_mixed)
         t = self.embed_teacher(teacher_raw.detach())
         if isinstance(lam, float):
-            return lam * self.discrepancy(s, t) + (1 - lam) * self.discrepancy(s, t[index])
+            return self.loss_weight * (lam * self.discrepancy(s, t) + (1 - lam) * self.discrepancy(s, t[index]))
         lam = lam.to(s.dtype)
-        return self._weighted_term(s, t, lam) + self._weighted_term(s, t[index], 1 - lam)
+        return self.loss_weight * (self._weighted_term(s, t, lam) + self._weighted_term(s, t[index], 1 - lam))
 
 
 @MODELS.register_module()
 class CrossMutualInformationLoss(BaseCrossMutualInformationLoss):
     """Cross mutual information with ``D`` = DIST on logits (asymmetric distillation Eq. 6 as in the authors' code).
 
-    ``forward(student_mixed_logits [N, K], teacher_raw_logits [N, K], index [N], lam)``. Unweighted: ``mu`` of the
-    distiller weighs it.
+    ``forward(student_mixed_logits [N, K], teacher_raw_logits [N, K], index [N], lam)``.
 
     Args:
         tau (float): DIST temperature. Defaults to 1.0.
         beta (float): DIST inter-class weight. Defaults to 1.0.
         gamma (float): DIST intra-class weight. Defaults to 1.0.
+        loss_weight (float): Factor applied to the loss: ``mu`` of asymmetric distillation Eq. 8. Defaults to 1.0.
     """
 
     mixup_inputs = ('student_mixed_logits', 'teacher_raw_logits', 'index', 'lam')
 
-    def __init__(self, tau: float = 1.0, beta: float = 1.0, gamma: float = 1.0):
-        super().__init__()
+    def __init__(self, tau: float = 1.0, beta: float = 1.0, gamma: float = 1.0, loss_weight: float = 1.0):
+        super().__init__(loss_weight)
         self.dist = DISTLoss(tau=tau, beta=beta, gamma=gamma)
 
     def discrepancy(self, student: torch.Tensor, teacher: torch.Tensor,
@@ -166,20 +161,21 @@ class InfoNCECrossMutualInformationLoss(BaseCrossMutualInformationLoss):
     ``s = normalize(W_s f_s)``, ``t = normalize(W_t f_t)`` with learnable linear maps to ``proj_dim``; then
     ``lam * InfoNCE(s, t) + (1 - lam) * InfoNCE(s, t[index])`` (:func:`info_nce`). The teacher features are detached,
     its projection ``W_t`` is trained. ``forward(student_mixed_features [N, Ds], teacher_raw_features [N, Dt], index,
-    lam)``. Unweighted: ``mu`` of the distiller weighs it.
+    lam)``.
 
     Args:
         student_channels (int): ``Ds``, width of the student's pooled features (512 for ResNet-18).
         teacher_channels (int): ``Dt``, width of the teacher's pooled features (2048 for ResNet-50).
         proj_dim (int): Width of the shared embedding space. Defaults to 128.
         nce_temperature (float): Temperature of the similarities. Defaults to 0.1.
+        loss_weight (float): Factor applied to the loss: ``mu`` of asymmetric distillation Eq. 8. Defaults to 1.0.
     """
 
     mixup_inputs = ('student_mixed_features', 'teacher_raw_features', 'index', 'lam')
 
     def __init__(self, student_channels: int, teacher_channels: int, proj_dim: int = 128,
-                 nce_temperature: float = 0.1):
-        super().__init__()
+                 nce_temperature: float = 0.1, loss_weight: float = 1.0):
+        super().__init__(loss_weight)
         if not nce_temperature > 0:
             raise ValueError(f'nce_temperature must be > 0, got {nce_temperature}')
         self.student_proj = nn.Linear(student_channels, proj_dim)

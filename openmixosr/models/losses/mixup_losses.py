@@ -13,17 +13,15 @@ import torch
 import torch.nn as nn
 
 from openmixosr.registry import MODELS
-from ..utils.mixing import mixed_soft_label
+from ..utils.mixing import check_lam, mixed_soft_label
 from .precision import at_least_float32
 from .soft_target import soft_target_cross_entropy
 
 
-def _lam_tensor(lam: Union[float, torch.Tensor], logits: torch.Tensor) -> torch.Tensor:
-    """``lam`` as a tensor that broadcasts over the batch: a scalar, or a vector [N]."""
-    lam = torch.as_tensor(lam, dtype=logits.dtype, device=logits.device)
-    if lam.dim() > 1 or (lam.dim() == 1 and lam.numel() != logits.size(0)):
-        raise ValueError(f'lam must be a float or a tensor [N={logits.size(0)}], got shape {tuple(lam.shape)}')
-    return lam
+def _lam_tensor(lam: Union[float, torch.Tensor], reference: torch.Tensor) -> torch.Tensor:
+    """``lam`` checked (:func:`~openmixosr.models.utils.mixing.check_lam`, N = ``reference.size(0)``) and as a tensor
+    of the reference's dtype and device that broadcasts over the batch: 0-dim, or a vector [N]."""
+    return torch.as_tensor(check_lam(lam, reference.size(0)), dtype=reference.dtype, device=reference.device)
 
 
 def _partner_labels(logits: torch.Tensor, labels: torch.Tensor, index: torch.Tensor):
@@ -36,7 +34,7 @@ def _partner_labels(logits: torch.Tensor, labels: torch.Tensor, index: torch.Ten
 
 def mixup_cross_entropy(logits: torch.Tensor, labels: torch.Tensor, index: torch.Tensor,
                         lam: Union[float, torch.Tensor]) -> torch.Tensor:
-    """Mixup cross-entropy (AMix Eq. 3 with the linear label mixup): ``MCE = lam * CE(p, y_i) + (1 - lam) * CE(p, y_j)``.
+    """Mixup cross-entropy (AMix Eq. 3 with the linear label mixup): ``MCE = lam CE(p, y_i) + (1 - lam) CE(p, y_j)``.
 
     ``p = softmax(logits)`` on the mixed sample, ``y_j = labels[index]``; computed as the cross-entropy to the
     mixed soft label ``lam * onehot(y_i) + (1 - lam) * onehot(y_j)`` (:func:`soft_target_cross_entropy`).

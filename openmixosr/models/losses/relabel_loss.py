@@ -44,22 +44,24 @@ def relabel_target(labels: torch.Tensor, index: torch.Tensor, lam: Union[float, 
 class RelabelLoss(nn.Module):
     """Soft cross-entropy of the student on the confusing mixed samples toward :func:`relabel_target`.
 
-    ``forward(logits, labels, index, lam, confusing_mask)``: ``-sum_c y_u[n, c] * log_softmax(logits)[n, c]``
-    (:func:`~openmixosr.models.losses.soft_target_cross_entropy`) averaged over the samples with
-    ``confusing_mask[n]`` True only (the others are handled by the distillation terms). When no sample is confusing
-    the loss is ``logits.sum() * 0``: a zero that is still attached to the graph, so every rank of a DDP run sees the
-    same set of used parameters and the logged value is a plain 0.
+    ``forward(logits, labels, index, lam, confusing_mask)``: ``loss_weight`` times ``-sum_c y_u[n, c] *
+    log_softmax(logits)[n, c]`` (:func:`~openmixosr.models.losses.soft_target_cross_entropy`) averaged over the
+    samples with ``confusing_mask[n]`` True only (the others are handled by the distillation terms). When no sample
+    is confusing the loss is ``logits.sum() * 0``: a zero that is still attached to the graph, so every rank of a DDP
+    run sees the same set of used parameters and the logged value is a plain 0.
 
-    The loss is unweighted: its weight is ``eta`` of the paper (asymmetric distillation Eq. 8), an argument of
-    :class:`~openmixosr.models.algorithms.AsymmetricDistiller`, the one place to set it.
+    The loss carries its weight, ``loss_weight``: ``eta`` of the paper (asymmetric distillation Eq. 8), so Table 7's
+    grid is ``relabel_loss=dict(loss_weight=eta)``; the algorithm adds the weighted loss as it is.
 
     Args:
         smoothing (bool): See :func:`relabel_target`. Defaults to True (the paper).
+        loss_weight (float): Factor applied to the loss: ``eta`` of asymmetric distillation Eq. 8. Defaults to 1.0.
     """
 
-    def __init__(self, smoothing: bool = True):
+    def __init__(self, smoothing: bool = True, loss_weight: float = 1.0):
         super().__init__()
         self.smoothing = smoothing
+        self.loss_weight = loss_weight
 
     def forward(self, logits: torch.Tensor, labels: torch.Tensor, index: torch.Tensor,
                 lam: Union[float, torch.Tensor], confusing_mask: torch.Tensor) -> torch.Tensor:
@@ -72,12 +74,12 @@ class RelabelLoss(nn.Module):
             confusing_mask (BoolTensor): [N], True for the confusing samples.
 
         Returns:
-            Tensor: A scalar.
+            Tensor: A scalar, ``loss_weight`` times the mean soft cross-entropy over the confusing samples.
         """
         if confusing_mask.dtype != torch.bool or confusing_mask.shape != (logits.size(0), ):
             raise ValueError(f'confusing_mask must be a bool tensor [N={logits.size(0)}], got '
                              f'{confusing_mask.dtype} {tuple(confusing_mask.shape)}')
         if not confusing_mask.any():
-            return logits.sum() * 0
+            return self.loss_weight * (logits.sum() * 0)
         target = relabel_target(labels, index, lam, logits.size(1), self.smoothing)
-        return soft_target_cross_entropy(logits[confusing_mask], target[confusing_mask])
+        return self.loss_weight * soft_target_cross_entropy(logits[confusing_mask], target[confusing_mask])

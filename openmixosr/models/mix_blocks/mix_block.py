@@ -21,6 +21,7 @@ import torch.nn.functional as F
 from mmengine.model import BaseModule
 
 from openmixosr.registry import MODELS
+from ..utils.mixing import check_lam
 
 OutSize = Union[int, Sequence[int]]
 
@@ -64,14 +65,6 @@ def sample_mean(s: torch.Tensor) -> torch.Tensor:
     return s.flatten(1).mean(dim=1)
 
 
-def check_lam(lam: float) -> float:
-    """``lam`` as a python float in [0, 1] (one mixing ratio for the whole batch)."""
-    lam = float(lam)
-    if not 0.0 <= lam <= 1.0:
-        raise ValueError(f'lam must lie in [0, 1], got {lam}')
-    return lam
-
-
 class BaseMixBlock(BaseModule):
     """Pixel-mask generator shared by :class:`MixBlock` (AutoMix) and :class:`MixBlockPlus` (AMix).
 
@@ -92,8 +85,8 @@ class BaseMixBlock(BaseModule):
         attention_temperature (float): ``T`` of :func:`pixel_attention` (ours, not the papers'): 1 (default) is the
             papers' attention; a smaller ``T`` makes ``P`` leave the uniform attention sooner (docs/automix.md,
             "Does the Mix Block learn where to mix?").
-        value_source (str): Which image the value ``W_Z a`` comes from. ``'i'``: ``s = sigmoid(U(P @ W_Z a_i))``, AutoMix
-            Eq. 5 as printed. ``'j'``: the value comes from the partner, the image the keys come from, as in the
+        value_source (str): Which image the value ``W_Z a`` comes from. ``'i'``: ``s = sigmoid(U(P @ W_Z a_i))``,
+            AutoMix Eq. 5 as printed. ``'j'``: the value comes from the partner, the image the keys come from, as in the
             authors' code: ``s_j = sigmoid(U(P @ W_Z a_j))`` and ``s = 1 - s_j`` (the paper's "take z_j as the
             value ... s_i = 1 - s_j"). With the cross attention of AutoMix, ``'j'`` is ordinary attention (keys and
             values of one image) and ``'i'`` averages ``x_i``'s values over positions chosen by ``x_j``'s keys.
@@ -155,7 +148,7 @@ class BaseMixBlock(BaseModule):
               ``mask`` when nothing is adjusted.
             - ``attention``: ``P``, [N, hw, hw], rows summing to 1.
         """
-        lam = check_lam(lam)
+        lam = float(check_lam(lam))  # one mixing ratio for the whole batch
         if feat.dim() != 4 or feat.size(1) != self.in_channels:
             raise ValueError(f'expected features [N, {self.in_channels}, h, w], got {tuple(feat.shape)}')
         n, _, h, w = feat.shape

@@ -13,9 +13,8 @@ from abc import ABCMeta, abstractmethod
 from typing import Dict, Tuple
 
 import torch
-from torch import nn
-
 from mmpretrain.registry import BATCH_AUGMENTS
+from torch import nn
 
 from openmixosr.registry import MIXERS
 from ..utils.mixing import MixedBatch

@@ -4,6 +4,7 @@ Draw ``lam``, draw the pairing ``j``, mix a batch with a two-channel mask (AutoM
 label; every mix returns a new tensor and leaves the raw images untouched. What a mix returns is a
 :class:`MixedBatch`; the mixers that draw one (CutMix, MixUp) are in :mod:`openmixosr.models.paired_mixers`.
 """
+from numbers import Real
 from typing import NamedTuple, Optional, Union
 
 import numpy as np
@@ -26,6 +27,44 @@ def sample_lam(alpha: float) -> float:
     if not alpha > 0:
         raise ValueError(f'alpha must be > 0 for Beta(alpha, alpha), got {alpha}')
     return float(np.random.beta(alpha, alpha))
+
+
+def check_lam(lam: Union[float, torch.Tensor], batch_size: Optional[int] = None) -> Union[float, torch.Tensor]:
+    """Check a mixing ratio ``lam``, the share of ``x_i`` in the mix: the one check of every function that takes one.
+
+    ``lam`` is one value for the batch (a real number or a 0-dim tensor: CutMix, MixUp, the lam a Mix Block is asked
+    for) or, when ``batch_size`` is given, one value per sample (a tensor [N]: a learned mask's means). Every value
+    must be finite and in [0, 1]. A tensor's values are checked where it lives (one synchronisation on an
+    accelerator).
+
+    Args:
+        lam (float | Tensor): The mixing ratio.
+        batch_size (int, optional): N, to accept one value per sample; None accepts one value for the batch only.
+
+    Returns:
+        float | Tensor: A real number as a python float; a tensor as it is (same dtype, device and graph), so each
+        caller keeps its own precision rules.
+
+    Raises:
+        ValueError: ``lam`` is no real number or tensor, a tensor of another shape, or a value outside [0, 1] (NaN and
+            infinities included).
+    """
+    if torch.is_tensor(lam):
+        if lam.dim() != 0 and (batch_size is None or lam.shape != (batch_size, )):
+            per_sample = '' if batch_size is None else f' or a tensor [N={batch_size}]'
+            raise ValueError(f'lam must be one value for the batch (a float or a 0-dim tensor){per_sample}, got a '
+                             f'tensor of shape {tuple(lam.shape)}')
+        inside = (lam >= 0) & (lam <= 1)  # False for NaN
+        if not bool(inside.all()):
+            outside = lam.detach().reshape(-1)[~inside.reshape(-1)][:4].tolist()
+            raise ValueError(f'lam must be in [0, 1] for every sample, got {outside}'
+                             f'{" among others" if int((~inside).sum()) > 4 else ""}')
+        return lam
+    if isinstance(lam, bool) or not isinstance(lam, Real):
+        raise ValueError(f'lam must be a float in [0, 1] or a tensor, got {type(lam).__name__} {lam!r}')
+    if not 0.0 <= lam <= 1.0:  # False for NaN
+        raise ValueError(f'lam must be in [0, 1], got {lam!r}')
+    return float(lam)
 
 
 def random_pairing(batch_size: int, device=None) -> torch.Tensor:
@@ -90,11 +129,10 @@ def mixed_soft_label(labels: torch.Tensor, index: torch.Tensor, lam: Union[float
     """
     if labels.dim() != 1 or index.shape != labels.shape:
         raise ValueError(f'expected labels [N] and index [N], got {tuple(labels.shape)} and {tuple(index.shape)}')
+    lam = check_lam(lam, labels.numel())
     onehot = torch.nn.functional.one_hot(labels, num_classes).to(torch.get_default_dtype())
     if not torch.is_tensor(lam):
-        lam = torch.tensor(float(lam), dtype=onehot.dtype)
-    if lam.dim() > 1 or (lam.dim() == 1 and lam.numel() != labels.numel()):
-        raise ValueError(f'lam must be a float or a tensor [N={labels.numel()}], got shape {tuple(lam.shape)}')
+        lam = torch.tensor(lam, dtype=onehot.dtype)
     lam = lam.to(torch.promote_types(lam.dtype, onehot.dtype))
     own, partner = lam.to(onehot), (1 - lam).to(onehot)
     if lam.dim() == 1:

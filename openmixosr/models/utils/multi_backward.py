@@ -24,8 +24,8 @@ def uncount_backward(optim_wrapper: OptimWrapper) -> None:
 
     MMEngine has no public way to do this: the counter is the private ``_inner_count`` (read-only as
     ``inner_count``), which ``OptimWrapper.backward`` raises by one per call and ``update_params`` compares with
-    ``accumulative_counts``. Checked against MMEngine 0.10.7 (tests/test_models/test_utils/test_multi_backward.py fails if a
-    version counts otherwise).
+    ``accumulative_counts``. Checked against MMEngine 0.10.7 (tests/test_models/test_utils/test_multi_backward.py fails
+    if a version counts otherwise).
 
     Args:
         optim_wrapper (OptimWrapper): The wrapper whose last ``backward`` should not count.

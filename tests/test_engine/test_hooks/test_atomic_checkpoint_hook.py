@@ -8,8 +8,8 @@ import torch
 from mmengine.logging import MessageHub, MMLogger
 
 from openmixosr.engine import load_weights_only
-from openmixosr.utils.checkpoint_io import find_resumable_checkpoint
 from openmixosr.registry import HOOKS
+from openmixosr.utils.checkpoint_io import find_resumable_checkpoint
 
 
 class _Runner:

@@ -1,11 +1,10 @@
 import numpy as np
 import pytest
 import torch
+from scipy.special import logsumexp, softmax
 
 import openmixosr.evaluation  # noqa: F401  (fills the METRICS registry)
 from openmixosr.evaluation import functional as F
-from scipy.special import logsumexp, softmax
-
 from openmixosr.evaluation.scores import FeatureBank, FinalLinear, all_one_pass_scores, build_score
 from openmixosr.registry import METRICS
 

@@ -115,12 +115,14 @@ def test_p_mix_zero_is_the_pure_raw_loss(build_tiny_distiller, labelled_images, 
 
 def test_p_mix_one_is_the_pure_mixed_loss_recomputed_by_hand(build_tiny_distiller, labelled_images, gt_samples):
     # Recomputes every term of a mixed step (KD on the kept rows, CMI, relabel on the confusing rows, their weights
-    # mu / eta) by hand. The teacher is steered so the verify marks >= 2 samples confusing and keeps >= 2 whatever
-    # the pairing, so the KD and the relabel checks always run (asserted below, no silent skip). Catches: wrong
+    # mu / eta: the losses' loss_weight) by hand. The teacher is steered so the verify marks >= 2 samples confusing
+    # and keeps >= 2 whatever the pairing, so the KD and the relabel checks always run (asserted below, no silent
+    # skip). Catches: wrong
     # relabel target (no uniform half, lam / 1 - lam swapped, y_j not taken through the pairing), relabel averaged
     # over all rows instead of the confusing ones, KD not restricted to the kept rows, eta / mu not applied.
     import numpy as np
-    model = build_tiny_distiller(p_mix=1.0, mu=2.0, eta=0.5)
+    model = build_tiny_distiller(p_mix=1.0, cmi_loss=dict(type='CrossMutualInformationLoss', loss_weight=2.0),
+                                 relabel_loss=dict(type='RelabelLoss', loss_weight=0.5))
     inputs, labels = labelled_images()
     torch.manual_seed(5)
     np.random.seed(5)
@@ -231,34 +233,42 @@ def test_teacher_checkpoint_without_state_dict_is_refused(tmp_path, tiny_distill
 def test_infonce_cmi_gets_the_pooled_features_by_its_declared_inputs(fixed_mixed_setup, gt_samples):
     """The InfoNCE estimator declares pooled features: its term equals a direct call on S's features of x_m and T's
     features of x (by value; logits have another width and would raise), and its projections get gradients."""
-    cmi_cfg = dict(type='InfoNCECrossMutualInformationLoss', student_channels=64, teacher_channels=128)
-    model, inputs, labels, mixed = fixed_mixed_setup(cmi_loss=cmi_cfg, mu=0.5)
+    cmi_cfg = dict(type='InfoNCECrossMutualInformationLoss', student_channels=64, teacher_channels=128,
+                   loss_weight=0.5)
+    model, inputs, labels, mixed = fixed_mixed_setup(cmi_loss=cmi_cfg)
     assert model.cmi_loss.mixup_inputs == ('student_mixed_features', 'teacher_raw_features', 'index', 'lam')
     losses = model.loss(inputs, gt_samples(labels))
     with torch.no_grad():
         student_features, _ = model._features_and_logits(model.student, mixed.inputs)
         teacher_features, _ = model._features_and_logits(model.teacher, inputs)
-        expected = 0.5 * model.cmi_loss(student_features, teacher_features, mixed.index, mixed.lam)
+        expected = model.cmi_loss(student_features, teacher_features, mixed.index, mixed.lam)  # weight included
     assert student_features.shape == (8, 64) and teacher_features.shape == (8, 128)
     torch.testing.assert_close(losses['loss_cmi'], expected)
     losses['loss_cmi'].backward()
     assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in model.cmi_loss.parameters())
 
 
-def test_dist_cmi_gets_the_logits_by_its_declared_inputs_and_mu_is_its_only_weight(fixed_mixed_setup, gt_samples):
-    model, inputs, labels, mixed = fixed_mixed_setup(mu=3.0)
+def test_dist_cmi_gets_the_logits_by_its_declared_inputs_and_its_loss_weight_is_mu(fixed_mixed_setup, gt_samples):
+    """mu of Eq. 8 is the CMI loss's loss_weight, applied once: the distiller adds the loss as the loss returns it."""
+    model, inputs, labels, mixed = fixed_mixed_setup(cmi_loss=dict(type='CrossMutualInformationLoss', loss_weight=3.0))
     assert model.cmi_loss.mixup_inputs == ('student_mixed_logits', 'teacher_raw_logits', 'index', 'lam')
-    assert not hasattr(model.cmi_loss, 'loss_weight') and not hasattr(model.relabel_loss, 'loss_weight')
     losses = model.loss(inputs, gt_samples(labels))
     with torch.no_grad():
         s_mixed = model._logits(model.student, mixed.inputs)
         t_raw = model._logits(model.teacher, inputs)
-    direct = model.cmi_loss(s_mixed, t_raw, mixed.index, mixed.lam)
     expected = 0.75 * dist_loss(s_mixed, t_raw) + 0.25 * dist_loss(s_mixed, t_raw[mixed.index])
-    torch.testing.assert_close(direct, expected)
+    torch.testing.assert_close(model.cmi_loss(s_mixed, t_raw, mixed.index, mixed.lam), 3.0 * expected)
     torch.testing.assert_close(losses['loss_cmi'], 3.0 * expected)
-    model.mu = 1.0
+    model.cmi_loss.loss_weight = 1.0
     torch.testing.assert_close(model.loss(inputs, gt_samples(labels))['loss_cmi'], expected)
+
+
+@pytest.mark.parametrize('name, value, loss', [('mu', 0.5, 'cmi_loss'), ('eta', 2.0, 'relabel_loss')])
+def test_the_removed_weights_mu_and_eta_are_refused_naming_their_loss_weight(name, value, loss, tiny_distiller_cfg):
+    """A config of an earlier version (``model = dict(mu=0.5)``) fails at build time and says what to set instead;
+    it never trains with the weight silently dropped."""
+    with pytest.raises(ValueError, match=rf'{name}={value} was removed.*model\.{loss}\.loss_weight'):
+        MODELS.build(tiny_distiller_cfg(**{name: value}))
 
 
 def test_mixer_comes_from_the_mixers_registry(build_tiny_distiller, tiny_distiller_cfg):
@@ -303,6 +313,30 @@ def test_a_learned_mask_mixer_fits_the_distiller_unchanged(gt_samples, tiny_dist
     assert {'loss_kd', 'loss_relabel', 'relabel_fraction', 'loss_mixed_ce'} == set(losses)
     sum(v for k, v in losses.items() if k.startswith('loss')).backward()
     assert model.mixer.weight.grad is not None and model.mixer.weight.grad.abs().sum() > 0
+
+
+@pytest.mark.parametrize('loss', [None, dict(type='CrossEntropyLoss', loss_weight=1.0), dict(type='LabelSmoothLoss',
+                                                                                             label_smooth_val=0.1)])
+def test_the_student_heads_loss_is_plain_cross_entropy_or_refused(loss, tiny_distiller_cfg, labelled_images):
+    """The raw step's CE is the distiller's own F.cross_entropy: plain CE (the default) is what it computes; any
+    other student head loss would be ignored, so the build refuses it. The teacher's head loss (it trained with it) is
+    free."""
+    cfg = tiny_distiller_cfg(p_mix=0.0)
+    cfg['teacher']['head']['loss'] = dict(type='LabelSmoothLoss', label_smooth_val=0.3)
+    if loss is not None:
+        cfg['student']['head']['loss'] = loss
+    if loss is not None and loss['type'] != 'CrossEntropyLoss':
+        with pytest.raises(ValueError, match=r'model\.student\.head\.loss is LabelSmoothLoss.*computes CE\(S\(x\), '
+                                             r'y\)'):
+            MODELS.build(cfg)
+        return
+    with pytest.warns(UserWarning, match='keeps its initial weights'):
+        model = MODELS.build(cfg)
+    inputs, labels = labelled_images()
+    with torch.no_grad():
+        logits = model._logits(model.student, inputs)
+        torch.testing.assert_close(model.raw_loss(inputs, labels)['loss_ce'],
+                                   model.student.head.loss_module(logits, labels))
 
 
 def test_bad_options_raise(tiny_distiller_cfg):
@@ -396,7 +430,7 @@ def test_symmetric_row_distils_every_mixed_sample_even_the_confusing_ones(fixed_
 
 def test_a_new_cmi_estimator_needs_no_change_to_the_distiller(fixed_mixed_setup, gt_samples):
     """The docs' toy estimator (docs/asymmetric_distillation.md, Extending): it declares logits, gets S(x_m) and T(x)
-    by name, and its term is mu times a direct call."""
+    by name, and its term is a direct call (its loss_weight, mu, inherited from the base class, included)."""
     import torch.nn.functional as F
 
     from openmixosr.models.losses import BaseCrossMutualInformationLoss
@@ -412,7 +446,7 @@ def test_a_new_cmi_estimator_needs_no_change_to_the_distiller(fixed_mixed_setup,
 
     MODELS.register_module(name='_CosineCMI', module=CosineCrossMutualInformationLoss, force=True)
     try:
-        model, inputs, labels, mixed = fixed_mixed_setup(cmi_loss=dict(type='_CosineCMI'), mu=2.0)
+        model, inputs, labels, mixed = fixed_mixed_setup(cmi_loss=dict(type='_CosineCMI', loss_weight=2.0))
     finally:
         MODELS.module_dict.pop('_CosineCMI')
     losses = model.loss(inputs, gt_samples(labels))

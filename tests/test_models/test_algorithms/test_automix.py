@@ -388,3 +388,11 @@ def test_a_mixer_asking_for_what_automix_does_not_give_is_refused(build_tiny_aut
 
     with pytest.raises(ValueError, match='names no `mix_layer`'):
         build_tiny_automix(mixer=dict(type=FeaturesWithoutStage))
+
+
+def test_a_head_loss_other_than_plain_cross_entropy_is_refused(build_tiny_automix):
+    """AutoMix computes CE and the mixup CE itself; a head loss it would ignore stops the build."""
+    head = dict(type='LinearClsHead', num_classes=4, in_channels=64, loss=dict(type='CrossEntropyLoss', use_soft=True))
+    with pytest.raises(ValueError, match=r"AutoMix: model\.head\.loss is CrossEntropyLoss with use_soft=True"):
+        build_tiny_automix(head=head)
+    build_tiny_automix(head=dict(head, loss=dict(type='CrossEntropyLoss', loss_weight=1.0)))

@@ -27,7 +27,8 @@ def test_momentum_encoder_starts_as_copy_and_follows_q(build_tiny_moco_amix):
             param.add_(1.0)
     before = [p.clone() for p in model.momentum_encoder.module.parameters()]
     model.momentum_update(0.75)
-    for old, new, target in zip(before, model.momentum_encoder.module.parameters(), model.online_network().parameters()):
+    momentum, online = model.momentum_encoder.module.parameters(), model.online_network().parameters()
+    for old, new, target in zip(before, momentum, online):
         torch.testing.assert_close(new, 0.75 * old + 0.25 * target)
 
 

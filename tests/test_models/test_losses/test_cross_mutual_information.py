@@ -1,5 +1,6 @@
 """Cross mutual information (asymmetric distillation Eq. 6): the DIST form and the InfoNCE estimator, their lam
-weights, declared inputs and gradients; like the relabel loss they carry no weight of their own (mu / eta, Eq. 8)."""
+weights, declared inputs and gradients. Their ``loss_weight`` (``mu`` of Eq. 8): tests/test_models/test_losses/
+test_loss_weights.py."""
 import numpy as np
 import pytest
 import torch
@@ -35,27 +36,13 @@ def test_cmi_lam_weights(cmi_batch):
     torch.testing.assert_close(call_with_declared_inputs(cmi, offered), 0.3 * d_i + 0.7 * d_j)
 
 
-@pytest.mark.parametrize('cfg', [dict(type='CrossMutualInformationLoss'), dict(type='RelabelLoss'),
-                                 dict(type='InfoNCECrossMutualInformationLoss', student_channels=4,
-                                      teacher_channels=4)])
-def test_cmi_and_relabel_losses_have_no_weight_of_their_own(cfg):
-    """Their weights are the distiller's mu and eta (asymmetric distillation Eq. 8): a second factor is refused."""
-    with pytest.raises(TypeError, match='loss_weight'):
-        MODELS.build(dict(cfg, loss_weight=0.5))
-
-
-def test_cmi_teacher_detached_and_lam_checked(cmi_batch):
+def test_cmi_teacher_detached_and_index_checked(cmi_batch):
     student, teacher, index = cmi_batch
     cmi = CrossMutualInformationLoss()
     cmi(student, teacher, index, 0.4).backward()
     assert teacher.grad is None
     assert student.grad.abs().sum() > 0
-    with pytest.raises(ValueError, match='lam'):
-        cmi(student, teacher, index, torch.rand(5))  # one per sample needs N = 6 values
-    with pytest.raises(ValueError, match='lam'):
-        cmi(student, teacher, index, torch.tensor([0.5, 0.5, 0.5, 0.5, 0.5, 1.5]))
-    with pytest.raises(ValueError, match='lam'):
-        cmi(student, teacher, index, 1.5)
+    # a bad lam is refused by check_lam (tests/test_models/test_utils/test_mixing.py)
     with pytest.raises(ValueError, match='index'):
         cmi(student, teacher, index[:4], 0.5)
 

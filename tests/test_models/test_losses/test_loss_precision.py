@@ -20,12 +20,12 @@ def _inputs(dtype):
 
 
 LOSSES = {
-    'dist': lambda l, t, q, k, n, y, j: dist_loss(l, t),
-    'soft_target_ce': lambda l, t, q, k, n, y, j: soft_target_cross_entropy(l, torch.softmax(t.float(), dim=1)),
-    'mixup_ce': lambda l, t, q, k, n, y, j: mixup_cross_entropy(l, y, j, 0.3),
-    'pairwise_bce': lambda l, t, q, k, n, y, j: pairwise_mixup_bce(l, y, j, 0.3),
-    'mixup_info_nce': lambda l, t, q, k, n, y, j: mixup_info_nce(q, k, j, 0.3, n, 0.2),
-    'non_parametric_bce': lambda l, t, q, k, n, y, j: non_parametric_mixup_bce(q, k, j, 0.3, 0.2),
+    'dist': lambda z, t, q, k, n, y, j: dist_loss(z, t),
+    'soft_target_ce': lambda z, t, q, k, n, y, j: soft_target_cross_entropy(z, torch.softmax(t.float(), dim=1)),
+    'mixup_ce': lambda z, t, q, k, n, y, j: mixup_cross_entropy(z, y, j, 0.3),
+    'pairwise_bce': lambda z, t, q, k, n, y, j: pairwise_mixup_bce(z, y, j, 0.3),
+    'mixup_info_nce': lambda z, t, q, k, n, y, j: mixup_info_nce(q, k, j, 0.3, n, 0.2),
+    'non_parametric_bce': lambda z, t, q, k, n, y, j: non_parametric_mixup_bce(q, k, j, 0.3, 0.2),
 }
 
 

@@ -35,8 +35,6 @@ def test_mixup_cross_entropy_per_sample_lam(batch):
     ce_j = F.cross_entropy(logits, labels[index], reduction='none')
     expected = (lam * ce_i + (1 - lam) * ce_j).mean()
     torch.testing.assert_close(mixup_cross_entropy(logits, labels, index, lam), expected)
-    with pytest.raises(ValueError, match='lam'):
-        mixup_cross_entropy(logits, labels, index, torch.rand(4))
 
 
 def _direct_pairwise_bce(logits, labels, index, lam):

@@ -235,11 +235,6 @@ def test_invalid_options_are_rejected(cfg):
         MixBlockPlus(8, **cfg)
 
 
-def test_lam_outside_unit_interval_is_rejected():
-    with pytest.raises(ValueError, match='lam'):
-        MixBlock(8)(_features(), 1.2, torch.tensor([1, 0, 3, 2]), (8, 6))
-
-
 def test_dropout_sits_before_the_last_value_conv():
     block = MixBlockPlus(8, value_dropout=0.2)
     layers = [type(m).__name__ for m in block.value]

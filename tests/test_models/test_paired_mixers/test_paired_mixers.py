@@ -172,7 +172,8 @@ def test_mixers_registry_imports_its_modules_when_building():
 def test_build_paired_mixer_errors_name_the_registry_and_the_cause():
     with pytest.raises(KeyError, match=r"'CutMix' is an mmpretrain batch augment.*'PairedCutMix' draws exactly as"):
         build_paired_mixer(dict(type='CutMix', alpha=1.0))  # mmpretrain's, (inputs, scores) -> (inputs, scores)
-    with pytest.raises(KeyError, match=r"'NoSuchMixer' is not a paired mixer.*\['LearnedMaskMixer', 'PairedCutMix', 'PairedMixUp'"):
+    with pytest.raises(KeyError, match=r"'NoSuchMixer' is not a paired mixer.*"
+                                       r"\['LearnedMaskMixer', 'PairedCutMix', 'PairedMixUp'"):
         build_paired_mixer(dict(type='NoSuchMixer'))
     assert isinstance(build_paired_mixer(dict(type='PairedMixUp', alpha=0.3)), PairedMixUp)
 

@@ -8,7 +8,8 @@ from openmixosr.models.utils.clustering import gather_rows, kmeans_assign
 
 def test_kmeans_assign_is_seeded_and_validates():
     features = np.random.RandomState(0).randn(50, 4)
-    (labels_a, centres_a), (labels_b, centres_b) = kmeans_assign(features, 5, seed=1), kmeans_assign(features, 5, seed=1)
+    labels_a, centres_a = kmeans_assign(features, 5, seed=1)
+    labels_b, centres_b = kmeans_assign(features, 5, seed=1)
     assert np.array_equal(labels_a, labels_b) and np.array_equal(centres_a, centres_b)
     for cluster in range(5):  # a centroid is the mean of its members
         np.testing.assert_allclose(centres_a[cluster], features[labels_a == cluster].mean(0), rtol=1e-5, atol=1e-6)
