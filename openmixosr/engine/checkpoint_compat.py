@@ -99,7 +99,7 @@ def state_dict_mismatch(model_state: Mapping[str, torch.Tensor],
 
 
 def check_state_dict(model: torch.nn.Module, state_dict: Mapping[str, torch.Tensor], filename: str,
-                     meta: Optional[dict] = None) -> None:
+                     meta: Optional[dict] = None, advice: Optional[str] = None) -> None:
     """Raise a :class:`CheckpointMismatchError` that explains how ``state_dict`` fails to fit ``model``.
 
     Args:
@@ -107,6 +107,9 @@ def check_state_dict(model: torch.nn.Module, state_dict: Mapping[str, torch.Tens
         state_dict (Mapping[str, Tensor]): The checkpoint's state dict, prefixes already handled.
         filename (str): The checkpoint's path, for the message.
         meta (dict, optional): The checkpoint's ``meta`` (its ``experiment_name`` names the run that wrote it).
+        advice (str, optional): What to do, for a checkpoint loaded into a part of a model when it is built (a
+            teacher, a frozen Mix Block). Defaults to the advice for a tool's checkpoint (the config it was trained
+            with, ``load_cfg.prefix``, ``--no-strict``).
 
     Raises:
         CheckpointMismatchError: If an entry is missing, unexpected or of another shape.
@@ -125,15 +128,18 @@ def check_state_dict(model: torch.nn.Module, state_dict: Mapping[str, torch.Tens
         shown = '; '.join(mismatched[:3]) + ('; ...' if len(mismatched) > 3 else '')
         lines.append(f'- {len(mismatched)} entries differ in shape: {shown}')
     written_by = (meta or {}).get('experiment_name')
-    if (meta or {}).get('model_type') == type(model).__name__:
+    if advice is not None:
+        lines.append(advice)
+    elif (meta or {}).get('model_type') == type(model).__name__:
         lines.append('The checkpoint was written by the same kind of model: another backbone, width or number of '
                      'classes? Use the config it was trained with.')
     else:
         lines.append(_writer_hint(meta))
     if written_by:
         lines.append(f'It was written by the run {written_by} (config name and start time).')
-    lines.append('To load it anyway (partially; missing entries keep their initial values), pass --no-strict to '
-                 'tools/test.py or `--cfg-options load_cfg.strict=False`.')
+    if advice is None:
+        lines.append('To load it anyway (partially; missing entries keep their initial values), pass --no-strict to '
+                     'tools/test.py or `--cfg-options load_cfg.strict=False`.')
     raise CheckpointMismatchError('\n'.join(lines))
 
 

@@ -7,7 +7,7 @@ on (the runner also for the checkpoints a model was built from, e.g. a distiller
 """
 import difflib
 import logging
-from typing import Callable, Mapping, Optional
+from typing import Callable, Mapping, Optional, Union
 
 import torch
 from mmengine.logging import print_log
@@ -81,10 +81,11 @@ def load_checked_checkpoint(model: torch.nn.Module,
                             filename: str,
                             check_classes: Callable[[Optional[Mapping]], None],
                             strict: bool = True,
-                            prefix: Optional[str] = None,
+                            prefix: Union[str, Mapping[str, str], None] = None,
                             map_location='cpu',
                             revise_keys=DEFAULT_REVISE_KEYS,
                             after_read: Optional[Callable[[dict], None]] = None,
+                            mismatch_advice: Optional[str] = None,
                             logger='current') -> dict:
     """Read a checkpoint weights-only and load it into ``model``, strictly and with its classes checked.
 
@@ -94,9 +95,16 @@ def load_checked_checkpoint(model: torch.nn.Module,
     2. Its state dict (``checkpoint['state_dict']``, or the checkpoint itself for a plain ``state_dict`` file) gets
        ``revise_keys`` and the renames of older checkpoints
        (:func:`~openmixosr.utils.checkpoint_io.rename_old_keys`: an AutoMix / AMix Mix Block at ``mix_block.`` goes to
+<<<<<<< HEAD
        ``mixer.mix_block.``); with ``prefix`` only the entries under it are kept (a distiller's student); a checkpoint
        whose run evaluated a network inside it (``meta['evaluated_weights']``: a distiller's student, AutoMix's
        momentum network) loaded into a plain classifier gives that network (the log says which).
+=======
+       ``mixer.mix_block.``); with ``prefix`` only the entries under it are kept, renamed
+       (:func:`~openmixosr.engine.checkpoint_compat.select_weights`: a distiller's student, a frozen Mix Block); a
+       checkpoint whose run evaluated a network inside it (``meta['evaluated_weights']``: a distiller's student,
+       AutoMix's momentum network) loaded into a plain classifier gives that network (the log says which).
+>>>>>>> one-loader
     3. ``strict``: every entry must fit, else
        :class:`~openmixosr.engine.checkpoint_compat.CheckpointMismatchError` says what is missing, what the checkpoint
        is and what to do.
@@ -109,11 +117,14 @@ def load_checked_checkpoint(model: torch.nn.Module,
         filename (str): A local path or a URL.
         check_classes (Callable[[Mapping | None], None]): The caller's check of the checkpoint's ``dataset_meta``.
         strict (bool): See step 3. Defaults to True.
-        prefix (str, optional): See step 2, e.g. ``'student.'``. Defaults to None.
+        prefix (str | Mapping[str, str], optional): See step 2: ``'student.'`` (the prefix is removed), or
+            ``{new prefix: old prefix}`` for several parts. Defaults to None.
         map_location: Same as :func:`torch.load`. Defaults to ``'cpu'``.
         revise_keys (Sequence[tuple]): ``(pattern, replacement)`` applied to the keys. Defaults to dropping a leading
             ``module.``.
         after_read (Callable[[dict], None], optional): Called with the checkpoint once it is read.
+        mismatch_advice (str, optional): What step 3's error advises, for a checkpoint loaded into a part of a model
+            as it is built (a teacher, a frozen Mix Block). Defaults to the advice for a tool's checkpoint.
         logger: Where notes and MMEngine's report of a non-strict load go. Defaults to ``'current'``.
 
     Returns:
@@ -125,14 +136,14 @@ def load_checked_checkpoint(model: torch.nn.Module,
     meta = checkpoint.get('meta', {}) if isinstance(checkpoint, dict) else {}
     state_dict = rename_old_keys(strip_revise_keys(checkpoint.get('state_dict', checkpoint), revise_keys))
     if prefix:
-        state_dict = select_weights(state_dict, {'': prefix})
+        state_dict = select_weights(state_dict, {'': prefix} if isinstance(prefix, str) else prefix)
     else:
         note = classifier_weights_note(meta, model.evaluated_weights() if isinstance(model, EvaluatedWeights) else None)
         if note is not None:
             state_dict = select_weights(state_dict, meta['evaluated_weights'])
             print_log(note, logger=logger)
     if strict:
-        check_state_dict(model, state_dict, filename, meta)
+        check_state_dict(model, state_dict, filename, meta, advice=mismatch_advice)
     check_classes(meta.get('dataset_meta'))
     load_state_dict(model, state_dict, strict=strict, logger=logger)
     return checkpoint

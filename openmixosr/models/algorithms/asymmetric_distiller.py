@@ -10,7 +10,7 @@ from mmengine.model import BaseModel
 from mmpretrain.structures import DataSample
 
 from openmixosr.registry import MODELS
-from openmixosr.utils.checkpoint_io import load_weights_only, resolve_checkpoint
+from openmixosr.utils.checkpoint_io import resolve_checkpoint
 from ..contracts import DistillsFromTeacher
 from ..losses import soft_target_cross_entropy
 from ..paired_mixers import LearnedMaskMixer, build_paired_mixer
@@ -187,7 +187,7 @@ class AsymmetricDistiller(DistillsFromTeacher, ModeDispatchMixin, BaseModel):
                              f"{' (frozen)' if isinstance(self.mixer, LearnedMaskMixer) else ''}.")
 
     def _load_teacher(self, checkpoint: Optional[str]) -> None:
-        """Load the teacher's weights (the checkpoint's ``state_dict``, strict keys), mark it initialised, freeze it.
+        """Load the teacher's weights (the one checked loader, strict), mark it initialised, freeze it.
 
         The known classes the teacher was trained on (its checkpoint's ``meta.dataset_meta``) are kept in
         ``self.source_dataset_metas``; :class:`~openmixosr.engine.OpenMixOSRRunner` compares them with the student's
@@ -199,23 +199,19 @@ class AsymmetricDistiller(DistillsFromTeacher, ModeDispatchMixin, BaseModel):
             warnings.warn('AsymmetricDistiller: no teacher_checkpoint: the teacher keeps its initial weights unless a '
                           'checkpoint loaded later holds them (load_from, tools/test.py).')
         else:
+            from openmixosr.engine.checkpoint_loading import load_checked_checkpoint  # the engine imports models
             try:
                 checkpoint = resolve_checkpoint(checkpoint)
-                loaded = load_weights_only(checkpoint, map_location='cpu')
+                loaded = load_checked_checkpoint(
+                    self.teacher, checkpoint, check_classes=lambda dataset_meta: None,
+                    mismatch_advice='The teacher checkpoint does not match the teacher config: same backbone, head '
+                                    'and number of known classes? Pass the checkpoint of the teacher_config run.')
             except FileNotFoundError as error:
                 raise FileNotFoundError(
                     f'Teacher checkpoint {checkpoint} not found ({error}). Train the teacher first, e.g. '
                     f'`python tools/train.py configs/baselines/ce_r50_<benchmark>.py` (the config\'s teacher_config), '
                     f'and pass its work dir or checkpoint with `--cfg-options model.teacher_checkpoint=work_dirs/...`.'
                 ) from error
-            if not isinstance(loaded, dict) or 'state_dict' not in loaded:
-                raise ValueError(f'Teacher checkpoint {checkpoint} has no `state_dict` entry: pass a checkpoint '
-                                 f'written by `tools/train.py`.')
-            try:
-                self.teacher.load_state_dict(loaded['state_dict'], strict=True)
-            except RuntimeError as error:
-                raise RuntimeError(f'Teacher checkpoint {checkpoint} does not match the teacher config (same '
-                                   f'backbone, head and number of known classes?):\n{error}') from error
             meta = loaded.get('meta') or {}
             self.source_dataset_metas = {f'Teacher checkpoint {checkpoint}': meta.get('dataset_meta')}
             # MMEngine's public flag: `init_weights` of the distiller (BaseModule) skips children that are

@@ -8,10 +8,9 @@ from typing import Dict, Optional, Tuple
 
 import torch
 import torch.nn.functional as F
-from torch import nn
 
 from openmixosr.registry import MIXERS, MODELS
-from openmixosr.utils.checkpoint_io import load_weights_only, rename_old_keys
+from openmixosr.utils.checkpoint_io import rename_old_keys
 from ..utils.declared_inputs import call_with_declared_inputs
 from ..utils.mask_draws import drawn_as_in_training, finite_masks
 from ..utils.mask_statistics import mask_statistics
@@ -39,25 +38,6 @@ def standardise_per_channel(features: torch.Tensor) -> torch.Tensor:
 def sample_shares(mask: torch.Tensor) -> torch.Tensor:
     """Per-sample lam of a mask pair: the spatial mean of ``s = mask[:, 0]`` [N, 2, H, W] -> [N]."""
     return mask[:, 0].mean(dim=(1, 2))
-
-
-def _entries_under(state_dict: Dict[str, torch.Tensor], prefix: str) -> Dict[str, torch.Tensor]:
-    return {key[len(prefix):]: value for key, value in state_dict.items() if key.startswith(prefix)}
-
-
-def _load_strictly(module: nn.Module, entries: Dict[str, torch.Tensor], what: str, checkpoint: str) -> None:
-    """``module.load_state_dict(entries, strict=True)`` with an error that names the checkpoint and the mismatch."""
-    expected = set(module.state_dict())
-    missing, unexpected = sorted(expected - set(entries)), sorted(set(entries) - expected)
-    if missing or unexpected:
-        raise KeyError(f'{what} of checkpoint {checkpoint} does not match the config: missing {missing[:8]}'
-                       f'{" ..." if len(missing) > 8 else ""}, unexpected {unexpected[:8]}'
-                       f'{" ..." if len(unexpected) > 8 else ""}. Use the mix_block (and encoder) config of the '
-                       f'run that wrote the checkpoint (same type, in_channels, options).')
-    try:
-        module.load_state_dict(entries, strict=True)
-    except RuntimeError as error:  # same keys, other shapes
-        raise KeyError(f'{what} of checkpoint {checkpoint} does not match the config: {error}') from error
 
 
 @MIXERS.register_module()
@@ -155,24 +135,31 @@ class LearnedMaskMixer(PairedMixer):
         return () if self.encoder is not None else ('features', )
 
     def _load_frozen(self, checkpoint: str) -> None:
-        state_dict = load_weights_only(checkpoint, map_location='cpu')
-        state_dict = state_dict.get('state_dict', state_dict) if isinstance(state_dict, dict) else {}
-        state_dict = rename_old_keys(state_dict)
-        mix_block = _entries_under(state_dict, MIX_BLOCK_PREFIX)
-        if not mix_block:
-            raise KeyError(f'Checkpoint {checkpoint} holds no Mix Block (no key starts with {MIX_BLOCK_PREFIX!r}): '
-                           f'pass the checkpoint of an AutoMix / AMix run or of a distiller with a learned mixer.')
-        if _entries_under(state_dict, ENCODER_PREFIX) and self.encoder is None:
-            raise ValueError(f'Checkpoint {checkpoint} is an AutoMix / AMix run: its Mix Block was trained on the '
-                             f'features of its own momentum encoder. Pass that run\'s backbone config as `encoder` '
-                             f'(e.g. configs/asym/r18_digits_automix_frozen_mask.py), so the masks are the run\'s.')
-        _load_strictly(self.mix_block, mix_block, 'The Mix Block', checkpoint)
-        if self.encoder is not None:
-            entries = _entries_under(state_dict, ENCODER_PREFIX)
-            if not entries:
+        """Load the Mix Block (and ``encoder``) of an AutoMix / AMix run or of a distiller with a learned mixer with
+        the one checked loader (strict), and freeze them."""
+        from openmixosr.engine.checkpoint_loading import load_checked_checkpoint  # the engine imports models
+
+        def check_parts(loaded: dict) -> None:
+            keys = rename_old_keys(loaded.get('state_dict', loaded) if isinstance(loaded, dict) else {})
+            if not any(key.startswith(MIX_BLOCK_PREFIX) for key in keys):
+                raise KeyError(f'Checkpoint {checkpoint} holds no Mix Block (no key starts with {MIX_BLOCK_PREFIX!r})'
+                               f': pass the checkpoint of an AutoMix / AMix run or of a distiller with a learned mixer.')
+            has_encoder = any(key.startswith(ENCODER_PREFIX) for key in keys)
+            if has_encoder and self.encoder is None:
+                raise ValueError(f'Checkpoint {checkpoint} is an AutoMix / AMix run: its Mix Block was trained on the '
+                                 f'features of its own momentum encoder. Pass that run\'s backbone config as `encoder` '
+                                 f'(e.g. configs/asym/r18_digits_automix_frozen_mask.py), so the masks are the run\'s.')
+            if not has_encoder and self.encoder is not None:
                 raise KeyError(f'Checkpoint {checkpoint} has no momentum encoder ({ENCODER_PREFIX}*): `encoder` '
                                f'needs an AutoMix / AMix checkpoint; drop it for a distiller checkpoint.')
-            _load_strictly(self.encoder, entries, 'The momentum encoder', checkpoint)
+
+        parts = {'mix_block.': MIX_BLOCK_PREFIX}
+        if self.encoder is not None:
+            parts['encoder.'] = ENCODER_PREFIX
+        load_checked_checkpoint(self, checkpoint, check_classes=lambda dataset_meta: None, prefix=parts,
+                                after_read=check_parts,
+                                mismatch_advice='Use the mix_block (and encoder) config of the run that wrote the '
+                                                'checkpoint (same type, in_channels, options).')
         self.requires_grad_(False)
 
     def step_passes(self, draws_with_graph: int, draws_without_graph: int) -> Dict[str, NetworkPasses]:
