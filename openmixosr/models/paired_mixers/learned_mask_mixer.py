@@ -143,7 +143,8 @@ class LearnedMaskMixer(PairedMixer):
             keys = rename_old_keys(loaded.get('state_dict', loaded) if isinstance(loaded, dict) else {})
             if not any(key.startswith(MIX_BLOCK_PREFIX) for key in keys):
                 raise KeyError(f'Checkpoint {checkpoint} holds no Mix Block (no key starts with {MIX_BLOCK_PREFIX!r})'
-                               f': pass the checkpoint of an AutoMix / AMix run or of a distiller with a learned mixer.')
+                               f': pass the checkpoint of an AutoMix / AMix run or of a distiller with a learned '
+                               f'mixer.')
             has_encoder = any(key.startswith(ENCODER_PREFIX) for key in keys)
             if has_encoder and self.encoder is None:
                 raise ValueError(f'Checkpoint {checkpoint} is an AutoMix / AMix run: its Mix Block was trained on the '

@@ -107,13 +107,15 @@ def test_frozen_mixer_loads_the_mix_block_and_encoder_of_an_automix_checkpoint(o
 def test_frozen_mixer_refuses_a_checkpoint_that_does_not_match(build_tiny_automix, tiny_resnet_cfg, tmp_path):
     _automix_checkpoint(build_tiny_automix, tmp_path / 'automix.pth')
     from openmixosr.engine import CheckpointMismatchError  # the one strict check of every loader
-    with pytest.raises(CheckpointMismatchError, match=r'(?s)automix.pth does not fit .*\(mix_block: .*Use the mix_block \(and encoder\) config'):
+    advice = r'Use the mix_block \(and encoder\) config'
+    with pytest.raises(CheckpointMismatchError, match=r'(?s)automix.pth does not fit .*\(mix_block: .*' + advice):
         LearnedMaskMixer(mix_block=dict(type='MixBlockPlus', in_channels=32), checkpoint=str(tmp_path / 'automix.pth'),
                          encoder=tiny_resnet_cfg())
     # an AutoMix run's Mix Block was trained on its own encoder's features: without them its masks would not be its own
     with pytest.raises(ValueError, match='Pass that run.s backbone config as `encoder`'):
         LearnedMaskMixer(mix_block=dict(type='MixBlock', in_channels=32), checkpoint=str(tmp_path / 'automix.pth'))
-    with pytest.raises(CheckpointMismatchError, match=r'(?s)automix.pth does not fit .*encoder.conv1.weight .*Use the mix_block \(and encoder\) config'):
+    with pytest.raises(CheckpointMismatchError, match=r"(?s)automix.pth does not fit .*encoder.conv1.weight .*"
+                                                      + advice):
         LearnedMaskMixer(mix_block=dict(type='MixBlock', in_channels=32), checkpoint=str(tmp_path / 'automix.pth'),
                          encoder=tiny_resnet_cfg(depth=18, width=16))
     torch.save({'state_dict': {'backbone.conv1.weight': torch.zeros(1)}}, tmp_path / 'other.pth')
