@@ -6,6 +6,7 @@ The classifier and distiller factories are here too (hook tests drive a tiny dis
 ones are in tests/test_models/conftest.py.
 """
 import copy
+import os
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,15 @@ from openmixosr.registry import MODELS
 from openmixosr.utils import register_all_modules
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+
+if os.environ.get('PYTEST_XDIST_WORKER'):
+    # pytest.ini runs the suite on every core with pytest-xdist (one worker per core): one thread per worker and per
+    # tool it starts (OMP_NUM_THREADS is read by the subprocesses' torch), or the workers' thread pools oversubscribe
+    # the cores and the suite takes several times longer. Values do not depend on it: a test compares runs made with
+    # the same thread count.
+    os.environ['OMP_NUM_THREADS'] = '1'
+    os.environ['MKL_NUM_THREADS'] = '1'
+    torch.set_num_threads(1)
 
 register_all_modules(init_default_scope=True)  # as in a run: configs set default_scope
 
