@@ -29,6 +29,19 @@ if os.environ.get('PYTEST_XDIST_WORKER'):
 
 register_all_modules(init_default_scope=True)  # as in a run: configs set default_scope
 
+#: Test folders whose files train models in subprocesses (tens of seconds per test). They are collected first, so that
+#: pytest-xdist (pytest.ini: --dist loadfile, files handed out in collection order) starts the longest files first and
+#: the short ones fill in at the end, instead of one long file running alone on one core at the end.
+LONG_RUNNING = ('test_tools', 'test_package', 'test_device', 'test_apis', 'test_docs', 'test_analysis')
+
+
+def pytest_collection_modifyitems(items):
+    """Collect the long-running test folders first (stable: the order within each part is kept)."""
+    def part(item) -> int:
+        parts = item.path.relative_to(REPO_ROOT / 'tests').parts
+        return 0 if parts[0] in LONG_RUNNING else 1
+    items.sort(key=part)
+
 
 @pytest.fixture(scope='session')
 def repo_root() -> Path:
