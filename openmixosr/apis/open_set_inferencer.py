@@ -7,7 +7,6 @@ threshold ``t`` of each score that keeps a fraction ``threshold_tpr`` of the kno
 "The known / unknown threshold"); an image with ``score >= t`` of the first score is called known.
 """
 import copy
-import logging
 import os
 import os.path as osp
 import warnings
@@ -24,7 +23,7 @@ from mmengine.registry import FUNCTIONS, DefaultScope
 
 from openmixosr.datasets.image_folder import IMAGE_EXTENSIONS, image_files
 from openmixosr.datasets.loading import StrictLoadImageFromFile
-from openmixosr.engine.checkpoint_loading import check_checkpoint_classes, load_checked_checkpoint, load_settings
+from openmixosr.engine.checkpoint_loading import load_checkpoint_for_config
 from openmixosr.evaluation.feature_bank import collect_feature_bank, dataset_pipeline
 from openmixosr.evaluation.functional import threshold_at_tpr
 from openmixosr.evaluation.metrics.open_set import UNKNOWN_LABEL, OpenSetScoreMetric
@@ -156,18 +155,8 @@ class OpenSetInferencer:
         with warnings.catch_warnings():  # a distiller built without its teacher file: the checkpoint holds the teacher
             warnings.filterwarnings('ignore', message='.*no teacher_checkpoint')
             model = MODELS.build(model_cfg)
-        settings = load_settings(self.cfg.get('load_cfg'))
         train_metainfo = DATASETS.build(self.cfg.train_dataloader.dataset).metainfo
-
-        def check_classes(dataset_meta):
-            note = check_checkpoint_classes(dataset_meta, train_metainfo, f'Checkpoint {self.checkpoint}',
-                                            'the training set of this config',
-                                            allow_other_classes=settings['allow_other_classes'])
-            if note:
-                print_log(note, logger='current', level=logging.WARNING)
-
-        checkpoint = load_checked_checkpoint(model, self.checkpoint, check_classes, strict=settings['strict'],
-                                             prefix=settings['prefix'])
+        checkpoint = load_checkpoint_for_config(model, self.checkpoint, self.cfg.get('load_cfg'), train_metainfo)
         meta = checkpoint.get('meta', {}) if isinstance(checkpoint, dict) else {}
         classes = (meta.get('dataset_meta') or {}).get('classes') or train_metainfo.get('classes')
         if classes is None:

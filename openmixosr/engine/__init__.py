@@ -1,7 +1,8 @@
 from openmixosr.utils.checkpoint_io import (CorruptedCheckpointError, OmittedObject, find_resumable_checkpoint,
                                             load_checkpoint_file, load_weights_only)
 from .checkpoint_compat import CheckpointMismatchError, KnownClassesMismatchError
-from .checkpoint_loading import LOAD_CFG_DEFAULTS, check_checkpoint_classes, load_checked_checkpoint, load_settings
+from .checkpoint_loading import (LOAD_CFG_DEFAULTS, check_checkpoint_classes, load_checked_checkpoint,
+                                 load_checkpoint_for_config, load_settings)
 from .dist import init_cpu_distributed, launcher_world_size
 from .hooks import *  # noqa: F401,F403
 from .loops import LastEpochsValTrainLoop
@@ -15,5 +16,5 @@ __all__ = [
     'KnownClassesMismatchError', 'LOAD_CFG_DEFAULTS', 'LastEpochsValTrainLoop', 'OmittedObject', 'OpenMixOSRRunner',
     'SafePretrainedInit', 'build_runner', 'check_checkpoint_classes', 'find_resumable_checkpoint',
     'init_cpu_distributed', 'launcher_world_size', 'load_checked_checkpoint', 'load_checkpoint_file',
-    'load_settings', 'load_weights_only'
+    'load_checkpoint_for_config', 'load_settings', 'load_weights_only'
 ]

@@ -147,3 +147,32 @@ def load_checked_checkpoint(model: torch.nn.Module,
     check_classes(meta.get('dataset_meta'))
     load_state_dict(model, state_dict, strict=strict, logger=logger)
     return checkpoint
+
+
+def load_checkpoint_for_config(model: torch.nn.Module, filename: str, load_cfg: Optional[Mapping],
+                               train_metainfo: Optional[Mapping], logger='current') -> dict:
+    """Load a checkpoint outside the runner as ``tools/test.py`` loads it: :func:`load_checked_checkpoint` with the
+    config's ``load_cfg`` (``strict``, ``prefix``, ``allow_other_classes``) and the known classes of the config's
+    training set (other classes refused unless allowed; a checkpoint that records none loads with a warning).
+
+    Args:
+        model (nn.Module): The model built from the config.
+        filename (str): The checkpoint.
+        load_cfg (Mapping, optional): The config's ``load_cfg``.
+        train_metainfo (Mapping, optional): The metainfo of the config's training set.
+        logger: Where notes and warnings go. Defaults to ``'current'``.
+
+    Returns:
+        dict: The checkpoint.
+    """
+    settings = load_settings(load_cfg)
+
+    def check_classes(dataset_meta: Optional[Mapping]) -> None:
+        note = check_checkpoint_classes(dataset_meta, train_metainfo, f'Checkpoint {filename}',
+                                        'the training set of this config',
+                                        allow_other_classes=settings['allow_other_classes'], logger=logger)
+        if note:
+            print_log(note, logger=logger, level=logging.WARNING)
+
+    return load_checked_checkpoint(model, filename, check_classes, strict=settings['strict'],
+                                   prefix=settings['prefix'], logger=logger)

@@ -159,7 +159,8 @@ def test_checkpoints_are_loaded_like_tools_test_loads_them(script, tmp_path, mon
     plain = tmp_path / 'plain.pth'
     torch.save(state_dict, plain)  # torch.save(model.state_dict()): no classes to check
     logged = []
-    monkeypatch.setattr(script, 'print_log', lambda message, **kwargs: logged.append(message))
+    from openmixosr.engine import checkpoint_loading  # the viewer loads with the engine's loader, which logs there
+    monkeypatch.setattr(checkpoint_loading, 'print_log', lambda message, **kwargs: logged.append(message))
     script.build_model(cfg, str(plain))
     assert len(logged) == 1 and logged[0].startswith(f'Checkpoint {plain} records no known classes')
 

@@ -32,7 +32,6 @@ The figure has one row per pair and the columns ``x_i``, ``x_j``, then for each 
 denormalised with the data preprocessor's mean and std.
 """
 import argparse
-import logging
 import os.path as osp
 import warnings
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -45,9 +44,8 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.dataset import default_collate, pseudo_collate  # noqa: E402
-from mmengine.logging import print_log  # noqa: E402
 
-from openmixosr.engine import check_checkpoint_classes, load_checked_checkpoint, load_settings  # noqa: E402
+from openmixosr.engine import load_checkpoint_for_config  # noqa: E402
 from openmixosr.evaluation.feature_bank import train_loader_with_test_pipeline  # noqa: E402
 from openmixosr.models.contracts import DrawsMasks  # noqa: E402
 from openmixosr.models.paired_mixers import LearnedMaskMixer  # noqa: E402
@@ -123,17 +121,8 @@ def load_checkpoint(model: torch.nn.Module, cfg: Config, checkpoint: str) -> Non
     ``--cfg-options load_cfg.allow_other_classes=True``. A checkpoint that records no classes is loaded with a
     warning."""
     from openmixosr.registry import DATASETS
-    settings = load_settings(cfg.get('load_cfg'))
     train_metainfo = DATASETS.build(dataset_config(cfg, 'train')).metainfo
-
-    def check_classes(dataset_meta):
-        note = check_checkpoint_classes(dataset_meta, train_metainfo, f'Checkpoint {checkpoint}',
-                                        'the training set of this config',
-                                        allow_other_classes=settings['allow_other_classes'])
-        if note:
-            print_log(note, logger='current', level=logging.WARNING)
-
-    load_checked_checkpoint(model, checkpoint, check_classes, strict=settings['strict'], prefix=settings['prefix'])
+    load_checkpoint_for_config(model, checkpoint, cfg.get('load_cfg'), train_metainfo)
 
 
 def check_mix_model(model: torch.nn.Module) -> None:
