@@ -223,13 +223,20 @@ def _train_arguments(run: Run, options: Sequence[str]) -> List[str]:
             f'randomness.seed={run.seed}', *options]
 
 
+def _python() -> str:
+    """The interpreter of the trainings: ``PYTHON`` from the environment (what the launch scripts use), else this
+    one."""
+    return os.environ.get('PYTHON', sys.executable)
+
+
 @dataclass
 class LocalLauncher:
-    """``python TRAIN_SCRIPT CONFIG --work-dir WORK_DIR --run-record RECORD --cfg-options randomness.seed=SEED
+    """``$PYTHON TRAIN_SCRIPT CONFIG --work-dir WORK_DIR --run-record RECORD --cfg-options randomness.seed=SEED
     OPTIONS...`` on this machine (``bash tools/dist_train.sh CONFIG N ...`` for a run of N processes, beside
-    ``TRAIN_SCRIPT``), with ``OMP_NUM_THREADS=threads`` when ``threads`` is given and the repository of
-    ``TRAIN_SCRIPT`` first on ``PYTHONPATH`` (as ``tools/dist_train.sh`` and ``tools/slurm_train.sh`` do: the script
-    and the package of one checkout).
+    ``TRAIN_SCRIPT``; ``PYTHON`` from the environment as the launch scripts read it, else this interpreter), with
+    ``OMP_NUM_THREADS=threads`` when ``threads`` is given and the repository of ``TRAIN_SCRIPT`` first on
+    ``PYTHONPATH`` (as ``tools/dist_train.sh`` and ``tools/slurm_train.sh`` do: the script and the package of one
+    checkout).
 
     Args:
         train_script (str): ``tools/train.py``.
@@ -242,12 +249,12 @@ class LocalLauncher:
         if run.world_size > 1:
             dist_script = osp.join(osp.dirname(osp.abspath(self.train_script)), 'dist_train.sh')
             return ['bash', dist_script, run.config, str(run.world_size), *_train_arguments(run, options)]
-        return [sys.executable, self.train_script, run.config, *_train_arguments(run, options)]
+        return [_python(), self.train_script, run.config, *_train_arguments(run, options)]
 
     def env(self) -> dict:
         repo = osp.dirname(osp.dirname(osp.abspath(self.train_script)))
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [repo, os.environ.get('PYTHONPATH')])),
-                   PYTHON=os.environ.get('PYTHON', sys.executable))
+                   PYTHON=_python())
         if self.threads:
             env['OMP_NUM_THREADS'] = str(self.threads)
         return env
@@ -294,7 +301,7 @@ class SlurmLauncher:
 
     def env(self, run: Run) -> dict:
         per_node = int(os.environ.get('GPUS_PER_NODE', SLURM_GPUS_PER_NODE))
-        return dict(os.environ, PYTHON=os.environ.get('PYTHON', sys.executable), GPUS=str(run.world_size),
+        return dict(os.environ, PYTHON=_python(), GPUS=str(run.world_size),
                     GPUS_PER_NODE=str(min(per_node, run.world_size)))
 
     def check(self, runs: Sequence[Run]) -> None:

@@ -173,6 +173,9 @@ def _test_runner(checkpoint, work_dir, scores):
     from openmixosr.engine import build_runner
     cfg = Config.fromfile(CE)
     cfg.work_dir = str(work_dir)
+    # MMEngine names a run's logger and message hub after the experiment and the second it started: runners built in
+    # one second of one process would share them (and only the first would write a log file).
+    cfg.experiment_name = f'{work_dir.parent.name}_{work_dir.name}'
     cfg.load_from = str(checkpoint)
     cfg.test_evaluator = dict(type='OpenSetEvaluator', scores=scores)
     cfg.default_hooks.pop('checkpoint', None)

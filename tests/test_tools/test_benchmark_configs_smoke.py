@@ -3,8 +3,8 @@
 Fake CUB, Stanford Cars, FGVC-Aircraft, Tiny-ImageNet and ImageNet-21K in their official on-disk layouts, with the
 real class counts (tests/helpers/ssb_data.py), and a fake Places365 MoCo v2 ResNet-50 file stand in for the user's
 files. Each run uses a config derived from the shipped one that differs only in image size, training-set size,
-data-loader workers and the number of epochs (checked key by key in :func:`derive_config`); paths reach the tools
-through ``--cfg-options`` as a user would pass them.
+data-loader workers, the number of epochs and the checkpoint interval (checked key by key in :func:`derive_config`);
+paths reach the tools through ``--cfg-options`` as a user would pass them.
 """
 import fnmatch
 import re
@@ -40,12 +40,13 @@ LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 #: The size argument of each resizing / cropping transform of the shipped pipelines.
 SIZED_TRANSFORMS = {'Resize': 'scale', 'ResizeEdge': 'scale', 'RandomCrop': 'crop_size', 'CenterCrop': 'crop_size'}
 #: What a derived config may change (flattened key patterns): image sizes, the training-set cut, loader workers,
-#: the number of epochs. Everything else must equal the shipped config.
+#: the number of epochs and the checkpoint interval. Everything else must equal the shipped config.
 SMOKE_KEYS = ('*_dataloader.dataset.pipeline.*.scale*', '*_dataloader.dataset.pipeline.*.crop_size',
               'train_dataloader.dataset.indices', '*_dataloader.num_workers', '*_dataloader.persistent_workers',
-              'train_cfg.max_epochs')
+              'train_cfg.max_epochs', 'default_hooks.checkpoint.interval')
 TRAIN_SAMPLES = 8  # one iteration per epoch
 SSB_SIZE, TINY_SIZE = 448, 64  # the image sizes of the shipped configs
+SMOKE_SSB_SIZE = 16  # the SSB runs here: ResNet-50 still ends on a 1 x 1 map
 
 METRIC = re.compile(r'(osr/[\w/]+): (-?[\d.]+)')
 
@@ -73,7 +74,8 @@ def derive_config(shipped: Path, out: Path, size: int, shipped_size: int) -> Con
     """Write ``out``: the shipped config at ``size`` px instead of ``shipped_size`` (the size of every resizing and
     cropping transform), trained on its first :data:`TRAIN_SAMPLES` samples, without loader workers, for the fewest
     epochs its schedule admits (1 + the latest ``begin`` of its schedulers: AGC's recipe has a 10-epoch warm-up
-    before its cosine schedule, and OpenMixOSR refuses a run that ends before a scheduler begins).
+    before its cosine schedule, and OpenMixOSR refuses a run that ends before a scheduler begins), saving a checkpoint
+    at the last epoch only.
 
     Why: the shipped configs train at 448 px (the SSB) or 64 px for hundreds of epochs with 8 workers; everything
     else (model, losses, optimiser, schedule, data sources, pipelines' transforms, evaluator, hooks) is what the
@@ -97,6 +99,7 @@ def derive_config(shipped: Path, out: Path, size: int, shipped_size: int) -> Con
     cfg.train_dataloader.dataset.indices = TRAIN_SAMPLES
     schedulers = cfg.param_scheduler if isinstance(cfg.param_scheduler, list) else [cfg.param_scheduler]
     cfg.train_cfg.max_epochs = 1 + max(scheduler.get('begin', 0) for scheduler in schedulers)
+    cfg.default_hooks.checkpoint.interval = cfg.train_cfg.max_epochs
     cfg.dump(str(out))
 
     derived = Config.fromfile(str(out))
@@ -193,8 +196,8 @@ def test_derived_config_refuses_other_changes(tmp_path):
 def test_cub_teacher_student_test_and_curves(data_root, places_moco, tmp_path):
     weights, fake = places_moco
     counts = TEST_COUNTS['cub']
-    ce_config = derive_config(CE_SSB['cub'], tmp_path / 'ce_r50_ssb_cub.py', 32, SSB_SIZE)
-    asym_config = derive_config(ASYM_SSB['cub'], tmp_path / 'r50_ssb_cub.py', 32, SSB_SIZE)
+    ce_config = derive_config(CE_SSB['cub'], tmp_path / 'ce_r50_ssb_cub.py', SMOKE_SSB_SIZE, SSB_SIZE)
+    asym_config = derive_config(ASYM_SSB['cub'], tmp_path / 'r50_ssb_cub.py', SMOKE_SSB_SIZE, SSB_SIZE)
     epochs = ce_config.train_cfg.max_epochs
 
     teacher_dir = tmp_path / 'teacher'
@@ -241,7 +244,7 @@ def test_ssb_ce_baseline_trains_and_validates(name, data_root, places_moco, tmp_
     # their students are left out for time (~11 s each).
     weights, _ = places_moco
     config = tmp_path / f'ce_r50_ssb_{name}.py'
-    derive_config(CE_SSB[name], config, 32, SSB_SIZE)
+    derive_config(CE_SSB[name], config, SMOKE_SSB_SIZE, SSB_SIZE)
     output = train(config, tmp_path / 'work', *data_options(data_root, name),
                    f'model.backbone.init_cfg.checkpoint={weights}')
     check_named_set_metrics(logged_metrics(output, 'val'), output, TEST_COUNTS[name])

@@ -19,7 +19,7 @@ ASYM_AMIX_MASK_DIGITS = REPO_ROOT / 'configs/asym/r18_digits_amix_mask.py'
 AMIX_C_SELFSUP_DIGITS = REPO_ROOT / 'configs/selfsup/amix_c_r18w16_digits.py'
 AMIX_I_SELFSUP_DIGITS = REPO_ROOT / 'configs/selfsup/amix_i_r18w16_digits.py'
 SHORT = ['train_cfg.val_interval=1', 'default_hooks.checkpoint.interval=1', 'default_hooks.logger.interval=1',
-         'train_dataloader.dataset.indices=384']
+         'train_dataloader.dataset.indices=192']  # 3 steps of 64 per epoch
 # Pre-training: batches of 32 (the 512-entry queue takes whole batches), no validation. In one process that is half
 # the recipe's total batch of 64: --allow-batch-change (two processes of 32 make the recipe's 64).
 SELFSUP_SHORT = ['default_hooks.checkpoint.interval=1', 'default_hooks.logger.interval=1',
