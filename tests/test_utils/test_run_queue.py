@@ -222,6 +222,11 @@ def test_threads_cores_and_launcher_commands(monkeypatch):
     local = rq.LocalLauncher(str(REPO_ROOT / 'tools/train.py'), threads=2)
     assert local.env()['OMP_NUM_THREADS'] == '2' and local.env()['PYTHONPATH'].split(os.pathsep)[0] == str(REPO_ROOT)
     assert local.command(run, ['split=3'])[1:3] == [str(REPO_ROOT / 'tools/train.py'), 'configs/x.py']
+    # the interpreter of the trainings: PYTHON, as the launch scripts read it, else this one
+    monkeypatch.delenv('PYTHON', raising=False)
+    assert local.command(run, [])[0] == sys.executable and local.env()['PYTHON'] == sys.executable
+    monkeypatch.setenv('PYTHON', '/opt/venv/bin/python')
+    assert local.command(run, [])[0] == '/opt/venv/bin/python' and local.env()['PYTHON'] == '/opt/venv/bin/python'
     wide = rq.Run('configs/x.py', 'work/x', 0, world_size=2)
     assert local.command(wide, []) == ['bash', str(REPO_ROOT / 'tools/dist_train.sh'), 'configs/x.py', '2',
                                        '--work-dir', 'work/x', '--run-record', 'work/x/run_record.json',
