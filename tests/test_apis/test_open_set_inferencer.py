@@ -8,9 +8,7 @@ statistics from the cache instead of collecting the training set again, and deci
 that keeps 95 % of the known validation samples (here the test set: val = test in the digits config).
 """
 import csv
-import os
 import subprocess
-import sys
 
 import cv2
 import numpy as np
@@ -27,7 +25,7 @@ from openmixosr.evaluation import score_fitting
 from openmixosr.evaluation.functional import threshold_at_tpr
 from openmixosr.registry import DATASETS
 from openmixosr.utils.checkpoint_io import load_checkpoint_file
-from tests.helpers.run_tool import REPO_ROOT, run_tool
+from tests.helpers.run_tool import REPO_ROOT, run_tool, tool_env, warm_python
 
 CE = REPO_ROOT / 'configs/baselines/ce_r18w16_digits.py'
 SHORT = ['train_cfg.max_epochs=2', 'train_dataloader.dataset.indices=128']
@@ -101,10 +99,10 @@ def test_console_command_on_a_folder_of_png_files_writes_the_csv(trained):
         cv2.imwrite(str(folder / f'digit_{index:03d}.png'), image[..., ::-1])  # cv2 writes BGR
     (folder / 'notes.txt').write_text('not an image: skipped')
     out = trained['work'] / 'predictions.csv'
-    env = dict(os.environ, PYTHONPATH=f'{REPO_ROOT}{os.pathsep}{os.environ.get("PYTHONPATH", "")}')
-    result = subprocess.run([sys.executable, '-m', 'openmixosr.cli', 'infer', str(CE), str(trained['checkpoint']),
-                             str(folder), '--scores', *SCORES, '--out', str(out)], cwd=trained['work'], env=env,
-                            capture_output=True, text=True, timeout=600)
+    python = warm_python()  # `python -m openmixosr.cli` in a fresh process (tests/helpers/warm_python.py)
+    result = subprocess.run([python, '-m', 'openmixosr.cli', 'infer', str(CE), str(trained['checkpoint']),
+                             str(folder), '--scores', *SCORES, '--out', str(out)], cwd=trained['work'],
+                            env=tool_env(python), capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     assert 'Loaded the fitted open-set scores' in result.stdout + result.stderr
     with open(out, newline='') as file:

@@ -39,9 +39,11 @@ def installed(tmp_path_factory):
     start = time.perf_counter()
     _run([sys.executable, '-m', 'build', '--no-isolation', '--outdir', root / 'dist', REPO_ROOT], cwd=root)
     [wheel] = (root / 'dist').glob('openmixosr-*.whl')
-    venv.EnvBuilder(system_site_packages=True, with_pip=True).create(root / 'venv')
+    # No pip of its own (ensurepip takes seconds): this interpreter's pip installs into it (`pip --python`).
+    venv.EnvBuilder(system_site_packages=True, with_pip=False).create(root / 'venv')
     bin_dir = root / 'venv' / 'bin'
-    _run([bin_dir / 'python', '-m', 'pip', 'install', '--quiet', '--no-deps', '--no-index', wheel], cwd=root)
+    _run([sys.executable, '-m', 'pip', '--python', bin_dir / 'python', 'install', '--quiet', '--no-deps', '--no-index',
+          wheel], cwd=root)
     work = root / 'elsewhere'
     work.mkdir()
     return bin_dir, work, time.perf_counter() - start

@@ -22,7 +22,7 @@ from openmixosr.utils import run_queue as rq
 from openmixosr.utils.experiments import teacher_config_of
 from openmixosr.utils.provenance import source_digest
 from openmixosr.utils.run_record import config_digest, file_digest
-from tests.helpers.run_tool import REPO_ROOT, run_tool
+from tests.helpers.run_tool import REPO_ROOT, run_tool, warm_python
 
 CE = REPO_ROOT / 'configs/baselines/ce_r18w16_digits.py'
 ASYM = REPO_ROOT / 'configs/asym/r18_digits.py'
@@ -125,8 +125,9 @@ def test_a_second_invocation_trains_nothing_and_an_interrupted_one_only_the_miss
     assert len(new) == 1 and new[0].startswith('r18_digits/split1/seed0/')
 
 
-def test_a_student_given_another_splits_teacher_fails_with_the_runners_message(table, tmp_path):
+def test_a_student_given_another_splits_teacher_fails_with_the_runners_message(table, tmp_path, monkeypatch):
     work, tool = table[0], _tool()
+    monkeypatch.setenv('PYTHON', warm_python())  # the interpreter LocalLauncher trains with, as run_tool gives it
     teacher_of_split0 = tool.plan_runs([tool.describe(str(ASYM))], {str(ASYM): (0, )}, [0], SHORT,
                                        str(work))[0][1].source
     student = rq.Run(str(ASYM), str(tmp_path / 'student'), 0, ('split=1', *SHORT), teacher_of_split0)
