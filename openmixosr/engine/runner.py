@@ -9,6 +9,7 @@ from openmixosr.models.contracts import BuiltFromCheckpoints, EvaluatedWeights
 from openmixosr.registry import RUNNERS
 from .checkpoint_loading import DEFAULT_REVISE_KEYS, check_checkpoint_classes, load_checked_checkpoint, load_settings
 from .hooks.runner_model import runner_model
+from .run_config import RunConfig
 from .start_checks import (check_required_hooks, model_contract_problem, open_set_data_problem, schedule_problems,
                            sync_bn_problem)
 
@@ -204,7 +205,8 @@ class OpenMixOSRRunner(Runner):
 
 
 def build_runner(cfg: Config) -> Runner:
-    """The runner of a config: ``runner_type`` when the config names one, :class:`OpenMixOSRRunner` otherwise."""
+    """The runner of a config: ``runner_type`` when the config names one, :class:`OpenMixOSRRunner` otherwise (holding
+    the config as a :class:`~openmixosr.engine.run_config.RunConfig`)."""
     if 'runner_type' in cfg:
         return RUNNERS.build(cfg)
-    return OpenMixOSRRunner.from_cfg(cfg)
+    return OpenMixOSRRunner.from_cfg(RunConfig.of(cfg))
