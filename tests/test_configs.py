@@ -14,9 +14,9 @@ import pytest
 import torch
 from mmengine.config import Config
 from mmengine.hooks import Hook
-from mmengine.runner import Runner
 from torch.nn.modules.batchnorm import _BatchNorm
 
+from openmixosr.engine import build_runner
 from openmixosr.registry import MODELS
 
 CONFIG_ROOT = Path(__file__).resolve().parents[1] / 'configs'
@@ -242,7 +242,7 @@ class _BackboneSnapshot(Hook):
 
 def _train_selfsup_one_epoch(cfg, tmp_path):
     """1 epoch on 96 samples, batch 32 (512-entry queue: a multiple of 32; drop_last keeps batches whole)."""
-    runner = Runner.from_cfg(cfg)
+    runner = build_runner(cfg)  # as the tools build it
     runner.train()
     assert runner.epoch == 1 and runner.iter == 3
     losses = {key[len('train/'):]: buffer.data[0] for key, buffer in runner.message_hub.log_scalars.items()
@@ -289,7 +289,7 @@ def test_digits_config_trains_a_few_iterations(config_path, tmp_path):
         return
     # Linear evaluation: apply_pretrained is not called, so the (frozen) backbone keeps its random initialisation.
     cfg.train_cfg = dict(by_epoch=True, max_epochs=1, val_interval=1)
-    runner = Runner.from_cfg(cfg)
+    runner = build_runner(cfg)  # as the tools build it
     snapshot = _BackboneSnapshot()
     if _is_linear_eval(config_path):
         runner.register_hook(snapshot)
