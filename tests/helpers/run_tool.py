@@ -2,8 +2,8 @@
 
 Tools run through the warm Python of :mod:`tests.helpers.warm_python` (a forked child of a server that has imported
 the third-party libraries: a fresh process for everything the tool does, without 5 s of imports per start); the tool's
-own children (the table tools' trainings, the launch scripts' processes) get it as ``PYTHON``. ``fresh_process=True``
-starts a real interpreter, for a test about the process itself.
+own children (the table tools' trainings, the launch scripts' processes) get it as ``PYTHON``. A test about the process
+itself starts ``sys.executable``.
 """
 import atexit
 import os
@@ -50,13 +50,11 @@ def warm_python() -> str:
     return _shim
 
 
-def run_tool(*args, timeout=600, check=True, cwd=None, fresh_process=False) -> subprocess.CompletedProcess:
-    """Run ``python tools/<args[0]> args[1:]`` (or ``bash`` for .sh files) from the repo root; return the result.
-
-    ``fresh_process``: a real interpreter for the tool and its children instead of the warm one.
-    """
+def run_tool(*args, timeout=600, check=True, cwd=None) -> subprocess.CompletedProcess:
+    """Run ``python tools/<args[0]> args[1:]`` (or ``bash`` for .sh files) from the repo root, in the warm Python;
+    return the result."""
     script = REPO_ROOT / 'tools' / args[0]
-    python = sys.executable if fresh_process else warm_python()
+    python = warm_python()
     command = (['bash'] if script.suffix == '.sh' else [python]) + [str(script), *map(str, args[1:])]
     result = subprocess.run(command, cwd=cwd or REPO_ROOT, env=tool_env(python), capture_output=True, text=True,
                             timeout=timeout)
