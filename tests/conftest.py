@@ -11,24 +11,28 @@ import os
 from pathlib import Path
 
 import pytest
-import torch
-from mmpretrain.structures import DataSample
-
-from openmixosr.registry import MODELS
-from openmixosr.utils import register_all_modules
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
-if os.environ.get('PYTEST_XDIST_WORKER'):
-    # pytest.ini runs the suite on every core with pytest-xdist (one worker per core): one thread per worker and per
-    # tool it starts (OMP_NUM_THREADS is read by the subprocesses' torch), or the workers' thread pools oversubscribe
-    # the cores and the suite takes several times longer. Values do not depend on it: a test compares runs made with
-    # the same thread count.
-    os.environ['OMP_NUM_THREADS'] = '1'
-    os.environ['MKL_NUM_THREADS'] = '1'
-    torch.set_num_threads(1)
 
-register_all_modules(init_default_scope=True)  # as in a run: configs set default_scope
+def pytest_configure(config):
+    """Register every component (as in a run: configs set ``default_scope``), in the processes that run tests.
+
+    The pytest-xdist controller only hands out tests: it imports nothing heavy, so that the workers start seconds
+    sooner. pytest.ini runs the suite on every core (one worker per core): one thread per worker and per tool it
+    starts (``OMP_NUM_THREADS`` is read by the tools' torch), or the workers' thread pools oversubscribe the cores and
+    the suite takes several times longer. Values do not depend on it: a test compares runs made with the same thread
+    count.
+    """
+    if config.getoption('dist', 'no') != 'no' and not os.environ.get('PYTEST_XDIST_WORKER'):
+        return  # the xdist controller
+    if os.environ.get('PYTEST_XDIST_WORKER'):
+        os.environ['OMP_NUM_THREADS'] = '1'
+        os.environ['MKL_NUM_THREADS'] = '1'
+        import torch
+        torch.set_num_threads(1)
+    from openmixosr.utils import register_all_modules
+    register_all_modules(init_default_scope=True)
 
 #: Test folders whose files train models in subprocesses (tens of seconds per test). They are collected first, so that
 #: pytest-xdist (pytest.ini: ``--dist loadgroup --no-loadscope-reorder``: work handed out in collection order) starts
@@ -114,6 +118,9 @@ def build_tiny_automix(tiny_resnet_cfg):
     )
 
     def build(**overrides):
+        import torch
+
+        from openmixosr.registry import MODELS
         cfg = copy.deepcopy(tiny_automix)
         if 'mix_block' in overrides:
             cfg['mixer']['mix_block'] = overrides.pop('mix_block')
@@ -132,6 +139,7 @@ def labelled_images():
     of ``size x size`` and the labels ``0, 1, 2, 3, 0, ...`` (4 classes)."""
 
     def make(n: int = 8, size: int = 16):
+        import torch
         torch.manual_seed(1)
         return torch.randn(n, 3, size, size), torch.arange(n) % 4
 
@@ -143,6 +151,7 @@ def gt_samples():
     """Factory ``(labels) -> [DataSample]``: one data sample per label, with that ``gt_label``."""
 
     def make(labels):
+        from mmpretrain.structures import DataSample
         return [DataSample().set_gt_label(int(label)) for label in labels]
 
     return make
@@ -205,6 +214,9 @@ def build_tiny_distiller(tiny_distiller_cfg):
     ``torch.manual_seed(0)`` (checking the random-teacher warning) and initialised."""
 
     def build(**overrides):
+        import torch
+
+        from openmixosr.registry import MODELS
         torch.manual_seed(0)
         cfg = tiny_distiller_cfg(**overrides)
         with pytest.warns(UserWarning, match='keeps its initial weights'):
