@@ -81,7 +81,9 @@ def _receive(sock, max_fds: int = 0):
 
 def serve(socket_path: str) -> None:
     """Import :data:`PRELOAD`, listen on ``socket_path``, fork a child per request until stdin closes."""
+    import gc
     import importlib
+    import selectors
     import warnings
     with warnings.catch_warnings():  # the one known warning of mmcv-lite, filtered as the package filters it
         warnings.filterwarnings('ignore', message='Fail to import ``MultiScaleDeformableAttention``',
@@ -90,7 +92,6 @@ def serve(socket_path: str) -> None:
             importlib.import_module(name)
     # What exists now lives as long as the server: out of the collector's sight, so that a child's gc.collect()
     # (MMEngine calls it for every dataset it builds) does not walk the libraries' objects each time (about 0.25 s).
-    import gc
     gc.collect()
     gc.freeze()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the pytest process ends the server (stdin closes), not Ctrl-C
@@ -100,8 +101,6 @@ def serve(socket_path: str) -> None:
     sys.stdout.write('ready\n')
     sys.stdout.flush()
     running = {}  # child pid -> the connection of its client
-
-    import selectors
     selector = selectors.DefaultSelector()
     selector.register(listener, selectors.EVENT_READ)
     selector.register(sys.stdin, selectors.EVENT_READ)
