@@ -35,7 +35,7 @@ def _read_config(path: str) -> Config:
     return Config.fromfile(path)
 
 
-def load_config(path) -> Config:
+def cached_config(path) -> Config:
     """``Config.fromfile(path)``, read once per test process (a copy each call: tests change what they load)."""
     return copy.deepcopy(_read_config(str(path)))
 
@@ -82,7 +82,7 @@ def test_every_config_registers_the_hooks_its_model_requires():
     # MMEngine replaces a `custom_hooks` list but merges `default_hooks` by key: the hooks live there.
     missing, without_pipeline, with_custom_hooks = {}, [], []
     for config_path in CONFIGS:
-        cfg = load_config(config_path)
+        cfg = cached_config(config_path)
         if _missing_required_hooks(cfg):
             missing[_config_id(config_path)] = _missing_required_hooks(cfg)
         pipeline = cfg.default_hooks.get('momentum_pipeline')
@@ -101,7 +101,7 @@ def test_every_config_states_the_total_batch_its_learning_rate_is_for():
     # base is the recipe's total batch, the batch its learning rate is for, which one process runs.
     wrong = {}
     for config_path in CONFIGS:
-        cfg = load_config(config_path)
+        cfg = cached_config(config_path)
         base = (cfg.get('auto_scale_lr') or {}).get('base_batch_size')
         if base != cfg.train_dataloader.batch_size or (cfg.get('auto_scale_lr') or {}).get('enable'):
             wrong[_config_id(config_path)] = (base, cfg.train_dataloader.batch_size)
@@ -109,7 +109,7 @@ def test_every_config_states_the_total_batch_its_learning_rate_is_for():
 
 
 def test_required_hooks_check_can_fail():
-    cfg = load_config(CONFIG_ROOT / 'selfsup' / 'amix_c_r18w16_digits.py')
+    cfg = cached_config(CONFIG_ROOT / 'selfsup' / 'amix_c_r18w16_digits.py')
     cfg.default_hooks.cluster_assignment = None  # what a variant config may write by mistake
 
     class NeedsClusterAssignment:
@@ -158,7 +158,7 @@ def _pretraining_config(cfg) -> Path:
     assert match, f'`pretrained` should name the last checkpoint of a selfsup config, got {cfg.pretrained!r}'
     path = CONFIG_ROOT / 'selfsup' / f'{match.group(1)}.py'
     assert path.is_file(), path
-    assert load_config(path).train_cfg.max_epochs == int(match.group(2)), 'not the last epoch of the pre-training'
+    assert cached_config(path).train_cfg.max_epochs == int(match.group(2)), 'not the last epoch of the pre-training'
     return path
 
 
@@ -178,7 +178,7 @@ def _check_linear_eval(model, cfg, config_path):
     assert trainable and all(name.startswith('head.') for name in trainable), trainable
 
     # The pretrained checkpoint fits: same backbone (names and shapes) and the same input normalisation.
-    pretrain_cfg = load_config(_pretraining_config(cfg))
+    pretrain_cfg = cached_config(_pretraining_config(cfg))
     assert pretrain_cfg.model.type in SELFSUP_TYPES
     pretrain_backbone = MODELS.build(pretrain_cfg.model.backbone).state_dict()
     linear_backbone = model.backbone.state_dict()
@@ -191,7 +191,7 @@ def _mixer_source_checkpoint(cfg, config_path, tmp_path) -> str:
     """A checkpoint of the run a frozen learned mixer comes from (``mixer_source_config``), freshly initialised: the
     config's mixer must load its Mix Block (and encoder) from it with strict keys."""
     assert cfg.mixer_source_config, 'a frozen-mixer config names the config of its checkpoint'
-    source = load_config(str((config_path.parent / cfg.mixer_source_config).resolve()))
+    source = cached_config(str((config_path.parent / cfg.mixer_source_config).resolve()))
     assert cfg.model.mixer.checkpoint.startswith(f'work_dirs/{Path(cfg.mixer_source_config).stem}/')
     path = tmp_path / 'mixer_source.pth'
     torch.save({'state_dict': MODELS.build(source.model).state_dict(), 'meta': {}}, path)
@@ -200,7 +200,7 @@ def _mixer_source_checkpoint(cfg, config_path, tmp_path) -> str:
 
 @pytest.mark.parametrize('config_path', CONFIGS, ids=_config_id)
 def test_config_builds_model(config_path, tmp_path):
-    cfg = load_config(config_path)
+    cfg = cached_config(config_path)
     assert cfg.default_scope == 'openmixosr'
     if 'osr_split' in str(cfg.train_dataloader):
         assert isinstance(cfg.split, int), 'every open-set benchmark config exposes the split as `split`'
@@ -272,7 +272,7 @@ def _train_selfsup_one_epoch(cfg, tmp_path):
 
 @pytest.mark.parametrize('config_path', DIGITS_CONFIGS, ids=_config_id)
 def test_digits_config_trains_a_few_iterations(config_path, tmp_path):
-    cfg = load_config(config_path)
+    cfg = cached_config(config_path)
     cfg.work_dir = str(tmp_path)
     if cfg.model.type == 'AsymmetricDistiller':
         cfg.model.teacher_checkpoint = None  # random teacher: the wiring is what is tested here
@@ -307,7 +307,7 @@ def test_digits_config_trains_a_few_iterations(config_path, tmp_path):
 def test_ssb_baselines_smooth_labels_as_agc_does(name):
     """AGC's label smoothing (its released smooth_one_hot): target 1 - e, every other class e / (K - 1). mmpretrain's
     LabelSmoothLoss builds (1 - v) y + v / K, so the configs must give the same targets."""
-    cfg = load_config(CONFIG_ROOT / 'baselines' / f'ce_r50_ssb_{name}.py')
+    cfg = cached_config(CONFIG_ROOT / 'baselines' / f'ce_r50_ssb_{name}.py')
     loss = MODELS.build(cfg.model.head.loss)
     classes, eps = cfg.num_classes, cfg.label_smoothing
     loss.num_classes = classes
