@@ -153,7 +153,7 @@ def serve(socket_path: str) -> None:
 
 
 def _set_parent_death_signal(sig: int) -> None:
-    # as openmixosr/utils/child_process.py does it; not imported from there, so that the child starts without the package
+    # as openmixosr/utils/child_process.py does; not imported from it: the child starts without the package
     import ctypes
     import ctypes.util
     libc = ctypes.CDLL(ctypes.util.find_library('c') or 'libc.so.6', use_errno=True)
